@@ -1,0 +1,119 @@
+"""The error types a user can meet, and how they are shown.
+
+Every mistake in a model is a `BrainsimError` that knows where it happened
+(`SourceSpan`: file, line, column) and renders the way compilers do::
+
+    cuba.brain:12:18: unit error: the right side of dv/dt has dimension volt,
+    but v / time has dimension volt/second
+       12 |     dv/dt = ge + gi - (v - El)
+          |             ^^^^^^^^^^^^^^^^^^
+    hint: divide by a time constant, e.g. `/ taum`
+
+The CLI prints `str(error)` and exits with status 2; no traceback is shown for a
+mistake in a model.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpan:
+    """Where a piece of model text sits: 1-based line and column, end exclusive.
+
+    `text` is the whole source the span points into (shared, not copied), so an
+    error can show the offending line; it takes no part in equality.
+    """
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str = field(default="", compare=False, repr=False)
+
+    def source_line(self) -> str:
+        """The text of the span's first line, without its newline."""
+        lines = self.text.splitlines()
+        return lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class BrainsimError(Exception):
+    """A mistake in a model or in how it is used; carries position and hint."""
+
+    kind = "error"
+
+    def __init__(self, message: str, span: SourceSpan | None = None, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+
+    def __str__(self) -> str:
+        where = f"{self.span}: " if self.span is not None else ""
+        parts = [f"{where}{self.kind}: {self.message}"]
+        if self.span is not None and self.span.text:
+            parts.append(_caret_excerpt(self.span))
+        if self.hint:
+            parts.append(f"hint: {self.hint}")
+        return "\n".join(parts)
+
+
+class ParseError(BrainsimError):
+    """The text does not follow the grammar of the language."""
+
+    kind = "syntax error"
+
+
+class UnknownNameError(BrainsimError):
+    """A name is used that nothing declares."""
+
+    kind = "name error"
+
+
+class DuplicateNameError(BrainsimError):
+    """A name is declared twice in the same scope."""
+
+    kind = "name error"
+
+
+class UnitError(BrainsimError):
+    """Dimensions do not match, or a unit is unknown."""
+
+    kind = "unit error"
+
+
+class InvalidValueError(BrainsimError):
+    """A value is out of its allowed range (dt <= 0, p > 1, size 0, ...)."""
+
+    kind = "value error"
+
+
+class SimulationError(BrainsimError):
+    """Something went wrong while running: NaN or inf in a state, and the like."""
+
+    kind = "simulation error"
+
+
+def _caret_excerpt(span: SourceSpan) -> str:
+    line = span.source_line()
+    gutter = f"{span.line:>5} | "
+    start = max(span.column - 1, 0)
+    if span.end_line == span.line and span.end_column > span.column:
+        width = span.end_column - span.column
+    else:
+        width = max(len(line.rstrip()) - start, 1)
+    marker = " " * (len(gutter) - 2) + "| " + " " * start + "^" * width
+    return f"{gutter}{line}\n{marker}"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidate to `name`, or None if none is close."""
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None

@@ -1,0 +1,390 @@
+"""The intermediate representation: the contract between front end and backends.
+
+Lowering (`brainsim.dsl.lower`) turns a parsed model into a `Network`; backends
+compile a `Network` and never see syntax. Everything here is a frozen dataclass
+with tuple children, every quantity is a float in SI units, and every name is a
+plain string, so an IR is hashable, comparable and printable.
+
+Expressions are small trees (`Expr`). A `Var` names, depending on where the
+expression lives:
+  * in a neuron model: one of its parameters, state variables or inputs, or the
+    built-ins `t` (time, s) and `dt` (step, s);
+  * in a synapse model's `on_pre`: one of its parameters or state variables.
+Aliases are already substituted and units already checked when an IR exists.
+
+Every node may carry `span` (where it came from in the model text); spans take
+no part in equality, and `None` marks a node that a pass created.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Union
+
+from brainsim.errors import SourceSpan
+from brainsim.units import Dimension
+
+
+def _span() -> SourceSpan | None:
+    return field(default=None, compare=False, repr=False)
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+class UnaryOp(enum.Enum):
+    NEG = "-"
+    NOT = "not"
+
+
+class BinaryOp(enum.Enum):
+    ADD = "+"
+    SUB = "-"
+    MUL = "*"
+    DIV = "/"
+    POW = "**"
+    LT = "<"
+    LE = "<="
+    GT = ">"
+    GE = ">="
+    EQ = "=="
+    NE = "!="
+    AND = "and"
+    OR = "or"
+
+
+class Function(enum.Enum):
+    """Functions an expression may call; the value is (name, number of arguments)."""
+
+    EXP = ("exp", 1)
+    LOG = ("log", 1)
+    SQRT = ("sqrt", 1)
+    ABS = ("abs", 1)
+    TANH = ("tanh", 1)
+    MIN = ("min", 2)
+    MAX = ("max", 2)
+    CLIP = ("clip", 3)
+
+    @property
+    def arity(self) -> int:
+        return self.value[1]
+
+    @property
+    def function_name(self) -> str:
+        return self.value[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    value: float
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    name: str
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: UnaryOp
+    operand: "Expr"
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: BinaryOp
+    left: "Expr"
+    right: "Expr"
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    function: Function
+    args: tuple["Expr", ...]
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """`then` where `condition` holds, else `otherwise` (elementwise)."""
+
+    condition: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    span: SourceSpan | None = _span()
+
+
+Expr = Union[Const, Var, Unary, Binary, Call, Where]
+
+
+# --------------------------------------------------------------------------- initial values
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    """The same value for every neuron or synapse."""
+
+    value: float
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Uniform:
+    """Drawn independently for each element from [low, high), from the network seed."""
+
+    low: float
+    high: float
+    span: SourceSpan | None = _span()
+
+
+Initializer = Union[Constant, Uniform]
+
+
+# --------------------------------------------------------------------------- neuron models
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A named constant of a model, one value per population."""
+
+    name: str
+    value: float
+    dimension: Dimension
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class StateVariable:
+    """A per-element variable with its initial value (already in SI)."""
+
+    name: str
+    dimension: Dimension
+    initial: Initializer
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """A per-neuron quantity held constant over one step: `default` plus the stimuli
+    that target it in that step. Equations read it like a state variable."""
+
+    name: str
+    dimension: Dimension
+    default: float
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """`d<variable>/dt = rhs`; held fixed while refractory if `clamped_when_refractory`."""
+
+    variable: str
+    rhs: Expr
+    clamped_when_refractory: bool = False
+    span: SourceSpan | None = _span()
+
+
+class AssignOp(enum.Enum):
+    SET = "="
+    ADD = "+="
+    SUB = "-="
+    MUL = "*="
+    DIV = "/="
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """`variable op value`, e.g. `v = V_reset` in a reset or `I_syn += w` on a spike."""
+
+    variable: str
+    op: AssignOp
+    value: Expr
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class NeuronModel:
+    """A neuron model with the parameter values of one population.
+
+    `threshold` is a boolean expression (None: the model never spikes);
+    `reset` runs, in order, on the neurons that spiked; `refractory` is the
+    refractory period in seconds (0: none).
+    """
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    states: tuple[StateVariable, ...]
+    inputs: tuple[Input, ...]
+    equations: tuple[Equation, ...]
+    threshold: Expr | None
+    reset: tuple[Assignment, ...]
+    refractory: float
+    span: SourceSpan | None = _span()
+
+
+# --------------------------------------------------------------------------- network
+
+
+class NeuronKind(enum.Enum):
+    UNSPECIFIED = "unspecified"
+    EXCITATORY = "excitatory"
+    INHIBITORY = "inhibitory"
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """`size` neurons of one model; `name` is qualified as `Region.population`."""
+
+    name: str
+    region: str
+    size: int
+    model: NeuronModel
+    kind: NeuronKind = NeuronKind.UNSPECIFIED
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    name: str
+    populations: tuple[str, ...]
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SynapseModel:
+    """A synapse model with the values of one projection.
+
+    `on_pre` assignments target variables of the postsynaptic neuron and have
+    op ADD or SUB; their value expression may read only the synapse's own
+    parameters and state variables, and is evaluated when the presynaptic spike
+    is emitted (its effect arrives `delay` later).
+    """
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    states: tuple[StateVariable, ...]
+    on_pre: tuple[Assignment, ...]
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AllToAll:
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class OneToOne:
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class FixedProbability:
+    """Each (pre, post) pair is connected independently with probability `p`."""
+
+    p: float
+    span: SourceSpan | None = _span()
+
+
+ConnectionRule = Union[AllToAll, OneToOne, FixedProbability]
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """Synapses from one population to another.
+
+    `synapse.states` carry the initial values chosen by the `connect` statement
+    (the weight is the state named `w`); `delay` is in seconds.
+    """
+
+    name: str
+    source: str
+    target: str
+    synapse: SynapseModel
+    rule: ConnectionRule
+    delay: Initializer
+    allow_autapses: bool = False
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ConstantCurrent:
+    amplitude: float
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class PulseTrain:
+    """`amplitude` for `width` out of every `period`, from `start` until `stop`."""
+
+    period: float
+    width: float
+    amplitude: float
+    start: float
+    stop: float
+    span: SourceSpan | None = _span()
+
+
+Waveform = Union[ConstantCurrent, PulseTrain]
+
+
+@dataclass(frozen=True, slots=True)
+class Stimulus:
+    """Adds `waveform` to input `variable` of every neuron of `population`."""
+
+    population: str
+    variable: str
+    waveform: Waveform
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeRecord:
+    population: str
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class StateRecord:
+    """Record `variable` (a state or input) of the neurons `indices` of `population`."""
+
+    population: str
+    variable: str
+    indices: tuple[int, ...]
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationSettings:
+    dt: float
+    duration: float
+    seed: int
+    span: SourceSpan | None = _span()
+
+    @property
+    def n_steps(self) -> int:
+        return round(self.duration / self.dt)
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A whole model, ready for a backend."""
+
+    simulation: SimulationSettings
+    regions: tuple[Region, ...]
+    populations: tuple[Population, ...]
+    projections: tuple[Projection, ...]
+    stimuli: tuple[Stimulus, ...]
+    spike_records: tuple[SpikeRecord, ...]
+    state_records: tuple[StateRecord, ...]
+    source_name: str = "<model>"
+
+    def population(self, name: str) -> Population:
+        for population in self.populations:
+            if population.name == name:
+                return population
+        raise KeyError(name)
