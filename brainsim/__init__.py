@@ -1,0 +1,33 @@
+"""brainsim: spiking networks written as `.brain` text, run on numpy or JAX with identical results.
+
+    >>> import brainsim
+    >>> model = brainsim.load("models/visual_pathway.brain")
+    >>> results = model.compile(backend="numpy").run()
+    >>> print(results.format_table())
+"""
+
+from brainsim.errors import (
+    BrainsimError,
+    DuplicateNameError,
+    InvalidValueError,
+    ParseError,
+    SimulationError,
+    SourceSpan,
+    UnitError,
+    UnknownNameError,
+)
+from brainsim.model import Model, load, loads
+
+__all__ = [
+    "BrainsimError",
+    "DuplicateNameError",
+    "InvalidValueError",
+    "Model",
+    "ParseError",
+    "SimulationError",
+    "SourceSpan",
+    "UnitError",
+    "UnknownNameError",
+    "load",
+    "loads",
+]

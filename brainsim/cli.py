@@ -1,0 +1,158 @@
+"""The `brainsim` command: run a model, cross-check the backends, describe a model.
+
+    brainsim run models/cuba.brain --backend jax --duration 200ms
+    brainsim check models/cuba.brain
+    brainsim info models/cuba.brain
+
+A mistake in a model (or on the command line) prints the error with its
+file:line:column and exits with status 2, without a Python traceback.
+`check` exits 0 only when both backends agree bit for bit, else 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+
+from brainsim import ir
+from brainsim.errors import BrainsimError
+from brainsim.model import Model, load
+from brainsim.results import compare_results
+from brainsim.units import lookup_unit, to_si
+
+EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR = 0, 1, 2
+
+_QUANTITY = re.compile(r"^\s*(?P<number>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(?P<unit>[A-Za-z]+)\s*$")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args)
+    except BrainsimError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="brainsim", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="simulate a model and print per-population statistics")
+    run.add_argument("model", help="path to a .brain file")
+    run.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
+    run.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
+    run.set_defaults(command=_run)
+
+    check = commands.add_parser("check", help="run on both backends and report whether results are identical")
+    check.add_argument("model", help="path to a .brain file")
+    check.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
+    check.set_defaults(command=_check)
+
+    info = commands.add_parser("info", help="describe a model's populations, projections, stimuli and records")
+    info.add_argument("model", help="path to a .brain file")
+    info.set_defaults(command=_info)
+    return parser
+
+
+def _time_argument(text: str) -> float:
+    """Parse `200ms` / `0.2 s` into seconds; argparse reports the ValueError."""
+    match = _QUANTITY.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time such as 200ms or 1.5s")
+    try:
+        seconds, dimension = to_si(match["number"], match["unit"])
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"{match['unit']!r} is not a unit") from None
+    if dimension != lookup_unit("s")[1]:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time (it has dimension {dimension})")
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"the duration must be positive, not {text!r}")
+    return seconds
+
+
+def _run(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    settings = model.network.simulation
+    duration = args.duration if args.duration is not None else settings.duration
+    started = time.perf_counter()
+    simulation = model.compile(backend=args.backend)
+    results = simulation.run(duration=duration)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{args.model}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
+        f"{settings.dt * 1e3:g} ms on the {args.backend} backend ({elapsed:.2f} s wall clock)"
+    )
+    print(results.format_table())
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    model = load(args.model)
+    duration = args.duration if args.duration is not None else model.network.simulation.duration
+    runs = {backend: model.compile(backend=backend).run(duration=duration) for backend in ("numpy", "jax")}
+    comparison = compare_results(runs["numpy"], runs["jax"])
+    print(f"{args.model}: numpy backend vs jax backend, {duration * 1e3:g} ms")
+    print(comparison.format())
+    return EXIT_OK if comparison.identical else EXIT_DIFFERENT
+
+
+def _info(args: argparse.Namespace) -> int:
+    print(describe(load(args.model)))
+    return EXIT_OK
+
+
+def describe(model: Model) -> str:
+    """A short human-readable summary of a lowered model."""
+    network = model.network
+    settings = network.simulation
+    lines = [
+        f"simulation: dt {settings.dt * 1e3:g} ms, duration {settings.duration * 1e3:g} ms "
+        f"({settings.n_steps} steps), seed {settings.seed}",
+        "populations:",
+    ]
+    for population in network.populations:
+        kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
+        lines.append(f"  {population.name}: {population.size} x {population.model.name}{kind}")
+    lines.append("projections:")
+    for projection in network.projections:
+        lines.append(f"  {projection.name}: {projection.synapse.name}, {_rule(projection.rule)}")
+    if network.stimuli:
+        lines.append("stimuli:")
+        for stimulus in network.stimuli:
+            lines.append(f"  {stimulus.population}.{stimulus.variable} += {_waveform(stimulus.waveform)}")
+    lines.append("records:")
+    for record in network.spike_records:
+        lines.append(f"  spikes of {record.population}")
+    for record in network.state_records:
+        lines.append(f"  {record.variable} of {record.population} ({len(record.indices)} neurons)")
+    return "\n".join(lines)
+
+
+def _rule(rule: ir.ConnectionRule) -> str:
+    match rule:
+        case ir.FixedProbability(p=p):
+            return f"fixed probability p={p:g}"
+        case ir.OneToOne():
+            return "one to one"
+        case ir.AllToAll():
+            return "all to all"
+    raise TypeError(f"not a connection rule: {rule!r}")
+
+
+def _waveform(waveform: ir.Waveform) -> str:
+    match waveform:
+        case ir.ConstantCurrent(amplitude=amplitude):
+            return f"constant {amplitude:g}"
+        case ir.PulseTrain(period=period, width=width, amplitude=amplitude, start=start, stop=stop):
+            return (f"pulses of {amplitude:g} for {width * 1e3:g} ms every {period * 1e3:g} ms "
+                    f"from {start * 1e3:g} ms to {stop * 1e3:g} ms")
+    raise TypeError(f"not a waveform: {waveform!r}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""`Model`: a checked, lowered `.brain` model, and the functions that make one.
+
+This is the front door of the Python API: `load` / `loads` run the DSL front
+end (parse, check, lower to the IR), and `Model.compile` hands the IR to a
+backend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from brainsim import ir
+from brainsim.backends import Simulation, compile_network
+from brainsim.dsl import compile_text
+from brainsim.errors import BrainsimError
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model that passed every check, as the backend-neutral IR `network`."""
+
+    network: ir.Network
+
+    def compile(self, backend: str = "numpy") -> Simulation:
+        """Build a runnable simulation of this model on `backend` ("numpy" or "jax")."""
+        return compile_network(self.network, backend=backend)
+
+
+def loads(text: str, filename: str = "<string>") -> Model:
+    """Check and lower model text; errors name `filename` and the line and column."""
+    return Model(compile_text(text, filename=filename))
+
+
+def load(path: str | Path) -> Model:
+    """Read, check and lower the `.brain` file at `path`.
+
+    Raises:
+        BrainsimError: the file cannot be read, or the model in it is wrong.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise BrainsimError(f"cannot read model file {str(path)!r}: {_reason(error)}") from None
+    return loads(text, filename=str(path))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)

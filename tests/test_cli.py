@@ -1,0 +1,94 @@
+"""The `brainsim` command: exit statuses, output, and errors without tracebacks."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from brainsim.cli import main
+
+MODELS = Path(__file__).parent.parent / "models"
+
+TINY = """\
+simulation { dt = 0.1 ms  duration = 20 ms  seed = 1 }
+neuron LIF {
+    parameters { tau = 10 ms  E_L = -70 mV  V_th = -55 mV  R = 10 Mohm }
+    inputs { I_ext = 0 nA }
+    state { v = E_L }
+    equations { dv/dt = (E_L - v + R * I_ext) / tau }
+    spike when v > V_th
+    reset { v = E_L }
+}
+region Area { cells = LIF[3] }
+stimulus Area { I_ext += 3 nA }
+record spikes of Area
+"""
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    path = tmp_path / "tiny.brain"
+    path.write_text(TINY)
+    return path
+
+
+def test_run_prints_the_statistics_table(tiny_model, capsys):
+    assert main(["run", str(tiny_model)]) == 0
+    out = capsys.readouterr().out
+    assert "Area.cells" in out
+    assert "200 steps" in out
+
+
+def test_run_with_duration_and_jax_backend(tiny_model, capsys):
+    assert main(["run", str(tiny_model), "--backend", "jax", "--duration", "5ms"]) == 0
+    assert "50 steps" in capsys.readouterr().out
+
+
+def test_check_reports_identical_backends(tiny_model, capsys):
+    assert main(["check", str(tiny_model)]) == 0
+    assert "identical" in capsys.readouterr().out.lower()
+
+
+def test_info_describes_the_model(tiny_model, capsys):
+    assert main(["info", str(tiny_model)]) == 0
+    out = capsys.readouterr().out
+    assert "Area.cells: 3 x LIF" in out
+    assert "Area.cells.I_ext += constant 3e-09" in out
+
+
+def test_a_model_error_prints_position_and_exits_2(tmp_path, capsys):
+    path = tmp_path / "bad.brain"
+    path.write_text(TINY.replace("dv/dt = (E_L - v + R * I_ext) / tau", "dv/dt = (E_L - v + R * I_ext)"))
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:6:" in err
+    assert "^" in err
+    assert "Traceback" not in err
+
+
+def test_a_missing_file_exits_2(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.brain")]) == 2
+    assert "cannot read model file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("duration", ["abc", "5 mV", "-1ms", "5 parsecs"])
+def test_a_bad_duration_is_rejected_by_argparse(tiny_model, duration, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(tiny_model), "--duration", duration])
+    assert exit_info.value.code == 2
+    assert "--duration" in capsys.readouterr().err
+
+
+def test_a_duration_that_is_not_whole_steps_is_a_clear_error(tiny_model, capsys):
+    assert main(["run", str(tiny_model), "--duration", "0.05ms"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_console_script_runs_a_shipped_model():
+    completed = subprocess.run(
+        [sys.executable, "-m", "brainsim.cli", "run", str(MODELS / "visual_pathway.brain")],
+        capture_output=True, text=True, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Retina.photoreceptors" in completed.stdout

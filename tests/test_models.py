@@ -1,0 +1,66 @@
+"""Every model in models/ runs on both backends with bit-identical results."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import brainsim
+from brainsim.results import compare_results
+
+MODELS = sorted((Path(__file__).parent.parent / "models").glob("*.brain"))
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Each model run once per backend, shared by the tests below."""
+    return {
+        path.stem: {backend: brainsim.load(path).compile(backend=backend).run() for backend in ("numpy", "jax")}
+        for path in MODELS
+    }
+
+
+def test_models_folder_is_not_empty():
+    assert {path.stem for path in MODELS} >= {"visual_pathway", "cuba"}
+
+
+@pytest.mark.parametrize("name", [path.stem for path in MODELS])
+def test_backends_identical(runs, name):
+    numpy_run, jax_run = runs[name]["numpy"], runs[name]["jax"]
+    comparison = compare_results(numpy_run, jax_run)
+    assert comparison.identical, comparison.format()
+    for population, trains in numpy_run.spikes.items():
+        assert np.array_equal(trains.times, jax_run.spikes[population].times)
+        assert np.array_equal(trains.indices, jax_run.spikes[population].indices)
+    for key, trace in numpy_run.traces.items():
+        assert np.array_equal(trace.values, jax_run.traces[key].values)
+
+
+def _mean_rate(results, population):
+    return results.spike_counts[population].mean() / results.duration
+
+
+def test_visual_pathway_signal_propagates(runs):
+    results = runs["visual_pathway"]["numpy"]
+    retina = _mean_rate(results, "Retina.photoreceptors")
+    v1 = _mean_rate(results, "V1.simple")
+    association = _mean_rate(results, "Visual_Association.out")
+    assert retina > v1 > association > 0
+
+
+def test_visual_pathway_follows_the_flashes(runs):
+    """The Retina fires while the light is on (first 10 ms of every 20 ms) and is
+    silent a few membrane time constants into each dark phase."""
+    trains = runs["visual_pathway"]["numpy"].spikes["Retina.photoreceptors"]
+    phase = np.mod(trains.times, 20e-3)
+    assert np.all(phase[phase > 0] <= 10.5e-3), "a Retina spike fell in a dark phase"
+
+
+def test_cuba_is_asynchronous_and_irregular(runs):
+    """Vogels & Abbott's CUBA network settles into irregular firing at low rates."""
+    results = runs["cuba"]["numpy"]
+    for population in ("Cortex.exc", "Cortex.inh"):
+        rate = _mean_rate(results, population)
+        assert 1.0 < rate < 50.0, f"{population} fires at {rate:.1f} Hz"
+    rows = {row.name: row for row in results.statistics()}
+    assert rows["Cortex.exc"].cv_isi > 0.5
