@@ -1,0 +1,490 @@
+"""The one description of a simulation step, written against an array module `xp`.
+
+Both backends run exactly this code: numpy calls the step in a Python loop, jax
+traces it once inside `lax.scan`. `xp` is an `ArrayOps`: the array module's
+functions plus the handful of operations whose code must differ between
+backends (gathering the synapses of the neurons that spiked, scatter-add,
+reading and clearing a ring-buffer slot, exact powers of two, the NaN check).
+Each of those is tested on its own against the other backend.
+
+One step n advances the state from t_n = n dt to t_{n+1} (docs/semantics.md):
+
+    1. deliver the synaptic events due in step n (ring buffers, delays >= 1 step)
+    2. inputs = default + the stimuli active in step n
+    3. integrate every state variable (refractory neurons hold clamped variables)
+    4. threshold, reset, start refractory periods (spikes are stamped t_{n+1})
+    5. record the state after the step
+    6. schedule the new spikes' on_pre effects into the ring buffers
+    7. plasticity (none yet)
+
+Every value that is not an array of state (parameters, propagators, literals of
+expressions) reaches the step as a runtime argument, never as a constant folded
+into compiled code: XLA would otherwise reassociate products of constants and
+change the bits.
+"""
+
+from __future__ import annotations
+
+import abc
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from brainsim import ir
+from brainsim.backends import xmath
+from brainsim.errors import InvalidValueError, SimulationError
+from brainsim.integrators import REFRACTORY
+from brainsim.network import Connectivity, HostNetwork
+
+Env = Mapping[str, Any]
+Compiled = Callable[[Env], Any]
+
+
+class ArrayOps(abc.ABC):
+    """An array module, plus the operations whose code differs between backends."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        return getattr(self._module, name)
+
+    @abc.abstractmethod
+    def pow2(self, k):
+        """2.0**k for integer arrays k in [-1022, 1023], exactly."""
+
+    @abc.abstractmethod
+    def spike_indices(self, mask, capacity: int):
+        """(indices of the true entries of `mask`, ascending; their count).
+
+        A backend with static shapes returns `capacity` indices padded with
+        len(mask); the count may then exceed `capacity` (the driver must notice).
+        """
+
+    @abc.abstractmethod
+    def synapses_of(self, projection: Mapping[str, Any], rows):
+        """Synapse indices of the presynaptic neurons `rows`, row by row in CSR order.
+
+        Padding rows and padding slots give the sentinel synapse `n_synapses`.
+        """
+
+    @abc.abstractmethod
+    def scatter_add(self, flat, index, values):
+        """`flat` after flat[index[i]] += values[i] for i = 0, 1, ... in that order."""
+
+    @abc.abstractmethod
+    def deliver(self, buffer, start, width: int, x):
+        """(x + buffer[start : start + width - 1], buffer with [start : start + width] zeroed)."""
+
+    @abc.abstractmethod
+    def finite_flags(self, values, slices):
+        """Boolean array [population, variable]: all of values[v][a:b] finite, for (a, b) in slices."""
+
+    @abc.abstractmethod
+    def projection_arrays(self, connectivity: Connectivity) -> dict[str, np.ndarray]:
+        """The extra host arrays `synapses_of` needs for this projection."""
+
+
+# --------------------------------------------------------------------------- expressions
+
+_BINARY = {
+    ir.BinaryOp.ADD: operator.add,
+    ir.BinaryOp.SUB: operator.sub,
+    ir.BinaryOp.MUL: operator.mul,
+    ir.BinaryOp.DIV: operator.truediv,
+    ir.BinaryOp.LT: operator.lt,
+    ir.BinaryOp.LE: operator.le,
+    ir.BinaryOp.GT: operator.gt,
+    ir.BinaryOp.GE: operator.ge,
+    ir.BinaryOp.EQ: operator.eq,
+    ir.BinaryOp.NE: operator.ne,
+}
+_MAX_EXPANDED_POWER = 16
+
+
+def compile_expr(expr: ir.Expr, xp: ArrayOps) -> Compiled:
+    """A function env -> value of `expr`, built once so that a step does not re-walk the tree.
+
+    Literal integer powers are multiplied out (x**3 is (x*x)*x) and x**0.5 is sqrt(x);
+    other powers, exp and tanh use `xmath`, identical on every backend.
+    """
+    match expr:
+        case ir.Const(value):
+            return lambda env: value
+        case ir.Var(name):
+            return operator.itemgetter(name)
+        case ir.Unary(ir.UnaryOp.NEG, operand):
+            f = compile_expr(operand, xp)
+            return lambda env: -f(env)
+        case ir.Unary(ir.UnaryOp.NOT, operand):
+            f = compile_expr(operand, xp)
+            return lambda env: xp.logical_not(f(env))
+        case ir.Binary(ir.BinaryOp.POW, base, ir.Const(exponent)) if (
+            exponent == int(exponent) and abs(exponent) <= _MAX_EXPANDED_POWER
+        ):
+            return _integer_power(compile_expr(base, xp), int(exponent), xp)
+        case ir.Binary(ir.BinaryOp.POW, base, ir.Const(0.5)):
+            f = compile_expr(base, xp)
+            return lambda env: xp.sqrt(f(env))
+        case ir.Binary(op, left, right):
+            f, g = compile_expr(left, xp), compile_expr(right, xp)
+            match op:
+                case ir.BinaryOp.AND:
+                    return lambda env: xp.logical_and(f(env), g(env))
+                case ir.BinaryOp.OR:
+                    return lambda env: xp.logical_or(f(env), g(env))
+                case ir.BinaryOp.POW:
+                    return lambda env: xmath.power(f(env), g(env), xp)
+            binary = _BINARY[op]
+            return lambda env: binary(f(env), g(env))
+        case ir.Call(function, args):
+            fs = [compile_expr(a, xp) for a in args]
+            call = _function(function, xp)
+            return lambda env: call(*(f(env) for f in fs))
+        case ir.Where(condition, then, otherwise):
+            c, a, b = compile_expr(condition, xp), compile_expr(then, xp), compile_expr(otherwise, xp)
+            return lambda env: xp.where(c(env), a(env), b(env))
+    raise TypeError(f"not an expression: {expr!r}")
+
+
+def eval_expr(expr: ir.Expr, env: Env, xp: ArrayOps):
+    """The value of `expr` with the names in `env`, computed with `xp`."""
+    return compile_expr(expr, xp)(env)
+
+
+def _integer_power(f: Compiled, exponent: int, xp: ArrayOps) -> Compiled:
+    def power(env):
+        base = f(env)
+        if exponent == 0:
+            return xp.ones_like(base)
+        value = base
+        for _ in range(abs(exponent) - 1):
+            value = value * base
+        return value if exponent > 0 else 1.0 / value
+
+    return power
+
+
+def _function(function: ir.Function, xp: ArrayOps) -> Callable:
+    match function:
+        case ir.Function.EXP:
+            return lambda x: xmath.exp(x, xp)
+        case ir.Function.TANH:
+            return lambda x: xmath.tanh(x, xp)
+        case ir.Function.LOG:
+            return xp.log
+        case ir.Function.SQRT:
+            return xp.sqrt
+        case ir.Function.ABS:
+            return xp.abs
+        case ir.Function.MIN:
+            return xp.minimum
+        case ir.Function.MAX:
+            return xp.maximum
+        case ir.Function.CLIP:
+            return lambda x, low, high: xp.minimum(xp.maximum(x, low), high)
+    raise TypeError(f"not a function: {function!r}")
+
+
+def free_names(expr: ir.Expr) -> set[str]:
+    """The names `expr` reads."""
+    match expr:
+        case ir.Const():
+            return set()
+        case ir.Var(name):
+            return {name}
+        case ir.Unary(_, operand):
+            return free_names(operand)
+        case ir.Binary(_, left, right):
+            return free_names(left) | free_names(right)
+        case ir.Call(_, args):
+            return set().union(*(free_names(a) for a in args))
+        case ir.Where(condition, then, otherwise):
+            return free_names(condition) | free_names(then) | free_names(otherwise)
+    raise TypeError(f"not an expression: {expr!r}")
+
+
+def lift_constants(expr: ir.Expr, table: dict[str, float]) -> ir.Expr:
+    """`expr` with each literal replaced by a generated name whose value goes into `table`.
+
+    Literal exponents stay: `compile_expr` multiplies integer powers out.
+    """
+
+    def lift(e: ir.Expr) -> ir.Expr:
+        match e:
+            case ir.Const(value):
+                name = f"_k{len(table)}"
+                table[name] = value
+                return ir.Var(name)
+            case ir.Var():
+                return e
+            case ir.Unary(op, operand):
+                return ir.Unary(op, lift(operand))
+            case ir.Binary(ir.BinaryOp.POW, base, ir.Const() as exponent):
+                return ir.Binary(ir.BinaryOp.POW, lift(base), exponent)
+            case ir.Binary(op, left, right):
+                return ir.Binary(op, lift(left), lift(right))
+            case ir.Call(function, args):
+                return ir.Call(function, tuple(lift(a) for a in args))
+            case ir.Where(condition, then, otherwise):
+                return ir.Where(lift(condition), lift(then), lift(otherwise))
+        raise TypeError(f"not an expression: {e!r}")
+
+    return lift(expr)
+
+
+# --------------------------------------------------------------------------- the step
+
+_RESET = {
+    ir.AssignOp.SET: lambda old, value: value,
+    ir.AssignOp.ADD: operator.add,
+    ir.AssignOp.SUB: operator.sub,
+    ir.AssignOp.MUL: operator.mul,
+    ir.AssignOp.DIV: operator.truediv,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Buffer:
+    """The ring buffer of synaptic events for one variable of one group.
+
+    Flat, `length` slots of `width` = group size + 1 values; the last value of a
+    slot is a trash column that padded (non-existent) events are added to. The
+    events due in step m are in slot m mod length.
+    """
+
+    group: int
+    variable: str
+    length: int
+    width: int
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """A step ready to run: `step(carry, arrays, n) -> (carry, outputs)`.
+
+    `arrays` (runtime arguments: parameters, propagators, connectivity) and
+    `carry` (the state at t = 0) are host numpy trees; `outputs` hold per step
+    the spikes of each population (in network order), the recorded traces and
+    the finite-value flags of each group.
+    """
+
+    step: Callable
+    arrays: dict
+    carry: dict
+    buffers: tuple[Buffer, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class _GroupCode:
+    states: tuple[str, ...]
+    updates: tuple[tuple[str, Compiled], ...]
+    threshold: Compiled | None
+    resets: tuple[tuple[str, ir.AssignOp, Compiled], ...]
+    schedules: tuple[int, ...]
+    slices: tuple[tuple[int, int], ...]
+    refractory_steps: int
+
+
+@dataclass(frozen=True, eq=False)
+class _ProjectionCode:
+    source: int
+    gathered: tuple[str, ...]
+    effects: tuple[tuple[int, bool, Compiled], ...]  # (buffer, negate, value)
+    delay: int | None
+
+
+def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] | None = None) -> Program:
+    """The step of `host`'s network, written with `xp`.
+
+    `capacities` bounds the spikes per step that `xp.spike_indices` returns per
+    population (backends with static shapes); None: unbounded.
+    """
+    populations = [p.name for p in host.network.populations]
+    capacities = capacities or {}
+    buffers = _buffers(host)
+    built_groups = [_group_code(host, g, xp) for g in range(len(host.groups))]
+    group_codes = [code for code, _ in built_groups]
+    built_projections = [_projection_code(host, c, buffers, populations, xp) for c in range(len(host.projections))]
+    projection_codes = [code for code, _ in built_projections]
+    placement = [host.placement[name] for name in populations]
+    sizes = [p.size for p in host.network.populations]
+    records = host.records
+    schedules = host.schedules
+    dt = host.dt
+
+    def step(carry, arrays, n):
+        states = list(carry["states"])
+        buffer_values = list(carry["buffers"])
+        until = list(carry["refractory_until"])
+        # 1. deliver the events due in this step
+        for b, buffer in enumerate(buffers):
+            old = states[buffer.group]
+            value, buffer_values[b] = xp.deliver(
+                buffer_values[b], (n % buffer.length) * buffer.width, buffer.width, old[buffer.variable]
+            )
+            states[buffer.group] = {**old, buffer.variable: value}
+        inputs, spiked, finite = [], [], []
+        for g, code in enumerate(group_codes):
+            scalars = arrays["groups"][g]
+            # 2. this step's input
+            group_inputs = {}
+            for s in code.schedules:
+                schedule = schedules[s]
+                active = (n >= schedule.start) & (n < schedule.stop) & ((n - schedule.start) % schedule.period < schedule.width)
+                name = schedule.variable
+                group_inputs[name] = group_inputs.get(name, scalars[name]) + xp.where(active, arrays["stimuli"][s], 0.0)
+            inputs.append(group_inputs)
+            # 3. integrate
+            refractory = n < until[g] if code.refractory_steps else False
+            env = {**scalars, **states[g], **group_inputs, "t": n * scalars["dt"], REFRACTORY: refractory}
+            integrated = {**states[g], **{name: update(env) for name, update in code.updates}}
+            finite.append(xp.finite_flags([integrated[s] for s in code.states], code.slices))
+            # 4. threshold, reset, refractoriness
+            env = {**scalars, **integrated, **group_inputs, "t": (n + 1) * scalars["dt"], REFRACTORY: refractory}
+            size = code.slices[-1][1]
+            fired = xp.broadcast_to(code.threshold(env), (size,)) if code.threshold else xp.zeros(size, dtype=bool)
+            if code.refractory_steps:
+                fired = xp.logical_and(fired, xp.logical_not(refractory))
+                until[g] = xp.where(fired, n + 1 + code.refractory_steps, until[g])
+            for name, op, value in code.resets:
+                env[name] = xp.where(fired, _RESET[op](env[name], value(env)), env[name])
+            states[g] = {s: env[s] for s in code.states}
+            spiked.append(fired)
+        spikes = tuple(
+            xp.spike_indices(spiked[g][offset : offset + size], capacities.get(name, size))
+            for name, (g, offset), size in zip(populations, placement, sizes)
+        )
+        # 5. record the state after the step
+        traces = []
+        for r, record in enumerate(records):
+            g, name = record.group, record.variable
+            value = states[g][name] if name in states[g] else inputs[g].get(name, arrays["groups"][g].get(name))
+            traces.append(xp.broadcast_to(value, (group_codes[g].slices[-1][1],))[arrays["records"][r]])
+        # 6. schedule the new spikes' effects; sums run in projection, effect, event order
+        for c, code in enumerate(projection_codes):
+            projection = arrays["projections"][c]
+            synapses = xp.synapses_of(projection, spikes[code.source][0])
+            post = projection["post"][synapses]
+            env = {**projection["scalars"], **{s: projection["states"][s][synapses] for s in code.gathered}}
+            arrival = n + 1 + (code.delay if code.delay is not None else projection["delay"][synapses])
+            for b, negate, value in code.effects:
+                index = (arrival % buffers[b].length) * buffers[b].width + post
+                amount = value(env)
+                buffer_values[b] = xp.scatter_add(buffer_values[b], index, -amount if negate else amount)
+        # 7. plasticity: none yet
+        carry = {"states": tuple(states), "refractory_until": tuple(until), "buffers": tuple(buffer_values)}
+        return carry, {"spikes": spikes, "traces": tuple(traces), "finite": tuple(finite)}
+
+    arrays = {
+        "groups": tuple(a for _, a in built_groups),
+        "stimuli": tuple(s.amplitude for s in schedules),
+        "projections": tuple(a for _, a in built_projections),
+        "records": tuple(r.group_indices for r in records),
+    }
+    carry = {
+        "states": tuple({name: value.copy() for name, value in g.initial.items()} for g in host.groups),
+        "refractory_until": tuple(np.zeros(g.size, dtype=np.int64) if g.refractory_steps else None for g in host.groups),
+        "buffers": tuple(np.zeros(b.length * b.width) for b in buffers),
+    }
+    return Program(step, arrays, carry, buffers)
+
+
+def _buffers(host: HostNetwork) -> tuple[Buffer, ...]:
+    lengths: dict[tuple[int, str], int] = {}
+    for connectivity in host.projections:
+        for assignment in connectivity.projection.synapse.on_pre:
+            key = (connectivity.target_group, assignment.variable)
+            lengths[key] = max(lengths.get(key, 0), connectivity.max_delay + 1)
+    return tuple(Buffer(g, name, length, host.groups[g].size + 1) for (g, name), length in lengths.items())
+
+
+def _checked(expr: ir.Expr, known: set[str], where: str, table: dict[str, float], span) -> ir.Expr:
+    if unknown := free_names(expr) - known:
+        raise InvalidValueError(f"{where} reads unknown name(s) {sorted(unknown)}", span)
+    return lift_constants(expr, table)
+
+
+def _group_code(host: HostNetwork, g: int, xp: ArrayOps) -> tuple[_GroupCode, dict]:
+    group = host.groups[g]
+    model = group.model
+    scalars = (
+        {p.name: p.value for p in model.parameters}
+        | dict(group.integration.constants)
+        | {i.name: i.default for i in model.inputs}
+        | {"dt": host.dt}
+    )
+    states = tuple(s.name for s in model.states)
+    known = set(scalars) | set(states) | {"t", REFRACTORY}
+    table: dict[str, float] = {}
+
+    def prepare(expr: ir.Expr, where: str) -> Compiled:
+        return compile_expr(_checked(expr, known, f"{where} of {model.name}", table, model.span), xp)
+
+    code = _GroupCode(
+        states=states,
+        updates=tuple((name, prepare(expr, f"d{name}/dt")) for name, expr in group.integration.updates),
+        threshold=prepare(model.threshold, "the threshold") if model.threshold is not None else None,
+        resets=tuple((a.variable, a.op, prepare(a.value, "the reset")) for a in model.reset),
+        schedules=tuple(s for s, schedule in enumerate(host.schedules) if schedule.group == g),
+        slices=tuple((offset, offset + size) for offset, size in zip(group.offsets, group.sizes)),
+        refractory_steps=group.refractory_steps,
+    )
+    for a in model.reset:
+        if a.variable not in states:
+            raise InvalidValueError(f"the reset of {model.name} assigns `{a.variable}`, not a state variable", a.span)
+    return code, {name: np.float64(value) for name, value in (scalars | table).items()}
+
+
+def _projection_code(
+    host: HostNetwork, c: int, buffers: tuple[Buffer, ...], populations: list[str], xp: ArrayOps
+) -> tuple[_ProjectionCode, dict]:
+    connectivity = host.projections[c]
+    synapse = connectivity.projection.synapse
+    scalars = {p.name: p.value for p in synapse.parameters}
+    states = [s.name for s in synapse.states]
+    table: dict[str, float] = {}
+    effects, gathered = [], set()
+    for assignment in synapse.on_pre:
+        value = _checked(assignment.value, set(scalars) | set(states), f"on pre of {synapse.name}", table, assignment.span)
+        gathered |= free_names(value) & set(states)
+        b = next(i for i, buffer in enumerate(buffers)
+                 if (buffer.group, buffer.variable) == (connectivity.target_group, assignment.variable))
+        effects.append((b, assignment.op is ir.AssignOp.SUB, compile_expr(value, xp)))
+    code = _ProjectionCode(
+        source=populations.index(connectivity.projection.source),
+        gathered=tuple(sorted(gathered)),
+        effects=tuple(effects),
+        delay=connectivity.uniform_delay,
+    )
+    trash = host.groups[connectivity.target_group].size
+    arrays = {
+        "post": np.append(connectivity.post, trash),
+        "delay": np.append(connectivity.delay_steps, 1),
+        "states": {name: np.append(values, 0.0) for name, values in connectivity.states.items()},
+        "scalars": {name: np.float64(value) for name, value in (scalars | table).items()},
+        **xp.projection_arrays(connectivity),
+    }
+    return code, arrays
+
+
+def nonfinite_error(host: HostNetwork, flags, n: int):
+    """The SimulationError for step `n`, whose finite-value flags (per group) are not all true.
+
+    Names the first population (network order) and state variable that went bad.
+    """
+    for population in host.network.populations:
+        g, offset = host.placement[population.name]
+        k = host.groups[g].offsets.index(offset)
+        for v, state in enumerate(host.groups[g].model.states):
+            if not bool(flags[g][k][v]):
+                return SimulationError(
+                    f"{state.name} of {population.name} became nan or inf in step {n}, "
+                    f"from t = {n * host.dt:.6g} s to {(n + 1) * host.dt:.6g} s",
+                    population.span,
+                    hint="a time constant of zero, a division by a variable that reached zero, or a runaway "
+                    "positive feedback (a step dt too large for Euler integration) are the usual causes",
+                )
+    raise AssertionError("nonfinite_error called with all flags true")
