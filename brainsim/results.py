@@ -1,0 +1,272 @@
+"""What a run produces (`Results`), its summary statistics, and the comparison of two runs.
+
+Times are float64 seconds on the step grid: a spike detected in step n and a
+sample of the state after step n are both stamped t_{n+1} = (n + 1) dt.
+`compare_results` is what `brainsim check` reports: per population, whether
+spikes and states are identical bit for bit, and where and by how much not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+
+from brainsim.errors import InvalidValueError
+
+
+@dataclass(frozen=True, eq=False)
+class SpikeTrains:
+    """The spikes of one population, ordered by time, then neuron index."""
+
+    population: str
+    size: int
+    times: np.ndarray  # float64, s
+    indices: np.ndarray  # int64, neuron index within the population
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """`values[k, j]`: variable `variable` of neuron `indices[j]` at `times[k]` (SI units)."""
+
+    population: str
+    variable: str
+    indices: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Statistics:
+    """One row of `Results.statistics()`: a population or a whole region.
+
+    `cv_isi` is the mean, over neurons with at least 3 spikes, of the standard
+    deviation over the mean of their interspike intervals; nan where spikes were
+    not recorded or no neuron fired 3 times.
+    """
+
+    name: str
+    kind: str  # "population" or "region"
+    neurons: int
+    spikes: int
+    rate: float  # mean rate per neuron, Hz
+    cv_isi: float
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """Everything a run produced.
+
+    `spike_counts` covers every population; `spikes` only those named in a spike
+    record; `traces` is keyed by (population, variable); `final_state` holds every
+    state variable of every population after the last step. `compile_seconds` and
+    `run_seconds` time the backend's compilation and the simulation loop apart.
+    """
+
+    backend: str
+    dt: float
+    duration: float
+    spikes: Mapping[str, SpikeTrains]
+    spike_counts: Mapping[str, np.ndarray]
+    traces: Mapping[tuple[str, str], Trace]
+    final_state: Mapping[str, Mapping[str, np.ndarray]]
+    regions: Mapping[str, tuple[str, ...]]
+    compile_seconds: float
+    run_seconds: float
+
+    @property
+    def n_steps(self) -> int:
+        return round(self.duration / self.dt)
+
+    def statistics(self) -> tuple[Statistics, ...]:
+        """Rows for each population, then its region's total, region by region."""
+        rows = []
+        listed = set()
+        for region, populations in self.regions.items():
+            rows += [self._row(p, "population", (p,)) for p in populations]
+            rows.append(self._row(region, "region", populations))
+            listed |= set(populations)
+        rows += [self._row(p, "population", (p,)) for p in self.spike_counts if p not in listed]
+        return tuple(rows)
+
+    def _row(self, name: str, kind: str, populations: tuple[str, ...]) -> Statistics:
+        neurons = sum(len(self.spike_counts[p]) for p in populations)
+        spikes = sum(int(self.spike_counts[p].sum()) for p in populations)
+        recorded = all(p in self.spikes for p in populations)
+        cvs = np.concatenate([_cv_isi(self.spikes[p]) for p in populations]) if recorded else np.zeros(0)
+        return Statistics(
+            name=name,
+            kind=kind,
+            neurons=neurons,
+            spikes=spikes,
+            rate=spikes / (neurons * self.duration),
+            cv_isi=float(cvs.mean()) if len(cvs) else math.nan,
+        )
+
+    def format_table(self) -> str:
+        """The statistics as an aligned text table; a blank CV where it is not known."""
+        header = ("name", "kind", "neurons", "spikes", "rate (Hz)", "CV ISI")
+        body = [
+            (row.name, row.kind, str(row.neurons), str(row.spikes), f"{row.rate:.2f}",
+             "" if math.isnan(row.cv_isi) else f"{row.cv_isi:.3f}")
+            for row in self.statistics()
+        ]
+        return _table(header, body, numeric_from=2)
+
+
+def _cv_isi(trains: SpikeTrains) -> np.ndarray:
+    """Per neuron with >= 3 spikes: std / mean of its interspike intervals."""
+    order = np.lexsort((trains.times, trains.indices))
+    neuron, times = trains.indices[order], trains.times[order]
+    same = neuron[1:] == neuron[:-1]
+    intervals, owner = np.diff(times)[same], neuron[1:][same]
+    counts = np.bincount(owner, minlength=trains.size)
+    enough = counts >= 2
+    mean = np.bincount(owner, weights=intervals, minlength=trains.size)[enough] / counts[enough]
+    deviation = intervals - np.bincount(owner, weights=intervals, minlength=trains.size)[owner] / counts[owner]
+    variance = np.bincount(owner, weights=deviation**2, minlength=trains.size)[enough] / counts[enough]
+    return np.sqrt(variance) / mean
+
+
+def _table(header: tuple[str, ...], body: list[tuple[str, ...]], numeric_from: int) -> str:
+    """Columns padded to their widest cell; text columns left-aligned, numbers right-aligned."""
+    widths = [max(len(cell) for cell in column) for column in zip(header, *body)]
+
+    def line(cells):
+        return "  ".join(
+            cell.rjust(w) if i >= numeric_from else cell.ljust(w) for i, (cell, w) in enumerate(zip(cells, widths))
+        ).rstrip()
+
+    return "\n".join([line(header), line(tuple("-" * w for w in widths))] + [line(r) for r in body])
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationComparison:
+    """How two runs differ for one population.
+
+    Spikes are compared as recorded spike trains where both runs recorded them,
+    else as per-neuron counts (then `first_spike_difference` stays None). State
+    differences cover the population's recorded traces and its final state;
+    `states_identical` compares them bit for bit.
+    """
+
+    population: str
+    spikes_identical: bool
+    first_spike_difference: int | None  # step
+    states_identical: bool
+    first_trace_difference: int | None  # step
+    max_trace_difference: float
+    max_final_difference: float
+
+    @property
+    def identical(self) -> bool:
+        return self.spikes_identical and self.states_identical
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The population-by-population comparison of run `a` with run `b`."""
+
+    a: str
+    b: str
+    dt: float
+    duration: float
+    populations: tuple[PopulationComparison, ...]
+
+    @property
+    def identical(self) -> bool:
+        return all(p.identical for p in self.populations)
+
+    @property
+    def first_difference(self) -> int | None:
+        """The first step at which any recorded spike or trace differs, if known."""
+        steps = [s for p in self.populations for s in (p.first_spike_difference, p.first_trace_difference) if s is not None]
+        return min(steps, default=None)
+
+    def format(self) -> str:
+        """A verdict line, then one aligned row per population."""
+        if self.identical:
+            verdict = f"{self.a} vs {self.b}: identical (spikes, traces and final states, bit for bit)"
+        else:
+            first = self.first_difference
+            where = "" if first is None else f"; first difference in step {first} (t = {(first + 1) * self.dt:.6g} s)"
+            verdict = f"{self.a} vs {self.b}: DIFFERENT{where}"
+        header = ("population", "spikes", "first spike diff", "states", "max |trace diff|", "max |final diff|")
+        body = [
+            (p.population,
+             "identical" if p.spikes_identical else "differ",
+             "" if p.first_spike_difference is None else f"step {p.first_spike_difference}",
+             "identical" if p.states_identical else "differ",
+             f"{p.max_trace_difference:.3g}",
+             f"{p.max_final_difference:.3g}")
+            for p in self.populations
+        ]
+        return verdict + "\n" + _table(header, body, numeric_from=4)
+
+
+def compare_results(a: Results, b: Results) -> Comparison:
+    """Compare two runs of the same network population by population.
+
+    Raises InvalidValueError if they are not runs of the same network for the same time.
+    """
+    if (a.dt, a.duration, list(a.spike_counts)) != (b.dt, b.duration, list(b.spike_counts)):
+        raise InvalidValueError("only runs of the same network, dt and duration can be compared")
+    populations = []
+    for name in a.spike_counts:
+        if name in a.spikes and name in b.spikes:
+            first_spike = _first_spike_difference(a.spikes[name], b.spikes[name], a.dt)
+            spikes_identical = first_spike is None
+        else:
+            first_spike, spikes_identical = None, bool(np.array_equal(a.spike_counts[name], b.spike_counts[name]))
+        trace_pairs = [(t.values, b.traces[key].values) for key, t in a.traces.items() if key[0] == name]
+        final_pairs = [(value, b.final_state[name][v]) for v, value in a.final_state[name].items()]
+        trace_steps = [s for x, y in trace_pairs if (s := _first_row_difference(x, y)) is not None]
+        populations.append(PopulationComparison(
+            population=name,
+            spikes_identical=spikes_identical,
+            first_spike_difference=first_spike,
+            states_identical=all(_bitwise_equal(x, y) for x, y in trace_pairs + final_pairs),
+            first_trace_difference=min(trace_steps, default=None),
+            max_trace_difference=max((_max_difference(x, y) for x, y in trace_pairs), default=0.0),
+            max_final_difference=max((_max_difference(x, y) for x, y in final_pairs), default=0.0),
+        ))
+    return Comparison(a.backend, b.backend, a.dt, a.duration, tuple(populations))
+
+
+def _first_spike_difference(a: SpikeTrains, b: SpikeTrains, dt: float) -> int | None:
+    steps_a, steps_b = np.rint(a.times / dt).astype(np.int64) - 1, np.rint(b.times / dt).astype(np.int64) - 1
+    common = min(len(steps_a), len(steps_b))
+    differs = (steps_a[:common] != steps_b[:common]) | (a.indices[:common] != b.indices[:common])
+    if differs.any():
+        i = int(np.argmax(differs))
+        return int(min(steps_a[i], steps_b[i]))
+    if len(steps_a) != len(steps_b):
+        return int((steps_a if len(steps_a) > common else steps_b)[common])
+    return None
+
+
+def _bitwise_equal(x: np.ndarray, y: np.ndarray) -> bool:
+    x, y = np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+    return x.shape == y.shape and bool(np.array_equal(x.view(np.int64), y.view(np.int64)))
+
+
+def _difference(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """|x - y|, with 0 where both are nan and inf where only one is."""
+    with np.errstate(invalid="ignore"):
+        difference = np.abs(np.asarray(x, dtype=np.float64) - np.asarray(y, dtype=np.float64))
+    both_nan = np.isnan(x) & np.isnan(y)
+    return np.where(both_nan, 0.0, np.where(np.isnan(difference), np.inf, difference))
+
+
+def _max_difference(x: np.ndarray, y: np.ndarray) -> float:
+    return float(_difference(x, y).max(initial=0.0))
+
+
+def _first_row_difference(x: np.ndarray, y: np.ndarray) -> int | None:
+    rows = ~np.all((x == y) | (np.isnan(x) & np.isnan(y)), axis=tuple(range(1, x.ndim)))
+    return int(np.argmax(rows)) if rows.any() else None
