@@ -1,0 +1,240 @@
+"""The jax backend: the kernel's step under `jax.lax.scan` and `jax.jit`, in chunks.
+
+Bit-identical to numpy in float64 on CPU because:
+
+* `configure()` turns on float64 (`jax_enable_x64`, a process-wide setting) and
+  appends `--xla_cpu_max_isa=AVX` to XLA_FLAGS before jax starts its CPU
+  backend. Without it XLA contracts a*b + c into fused multiply-adds, which
+  round once instead of twice; the flag cannot be set per computation, and
+  once the backend has started it is too late (then `configure` says why and
+  the simulation warns with `ExactnessWarning`).
+* every parameter, propagator, literal and connectivity array is an argument of
+  the jitted function, never a constant XLA could fold or reassociate;
+* sums of synaptic events run in the same order as numpy's (`scatter_add`
+  applies updates in index order on CPU, like `np.add.at`).
+
+Shapes are static, so each population may report at most `capacity` spikes per
+step. Every step counts its spikes exactly; if a chunk saw more than the
+capacity somewhere, the capacity grows (to the next power of two above twice
+the old, or above the count seen), the chunk is recompiled and rerun from its
+start state. No spike is ever dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+
+import numpy as np
+
+from brainsim import ir
+from brainsim.backends.kernel import ArrayOps, compile_step, nonfinite_error
+from brainsim.backends.simulation import Run, Simulation
+from brainsim.network import Connectivity
+
+EXACT_FLAG = "--xla_cpu_max_isa=AVX"
+_DEFAULT_CAPACITY = 16
+_DEFAULT_CHUNK_STEPS = 10_000
+_OUTPUT_BYTES_PER_CHUNK = 64 * 2**20
+
+
+class ExactnessWarning(UserWarning):
+    """The jax backend cannot promise results bit-identical to numpy's."""
+
+
+def configure() -> str | None:
+    """Set jax up for float64 results identical to numpy's: call before any jax computation.
+
+    Returns None when all is well, else the reason results may differ.
+    """
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "--xla_cpu_max_isa" not in flags:
+        if _backends_started():
+            return (
+                "jax's CPU backend started before brainsim could add --xla_cpu_max_isa=AVX to XLA_FLAGS, so XLA "
+                "may fuse multiply-adds and results may differ from numpy in the last bits; set "
+                "XLA_FLAGS=--xla_cpu_max_isa=AVX in the environment, or call "
+                "brainsim.backends.jax_backend.configure() before using jax"
+            )
+        os.environ["XLA_FLAGS"] = f"{flags} {EXACT_FLAG}".strip()
+    elif EXACT_FLAG not in flags.split() and "--xla_cpu_max_isa=SSE4_2" not in flags.split():
+        return f"XLA_FLAGS sets another --xla_cpu_max_isa than AVX ({flags!r}); XLA may fuse multiply-adds"
+    if (platform := jax.default_backend()) != "cpu":
+        return f"jax runs on {platform}, where bit-identical results with numpy are not guaranteed"
+    return None
+
+
+def _backends_started() -> bool:
+    try:
+        from jax._src import xla_bridge
+    except ImportError:  # a jax without this private module: assume the worst
+        return True
+    return xla_bridge.backends_are_initialized()
+
+
+class JaxOps(ArrayOps):
+    """jax.numpy, and the kernel's shim written with it."""
+
+    def __init__(self):
+        import jax.numpy as jnp
+
+        super().__init__(jnp)
+
+    def pow2(self, k):
+        from jax import lax
+
+        return lax.bitcast_convert_type((k + 1023) << 52, self.float64)
+
+    def spike_indices(self, mask, capacity):
+        indices = self.nonzero(mask, size=capacity, fill_value=mask.shape[0])[0]
+        return indices, self.sum(mask, dtype=self.int64)
+
+    def synapses_of(self, projection, rows):
+        return projection["rows"][rows].reshape(-1)
+
+    def scatter_add(self, flat, index, values):
+        return flat.at[index].add(values)
+
+    def deliver(self, buffer, start, width, x):
+        from jax import lax
+
+        slot = lax.dynamic_slice(buffer, (start,), (width,))
+        return x + slot[:-1], lax.dynamic_update_slice(buffer, self.zeros(width), (start,))
+
+    def finite_flags(self, values, slices):
+        return self.stack([self.stack([self.all(self.isfinite(v[a:b])) for v in values]) for a, b in slices])
+
+    def projection_arrays(self, connectivity: Connectivity):
+        """`rows[i]`: the synapses of presynaptic neuron i, padded with the sentinel synapse
+        to the longest row; one more all-padding row for the padding of spike lists."""
+        lengths = np.diff(connectivity.indptr)
+        width = int(lengths.max(initial=0))
+        rows = np.full((connectivity.source_size + 1, width), connectivity.n_synapses, dtype=np.int64)
+        rows[:-1][np.arange(width)[None, :] < lengths[:, None]] = np.arange(connectivity.n_synapses)
+        return {"rows": rows}
+
+
+class JaxSimulation(Simulation):
+    """The kernel's step under `lax.scan` and `jit`, run in chunks of at most `chunk_steps`.
+
+    `capacities[p]` is the current bound on spikes per step of population p
+    (grown on demand and kept for later runs); `exactness_problem` is None when
+    results are bit-identical to numpy's, else the reason they may not be.
+    """
+
+    backend = "jax"
+
+    def __init__(self, network: ir.Network, *, spike_capacity: int | None = None, chunk_steps: int | None = None):
+        self.exactness_problem = configure()
+        if self.exactness_problem:
+            warnings.warn(self.exactness_problem, ExactnessWarning, stacklevel=3)
+        import jax
+
+        super().__init__(network)
+        capacity = spike_capacity or _DEFAULT_CAPACITY
+        self.capacities = {p.name: max(1, min(p.size, capacity)) for p in network.populations}
+        self.chunk_steps = chunk_steps or _DEFAULT_CHUNK_STEPS
+        self._ops = JaxOps()
+        self._arrays = jax.device_put(compile_step(self.host, self._ops).arrays)
+        self._compiled: dict[tuple, object] = {}
+
+    def _run(self, n_steps: int) -> Run:
+        import jax
+
+        populations = self.network.populations
+        recorded = [p for p, population in enumerate(populations) if population.name in {r.population for r in self.network.spike_records}]
+        carry = jax.device_put((
+            compile_step(self.host, self._ops).carry,
+            tuple(np.zeros(p.size + 1, dtype=np.int64) for p in populations),
+        ))
+        chunk = min(n_steps, self.chunk_steps, max(1, _OUTPUT_BYTES_PER_CHUNK // self._bytes_per_step(recorded)))
+        compile_seconds = run_seconds = 0.0
+        spikes: list[list] = [[] for _ in recorded]
+        traces: list[list] = [[] for _ in self.host.records]
+        for start in range(0, n_steps, chunk):
+            length = min(chunk, n_steps - start)
+            while True:
+                capacities = tuple(self.capacities[p.name] for p in populations)
+                key = (length, capacities)
+                if key not in self._compiled:
+                    began = time.perf_counter()
+                    self._compiled[key] = self._compile(length, capacities, recorded, carry)
+                    compile_seconds += time.perf_counter() - began
+                began = time.perf_counter()
+                outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
+                run_seconds += time.perf_counter() - began
+                next_carry, peaks, bad_step, bad_flags, outputs = outcome
+                if not self._grow(np.asarray(peaks)):
+                    break
+            if (step := int(bad_step)) >= 0:
+                raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
+            carry = next_carry
+            for k, (indices, counts) in enumerate(outputs["spikes"]):
+                spikes[k].append(_events(np.asarray(indices), np.asarray(counts), start))
+            for r, values in enumerate(outputs["traces"]):
+                traces[r].append(np.asarray(values))
+        (kernel_carry, counts) = jax.device_get(carry)
+        return Run(
+            spikes={
+                populations[p].name: tuple(np.concatenate(parts) for parts in zip(*spikes[k]))
+                for k, p in enumerate(recorded)
+            },
+            counts={p.name: c[:-1] for p, c in zip(populations, counts)},
+            traces=tuple(np.concatenate(t) for t in traces),
+            states=kernel_carry["states"],
+            compile_seconds=compile_seconds,
+            run_seconds=run_seconds,
+        )
+
+    def _bytes_per_step(self, recorded: list[int]) -> int:
+        names = [self.network.populations[p].name for p in recorded]
+        return 8 * (sum(self.capacities[n] + 1 for n in names) + sum(len(r.indices) for r in self.host.records)) + 8
+
+    def _grow(self, peaks: np.ndarray) -> bool:
+        """Raise the capacity of every population whose spikes overflowed it; True if any did."""
+        grew = False
+        for population, peak in zip(self.network.populations, peaks):
+            capacity = self.capacities[population.name]
+            if peak > capacity:
+                wanted = max(2 * capacity, int(peak))
+                self.capacities[population.name] = min(population.size, 2 ** math.ceil(math.log2(wanted)))
+                grew = True
+        return grew
+
+    def _compile(self, length: int, capacities: tuple[int, ...], recorded: list[int], carry):
+        import jax
+        import jax.numpy as jnp
+        from jax import lax
+
+        names = [p.name for p in self.network.populations]
+        program = compile_step(self.host, self._ops, dict(zip(names, capacities)))
+
+        def run_chunk(carry, arrays, start):
+            def body(state, n):
+                (kernel_carry, counts), peaks, bad_step, bad_flags = state
+                kernel_carry, out = program.step(kernel_carry, arrays, n)
+                counts = tuple(c.at[indices].add(1) for c, (indices, _) in zip(counts, out["spikes"]))
+                peaks = jnp.maximum(peaks, jnp.stack([count for _, count in out["spikes"]]))
+                first = (bad_step < 0) & ~jnp.all(jnp.stack([jnp.all(f) for f in out["finite"]]))
+                bad_step = jnp.where(first, n, bad_step)
+                bad_flags = tuple(jnp.where(first, f, old) for f, old in zip(out["finite"], bad_flags))
+                output = {"spikes": tuple(out["spikes"][p] for p in recorded), "traces": out["traces"]}
+                return ((kernel_carry, counts), peaks, bad_step, bad_flags), output
+
+            flags = tuple(jnp.ones((len(g.populations), len(g.model.states)), dtype=bool) for g in self.host.groups)
+            initial = (carry, jnp.zeros(len(names), dtype=jnp.int64), jnp.int64(-1), flags)
+            (carry, peaks, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
+            return carry, peaks, bad_step, bad_flags, outputs
+
+        return jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0)).compile()
+
+
+def _events(indices: np.ndarray, counts: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, neuron indices) of the spikes in padded per-step index lists."""
+    steps, slots = np.nonzero(np.arange(indices.shape[1])[None, :] < counts[:, None])
+    return (start + steps).astype(np.int64), indices[steps, slots].astype(np.int64)
