@@ -1,0 +1,297 @@
+"""The surface syntax of a `.brain` file, as the parser builds it.
+
+One frozen dataclass per construct of the language, each with the `span` it
+was written at, so that lowering can point at the text of any mistake. The AST
+keeps what the user wrote (number texts, unit symbols, names) and checks
+nothing: names, units and values are checked by `brainsim.dsl.lower`.
+
+Operators reuse the IR's enums (`ir.UnaryOp`, `ir.BinaryOp`, `ir.AssignOp`),
+whose values are the symbols written in the language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from brainsim import ir
+from brainsim.errors import SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Ident:
+    """A name as written, with where it was written."""
+
+    name: str
+    span: SourceSpan
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A number with an optional unit: `10 ms`, `0.5`, `2 mV/ms`.
+
+    `number` is the literal text (so lowering can convert it exactly);
+    `unit` is the unit text as written (`None` for a plain number), found at
+    `unit_span`.
+    """
+
+    number: str
+    unit: str | None
+    span: SourceSpan
+    unit_span: SourceSpan | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A reference to a parameter, state, input, alias, built-in or unit."""
+
+    name: str
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Boolean:
+    """`true` or `false`."""
+
+    value: bool
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: ir.UnaryOp
+    operand: "Expr"
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: ir.BinaryOp
+    left: "Expr"
+    right: "Expr"
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordArgument:
+    """`name = value` inside a call, as in `pulses(period = 20 ms, ...)`."""
+
+    name: Ident
+    value: "Expr"
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """`function(args..., keyword = value...)`: maths functions, `where`,
+    `uniform` and `pulses` all share this form; lowering tells them apart."""
+
+    function: Ident
+    args: tuple["Expr", ...]
+    keywords: tuple[KeywordArgument, ...]
+    span: SourceSpan
+
+
+Expr = Union[Quantity, Name, Boolean, Unary, Binary, Call]
+
+
+# --------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """`name = value`: a setting, parameter, input, state, alias or override."""
+
+    name: Ident
+    value: Expr
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """`dv/dt = rhs`, optionally `(unless refractory)`."""
+
+    variable: Ident
+    rhs: Expr
+    unless_refractory: bool
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """`variable op value` in a `reset`, `on pre` or `stimulus` block."""
+
+    variable: Ident
+    op: ir.AssignOp
+    value: Expr
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Spike:
+    """`spike when condition`."""
+
+    condition: Expr
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Refractory:
+    """`refractory period`."""
+
+    period: Expr
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """`simulation { dt = ...  duration = ...  seed = ... }`."""
+
+    settings: tuple[Declaration, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Neuron:
+    """`neuron Name { ... }`; every block is optional and appears at most once."""
+
+    name: Ident
+    parameters: tuple[Declaration, ...]
+    inputs: tuple[Declaration, ...]
+    states: tuple[Declaration, ...]
+    aliases: tuple[Declaration, ...]
+    equations: tuple[Equation, ...]
+    spike: Spike | None
+    reset: tuple[Assignment, ...]
+    refractory: Refractory | None
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Synapse:
+    """`synapse Name { parameters {...}  state {...}  on pre {...} }`."""
+
+    name: Ident
+    parameters: tuple[Declaration, ...]
+    states: tuple[Declaration, ...]
+    on_pre: tuple[Assignment, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A whole number written in the model: a population size or an index."""
+
+    text: str
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    """`[excitatory|inhibitory] name = Model[size] { overrides }` in a region."""
+
+    kind: ir.NeuronKind
+    name: Ident
+    model: Ident
+    size: Count
+    overrides: tuple[Declaration, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    name: Ident
+    populations: tuple[Population, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """`Region` (all its populations) or `Region.population`."""
+
+    region: Ident
+    population: Ident | None
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """`connect source -> target with Synapse { settings }`."""
+
+    source: Endpoint
+    target: Endpoint
+    synapse: Ident
+    settings: tuple[Declaration, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Stimulus:
+    """`stimulus target { input += waveform ... }`."""
+
+    target: Endpoint
+    inputs: tuple[Assignment, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """`[i]`: one neuron."""
+
+    index: Count
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Slice:
+    """`[start:stop]`, either end optional: neurons start..stop-1."""
+
+    start: Count | None
+    stop: Count | None
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """A record target: an endpoint and optionally which of its neurons."""
+
+    endpoint: Endpoint
+    neurons: Index | Slice | None
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSpikes:
+    """`record spikes of A, B.pop, ...`."""
+
+    targets: tuple[Selection, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class RecordStates:
+    """`record v, I_syn of A.pop[0:5], ...`."""
+
+    variables: tuple[Ident, ...]
+    targets: tuple[Selection, ...]
+    span: SourceSpan
+
+
+Record = Union[RecordSpikes, RecordStates]
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A whole `.brain` file, its statements grouped by kind in source order."""
+
+    simulation: Simulation
+    neurons: tuple[Neuron, ...]
+    synapses: tuple[Synapse, ...]
+    regions: tuple[Region, ...]
+    connects: tuple[Connect, ...]
+    stimuli: tuple[Stimulus, ...]
+    records: tuple[Record, ...]
+    filename: str

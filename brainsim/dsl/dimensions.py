@@ -1,0 +1,121 @@
+"""Units of written quantities, the types of expressions, and unit hints.
+
+`quantity_value` turns a literal such as `1.62 mV` or `9.81 m/s^2` into an SI
+float and its `Dimension` (exactly, via `brainsim.units`). Every expression
+has a `Type`: a `Dimension`, or `BOOLEAN` for comparisons and logic. The hint
+helpers suggest the unit a user probably meant (`mv` -> `mV`, `0` -> `0 mV`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import Union
+
+from brainsim import units
+from brainsim.dsl import ast
+from brainsim.errors import SourceSpan, UnitError, did_you_mean
+from brainsim.units import DIMENSIONLESS, Dimension
+
+
+@dataclass(frozen=True, slots=True)
+class BooleanType:
+    """The type of a comparison or of `and`/`or`/`not`: true or false, no unit."""
+
+    def __str__(self) -> str:
+        return "true/false"
+
+
+BOOLEAN = BooleanType()
+Type = Union[Dimension, BooleanType]
+SECOND = units.lookup_unit("s")[1]
+
+# One unit symbol of a (compound) unit text: operator, symbol, exponent.
+_UNIT_FACTOR = re.compile(r"([*/]?)([A-Za-z_][A-Za-z0-9_]*)(?:\^(-?[0-9]+))?")
+_PREFIXES = ("", "da", "Y", "Z", "E", "P", "T", "G", "M", "k", "h", "d", "c", "m", "u", "n", "p", "f", "a", "z", "y")
+
+
+def quantity_value(quantity: ast.Quantity, names: frozenset[str] = frozenset()) -> tuple[float, Dimension]:
+    """The SI value and dimension of a written quantity.
+
+    `names` are the model names in scope, only to explain `2 tau` (a name used
+    as a unit). Raises UnitError for an unknown unit symbol.
+    """
+    if quantity.unit is None:
+        return units.to_si(quantity.number, None)
+    factors = _unit_factors(quantity, names)
+    if len(factors) == 1 and factors[0][1] == 1:
+        return units.to_si(quantity.number, factors[0][0])
+    value = Decimal(quantity.number)
+    dimension = DIMENSIONLESS
+    with localcontext() as context:
+        context.prec = 60  # the single rounding that matters is the final float()
+        for symbol, power in factors:
+            factor, unit_dimension = units.lookup_unit(symbol)
+            value *= factor**power
+            dimension = dimension * unit_dimension**power
+    return float(value), dimension
+
+
+def _unit_factors(quantity: ast.Quantity, names: frozenset[str]) -> list[tuple[str, int]]:
+    """The (symbol, power) factors of a quantity's unit text, each symbol checked."""
+    factors = []
+    for match in _UNIT_FACTOR.finditer(quantity.unit):
+        operator, symbol, exponent = match.groups()
+        if not units.is_unit(symbol):
+            start = quantity.unit_span.column + match.start(2)
+            span = SourceSpan(
+                quantity.span.file, quantity.span.line, start, quantity.span.line, start + len(symbol), quantity.span.text
+            )
+            raise UnitError(f"unknown unit `{symbol}`", span, unit_hint(symbol, quantity, names))
+        power = int(exponent) if exponent else 1
+        factors.append((symbol, -power if operator == "/" else power))
+    return factors
+
+
+def unit_hint(symbol: str, quantity: ast.Quantity, names: frozenset[str]) -> str | None:
+    """A hint for an unknown unit symbol: the unit meant, or how to multiply."""
+    if symbol in names:
+        return f"`{symbol}` is a name, not a unit; to multiply, write `{quantity.number} * {symbol}`"
+    folded = [s for s in _all_unit_symbols() if s.lower() == symbol.lower()]
+    if folded:
+        return f"units are case-sensitive: did you mean `{folded[0]}`?"
+    return did_you_mean(symbol, units.known_unit_symbols()) or (
+        "units are SI symbols with an optional prefix, e.g. ms, mV, nA, Mohm, uS, pF, Hz"
+    )
+
+
+def _all_unit_symbols() -> list[str]:
+    """Every accepted unit symbol, the common ones first."""
+    known = units.known_unit_symbols()
+    prefixed = [prefix + symbol for symbol in known for prefix in _PREFIXES]
+    return list(dict.fromkeys(s for s in known + prefixed if units.is_unit(s)))
+
+
+def symbol_for(dimension: Dimension) -> str | None:
+    """A common unit symbol with `dimension` (`mV` for volts), if there is one."""
+    for symbol in units.known_unit_symbols():
+        if units.is_unit(symbol) and units.lookup_unit(symbol)[1] == dimension:
+            return symbol
+    return None
+
+
+def bare_number(expr: ast.Expr) -> str | None:
+    """The text of `expr` if it is a number written without a unit (`0`, `-1.5`)."""
+    match expr:
+        case ast.Quantity(number=number, unit=None):
+            return number
+        case ast.Unary(operand=ast.Quantity(number=number, unit=None)):
+            return f"-{number}"
+    return None
+
+
+def missing_unit_hint(expr: ast.Expr, expected: Type) -> str | None:
+    """`write 0 mV`, when `expr` is a bare number where a quantity was expected."""
+    number = bare_number(expr)
+    if number is None or not isinstance(expected, Dimension) or expected.is_dimensionless:
+        return None
+    symbol = symbol_for(expected)
+    unit = symbol or f"<a unit of {expected}>"
+    return f"a number without a unit is dimensionless, even 0; write `{number} {unit}`"

@@ -1,0 +1,454 @@
+"""Neuron and synapse models: AST -> `ir.NeuronModel` / `ir.SynapseModel`.
+
+A model is lowered once as declared (so that a model nobody uses is still
+checked) and once more for each population or projection that overrides some
+of its values. An override replaces the written value of a parameter or state,
+and the parameters below it are folded again, so `V_reset = E_L` follows an
+overridden `E_L`.
+
+Parameters fold, in order, to SI floats; each may use the parameters above
+it. Initial values are constants of the parameters or `uniform(low, high)`.
+Aliases are substituted into the expressions that read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from brainsim import ir
+from brainsim.dsl import ast
+from brainsim.dsl.dimensions import BOOLEAN, SECOND, Type, bare_number, missing_unit_hint, symbol_for
+from brainsim.dsl.expressions import (
+    BUILTINS,
+    Scope,
+    Symbol,
+    Typed,
+    constant_value,
+    expect_type,
+    lower_expression,
+)
+from brainsim.errors import SourceSpan, DuplicateNameError, InvalidValueError, UnitError, UnknownNameError, did_you_mean
+from brainsim.units import DIMENSIONLESS, Dimension
+
+# The settings of a `connect` block; a synapse may not use them as names.
+CONNECT_SETTINGS = ("p", "rule", "delay", "autapses", "weight")
+_ARTICLE = {"parameter": "a", "input": "an", "state variable": "a", "alias": "an"}
+
+
+def lower_neuron(
+    neuron: ast.Neuron, overrides: tuple[ast.Declaration, ...] = (), declared: ir.NeuronModel | None = None
+) -> ir.NeuronModel:
+    """Lower a neuron model, with a population's `overrides` applied.
+
+    `declared` is the model lowered without overrides, whose dimensions the
+    overrides must keep. Raises the BrainsimError of the first mistake found.
+    """
+    kinds = _declared_names(
+        neuron.name.name,
+        (("parameter", neuron.parameters), ("input", neuron.inputs),
+         ("state variable", neuron.states), ("alias", neuron.aliases)),
+        reserved={name: f"`{name}` is {symbol.kind}" for name, symbol in BUILTINS.items()},
+    )
+    replaced = _overrides(overrides, kinds, "neuron", neuron.name.name, ("parameter", "state variable"))
+    written = _written(replaced, neuron.parameters, neuron.inputs, neuron.states)
+    parameters = _parameters(neuron.parameters, replaced, kinds, declared.parameters if declared else ())
+    values = {p.name: p.value for p in parameters}
+    constant_scope = Scope(
+        _symbols(parameters, "a parameter", written),
+        unavailable={
+            name: f"`{name}` is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
+            for name, kind in kinds.items() if kind != "parameter"
+        },
+        constants=values,
+    )
+    inputs = tuple(_input(declaration, constant_scope, values) for declaration in neuron.inputs)
+    declared_states = {s.name: s.dimension for s in declared.states} if declared else {}
+    states = tuple(
+        _state(replaced.get(d.name.name, d), constant_scope, values, declared_states.get(d.name.name))
+        for d in neuron.states
+    )
+    symbols = {
+        **constant_scope.symbols,
+        **_symbols(inputs, "an input", written),
+        **_symbols(states, "a state variable", written),
+        **BUILTINS,
+    }
+    scope = _AliasResolver(neuron.aliases, symbols, values).scope
+    for alias in neuron.aliases:
+        scope.lookup(ast.Name(alias.name.name, alias.name.span))
+    state_dimensions = {s.name: s.dimension for s in states}
+    return ir.NeuronModel(
+        name=neuron.name.name,
+        parameters=parameters,
+        states=states,
+        inputs=inputs,
+        equations=_equations(neuron, scope, state_dimensions, kinds),
+        threshold=_threshold(neuron.spike, scope),
+        reset=tuple(_reset(assignment, scope, state_dimensions, kinds) for assignment in neuron.reset),
+        refractory=_refractory(neuron.refractory, constant_scope, values),
+        span=neuron.span,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoweredSynapse:
+    """A synapse model and the dimension of each of its `on pre` effects."""
+
+    model: ir.SynapseModel
+    effects: tuple[Dimension, ...]
+
+
+def lower_synapse(
+    synapse: ast.Synapse, overrides: tuple[ast.Declaration, ...] = (), declared: ir.SynapseModel | None = None
+) -> LoweredSynapse:
+    """Lower a synapse model, with a projection's `overrides` applied.
+
+    The `on pre` targets are checked later, against each target population.
+    """
+    kinds = _declared_names(
+        synapse.name.name,
+        (("parameter", synapse.parameters), ("state variable", synapse.states)),
+        reserved={name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS if name != "weight"},
+    )
+    replaced = _overrides(overrides, kinds, "synapse", synapse.name.name, ("parameter", "state variable"))
+    written = _written(replaced, synapse.parameters, synapse.states)
+    parameters = _parameters(synapse.parameters, replaced, kinds, declared.parameters if declared else ())
+    values = {p.name: p.value for p in parameters}
+    constant_scope = Scope(
+        _symbols(parameters, "a parameter", written),
+        unavailable={
+            name: f"`{name}` is a state variable, and this value must be a constant (parameters only)"
+            for name, kind in kinds.items() if kind != "parameter"
+        },
+        constants=values,
+    )
+    declared_states = {s.name: s.dimension for s in declared.states} if declared else {}
+    states = tuple(
+        _state(replaced.get(d.name.name, d), constant_scope, values, declared_states.get(d.name.name))
+        for d in synapse.states
+    )
+    scope = Scope({**constant_scope.symbols, **_symbols(states, "a state variable", written)}, constants=values)
+    effects = [_number(lower_expression(a.value, scope), "an `on pre` effect") for a in synapse.on_pre]
+    on_pre = tuple(
+        ir.Assignment(a.variable.name, a.op, effect.expr, a.span) for a, effect in zip(synapse.on_pre, effects)
+    )
+    model = ir.SynapseModel(synapse.name.name, parameters, states, on_pre, synapse.span)
+    return LoweredSynapse(model, tuple(effect.type for effect in effects))
+
+
+# --------------------------------------------------------------------------- declarations
+
+
+def _declared_names(
+    model: str, groups: Iterable[tuple[str, tuple[ast.Declaration, ...]]], reserved: Mapping[str, str]
+) -> dict[str, str]:
+    """Every name a model declares, with its kind; rejects duplicates and reserved names.
+
+    Rejects::
+
+        neuron N { parameters { tau = 10 ms }  state { tau = 0 mV } }
+    """
+    kinds: dict[str, str] = {}
+    first: dict[str, ast.Declaration] = {}
+    for kind, declarations in groups:
+        for declaration in declarations:
+            name = declaration.name.name
+            if name in reserved:
+                raise DuplicateNameError(
+                    f"{reserved[name]}; choose another name", declaration.name.span
+                )
+            if name in kinds:
+                raise DuplicateNameError(
+                    f"`{name}` is declared twice in `{model}` (first as {_ARTICLE[kinds[name]]} {kinds[name]} "
+                    f"on line {first[name].span.line})",
+                    declaration.name.span,
+                )
+            kinds[name] = kind
+            first[name] = declaration
+    return kinds
+
+
+def _overrides(
+    overrides: tuple[ast.Declaration, ...], kinds: Mapping[str, str], what: str, model: str, allowed: tuple[str, ...]
+) -> dict[str, ast.Declaration]:
+    """The overriding declarations by name.
+
+    Rejects::
+
+        exc = LIF[10] { tau = 5 ms }     # LIF has no `tau`
+        exc = LIF[10] { I_total = 0 nA } # an alias: not a value to override
+    """
+    replaced: dict[str, ast.Declaration] = {}
+    for declaration in overrides:
+        name = declaration.name.name
+        if name in replaced:
+            raise DuplicateNameError(f"`{name}` is set twice", declaration.name.span)
+        if name not in kinds:
+            candidates = [n for n, kind in kinds.items() if kind in allowed]
+            raise UnknownNameError(
+                f"{what} model `{model}` has no parameter or state variable `{name}`",
+                declaration.name.span,
+                did_you_mean(name, candidates),
+            )
+        if kinds[name] not in allowed:
+            raise InvalidValueError(
+                f"`{name}` is {_ARTICLE[kinds[name]]} {kinds[name]} of `{model}`; only parameters and "
+                "initial values of state variables can be set here",
+                declaration.name.span,
+            )
+        replaced[name] = declaration
+    return replaced
+
+
+def _parameters(
+    declarations: tuple[ast.Declaration, ...],
+    replaced: Mapping[str, ast.Declaration],
+    kinds: Mapping[str, str],
+    declared: tuple[ir.Parameter, ...],
+) -> tuple[ir.Parameter, ...]:
+    """Fold the parameters in order; each may read only the parameters above it."""
+    declared_dimensions = {p.name: p.dimension for p in declared}
+    names = [d.name.name for d in declarations]
+    parameters: list[ir.Parameter] = []
+    values: dict[str, float] = {}
+    for position, original in enumerate(declarations):
+        declaration = replaced.get(original.name.name, original)
+        below = {n: f"`{n}` is declared below `{original.name.name}`; a parameter may use only the parameters above it"
+                 for n in names[position:]}
+        others = {n: f"`{n}` is {_ARTICLE[k]} {k}, and a parameter must be a constant"
+                  for n, k in kinds.items() if k != "parameter"}
+        scope = Scope(
+            _symbols(parameters, "a parameter", _written(replaced, declarations)),
+            unavailable={**others, **below},
+            constants=values,
+        )
+        typed = _number(lower_expression(declaration.value, scope), f"parameter `{original.name.name}`")
+        wanted = declared_dimensions.get(original.name.name)
+        if wanted is not None:
+            expect_type(typed, wanted, f"`{original.name.name}` has dimension {{wanted}}, so its new value must too, "
+                                       "but it is {got}", scope)
+        value = constant_value(typed, values, f"parameter `{original.name.name}`")
+        values[original.name.name] = value
+        parameters.append(ir.Parameter(original.name.name, value, typed.type, declaration.span))
+    return tuple(parameters)
+
+
+def _input(declaration: ast.Declaration, scope: Scope, values: Mapping[str, float]) -> ir.Input:
+    name = declaration.name.name
+    typed = _number(lower_expression(declaration.value, scope), f"input `{name}`")
+    return ir.Input(name, typed.type, constant_value(typed, values, f"input `{name}`"), declaration.span)
+
+
+def _state(
+    declaration: ast.Declaration, scope: Scope, values: Mapping[str, float], wanted: Dimension | None
+) -> ir.StateVariable:
+    """A state variable with its initial value; `wanted` is the declared dimension an override must keep."""
+    name = declaration.name.name
+    initial, dimension = initial_value(declaration.value, scope, values, f"the initial value of `{name}`")
+    if wanted is not None and dimension != wanted:
+        raise UnitError(
+            f"`{name}` has dimension {wanted}, so its initial value must too, but it is {dimension}",
+            declaration.value.span,
+            missing_unit_hint(declaration.value, wanted),
+        )
+    return ir.StateVariable(name, dimension, initial, declaration.span)
+
+
+def initial_value(
+    value: ast.Expr, scope: Scope, values: Mapping[str, float], what: str
+) -> tuple[ir.Initializer, Dimension]:
+    """A constant or `uniform(low, high)` initial value, in SI, with its dimension.
+
+    Rejects::
+
+        v = uniform(-60 mV, -70 mV)    # low must be below high
+        v = uniform(-60 mV, 1 ms)      # both ends in one dimension
+    """
+    match value:
+        case ast.Call(function=ast.Ident(name="uniform"), args=args, keywords=keywords):
+            if keywords or len(args) != 2:
+                raise InvalidValueError("`uniform` takes 2 arguments: `uniform(low, high)`", value.span)
+            low, high = (_number(lower_expression(arg, scope), what) for arg in args)
+            if low.type != high.type:
+                raise UnitError(
+                    f"both ends of `uniform` must have the same dimension, but low is {low.type} and high {high.type}",
+                    value.span,
+                    missing_unit_hint(low.source, high.type) or missing_unit_hint(high.source, low.type),
+                )
+            low_value = constant_value(low, values, what)
+            high_value = constant_value(high, values, what)
+            if not low_value < high_value:
+                raise InvalidValueError(
+                    f"`uniform(low, high)` needs low < high, but {low_value:g} >= {high_value:g} (SI units)", value.span
+                )
+            return ir.Uniform(low_value, high_value, value.span), low.type
+    typed = _number(lower_expression(value, scope), what)
+    return ir.Constant(constant_value(typed, values, what), value.span), typed.type
+
+
+def _number(typed: Typed, what: str) -> Typed:
+    if typed.type == BOOLEAN:
+        raise UnitError(f"{what} must be a number, but this is a condition (true/false)", typed.source.span)
+    return typed
+
+
+def _written(replaced: Mapping[str, ast.Declaration], *groups: tuple[ast.Declaration, ...]) -> dict[str, ast.Expr]:
+    """The value expression of each declaration as it applies (overrides replacing), for hints."""
+    return {d.name.name: replaced.get(d.name.name, d).value for group in groups for d in group}
+
+
+def _symbols(
+    items: Iterable[ir.Parameter | ir.Input | ir.StateVariable], kind: str, written: Mapping[str, ast.Expr]
+) -> dict[str, Symbol]:
+    return {item.name: Symbol(item.name, kind, item.dimension, ir.Var(item.name), written.get(item.name)) for item in items}
+
+
+# --------------------------------------------------------------------------- aliases
+
+
+class _AliasResolver:
+    """Lowers each alias on first use, and finds aliases that refer to each other in a cycle."""
+
+    def __init__(self, declarations: tuple[ast.Declaration, ...], symbols: dict[str, Symbol], values: Mapping[str, float]):
+        self._declarations = {d.name.name: d for d in declarations}
+        self._done: dict[str, Symbol] = {}
+        self._active: list[str] = []
+        self.scope = Scope(symbols, constants=values, resolve_alias=self.resolve)
+
+    def resolve(self, name: str, used_at: SourceSpan) -> Symbol | None:
+        """Rejects::
+
+            aliases { a = b + 1 mV   b = a * 2 }
+        """
+        declaration = self._declarations.get(name)
+        if declaration is None:
+            return None
+        if name in self._done:
+            return self._done[name]
+        if name in self._active:
+            cycle = " -> ".join(self._active[self._active.index(name):] + [name])
+            raise InvalidValueError(f"aliases refer to each other in a cycle: {cycle}", used_at)
+        self._active.append(name)
+        typed = lower_expression(declaration.value, self.scope)
+        self._active.pop()
+        symbol = Symbol(name, "an alias", typed.type, typed.expr, declaration.value)
+        self._done[name] = symbol
+        return symbol
+
+
+# --------------------------------------------------------------------------- dynamics
+
+
+def _equations(
+    neuron: ast.Neuron, scope: Scope, states: Mapping[str, Dimension], kinds: Mapping[str, str]
+) -> tuple[ir.Equation, ...]:
+    """One equation per state variable at most, each `d<state>/dt` in state per second.
+
+    Rejects::
+
+        dv/dt = (E_L - v)          # volt, but dv/dt is volt per second
+        dtau/dt = ...              # tau is a parameter
+    """
+    equations = []
+    first: dict[str, ast.Equation] = {}
+    for equation in neuron.equations:
+        name = equation.variable.name
+        _require_state(equation.variable, states, kinds, "only state variables have equations")
+        if name in first:
+            raise DuplicateNameError(
+                f"`{name}` has two equations (the first on line {first[name].span.line})", equation.variable.span
+            )
+        first[name] = equation
+        rhs = lower_expression(equation.rhs, scope)
+        wanted = states[name] / SECOND
+        if rhs.type != wanted:
+            raise UnitError(
+                f"the right side of d{name}/dt has dimension {rhs.type}, but d{name}/dt has dimension {wanted} "
+                f"({name} per second)",
+                equation.rhs.span,
+                _state_unit_hint(name, neuron.states, rhs.type),
+            )
+        equations.append(ir.Equation(name, rhs.expr, equation.unless_refractory, equation.span))
+    return tuple(equations)
+
+
+def _state_unit_hint(name: str, states: tuple[ast.Declaration, ...], rhs: Type) -> str | None:
+    """`write v = 0 mV`, when a state is dimensionless only because its initial value has no unit."""
+    number = next((bare_number(d.value) for d in states if d.name.name == name), None)
+    if number is None or not isinstance(rhs, Dimension):
+        return None
+    symbol = symbol_for(rhs * SECOND)
+    if symbol is None:
+        return None
+    return f"`{name}` is dimensionless because its initial value `{number}` has no unit; write `{name} = {number} {symbol}`"
+
+
+def _require_state(variable: ast.Ident, states: Mapping[str, Dimension], kinds: Mapping[str, str], why: str) -> None:
+    name = variable.name
+    if name in states:
+        return
+    if name in kinds:
+        raise UnknownNameError(
+            f"`{name}` is {_ARTICLE[kinds[name]]} {kinds[name]}, not a state variable; {why}", variable.span
+        )
+    raise UnknownNameError(
+        f"`{name}` is not a state variable of this model; {why}",
+        variable.span,
+        did_you_mean(name, states) or "declare it in the `state { }` block",
+    )
+
+
+def _threshold(spike: ast.Spike | None, scope: Scope) -> ir.Expr | None:
+    """Rejects::
+
+        spike when v - V_th        # a number, not a condition
+        spike when v > 1 ms        # compares volt with second
+    """
+    if spike is None:
+        return None
+    condition = lower_expression(spike.condition, scope)
+    if condition.type != BOOLEAN:
+        raise UnitError(
+            f"a spike condition must be true or false (such as `v > V_th`), but this has dimension {condition.type}",
+            spike.condition.span,
+        )
+    return condition.expr
+
+
+def _reset(
+    assignment: ast.Assignment, scope: Scope, states: Mapping[str, Dimension], kinds: Mapping[str, str]
+) -> ir.Assignment:
+    """Rejects::
+
+        reset { V_th = -50 mV }     # a parameter, not a state variable
+        reset { v = 2 nA }          # ampere into a volt variable
+        reset { v *= 2 mV }         # scaling needs a dimensionless factor
+    """
+    _require_state(assignment.variable, states, kinds, "a reset assigns state variables")
+    name = assignment.variable.name
+    value = _number(lower_expression(assignment.value, scope), f"the value assigned to `{name}`")
+    scaling = assignment.op in (ir.AssignOp.MUL, ir.AssignOp.DIV)
+    wanted = DIMENSIONLESS if scaling else states[name]
+    reason = "a factor" if scaling else f"`{name}`"
+    expect_type(
+        value, wanted, f"`{name} {assignment.op.value} ...` needs a value of dimension {{wanted}} ({reason}), "
+                       "but this is {got}", scope
+    )
+    return ir.Assignment(name, assignment.op, value.expr, assignment.span)
+
+
+def _refractory(refractory: ast.Refractory | None, scope: Scope, values: Mapping[str, float]) -> float:
+    """Rejects::
+
+        refractory 2 mV            # not a time
+        refractory -1 ms           # negative
+    """
+    if refractory is None:
+        return 0.0
+    typed = _number(lower_expression(refractory.period, scope), "the refractory period")
+    expect_type(typed, SECOND, "the refractory period must be a time ({wanted}), but it is {got}", scope)
+    value = constant_value(typed, values, "the refractory period")
+    if value < 0:
+        raise InvalidValueError(f"the refractory period must not be negative, but it is {value:g} s", refractory.period.span)
+    return value

@@ -1,0 +1,406 @@
+"""Text to AST: the Lark parser for `.brain` files and the tree-to-AST transformer.
+
+The grammar lives in `grammar.lark` and is loaded once per process. Parsing
+never evaluates anything the text says; the transformer only builds
+`brainsim.dsl.ast` nodes with source spans. Lark's exceptions are turned into
+`ParseError`s with a position and a one-line message (see `syntax_errors`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedInput, VisitError
+from lark.lark import PostLex
+from lark.tree import Meta
+
+from brainsim import ir
+from brainsim.dsl import ast
+from brainsim.dsl.syntax_errors import describe_parse_error
+from brainsim.errors import BrainsimError, ParseError, SourceSpan
+
+_GRAMMAR = Path(__file__).with_name("grammar.lark")
+
+
+class _WholeWords(PostLex):
+    """Keeps NAME in the lexer of every parser state.
+
+    Lark's contextual lexer otherwise lets a keyword match the start of a longer
+    word (`spikes` as `spike` + `s`) where NAME is not expected; with NAME always
+    present, a word is a keyword only if the whole word is one.
+    """
+
+    always_accept = ("NAME",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        return stream
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    """The LALR parser for the language (built once; parse trees carry positions)."""
+    return Lark(
+        _GRAMMAR.read_text(encoding="utf-8"),
+        parser="lalr",
+        lexer="contextual",
+        postlex=_WholeWords(),
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse(text: str, filename: str = "<string>") -> ast.Model:
+    """Parse the text of a `.brain` file into its AST.
+
+    Args:
+        text: the model source.
+        filename: the name shown in error messages.
+    Returns:
+        The `ast.Model`, with a span on every node.
+    Raises:
+        ParseError: the text does not follow the grammar (or a block is repeated,
+            or the `simulation` block is missing).
+    """
+    try:
+        tree = lark_parser().parse(text)
+    except UnexpectedInput as error:
+        raise describe_parse_error(error, text, filename, lark_parser()) from None
+    try:
+        return _ToAst(text, filename).transform(tree)
+    except VisitError as error:
+        if isinstance(error.orig_exc, BrainsimError):
+            raise error.orig_exc from None
+        raise
+
+
+def span_of(item: Meta | Token, text: str, filename: str) -> SourceSpan:
+    """The `SourceSpan` of a parse-tree node's meta or of a token."""
+    return SourceSpan(filename, item.line, item.column, item.end_line, item.end_column, text)
+
+
+_NEURON_BLOCKS = ("parameters", "inputs", "state", "aliases", "equations", "spike", "reset", "refractory")
+_SYNAPSE_BLOCKS = ("parameters", "state", "on_pre")
+_STATEMENTS = ("simulation", "neuron", "synapse", "region", "connect", "stimulus", "record")
+
+
+class _Block:
+    """A block of a neuron or synapse while the transformer collects them."""
+
+    __slots__ = ("keyword", "content", "span")
+
+    def __init__(self, keyword: str, content: object, span: SourceSpan):
+        self.keyword = keyword
+        self.content = content
+        self.span = span
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Parse tree -> AST. One method per rule or alias of the grammar."""
+
+    def __init__(self, text: str, filename: str):
+        super().__init__()
+        self._text = text
+        self._filename = filename
+
+    def _span(self, item: Meta | Token) -> SourceSpan:
+        return span_of(item, self._text, self._filename)
+
+    def _ident(self, token: Token) -> ast.Ident:
+        return ast.Ident(str(token), self._span(token))
+
+    # ------------------------------------------------------------ the file
+
+    def start(self, meta: Meta, statements: list) -> ast.Model:
+        by_kind: dict[str, list] = {kind: [] for kind in _STATEMENTS}
+        for kind, statement in statements:
+            by_kind[kind].append(statement)
+        simulations = by_kind["simulation"]
+        if not simulations:
+            end = SourceSpan(self._filename, 1, 1, 1, 1, self._text)
+            raise ParseError(
+                "the model has no `simulation` block",
+                end,
+                "add one, e.g. `simulation { dt = 0.1 ms  duration = 100 ms }`",
+            )
+        if len(simulations) > 1:
+            raise ParseError(
+                "a model has one `simulation` block; this is the second",
+                _keyword_span(simulations[1].span, "simulation"),
+            )
+        records = by_kind["record"]
+        return ast.Model(
+            simulation=simulations[0],
+            neurons=tuple(by_kind["neuron"]),
+            synapses=tuple(by_kind["synapse"]),
+            regions=tuple(by_kind["region"]),
+            connects=tuple(by_kind["connect"]),
+            stimuli=tuple(by_kind["stimulus"]),
+            records=tuple(records),
+            filename=self._filename,
+        )
+
+    def simulation(self, meta: Meta, settings: list) -> tuple[str, ast.Simulation]:
+        return "simulation", ast.Simulation(tuple(settings), self._span(meta))
+
+    def declaration(self, meta: Meta, children: list) -> ast.Declaration:
+        name, value = children
+        return ast.Declaration(self._ident(name), value, self._span(meta))
+
+    # ------------------------------------------------------------ neuron and synapse models
+
+    def neuron(self, meta: Meta, children: list) -> tuple[str, ast.Neuron]:
+        name, *items = children
+        blocks = self._unique_blocks(items, "neuron")
+        spike = blocks.get("spike")
+        refractory = blocks.get("refractory")
+        return "neuron", ast.Neuron(
+            name=self._ident(name),
+            parameters=_content(blocks, "parameters"),
+            inputs=_content(blocks, "inputs"),
+            states=_content(blocks, "state"),
+            aliases=_content(blocks, "aliases"),
+            equations=_content(blocks, "equations"),
+            spike=spike.content if spike else None,
+            reset=_content(blocks, "reset"),
+            refractory=refractory.content if refractory else None,
+            span=self._span(meta),
+        )
+
+    def synapse(self, meta: Meta, children: list) -> tuple[str, ast.Synapse]:
+        name, *items = children
+        blocks = self._unique_blocks(items, "synapse")
+        return "synapse", ast.Synapse(
+            name=self._ident(name),
+            parameters=_content(blocks, "parameters"),
+            states=_content(blocks, "state"),
+            on_pre=_content(blocks, "on_pre"),
+            span=self._span(meta),
+        )
+
+    def _unique_blocks(self, items: list[_Block], owner: str) -> dict[str, _Block]:
+        """The blocks of a model by keyword; a repeated block is an error.
+
+        Rejects::
+
+            neuron N { state { v = 0 mV }  state { w = 0 mV } }
+        """
+        blocks: dict[str, _Block] = {}
+        for block in items:
+            if block.keyword in blocks:
+                shown = "on pre" if block.keyword == "on_pre" else block.keyword
+                first = blocks[block.keyword].span.line
+                raise ParseError(
+                    f"a {owner} has one `{shown}` {'statement' if block.keyword in ('spike', 'refractory') else 'block'}; "
+                    f"this is the second (the first is on line {first})",
+                    _keyword_span(block.span, shown),
+                    "merge the two into one",
+                )
+            blocks[block.keyword] = block
+        return blocks
+
+    def _block(self, keyword: str, meta: Meta, content: object) -> _Block:
+        return _Block(keyword, content, self._span(meta))
+
+    def parameters(self, meta: Meta, children: list) -> _Block:
+        return self._block("parameters", meta, tuple(children))
+
+    def inputs(self, meta: Meta, children: list) -> _Block:
+        return self._block("inputs", meta, tuple(children))
+
+    def state(self, meta: Meta, children: list) -> _Block:
+        return self._block("state", meta, tuple(children))
+
+    def aliases(self, meta: Meta, children: list) -> _Block:
+        return self._block("aliases", meta, tuple(children))
+
+    def equations(self, meta: Meta, children: list) -> _Block:
+        return self._block("equations", meta, tuple(children))
+
+    def reset(self, meta: Meta, children: list) -> _Block:
+        return self._block("reset", meta, tuple(children))
+
+    def on_pre(self, meta: Meta, children: list) -> _Block:
+        return self._block("on_pre", meta, tuple(children))
+
+    def spike(self, meta: Meta, children: list) -> _Block:
+        (condition,) = children
+        return self._block("spike", meta, ast.Spike(condition, self._span(meta)))
+
+    def refractory(self, meta: Meta, children: list) -> _Block:
+        (period,) = children
+        return self._block("refractory", meta, ast.Refractory(period, self._span(meta)))
+
+    def equation(self, meta: Meta, children: list) -> ast.Equation:
+        derivative, rhs, unless = children
+        # `dv / dt`: the variable is the word after the leading `d`.
+        variable = str(derivative)[1:].split("/")[0].rstrip()
+        start = self._span(derivative)
+        name_span = SourceSpan(
+            start.file, start.line, start.column + 1, start.line, start.column + 1 + len(variable), start.text
+        )
+        return ast.Equation(ast.Ident(variable, name_span), rhs, unless is not None, self._span(meta))
+
+    def assignment(self, meta: Meta, children: list) -> ast.Assignment:
+        variable, op, value = children
+        return ast.Assignment(self._ident(variable), ir.AssignOp(op), value, self._span(meta))
+
+    def increment(self, meta: Meta, children: list) -> ast.Assignment:
+        return self.assignment(meta, children)
+
+    def assign_op(self, meta: Meta, children: list) -> str:
+        return str(children[0])
+
+    def increment_op(self, meta: Meta, children: list) -> str:
+        return str(children[0])
+
+    # ------------------------------------------------------------ the network
+
+    def region(self, meta: Meta, children: list) -> tuple[str, ast.Region]:
+        name, *populations = children
+        return "region", ast.Region(self._ident(name), tuple(populations), self._span(meta))
+
+    def population(self, meta: Meta, children: list) -> ast.Population:
+        kind, name, model, size, overrides = children
+        return ast.Population(
+            kind=kind or ir.NeuronKind.UNSPECIFIED,
+            name=self._ident(name),
+            model=self._ident(model),
+            size=ast.Count(str(size), self._span(size)),
+            overrides=overrides or (),
+            span=self._span(meta),
+        )
+
+    def kind(self, meta: Meta, children: list) -> ir.NeuronKind:
+        return ir.NeuronKind(str(children[0]))
+
+    def overrides(self, meta: Meta, children: list) -> tuple[ast.Declaration, ...]:
+        return tuple(children)
+
+    def settings(self, meta: Meta, children: list) -> tuple[ast.Declaration, ...]:
+        return tuple(children)
+
+    def connect(self, meta: Meta, children: list) -> tuple[str, ast.Connect]:
+        source, target, synapse, settings = children
+        return "connect", ast.Connect(source, target, self._ident(synapse), settings or (), self._span(meta))
+
+    def endpoint(self, meta: Meta, children: list) -> ast.Endpoint:
+        region, population = children
+        return ast.Endpoint(
+            self._ident(region), self._ident(population) if population is not None else None, self._span(meta)
+        )
+
+    def stimulus(self, meta: Meta, children: list) -> tuple[str, ast.Stimulus]:
+        target, *inputs = children
+        return "stimulus", ast.Stimulus(target, tuple(inputs), self._span(meta))
+
+    def stimulus_input(self, meta: Meta, children: list) -> ast.Assignment:
+        variable, value = children
+        return ast.Assignment(self._ident(variable), ir.AssignOp.ADD, value, self._span(meta))
+
+    def record(self, meta: Meta, children: list) -> tuple[str, ast.Record]:
+        recorded, *targets = children
+        span = self._span(meta)
+        if recorded is None:
+            return "record", ast.RecordSpikes(tuple(targets), span)
+        return "record", ast.RecordStates(recorded, tuple(targets), span)
+
+    def spikes(self, meta: Meta, children: list) -> None:
+        return None
+
+    def variables(self, meta: Meta, names: list) -> tuple[ast.Ident, ...]:
+        return tuple(self._ident(name) for name in names)
+
+    def selection(self, meta: Meta, children: list) -> ast.Selection:
+        endpoint, *neurons = children
+        return ast.Selection(endpoint, neurons[0] if neurons else None, self._span(meta))
+
+    def index(self, meta: Meta, children: list) -> ast.Index:
+        (number,) = children
+        return ast.Index(self._count(number), self._span(meta))
+
+    def slice(self, meta: Meta, children: list) -> ast.Slice:
+        start, stop = children
+        return ast.Slice(self._count(start), self._count(stop), self._span(meta))
+
+    def _count(self, token: Token | None) -> ast.Count | None:
+        return None if token is None else ast.Count(str(token), self._span(token))
+
+    # ------------------------------------------------------------ expressions
+
+    def binary(self, meta: Meta, children: list) -> ast.Binary:
+        left, op, right = children
+        return ast.Binary(ir.BinaryOp(op), left, right, self._span(meta))
+
+    def power(self, meta: Meta, children: list) -> ast.Binary:
+        base, exponent = children
+        return ast.Binary(ir.BinaryOp.POW, base, exponent, self._span(meta))
+
+    def negative(self, meta: Meta, children: list) -> ast.Unary:
+        return ast.Unary(ir.UnaryOp.NEG, children[0], self._span(meta))
+
+    def logical_not(self, meta: Meta, children: list) -> ast.Unary:
+        return ast.Unary(ir.UnaryOp.NOT, children[0], self._span(meta))
+
+    def or_op(self, meta: Meta, children: list) -> str:
+        return str(children[0])
+
+    and_op = comparison_op = add_op = mul_op = or_op
+
+    def quantity(self, meta: Meta, children: list) -> ast.Quantity:
+        (token,) = children
+        span = self._span(token)
+        number, unit, unit_offset = _split_quantity(str(token))
+        if unit is None:
+            return ast.Quantity(number, None, span)
+        column = span.column + unit_offset
+        unit_span = SourceSpan(span.file, span.line, column, span.line, column + len(unit), span.text)
+        return ast.Quantity(number, unit, span, unit_span)
+
+    def name(self, meta: Meta, children: list) -> ast.Name:
+        (token,) = children
+        return ast.Name(str(token), self._span(token))
+
+    def true(self, meta: Meta, children: list) -> ast.Boolean:
+        return ast.Boolean(True, self._span(meta))
+
+    def false(self, meta: Meta, children: list) -> ast.Boolean:
+        return ast.Boolean(False, self._span(meta))
+
+    def call(self, meta: Meta, children: list) -> ast.Call:
+        function, *arguments = children
+        args = tuple(a for a in arguments if not isinstance(a, ast.KeywordArgument))
+        keywords = tuple(a for a in arguments if isinstance(a, ast.KeywordArgument))
+        return ast.Call(self._ident(function), args, keywords, self._span(meta))
+
+    def keyword_argument(self, meta: Meta, children: list) -> ast.KeywordArgument:
+        name, value = children
+        return ast.KeywordArgument(self._ident(name), value, self._span(meta))
+
+
+def _content(blocks: dict[str, _Block], keyword: str) -> tuple:
+    block = blocks.get(keyword)
+    return block.content if block else ()
+
+
+def _keyword_span(span: SourceSpan, keyword: str) -> SourceSpan:
+    """The span of the keyword that starts the statement at `span`."""
+    return SourceSpan(span.file, span.line, span.column, span.line, span.column + len(keyword), span.text)
+
+
+def _split_quantity(text: str) -> tuple[str, str | None, int]:
+    """Split a QUANTITY or NUMBER token into number text, unit text and the unit's offset."""
+    number = _NUMBER.match(text).group()
+    rest = text[len(number):]
+    unit = rest.lstrip(" \t")
+    if not unit:
+        return number, None, 0
+    return number, unit, len(text) - len(unit)
+
+
+# The NUMBER terminal of the grammar; `e` belongs to the number only when digits follow.
+_NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")

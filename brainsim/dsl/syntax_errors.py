@@ -1,0 +1,235 @@
+"""Friendly syntax errors: Lark's `UnexpectedInput` -> `ParseError`.
+
+A syntax error names what was found and what could have come instead, in
+words (`expected \`=\``, `expected a value`), and points at the offending token.
+Hints come from three places: Lark's `match_examples` against a small table of
+common mistakes, a table of where each keyword belongs (for a statement
+written in the wrong block, or a missing `}`), and the unclosed brace that an
+unexpected end of file leaves behind.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lark import Lark, Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+from brainsim.errors import ParseError, SourceSpan
+
+# Where each statement keyword may be written (for "wrong block" hints).
+KEYWORD_PLACES = {
+    **dict.fromkeys(
+        ("simulation", "neuron", "synapse", "region", "connect", "stimulus", "record"), "at the top level of the file"
+    ),
+    **dict.fromkeys(("parameters", "state"), "directly inside a `neuron { }` or `synapse { }` block"),
+    **dict.fromkeys(
+        ("inputs", "aliases", "equations", "spike", "reset", "refractory"), "directly inside a `neuron { }` block"
+    ),
+    "on": "directly inside a `synapse { }` block",
+    **dict.fromkeys(("excitatory", "inhibitory"), "inside a `region { }` block, before a population's name"),
+}
+
+_REGEX_TERMINALS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "QUANTITY": "a quantity",
+    "DERIVATIVE": "an equation `dx/dt = ...`",
+    "UNLESS_REFRACTORY": "`(unless refractory)`",
+    "$END": "the end of the file",
+}
+_VALUE_STARTS = {"NAME", "NUMBER", "QUANTITY", "(", "-", "not", "true", "false"}
+_OPERATORS = {"or", "and", "<", "<=", ">", ">=", "==", "!=", "+", "-", "*", "/", "**"}
+
+# Common mistakes, recognised by the parser state they leave (Lark's
+# `match_examples`). Each mistake is shown in the positions that give
+# different parser states: first or later statement, first or later item.
+_MISTAKES = {
+    "a declaration reads `name = value`": [
+        "simulation { dt 1 }",
+        "simulation { dt = 1  seed 2 }",
+        "simulation {} simulation { dt 1 }",
+        "simulation {} neuron N { parameters { a 1 } }",
+        "simulation {} neuron N { parameters { a = 1  b 1 } }",
+        "simulation {} neuron N { state {} parameters { a 1 } }",
+        "simulation {} neuron N { state {} parameters { a = 1  b 1 } }",
+    ],
+    "an equation reads `dv/dt = ...`": [
+        "neuron N { equations { v = 1 } }",
+        "neuron N { equations { dv/dt = 1  w = 1 } }",
+        "neuron N { state {} equations { v = 1 } }",
+        "neuron N { state {} equations { dv/dt = 1  w = 1 } }",
+        "simulation {} neuron N { equations { v = 1 } }",
+        "simulation {} neuron N { equations { dv/dt = 1  w = 1 } }",
+        "simulation {} neuron N { state {} equations { v = 1 } }",
+        "simulation {} neuron N { state {} equations { dv/dt = 1  w = 1 } }",
+    ],
+    "a stimulus adds to an input: `I_ext += 2 nA`": [
+        "stimulus R { I = 1 }",
+        "stimulus R { I += 1  J = 1 }",
+        "simulation {} stimulus R { I = 1 }",
+        "simulation {} stimulus R { I += 1  J = 1 }",
+    ],
+    "`on pre` adds to (`+=`) or subtracts from (`-=`) a variable of the target neuron": [
+        "synapse S { on pre { I = 1 } }",
+        "synapse S { on pre { I += 1  J = 1 } }",
+        "synapse S { state {} on pre { I = 1 } }",
+        "synapse S { state {} on pre { I += 1  J = 1 } }",
+        "simulation {} synapse S { on pre { I = 1 } }",
+        "simulation {} synapse S { on pre { I += 1  J = 1 } }",
+        "simulation {} synapse S { state {} on pre { I = 1 } }",
+        "simulation {} synapse S { state {} on pre { I += 1  J = 1 } }",
+    ],
+    "a population reads `name = Model[size]`, e.g. `exc = LIF[100]`": [
+        "region R { a = M }",
+        "region R { a = M[1]  b = M }",
+        "simulation {} region R { a = M }",
+        "simulation {} region R { a = M[1]  b = M }",
+    ],
+    "comparisons do not chain: write `a < b and b < c`": [
+        "neuron N { spike when a < b < c }",
+        "neuron N { state {} spike when a < b < c }",
+        "simulation {} neuron N { spike when a < b < c }",
+        "simulation {} neuron N { state {} spike when a < b < c }",
+    ],
+}
+
+
+def describe_parse_error(error: UnexpectedInput, text: str, filename: str, parser: Lark) -> ParseError:
+    """The `ParseError` that tells a user what Lark's `error` means, in words."""
+    match error:
+        case UnexpectedCharacters():
+            return _unexpected_character(error, text, filename)
+        case UnexpectedToken() if error.token.type == "$END":
+            return _unexpected_end(error, error.token, text, filename, parser)
+        case UnexpectedEOF():
+            return _unexpected_end(error, None, text, filename, parser)
+        case UnexpectedToken():
+            return _unexpected_token(error, text, filename, parser)
+    return ParseError("the text does not follow the grammar", _point(text, filename, 1, 1))
+
+
+def _unexpected_character(error: UnexpectedCharacters, text: str, filename: str) -> ParseError:
+    char = error.char
+    hint = {
+        ";": "statements are separated by spaces or new lines; remove the `;`",
+        '"': "the language has no strings; names are written without quotes",
+        "'": "the language has no strings; names are written without quotes",
+        "^": "`^` only raises a unit to a power inside a quantity (`2 m/s^2`); elsewhere write `**`",
+    }.get(char)
+    return ParseError(f"unexpected character `{char}`", _point(text, filename, error.line, error.column), hint)
+
+
+def _unexpected_end(
+    error: UnexpectedInput, last: Token | None, text: str, filename: str, parser: Lark
+) -> ParseError:
+    line, column = _end_of_content(text)
+    expected = _expected_words(_expected(error), parser)
+    message = "unexpected end of file" + (f"; expected {expected}" if expected else "")
+    opened = _unclosed_brace(text)
+    hint = f"the `{{` on line {opened[0]} is never closed" if opened else None
+    return ParseError(message, _point(text, filename, line, column), hint)
+
+
+def _unexpected_token(error: UnexpectedToken, text: str, filename: str, parser: Lark) -> ParseError:
+    token = error.token
+    expected = _expected_words(_expected(error), parser)
+    message = f"unexpected {_describe(token, parser)}" + (f"; expected {expected}" if expected else "")
+    span = SourceSpan(filename, token.line, token.column, token.end_line, token.end_column, text)
+    hint = _misplaced_keyword_hint(error, parser) or error.match_examples(parser.parse, _MISTAKES)
+    return ParseError(message, span, hint)
+
+
+def _misplaced_keyword_hint(error: UnexpectedToken, parser: Lark) -> str | None:
+    """Where a keyword belongs, if the error is at a keyword or just after one."""
+    candidates = [error.token]
+    if error.interactive_parser is not None:
+        stack = error.interactive_parser.parser_state.value_stack
+        if stack and isinstance(stack[-1], Token):
+            candidates.append(stack[-1])
+    for token in candidates:
+        word = str(token)
+        if word in KEYWORD_PLACES and (token.type == "NAME" or _literal(token.type, parser) == word):
+            return f"`{word}` belongs {KEYWORD_PLACES[word]} (is a `}}` missing before it?)"
+    return None
+
+
+def _expected(error: UnexpectedInput) -> set[str]:
+    if isinstance(error, UnexpectedToken):
+        try:
+            return set(error.accepts or error.expected)
+        except UnexpectedInput:
+            return set(error.expected)
+    return set(getattr(error, "expected", ()) or ())
+
+
+def _expected_words(names: set[str], parser: Lark) -> str:
+    """The expected terminals in words, grouping value starts and operators."""
+    shown = {name: _literal(name, parser) or name for name in names}
+    words: list[str] = []
+    values = {name for name, text in shown.items() if text in _VALUE_STARTS}
+    if "NUMBER" in values:
+        words.append("a value")
+        shown = {n: t for n, t in shown.items() if n not in values}
+    operators = {name for name, text in shown.items() if text in _OPERATORS}
+    if len(operators) >= 3:
+        words.append("an operator")
+        shown = {n: t for n, t in shown.items() if n not in operators}
+    for name, text in sorted(shown.items(), key=lambda item: item[1]):
+        words.append(_REGEX_TERMINALS.get(name) or f"`{text}`")
+    if len(words) > 6:
+        words = words[:6] + ["..."]
+    return " or ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _describe(token: Token, parser: Lark) -> str:
+    match token.type:
+        case "NAME":
+            return f"name `{token}`"
+        case "NUMBER":
+            return f"number `{token}`"
+        case "QUANTITY":
+            return f"quantity `{token}`"
+        case "DERIVATIVE":
+            return f"equation `{token}`"
+    return f"`{token}`"
+
+
+def _literal(terminal_name: str, parser: Lark) -> str | None:
+    """The text of a keyword or punctuation terminal, None for a pattern terminal."""
+    try:
+        pattern = parser.get_terminal(terminal_name).pattern
+    except KeyError:
+        return None
+    return pattern.value if isinstance(pattern, PatternStr) else None
+
+
+def _end_of_content(text: str) -> tuple[int, int]:
+    """Line and column just after the last character that is not blank or comment."""
+    lines = text.splitlines() or [""]
+    for number in range(len(lines), 0, -1):
+        content = _without_comment(lines[number - 1]).rstrip()
+        if content:
+            return number, len(content) + 1
+    return 1, 1
+
+
+def _unclosed_brace(text: str) -> tuple[int, int] | None:
+    """Line and column of the last `{` that no `}` closes, if any."""
+    opened: list[tuple[int, int]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in re.finditer(r"[{}]", _without_comment(line)):
+            if match.group() == "{":
+                opened.append((number, match.start() + 1))
+            elif opened:
+                opened.pop()
+    return opened[-1] if opened else None
+
+
+def _without_comment(line: str) -> str:
+    return line.split("#", 1)[0]
+
+
+def _point(text: str, filename: str, line: int, column: int) -> SourceSpan:
+    return SourceSpan(filename, line, column, line, column + 1, text)

@@ -1,0 +1,441 @@
+"""The statements that use populations: `connect`, `stimulus` and `record`.
+
+A statement whose endpoint is a region expands to one IR object per
+population of that region (for `connect`, per pair of populations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from brainsim import ir
+from brainsim.dsl import ast
+from brainsim.dsl.dimensions import SECOND, missing_unit_hint
+from brainsim.dsl.expressions import FUNCTIONS, Scope, constant_value, lower_expression
+from brainsim.dsl.models import CONNECT_SETTINGS, LoweredSynapse, initial_value, lower_synapse
+from brainsim.dsl.populations import Declared, constant, resolve, unique_settings, whole_number
+from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
+from brainsim.units import DIMENSIONLESS, Dimension
+
+RULES = ("all_to_all", "one_to_one")
+PULSE_SETTINGS = ("period", "width", "amplitude", "start", "stop")
+
+# --------------------------------------------------------------------------- connect
+
+
+def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projection]:
+    """One projection per (source population, target population) pair.
+
+    Names are `Source.pop->Target.pop`; `lower` numbers repeated names.
+    """
+    sources = resolve(connect.source, declared)
+    targets = resolve(connect.target, declared)
+    synapse = _synapse(connect, declared)
+    settings, overrides = _connect_settings(connect, synapse)
+    rule = _rule(settings, connect, sources, targets)
+    delay = _delay(settings, declared.simulation.dt)
+    autapses = _autapses(settings)
+    lowered = declared.synapse_models[synapse.name.name]
+    if overrides:
+        lowered = lower_synapse(synapse, overrides, lowered.model)
+    for target in targets:
+        _check_effects(connect, lowered, target)
+    projections = []
+    for source in sources:
+        for target in targets:
+            projections.append(ir.Projection(
+                name=f"{source.name}->{target.name}",
+                source=source.name,
+                target=target.name,
+                synapse=lowered.model,
+                rule=rule,
+                delay=delay,
+                allow_autapses=autapses and source.name == target.name,
+                span=connect.span,
+            ))
+    return projections
+
+
+def number_repeats(projections: list[ir.Projection]) -> tuple[ir.Projection, ...]:
+    """Give the second, third... projection with the same name a `#2`, `#3`... suffix."""
+    seen: dict[str, int] = {}
+    named = []
+    for projection in projections:
+        seen[projection.name] = seen.get(projection.name, 0) + 1
+        count = seen[projection.name]
+        named.append(projection if count == 1 else replace(projection, name=f"{projection.name}#{count}"))
+    return tuple(named)
+
+
+def _synapse(connect: ast.Connect, declared: Declared) -> ast.Synapse:
+    name = connect.synapse.name
+    if name not in declared.synapses:
+        hint = (
+            f"`{name}` is a neuron model; `connect ... with` needs a synapse model"
+            if name in declared.neurons
+            else did_you_mean(name, declared.synapses)
+        )
+        raise UnknownNameError(f"unknown synapse model `{name}`", connect.synapse.span, hint)
+    return declared.synapses[name]
+
+
+def _connect_settings(
+    connect: ast.Connect, synapse: ast.Synapse
+) -> tuple[dict[str, ast.Declaration], tuple[ast.Declaration, ...]]:
+    """The connect settings by name, and the overrides of the synapse's values.
+
+    Rejects::
+
+        connect A -> B with S { prob = 0.1 }            # unknown setting
+        connect A -> B with S { weight = 1 nA  w = 2 nA } # the weight twice
+        connect A -> B with NoW { weight = 1 nA }        # NoW has no state `w`
+    """
+    own = [d.name.name for d in (*synapse.parameters, *synapse.states)]
+    settings: dict[str, ast.Declaration] = {}
+    overrides: dict[str, ast.Declaration] = {}
+    for declaration in connect.settings:
+        key = declaration.name.name
+        target = "w" if key == "weight" else key
+        if key in settings or target in overrides:
+            first = settings.get(key) or overrides[target]
+            raise DuplicateNameError(
+                f"`{key}` sets a value already set on line {first.span.line}"
+                + (" (`weight` sets `w`)" if "w" == target else ""),
+                declaration.name.span,
+            )
+        if key == "weight" and "w" not in own:
+            raise UnknownNameError(
+                f"synapse `{synapse.name.name}` has no state variable `w`, which `weight` sets",
+                declaration.name.span,
+                "declare it, e.g. `state { w = 1 nA }`",
+            )
+        if key in CONNECT_SETTINGS and key != "weight":
+            settings[key] = declaration
+        elif target in own:
+            overrides[target] = ast.Declaration(ast.Ident(target, declaration.name.span), declaration.value, declaration.span)
+        else:
+            names = ", ".join(CONNECT_SETTINGS)
+            extra = f", or a parameter or state variable of `{synapse.name.name}` ({', '.join(own)})" if own else ""
+            raise UnknownNameError(
+                f"unknown connect setting `{key}`; the settings are {names}{extra}",
+                declaration.name.span,
+                did_you_mean(key, [*CONNECT_SETTINGS, *own]),
+            )
+    return settings, tuple(overrides.values())
+
+
+def _rule(
+    settings: dict[str, ast.Declaration],
+    connect: ast.Connect,
+    sources: tuple[ir.Population, ...],
+    targets: tuple[ir.Population, ...],
+) -> ir.ConnectionRule:
+    """Rejects::
+
+        connect A -> B with S { p = 1.5 }                        # p outside [0, 1]
+        connect A -> B with S { rule = one_to_one  p = 0.5 }     # two rules
+        connect A -> B with S { rule = one_to_one }              # A and B of unequal size
+    """
+    if "p" in settings:
+        declaration = settings["p"]
+        if "rule" in settings:
+            raise InvalidValueError(
+                "`p` sets a fixed connection probability; it cannot be combined with `rule`", declaration.name.span
+            )
+        p = constant(declaration.value, DIMENSIONLESS, "`p`")
+        if not 0 <= p <= 1:
+            raise InvalidValueError(f"`p` is a probability, between 0 and 1, but it is {p:g}", declaration.value.span)
+        return ir.FixedProbability(p, declaration.span)
+    if "rule" not in settings:
+        return ir.AllToAll()
+    declaration = settings["rule"]
+    match declaration.value:
+        case ast.Name(name="all_to_all"):
+            return ir.AllToAll(declaration.span)
+        case ast.Name(name="one_to_one"):
+            _check_one_to_one(connect, sources, targets, declaration.value.span)
+            return ir.OneToOne(declaration.span)
+        case ast.Name(name=name):
+            raise UnknownNameError(
+                f"unknown connection rule `{name}`; the rules are {', '.join(RULES)} (or `p = ...`)",
+                declaration.value.span,
+                did_you_mean(name, RULES),
+            )
+    raise InvalidValueError(f"`rule` is one of {', '.join(RULES)}", declaration.value.span)
+
+
+def _check_one_to_one(
+    connect: ast.Connect, sources: tuple[ir.Population, ...], targets: tuple[ir.Population, ...], span: SourceSpan
+) -> None:
+    for endpoint, populations in ((connect.source, sources), (connect.target, targets)):
+        if len(populations) != 1:
+            names = ", ".join(p.name for p in populations)
+            raise InvalidValueError(
+                f"one_to_one connects one population to one population, but `{endpoint.region.name}` "
+                f"holds {len(populations)} ({names}); name one of them",
+                endpoint.span,
+            )
+    if sources[0].size != targets[0].size:
+        raise InvalidValueError(
+            f"one_to_one needs populations of equal size, but `{sources[0].name}` has {sources[0].size} "
+            f"neurons and `{targets[0].name}` {targets[0].size}",
+            span,
+        )
+
+
+def _delay(settings: dict[str, ast.Declaration], dt: float) -> ir.Initializer:
+    """A constant or uniform delay, at least one step after rounding; one step by default.
+
+    Rejects::
+
+        connect A -> B with S { delay = 0.01 ms }     # rounds to 0 steps (dt = 0.1 ms)
+        connect A -> B with S { delay = 2 mV }        # not a time
+    """
+    if "delay" not in settings:
+        return ir.Constant(dt)
+    value = settings["delay"].value
+    delay, dimension = initial_value(value, Scope({}), {}, "the delay")
+    if dimension != SECOND:
+        raise UnitError(f"a delay must be a time (s), but it is {dimension}", value.span, missing_unit_hint(value, SECOND))
+    ends = (delay.low, delay.high) if isinstance(delay, ir.Uniform) else (delay.value,)
+    for end in ends:
+        steps = round(end / dt)
+        if steps < 1:
+            raise InvalidValueError(
+                f"a delay must be at least one step (dt = {dt:g} s) after rounding to whole steps, "
+                f"but {end:g} s rounds to {steps} steps",
+                value.span,
+            )
+    return delay
+
+
+def _autapses(settings: dict[str, ast.Declaration]) -> bool:
+    if "autapses" not in settings:
+        return False
+    match settings["autapses"].value:
+        case ast.Boolean(value=value):
+            return value
+    raise InvalidValueError("`autapses` is `true` or `false`", settings["autapses"].value.span)
+
+
+def _check_effects(connect: ast.Connect, lowered: LoweredSynapse, target: ir.Population) -> None:
+    """Each `on pre` effect must act on a state variable of the target, in its dimension.
+
+    Rejects::
+
+        synapse S { state { w = 1 nA }  on pre { ge += w } }
+        connect A -> B with S                  # B's model has no `ge`, or `ge` is in volts
+    """
+    states = {s.name: s.dimension for s in target.model.states}
+    for assignment, effect in zip(lowered.model.on_pre, lowered.effects):
+        name = assignment.variable
+        where = f"(`on pre {{ {name} {assignment.op.value} ... }}` on line {assignment.span.line})"
+        if name not in states:
+            raise UnknownNameError(
+                f"synapse `{connect.synapse.name}` acts on `{name}`, but neuron model `{target.model.name}` "
+                f"of `{target.name}` has no state variable `{name}` {where}",
+                connect.synapse.span,
+                did_you_mean(name, states),
+            )
+        if states[name] != effect:
+            raise UnitError(
+                f"synapse `{connect.synapse.name}` changes `{name}` by a value of dimension {effect}, "
+                f"but `{name}` of `{target.name}` has dimension {states[name]} {where}",
+                connect.synapse.span,
+            )
+
+
+# --------------------------------------------------------------------------- stimulus
+
+
+def lower_stimulus(stimulus: ast.Stimulus, declared: Declared) -> list[ir.Stimulus]:
+    """One `ir.Stimulus` per targeted population and input.
+
+    Rejects::
+
+        stimulus V1 { I_ex += 2 nA }     # no input `I_ex` (did you mean `I_ext`?)
+        stimulus V1 { I_ext += 2 mV }    # I_ext is in amperes
+    """
+    populations = resolve(stimulus.target, declared)
+    stimuli = []
+    for assignment in stimulus.inputs:
+        waveform, dimension = _waveform(assignment.value, declared.simulation.duration)
+        name = assignment.variable.name
+        for population in populations:
+            inputs = {i.name: i.dimension for i in population.model.inputs}
+            if name not in inputs:
+                raise UnknownNameError(
+                    f"neuron model `{population.model.name}` of `{population.name}` has no input `{name}`",
+                    assignment.variable.span,
+                    did_you_mean(name, inputs) or _input_hint(name, population),
+                )
+            if inputs[name] != dimension:
+                raise UnitError(
+                    f"input `{name}` of `{population.name}` has dimension {inputs[name]}, "
+                    f"but the stimulus has dimension {dimension}",
+                    assignment.value.span,
+                    missing_unit_hint(assignment.value, inputs[name]),
+                )
+            stimuli.append(ir.Stimulus(population.name, name, waveform, assignment.span))
+    return stimuli
+
+
+def _input_hint(name: str, population: ir.Population) -> str:
+    if any(s.name == name for s in population.model.states):
+        return (
+            f"`{name}` is a state variable; a stimulus drives an input, declared as "
+            "`inputs { I_ext = 0 nA }` and read by the equations"
+        )
+    return "declare it in the model's `inputs { }` block, e.g. `inputs { I_ext = 0 nA }`"
+
+
+def _waveform(value: ast.Expr, duration: float) -> tuple[ir.Waveform, Dimension]:
+    """A constant amount or `pulses(...)`, with the dimension of its amplitude."""
+    match value:
+        case ast.Call(function=ast.Ident(name="pulses")):
+            return _pulses(value, duration)
+        case ast.Call(function=function) if function.name not in FUNCTIONS and function.name != "where":
+            raise UnknownNameError(
+                f"unknown waveform `{function.name}`; a stimulus is a constant or `pulses(...)`",
+                function.span,
+                did_you_mean(function.name, ["pulses"]),
+            )
+    typed = lower_expression(value, Scope({}))
+    return ir.ConstantCurrent(constant_value(typed, {}, "the stimulus"), value.span), typed.type
+
+
+def _pulses(call: ast.Call, duration: float) -> tuple[ir.PulseTrain, Dimension]:
+    """Rejects::
+
+        pulses(period = 0 ms, width = 1 ms, amplitude = 1 nA)      # period must be > 0
+        pulses(period = 5 ms, width = 10 ms, amplitude = 1 nA)     # width > period
+        pulses(period = 5 ms, width = 1 ms, amplitude = 1 nA, start = 50 ms, stop = 10 ms)
+    """
+    if call.args:
+        raise InvalidValueError(
+            "`pulses` takes named arguments: `pulses(period = ..., width = ..., amplitude = ...)`", call.args[0].span
+        )
+    arguments = unique_settings(
+        tuple(ast.Declaration(k.name, k.value, k.span) for k in call.keywords), PULSE_SETTINGS, "argument of `pulses`"
+    )
+    for required in ("period", "width", "amplitude"):
+        if required not in arguments:
+            raise InvalidValueError(f"`pulses` needs `{required} = ...`", call.span)
+    times = {
+        name: constant(arguments[name].value, SECOND, f"`{name}`")
+        for name in ("period", "width", "start", "stop") if name in arguments
+    }
+    amplitude = lower_expression(arguments["amplitude"].value, Scope({}))
+    period, width = times["period"], times["width"]
+    start, stop = times.get("start", 0.0), times.get("stop", duration)
+    if period <= 0:
+        raise InvalidValueError(f"`period` must be greater than 0, but it is {period:g} s", arguments["period"].value.span)
+    if not 0 < width <= period:
+        raise InvalidValueError(
+            f"`width` must be greater than 0 and at most the period ({period:g} s), but it is {width:g} s",
+            arguments["width"].value.span,
+        )
+    if not start < stop:
+        where = arguments.get("stop") or arguments["start"]
+        raise InvalidValueError(f"`start` ({start:g} s) must come before `stop` ({stop:g} s)", where.value.span)
+    value = constant_value(amplitude, {}, "`amplitude`")
+    return ir.PulseTrain(period, width, value, start, stop, call.span), amplitude.type
+
+
+# --------------------------------------------------------------------------- record
+
+
+def lower_records(
+    records: tuple[ast.Record, ...], declared: Declared
+) -> tuple[tuple[ir.SpikeRecord, ...], tuple[ir.StateRecord, ...]]:
+    """Spike records per population; state records per population and variable.
+
+    Rejects::
+
+        record spikes of V1[0:3]         # spikes are recorded for whole populations
+        record vv of V1                  # no state or input `vv`
+        record v of V1[0:30]             # V1 has 20 neurons
+        record v of Cortex[0:3]          # Cortex holds two populations: which one?
+        record v of V1  record v of V1   # recorded twice
+    """
+    spikes: list[ir.SpikeRecord] = []
+    states: list[ir.StateRecord] = []
+    seen: dict[tuple[str, str], int] = {}
+
+    def once(key: tuple[str, str], span: SourceSpan) -> None:
+        if key in seen:
+            what = "the spikes" if key[1] == "" else f"`{key[1]}`"
+            raise DuplicateNameError(f"{what} of `{key[0]}` are already recorded (line {seen[key]})", span)
+        seen[key] = span.line
+
+    for record in records:
+        match record:
+            case ast.RecordSpikes(targets=targets):
+                for selection in targets:
+                    if selection.neurons is not None:
+                        raise InvalidValueError(
+                            "spikes are recorded for whole populations; remove the neuron selection",
+                            selection.neurons.span,
+                        )
+                    for population in resolve(selection.endpoint, declared):
+                        once((population.name, ""), selection.span)
+                        spikes.append(ir.SpikeRecord(population.name, selection.span))
+            case ast.RecordStates(variables=variables, targets=targets):
+                for variable in variables:
+                    for selection in targets:
+                        for population in _selected(selection, declared):
+                            _check_recordable(variable, population)
+                            once((population.name, variable.name), variable.span)
+                            indices = _indices(selection.neurons, population)
+                            states.append(ir.StateRecord(population.name, variable.name, indices, selection.span))
+    return tuple(spikes), tuple(states)
+
+
+def _selected(selection: ast.Selection, declared: Declared) -> tuple[ir.Population, ...]:
+    populations = resolve(selection.endpoint, declared)
+    if selection.neurons is not None and len(populations) != 1:
+        region = selection.endpoint.region.name
+        names = ", ".join(p.name for p in populations)
+        raise InvalidValueError(
+            f"region `{region}` holds {len(populations)} populations ({names}); "
+            "name the one whose neurons to record",
+            selection.endpoint.span,
+            f"e.g. `{populations[0].name}`" if populations else None,
+        )
+    return populations
+
+
+def _check_recordable(variable: ast.Ident, population: ir.Population) -> None:
+    names = [s.name for s in population.model.states] + [i.name for i in population.model.inputs]
+    if variable.name not in names:
+        raise UnknownNameError(
+            f"neuron model `{population.model.name}` of `{population.name}` has no state variable or input "
+            f"`{variable.name}`",
+            variable.span,
+            did_you_mean(variable.name, names),
+        )
+
+
+def _indices(neurons: ast.Index | ast.Slice | None, population: ir.Population) -> tuple[int, ...]:
+    size = population.size
+    match neurons:
+        case None:
+            return tuple(range(size))
+        case ast.Index(index=count):
+            index = whole_number(count, "an index")
+            if index >= size:
+                raise InvalidValueError(
+                    f"neuron {index} is outside `{population.name}`, whose neurons are 0 to {size - 1}", count.span
+                )
+            return (index,)
+        case ast.Slice(start=start, stop=stop):
+            first = whole_number(start, "a slice start") if start else 0
+            last = whole_number(stop, "a slice end") if stop else size
+            if last > size:
+                raise InvalidValueError(
+                    f"the slice ends at {last}, but `{population.name}` has only {size} neurons", stop.span
+                )
+            if first >= last:
+                raise InvalidValueError(f"the slice [{first}:{last}] selects no neurons", neurons.span)
+            return tuple(range(first, last))
+    raise AssertionError(f"unknown neuron selection {neurons!r}")
