@@ -33,6 +33,8 @@ SECOND = units.lookup_unit("s")[1]
 
 # One unit symbol of a (compound) unit text: operator, symbol, exponent.
 _UNIT_FACTOR = re.compile(r"([*/]?)([A-Za-z_][A-Za-z0-9_]*)(?:\^(-?[0-9]+))?")
+# The unit suggested for a dimension, in a hint: the one a neuroscientist writes.
+_PREFERRED = ("mV", "ms", "nA", "nS", "pF", "Mohm", "mM", "Hz")
 _PREFIXES = ("", "da", "Y", "Z", "E", "P", "T", "G", "M", "k", "h", "d", "c", "m", "u", "n", "p", "f", "a", "z", "y")
 
 
@@ -95,7 +97,7 @@ def _all_unit_symbols() -> list[str]:
 
 def symbol_for(dimension: Dimension) -> str | None:
     """A common unit symbol with `dimension` (`mV` for volts), if there is one."""
-    for symbol in units.known_unit_symbols():
+    for symbol in (*_PREFERRED, *units.known_unit_symbols()):
         if units.is_unit(symbol) and units.lookup_unit(symbol)[1] == dimension:
             return symbol
     return None

@@ -57,13 +57,15 @@ class Scope:
     `symbols` resolve directly; `resolve_alias` (if set) lowers an alias on first
     use; `unavailable` maps a declared-but-not-usable-here name to the reason.
     `constants` hold the values of parameters, for folding exponents. Model
-    names (`symbols` and `unavailable`) shadow unit names.
+    names (`symbols` and `unavailable`) shadow unit names. `unknown_hint`
+    explains an unknown name when no close match does.
     """
 
     symbols: Mapping[str, Symbol]
     unavailable: Mapping[str, str] = field(default_factory=dict)
     constants: Mapping[str, float] = field(default_factory=dict)
     resolve_alias: Callable[[str, SourceSpan], Symbol | None] | None = None
+    unknown_hint: str | None = None
 
     def names(self) -> frozenset[str]:
         return frozenset(self.symbols) | frozenset(self.unavailable)
@@ -81,7 +83,7 @@ class Scope:
             value, dimension = to_si("1", name.name)
             return Symbol(name.name, "unit", dimension, ir.Const(value))
         raise UnknownNameError(
-            f"unknown name `{name.name}`", name.span, did_you_mean(name.name, self.symbols) or _no_match_hint(self)
+            f"unknown name `{name.name}`", name.span, did_you_mean(name.name, self.symbols) or self.unknown_hint or _no_match_hint(self)
         )
 
 

@@ -57,7 +57,7 @@ def lower_neuron(
     constant_scope = Scope(
         _symbols(parameters, "a parameter", written),
         unavailable={
-            name: f"`{name}` is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
+            name: f"it is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
             for name, kind in kinds.items() if kind != "parameter"
         },
         constants=values,
@@ -118,7 +118,7 @@ def lower_synapse(
     constant_scope = Scope(
         _symbols(parameters, "a parameter", written),
         unavailable={
-            name: f"`{name}` is a state variable, and this value must be a constant (parameters only)"
+            name: "it is a state variable, and this value must be a constant (parameters only)"
             for name, kind in kinds.items() if kind != "parameter"
         },
         constants=values,
@@ -128,7 +128,11 @@ def lower_synapse(
         _state(replaced.get(d.name.name, d), constant_scope, values, declared_states.get(d.name.name))
         for d in synapse.states
     )
-    scope = Scope({**constant_scope.symbols, **_symbols(states, "a state variable", written)}, constants=values)
+    scope = Scope(
+        {**constant_scope.symbols, **_symbols(states, "a state variable", written)},
+        constants=values,
+        unknown_hint="an `on pre` effect may read only the synapse's own parameters and state variables",
+    )
     effects = [_number(lower_expression(a.value, scope), "an `on pre` effect") for a in synapse.on_pre]
     on_pre = tuple(
         ir.Assignment(a.variable.name, a.op, effect.expr, a.span) for a, effect in zip(synapse.on_pre, effects)
@@ -214,9 +218,9 @@ def _parameters(
     values: dict[str, float] = {}
     for position, original in enumerate(declarations):
         declaration = replaced.get(original.name.name, original)
-        below = {n: f"`{n}` is declared below `{original.name.name}`; a parameter may use only the parameters above it"
+        below = {n: f"it is declared below `{original.name.name}`; a parameter may use only the parameters above it"
                  for n in names[position:]}
-        others = {n: f"`{n}` is {_ARTICLE[k]} {k}, and a parameter must be a constant"
+        others = {n: f"it is {_ARTICLE[k]} {k}, and a parameter must be a constant"
                   for n, k in kinds.items() if k != "parameter"}
         scope = Scope(
             _symbols(parameters, "a parameter", _written(replaced, declarations)),
@@ -428,13 +432,12 @@ def _reset(
     _require_state(assignment.variable, states, kinds, "a reset assigns state variables")
     name = assignment.variable.name
     value = _number(lower_expression(assignment.value, scope), f"the value assigned to `{name}`")
-    scaling = assignment.op in (ir.AssignOp.MUL, ir.AssignOp.DIV)
-    wanted = DIMENSIONLESS if scaling else states[name]
-    reason = "a factor" if scaling else f"`{name}`"
-    expect_type(
-        value, wanted, f"`{name} {assignment.op.value} ...` needs a value of dimension {{wanted}} ({reason}), "
-                       "but this is {got}", scope
-    )
+    written = f"`{name} {assignment.op.value} ...`"
+    if assignment.op in (ir.AssignOp.MUL, ir.AssignOp.DIV):
+        expect_type(value, DIMENSIONLESS, written + " needs a dimensionless factor, but this is {got}", scope)
+    else:
+        expect_type(value, states[name], written + f" needs a value of dimension {{wanted}} (that of `{name}`), "
+                                                   "but this is {got}", scope)
     return ir.Assignment(name, assignment.op, value.expr, assignment.span)
 
 

@@ -121,10 +121,10 @@ class _ToAst(Transformer):
             by_kind[kind].append(statement)
         simulations = by_kind["simulation"]
         if not simulations:
-            end = SourceSpan(self._filename, 1, 1, 1, 1, self._text)
+            start = self._span(meta) if not meta.empty else SourceSpan(self._filename, 1, 1, 1, 1, self._text)
             raise ParseError(
                 "the model has no `simulation` block",
-                end,
+                start,
                 "add one, e.g. `simulation { dt = 0.1 ms  duration = 100 ms }`",
             )
         if len(simulations) > 1:

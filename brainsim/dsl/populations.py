@@ -70,7 +70,7 @@ def lower_simulation(simulation: ast.Simulation) -> ir.SimulationSettings:
         simulation { duration = 100 ms  seed = -1 }         # seed: a whole number >= 0
         simulation { duration = 100 ms  step = 1 ms }       # unknown setting
     """
-    settings = unique_settings(simulation.settings, SIMULATION_SETTINGS, "simulation setting")
+    settings = unique_settings(simulation.settings, SIMULATION_SETTINGS, "simulation setting `{name}`")
     if "duration" not in settings:
         raise InvalidValueError(
             "the `simulation` block needs a `duration`",
@@ -105,13 +105,16 @@ def lower_simulation(simulation: ast.Simulation) -> ir.SimulationSettings:
 def unique_settings(
     declarations: tuple[ast.Declaration, ...], known: tuple[str, ...], what: str
 ) -> dict[str, ast.Declaration]:
-    """Settings by name; each must be one of `known` and appear once."""
+    """Settings by name; each must be one of `known` and appear once.
+
+    `what` names an unknown one in the error, e.g. "simulation setting `{name}`".
+    """
     settings: dict[str, ast.Declaration] = {}
     for declaration in declarations:
         name = declaration.name.name
         if name not in known:
             raise UnknownNameError(
-                f"unknown {what} `{name}`; the settings are {', '.join(known)}",
+                f"unknown {what.format(name=name)}; the known ones are {', '.join(known)}",
                 declaration.name.span,
                 did_you_mean(name, known),
             )

@@ -1,7 +1,7 @@
 """Friendly syntax errors: Lark's `UnexpectedInput` -> `ParseError`.
 
 A syntax error names what was found and what could have come instead, in
-words (`expected \`=\``, `expected a value`), and points at the offending token.
+words ("expected `=`", "expected a value"), and points at the offending token.
 Hints come from three places: Lark's `match_examples` against a small table of
 common mistakes, a table of where each keyword belongs (for a statement
 written in the wrong block, or a missing `}`), and the unclosed brace that an
@@ -178,8 +178,8 @@ def _expected_words(names: set[str], parser: Lark) -> str:
         shown = {n: t for n, t in shown.items() if n not in operators}
     for name, text in sorted(shown.items(), key=lambda item: item[1]):
         words.append(_REGEX_TERMINALS.get(name) or f"`{text}`")
-    if len(words) > 6:
-        words = words[:6] + ["..."]
+    if len(words) > 10:
+        words = words[:10] + ["..."]
     return " or ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " or " + words[-1]
 
 

@@ -98,11 +98,8 @@ def _connect_settings(
         target = "w" if key == "weight" else key
         if key in settings or target in overrides:
             first = settings.get(key) or overrides[target]
-            raise DuplicateNameError(
-                f"`{key}` sets a value already set on line {first.span.line}"
-                + (" (`weight` sets `w`)" if "w" == target else ""),
-                declaration.name.span,
-            )
+            what = "the weight (`weight` sets `w`)" if target == "w" else f"`{key}`"
+            raise DuplicateNameError(f"{what} is set twice (first on line {first.span.line})", declaration.name.span)
         if key == "weight" and "w" not in own:
             raise UnknownNameError(
                 f"synapse `{synapse.name.name}` has no state variable `w`, which `weight` sets",
@@ -316,7 +313,7 @@ def _pulses(call: ast.Call, duration: float) -> tuple[ir.PulseTrain, Dimension]:
             "`pulses` takes named arguments: `pulses(period = ..., width = ..., amplitude = ...)`", call.args[0].span
         )
     arguments = unique_settings(
-        tuple(ast.Declaration(k.name, k.value, k.span) for k in call.keywords), PULSE_SETTINGS, "argument of `pulses`"
+        tuple(ast.Declaration(k.name, k.value, k.span) for k in call.keywords), PULSE_SETTINGS, "argument `{name}` of `pulses`"
     )
     for required in ("period", "width", "amplitude"):
         if required not in arguments:
@@ -364,8 +361,8 @@ def lower_records(
 
     def once(key: tuple[str, str], span: SourceSpan) -> None:
         if key in seen:
-            what = "the spikes" if key[1] == "" else f"`{key[1]}`"
-            raise DuplicateNameError(f"{what} of `{key[0]}` are already recorded (line {seen[key]})", span)
+            what = "the spikes of `{}` are" if key[1] == "" else f"`{key[1]}` of `{{}}` is"
+            raise DuplicateNameError(f"{what.format(key[0])} already recorded (line {seen[key]})", span)
         seen[key] = span.line
 
     for record in records:
