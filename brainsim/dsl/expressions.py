@@ -115,6 +115,8 @@ def lower_expression(node: ast.Expr, scope: Scope) -> Typed:
     match node:
         case ast.Quantity():
             value, dimension = quantity_value(node, scope.names())
+            if not math.isfinite(value):
+                raise InvalidValueError("this number is too large for a 64-bit float", node.span)
             return Typed(ir.Const(value, node.span), dimension, node)
         case ast.Name():
             symbol = scope.lookup(node)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from brainsim import ir
 from brainsim.dsl import ast
+from brainsim.dsl.syntax_errors import too_deep
 from brainsim.dsl.populations import declare
 from brainsim.dsl.wiring import lower_connect, lower_records, lower_stimulus, number_repeats
 
@@ -28,6 +29,14 @@ def lower(model: ast.Model) -> ir.Network:
         UnknownNameError, DuplicateNameError, UnitError, InvalidValueError:
             the first mistake found, with its position in the model text.
     """
+    try:
+        return _lower(model)
+    except RecursionError:
+        text = model.simulation.span.text
+        raise too_deep(text, model.filename) from None
+
+
+def _lower(model: ast.Model) -> ir.Network:
     declared = declare(model)
     projections = [p for connect in model.connects for p in lower_connect(connect, declared)]
     stimuli = [s for stimulus in model.stimuli for s in lower_stimulus(stimulus, declared)]

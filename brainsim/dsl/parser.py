@@ -20,7 +20,7 @@ from lark.tree import Meta
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.syntax_errors import describe_parse_error
+from brainsim.dsl.syntax_errors import describe_parse_error, too_deep
 from brainsim.errors import BrainsimError, ParseError, SourceSpan
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
@@ -74,7 +74,12 @@ def parse(text: str, filename: str = "<string>") -> ast.Model:
     except VisitError as error:
         if isinstance(error.orig_exc, BrainsimError):
             raise error.orig_exc from None
+        if isinstance(error.orig_exc, RecursionError):
+            raise too_deep(text, filename) from None
         raise
+    except RecursionError:
+        raise too_deep(text, filename) from None
+
 
 
 def span_of(item: Meta | Token, text: str, filename: str) -> SourceSpan:

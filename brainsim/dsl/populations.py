@@ -22,6 +22,7 @@ from brainsim.units import DIMENSIONLESS, Dimension, to_si
 
 SIMULATION_SETTINGS = ("dt", "duration", "seed")
 DEFAULT_DT = to_si("0.1", "ms")[0]
+MAX_POPULATION_SIZE = 2**31 - 1  # neuron indices must fit the backends' int32 arrays
 _NO_NAMES = Scope({})
 
 
@@ -190,8 +191,11 @@ def _populations(
             )
             raise UnknownNameError(f"unknown neuron model `{model_name}`", population.model.span, hint)
         size = whole_number(population.size, "a population size")
-        if size < 1:
-            raise InvalidValueError(f"a population needs at least 1 neuron, but `{short}` has {size}", population.size.span)
+        if not 1 <= size <= MAX_POPULATION_SIZE:
+            raise InvalidValueError(
+                f"a population needs 1 to {MAX_POPULATION_SIZE} neurons, but `{short}` has {size}",
+                population.size.span,
+            )
         model = models[model_name]
         if population.overrides:
             model = lower_neuron(neurons[model_name], population.overrides, model)

@@ -110,6 +110,14 @@ def describe_parse_error(error: UnexpectedInput, text: str, filename: str, parse
     return ParseError("the text does not follow the grammar", _point(text, filename, 1, 1))
 
 
+def too_deep(text: str, filename: str) -> ParseError:
+    """The error for an expression nested deeper than Python's recursion allows."""
+    return ParseError(
+        "an expression is nested too deeply to compile",
+        SourceSpan(filename, 1, 1, 1, 1, text),
+        "split it into aliases or parameters",
+    )
+
 def _unexpected_character(error: UnexpectedCharacters, text: str, filename: str) -> ParseError:
     char = error.char
     hint = {
