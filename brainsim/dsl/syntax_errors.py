@@ -16,7 +16,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from brainsim.errors import ParseError, SourceSpan
+from brainsim.errors import ParseError, SourceSpan, did_you_mean
 
 # Where each statement keyword may be written (for "wrong block" hints).
 KEYWORD_PLACES = {
@@ -145,8 +145,22 @@ def _unexpected_token(error: UnexpectedToken, text: str, filename: str, parser: 
     expected = _expected_words(_expected(error), parser)
     message = f"unexpected {_describe(token, parser)}" + (f"; expected {expected}" if expected else "")
     span = SourceSpan(filename, token.line, token.column, token.end_line, token.end_column, text)
-    hint = _misplaced_keyword_hint(error, parser) or error.match_examples(parser.parse, _MISTAKES)
+    hint = (
+        _misplaced_keyword_hint(error, parser)
+        or _misspelled_keyword_hint(token, _expected(error), parser)
+        # use_accepts=False: with it, lark 1.3.1 crashes (TypeError in a debug
+        # message) when an example reaches the same state with other accepts.
+        or error.match_examples(parser.parse, _MISTAKES, use_accepts=False)
+    )
     return ParseError(message, span, hint)
+
+
+def _misspelled_keyword_hint(token: Token, expected: set[str], parser: Lark) -> str | None:
+    """A did-you-mean hint for a name where a keyword was expected (`paramters`)."""
+    if token.type != "NAME":
+        return None
+    keywords = [word for word in (_literal(name, parser) for name in expected) if word and word.isidentifier()]
+    return did_you_mean(str(token), keywords)
 
 
 def _misplaced_keyword_hint(error: UnexpectedToken, parser: Lark) -> str | None:
