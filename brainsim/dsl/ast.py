@@ -12,7 +12,6 @@ whose values are the symbols written in the language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 from brainsim import ir
 from brainsim.errors import SourceSpan
@@ -63,15 +62,15 @@ class Boolean:
 @dataclass(frozen=True, slots=True)
 class Unary:
     op: ir.UnaryOp
-    operand: "Expr"
+    operand: Expr
     span: SourceSpan
 
 
 @dataclass(frozen=True, slots=True)
 class Binary:
     op: ir.BinaryOp
-    left: "Expr"
-    right: "Expr"
+    left: Expr
+    right: Expr
     span: SourceSpan
 
 
@@ -80,7 +79,7 @@ class KeywordArgument:
     """`name = value` inside a call, as in `pulses(period = 20 ms, ...)`."""
 
     name: Ident
-    value: "Expr"
+    value: Expr
     span: SourceSpan
 
 
@@ -90,12 +89,12 @@ class Call:
     `uniform` and `pulses` all share this form; lowering tells them apart."""
 
     function: Ident
-    args: tuple["Expr", ...]
+    args: tuple[Expr, ...]
     keywords: tuple[KeywordArgument, ...]
     span: SourceSpan
 
 
-Expr = Union[Quantity, Name, Boolean, Unary, Binary, Call]
+Expr = Quantity | Name | Boolean | Unary | Binary | Call
 
 
 # --------------------------------------------------------------------------- statements
@@ -280,7 +279,7 @@ class RecordStates:
     span: SourceSpan
 
 
-Record = Union[RecordSpikes, RecordStates]
+Record = RecordSpikes | RecordStates
 
 
 @dataclass(frozen=True, slots=True)

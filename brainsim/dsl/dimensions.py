@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
-from typing import Union
 
 from brainsim import units
 from brainsim.dsl import ast
@@ -28,7 +27,7 @@ class BooleanType:
 
 
 BOOLEAN = BooleanType()
-Type = Union[Dimension, BooleanType]
+Type = Dimension | BooleanType
 SECOND = units.lookup_unit("s")[1]
 
 # One unit symbol of a (compound) unit text: operator, symbol, exponent.
@@ -66,10 +65,9 @@ def _unit_factors(quantity: ast.Quantity, names: frozenset[str]) -> list[tuple[s
     for match in _UNIT_FACTOR.finditer(quantity.unit):
         operator, symbol, exponent = match.groups()
         if not units.is_unit(symbol):
+            where = quantity.span
             start = quantity.unit_span.column + match.start(2)
-            span = SourceSpan(
-                quantity.span.file, quantity.span.line, start, quantity.span.line, start + len(symbol), quantity.span.text
-            )
+            span = SourceSpan(where.file, where.line, start, where.line, start + len(symbol), where.text)
             raise UnitError(f"unknown unit `{symbol}`", span, unit_hint(symbol, quantity, names))
         power = int(exponent) if exponent else 1
         factors.append((symbol, -power if operator == "/" else power))

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
 
 from brainsim import ir
 from brainsim.dsl import ast
@@ -83,7 +83,9 @@ class Scope:
             value, dimension = to_si("1", name.name)
             return Symbol(name.name, "unit", dimension, ir.Const(value))
         raise UnknownNameError(
-            f"unknown name `{name.name}`", name.span, did_you_mean(name.name, self.symbols) or self.unknown_hint or _no_match_hint(self)
+            f"unknown name `{name.name}`",
+            name.span,
+            did_you_mean(name.name, self.symbols) or self.unknown_hint or _no_match_hint(self),
         )
 
 

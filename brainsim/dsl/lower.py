@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.syntax_errors import too_deep
 from brainsim.dsl.populations import declare
+from brainsim.dsl.syntax_errors import too_deep
 from brainsim.dsl.wiring import lower_connect, lower_records, lower_stimulus, number_repeats
 
 

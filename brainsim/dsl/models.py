@@ -13,8 +13,8 @@ Aliases are substituted into the expressions that read them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 from brainsim import ir
 from brainsim.dsl import ast
@@ -28,7 +28,7 @@ from brainsim.dsl.expressions import (
     expect_type,
     lower_expression,
 )
-from brainsim.errors import SourceSpan, DuplicateNameError, InvalidValueError, UnitError, UnknownNameError, did_you_mean
+from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
 # The settings of a `connect` block; a synapse may not use them as names.
@@ -44,49 +44,31 @@ def lower_neuron(
     `declared` is the model lowered without overrides, whose dimensions the
     overrides must keep. Raises the BrainsimError of the first mistake found.
     """
-    kinds = _declared_names(
-        neuron.name.name,
-        (("parameter", neuron.parameters), ("input", neuron.inputs),
-         ("state variable", neuron.states), ("alias", neuron.aliases)),
-        reserved={name: f"`{name}` is {symbol.kind}" for name, symbol in BUILTINS.items()},
-    )
-    replaced = _overrides(overrides, kinds, "neuron", neuron.name.name, ("parameter", "state variable"))
-    written = _written(replaced, neuron.parameters, neuron.inputs, neuron.states)
-    parameters = _parameters(neuron.parameters, replaced, kinds, declared.parameters if declared else ())
-    values = {p.name: p.value for p in parameters}
-    constant_scope = Scope(
-        _symbols(parameters, "a parameter", written),
-        unavailable={
-            name: f"it is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
-            for name, kind in kinds.items() if kind != "parameter"
-        },
-        constants=values,
-    )
-    inputs = tuple(_input(declaration, constant_scope, values) for declaration in neuron.inputs)
-    declared_states = {s.name: s.dimension for s in declared.states} if declared else {}
-    states = tuple(
-        _state(replaced.get(d.name.name, d), constant_scope, values, declared_states.get(d.name.name))
-        for d in neuron.states
-    )
+    groups = (("parameter", neuron.parameters), ("input", neuron.inputs),
+              ("state variable", neuron.states), ("alias", neuron.aliases))
+    reserved = {name: f"`{name}` is {symbol.kind}" for name, symbol in BUILTINS.items()}
+    constants = _constants("neuron", neuron.name.name, groups, reserved, overrides, declared)
+    inputs = tuple(_input(declaration, constants.scope) for declaration in neuron.inputs)
+    states = _states(neuron.states, constants, declared)
     symbols = {
-        **constant_scope.symbols,
-        **_symbols(inputs, "an input", written),
-        **_symbols(states, "a state variable", written),
+        **constants.scope.symbols,
+        **_symbols(inputs, "an input", constants.written),
+        **_symbols(states, "a state variable", constants.written),
         **BUILTINS,
     }
-    scope = _AliasResolver(neuron.aliases, symbols, values).scope
-    for alias in neuron.aliases:
+    scope = _AliasResolver(neuron.aliases, symbols, constants.scope.constants).scope
+    for alias in neuron.aliases:  # check the aliases nothing reads, too
         scope.lookup(ast.Name(alias.name.name, alias.name.span))
-    state_dimensions = {s.name: s.dimension for s in states}
+    dimensions = {s.name: s.dimension for s in states}
     return ir.NeuronModel(
         name=neuron.name.name,
-        parameters=parameters,
+        parameters=constants.parameters,
         states=states,
         inputs=inputs,
-        equations=_equations(neuron, scope, state_dimensions, kinds),
+        equations=_equations(neuron, scope, dimensions, constants.kinds),
         threshold=_threshold(neuron.spike, scope),
-        reset=tuple(_reset(assignment, scope, state_dimensions, kinds) for assignment in neuron.reset),
-        refractory=_refractory(neuron.refractory, constant_scope, values),
+        reset=tuple(_reset(assignment, scope, dimensions, constants.kinds) for assignment in neuron.reset),
+        refractory=_refractory(neuron.refractory, constants.scope),
         span=neuron.span,
     )
 
@@ -106,38 +88,21 @@ def lower_synapse(
 
     The `on pre` targets are checked later, against each target population.
     """
-    kinds = _declared_names(
-        synapse.name.name,
-        (("parameter", synapse.parameters), ("state variable", synapse.states)),
-        reserved={name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS if name != "weight"},
-    )
-    replaced = _overrides(overrides, kinds, "synapse", synapse.name.name, ("parameter", "state variable"))
-    written = _written(replaced, synapse.parameters, synapse.states)
-    parameters = _parameters(synapse.parameters, replaced, kinds, declared.parameters if declared else ())
-    values = {p.name: p.value for p in parameters}
-    constant_scope = Scope(
-        _symbols(parameters, "a parameter", written),
-        unavailable={
-            name: "it is a state variable, and this value must be a constant (parameters only)"
-            for name, kind in kinds.items() if kind != "parameter"
-        },
-        constants=values,
-    )
-    declared_states = {s.name: s.dimension for s in declared.states} if declared else {}
-    states = tuple(
-        _state(replaced.get(d.name.name, d), constant_scope, values, declared_states.get(d.name.name))
-        for d in synapse.states
-    )
+    groups = (("parameter", synapse.parameters), ("state variable", synapse.states))
+    reserved = {name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS if name != "weight"}
+    constants = _constants("synapse", synapse.name.name, groups, reserved, overrides, declared)
+    states = _states(synapse.states, constants, declared)
     scope = Scope(
-        {**constant_scope.symbols, **_symbols(states, "a state variable", written)},
-        constants=values,
+        {**constants.scope.symbols, **_symbols(states, "a state variable", constants.written)},
+        constants=constants.scope.constants,
         unknown_hint="an `on pre` effect may read only the synapse's own parameters and state variables",
     )
     effects = [_number(lower_expression(a.value, scope), "an `on pre` effect") for a in synapse.on_pre]
     on_pre = tuple(
-        ir.Assignment(a.variable.name, a.op, effect.expr, a.span) for a, effect in zip(synapse.on_pre, effects)
+        ir.Assignment(a.variable.name, a.op, effect.expr, a.span)
+        for a, effect in zip(synapse.on_pre, effects, strict=True)
     )
-    model = ir.SynapseModel(synapse.name.name, parameters, states, on_pre, synapse.span)
+    model = ir.SynapseModel(synapse.name.name, constants.parameters, states, on_pre, synapse.span)
     return LoweredSynapse(model, tuple(effect.type for effect in effects))
 
 
@@ -205,58 +170,105 @@ def _overrides(
     return replaced
 
 
+@dataclass(frozen=True)
+class _Constants:
+    """A model's names, its folded parameters, and the scope of its constant expressions.
+
+    `replaced` holds the overriding declarations by name; `written` the value
+    expression each name has after overrides (for hints); `scope` reads the
+    parameters and knows their values, and explains why other names are not
+    constants.
+    """
+
+    kinds: dict[str, str]
+    replaced: dict[str, ast.Declaration]
+    written: dict[str, ast.Expr]
+    parameters: tuple[ir.Parameter, ...]
+    scope: Scope
+
+
+def _constants(
+    what: str,
+    model: str,
+    groups: tuple[tuple[str, tuple[ast.Declaration, ...]], ...],
+    reserved: Mapping[str, str],
+    overrides: tuple[ast.Declaration, ...],
+    declared: ir.NeuronModel | ir.SynapseModel | None,
+) -> _Constants:
+    kinds = _declared_names(model, groups, reserved)
+    replaced = _overrides(overrides, kinds, what, model, ("parameter", "state variable"))
+    written = {d.name.name: replaced.get(d.name.name, d).value for _, group in groups for d in group}
+    declarations = groups[0][1]
+    parameters = _parameters(declarations, replaced, kinds, written, declared.parameters if declared else ())
+    scope = Scope(
+        _symbols(parameters, "a parameter", written),
+        unavailable={
+            name: f"it is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
+            for name, kind in kinds.items()
+            if kind != "parameter"
+        },
+        constants={p.name: p.value for p in parameters},
+    )
+    return _Constants(kinds, replaced, written, parameters, scope)
+
+
 def _parameters(
     declarations: tuple[ast.Declaration, ...],
     replaced: Mapping[str, ast.Declaration],
     kinds: Mapping[str, str],
+    written: Mapping[str, ast.Expr],
     declared: tuple[ir.Parameter, ...],
 ) -> tuple[ir.Parameter, ...]:
     """Fold the parameters in order; each may read only the parameters above it."""
     declared_dimensions = {p.name: p.dimension for p in declared}
     names = [d.name.name for d in declarations]
+    others = {n: f"it is {_ARTICLE[k]} {k}, and a parameter must be a constant" for n, k in kinds.items()
+              if k != "parameter"}
     parameters: list[ir.Parameter] = []
     values: dict[str, float] = {}
     for position, original in enumerate(declarations):
-        declaration = replaced.get(original.name.name, original)
-        below = {n: f"it is declared below `{original.name.name}`; a parameter may use only the parameters above it"
+        name = original.name.name
+        declaration = replaced.get(name, original)
+        below = {n: f"it is declared below `{name}`; a parameter may use only the parameters above it"
                  for n in names[position:]}
-        others = {n: f"it is {_ARTICLE[k]} {k}, and a parameter must be a constant"
-                  for n, k in kinds.items() if k != "parameter"}
-        scope = Scope(
-            _symbols(parameters, "a parameter", _written(replaced, declarations)),
-            unavailable={**others, **below},
-            constants=values,
-        )
-        typed = _number(lower_expression(declaration.value, scope), f"parameter `{original.name.name}`")
-        wanted = declared_dimensions.get(original.name.name)
-        if wanted is not None:
-            expect_type(typed, wanted, f"`{original.name.name}` has dimension {{wanted}}, so its new value must too, "
-                                       "but it is {got}", scope)
-        value = constant_value(typed, values, f"parameter `{original.name.name}`")
-        values[original.name.name] = value
-        parameters.append(ir.Parameter(original.name.name, value, typed.type, declaration.span))
+        scope = Scope(_symbols(parameters, "a parameter", written), {**others, **below}, values)
+        typed = _number(lower_expression(declaration.value, scope), f"parameter `{name}`")
+        if name in declared_dimensions:
+            expect_type(typed, declared_dimensions[name],
+                        f"`{name}` has dimension {{wanted}}, so its new value must too, but it is {{got}}", scope)
+        values[name] = constant_value(typed, values, f"parameter `{name}`")
+        parameters.append(ir.Parameter(name, values[name], typed.type, declaration.span))
     return tuple(parameters)
 
 
-def _input(declaration: ast.Declaration, scope: Scope, values: Mapping[str, float]) -> ir.Input:
+def _input(declaration: ast.Declaration, scope: Scope) -> ir.Input:
     name = declaration.name.name
     typed = _number(lower_expression(declaration.value, scope), f"input `{name}`")
-    return ir.Input(name, typed.type, constant_value(typed, values, f"input `{name}`"), declaration.span)
+    return ir.Input(name, typed.type, constant_value(typed, scope.constants, f"input `{name}`"), declaration.span)
 
 
-def _state(
-    declaration: ast.Declaration, scope: Scope, values: Mapping[str, float], wanted: Dimension | None
-) -> ir.StateVariable:
-    """A state variable with its initial value; `wanted` is the declared dimension an override must keep."""
-    name = declaration.name.name
-    initial, dimension = initial_value(declaration.value, scope, values, f"the initial value of `{name}`")
-    if wanted is not None and dimension != wanted:
-        raise UnitError(
-            f"`{name}` has dimension {wanted}, so its initial value must too, but it is {dimension}",
-            declaration.value.span,
-            missing_unit_hint(declaration.value, wanted),
-        )
-    return ir.StateVariable(name, dimension, initial, declaration.span)
+def _states(
+    declarations: tuple[ast.Declaration, ...],
+    constants: _Constants,
+    declared: ir.NeuronModel | ir.SynapseModel | None,
+) -> tuple[ir.StateVariable, ...]:
+    """The state variables with their initial values; an override must keep the declared dimension."""
+    dimensions = {s.name: s.dimension for s in declared.states} if declared else {}
+    states = []
+    for original in declarations:
+        name = original.name.name
+        declaration = constants.replaced.get(name, original)
+        scope = constants.scope
+        initial, dimension = initial_value(declaration.value, scope, scope.constants, f"the initial value of `{name}`")
+        wanted = dimensions.get(name)
+        if wanted is not None and dimension != wanted:
+            raise UnitError(
+                f"`{name}` has dimension {wanted}, so its initial value must too, but it is {dimension}",
+                declaration.value.span,
+                missing_unit_hint(declaration.value, wanted),
+            )
+        states.append(ir.StateVariable(name, dimension, initial, declaration.span))
+    return tuple(states)
 
 
 def initial_value(
@@ -297,15 +309,13 @@ def _number(typed: Typed, what: str) -> Typed:
     return typed
 
 
-def _written(replaced: Mapping[str, ast.Declaration], *groups: tuple[ast.Declaration, ...]) -> dict[str, ast.Expr]:
-    """The value expression of each declaration as it applies (overrides replacing), for hints."""
-    return {d.name.name: replaced.get(d.name.name, d).value for group in groups for d in group}
-
-
 def _symbols(
     items: Iterable[ir.Parameter | ir.Input | ir.StateVariable], kind: str, written: Mapping[str, ast.Expr]
 ) -> dict[str, Symbol]:
-    return {item.name: Symbol(item.name, kind, item.dimension, ir.Var(item.name), written.get(item.name)) for item in items}
+    return {
+        item.name: Symbol(item.name, kind, item.dimension, ir.Var(item.name), written.get(item.name))
+        for item in items
+    }
 
 
 # --------------------------------------------------------------------------- aliases
@@ -314,7 +324,9 @@ def _symbols(
 class _AliasResolver:
     """Lowers each alias on first use, and finds aliases that refer to each other in a cycle."""
 
-    def __init__(self, declarations: tuple[ast.Declaration, ...], symbols: dict[str, Symbol], values: Mapping[str, float]):
+    def __init__(
+        self, declarations: tuple[ast.Declaration, ...], symbols: dict[str, Symbol], values: Mapping[str, float]
+    ):
         self._declarations = {d.name.name: d for d in declarations}
         self._done: dict[str, Symbol] = {}
         self._active: list[str] = []
@@ -385,7 +397,10 @@ def _state_unit_hint(name: str, states: tuple[ast.Declaration, ...], rhs: Type) 
     symbol = symbol_for(rhs * SECOND)
     if symbol is None:
         return None
-    return f"`{name}` is dimensionless because its initial value `{number}` has no unit; write `{name} = {number} {symbol}`"
+    return (
+        f"`{name}` is dimensionless because its initial value `{number}` has no unit; "
+        f"write `{name} = {number} {symbol}`"
+    )
 
 
 def _require_state(variable: ast.Ident, states: Mapping[str, Dimension], kinds: Mapping[str, str], why: str) -> None:
@@ -441,7 +456,7 @@ def _reset(
     return ir.Assignment(name, assignment.op, value.expr, assignment.span)
 
 
-def _refractory(refractory: ast.Refractory | None, scope: Scope, values: Mapping[str, float]) -> float:
+def _refractory(refractory: ast.Refractory | None, scope: Scope) -> float:
     """Rejects::
 
         refractory 2 mV            # not a time
@@ -451,7 +466,9 @@ def _refractory(refractory: ast.Refractory | None, scope: Scope, values: Mapping
         return 0.0
     typed = _number(lower_expression(refractory.period, scope), "the refractory period")
     expect_type(typed, SECOND, "the refractory period must be a time ({wanted}), but it is {got}", scope)
-    value = constant_value(typed, values, "the refractory period")
+    value = constant_value(typed, scope.constants, "the refractory period")
     if value < 0:
-        raise InvalidValueError(f"the refractory period must not be negative, but it is {value:g} s", refractory.period.span)
+        raise InvalidValueError(
+            f"the refractory period must not be negative, but it is {value:g} s", refractory.period.span
+        )
     return value

@@ -9,9 +9,9 @@ never evaluates anything the text says; the transformer only builds
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
@@ -198,10 +198,10 @@ class _ToAst(Transformer):
         for block in items:
             if block.keyword in blocks:
                 shown = "on pre" if block.keyword == "on_pre" else block.keyword
+                noun = "statement" if block.keyword in ("spike", "refractory") else "block"
                 first = blocks[block.keyword].span.line
                 raise ParseError(
-                    f"a {owner} has one `{shown}` {'statement' if block.keyword in ('spike', 'refractory') else 'block'}; "
-                    f"this is the second (the first is on line {first})",
+                    f"a {owner} has one `{shown}` {noun}; this is the second (the first is on line {first})",
                     _keyword_span(block.span, shown),
                     "merge the two into one",
                 )

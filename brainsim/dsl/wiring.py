@@ -109,7 +109,8 @@ def _connect_settings(
         if key in CONNECT_SETTINGS and key != "weight":
             settings[key] = declaration
         elif target in own:
-            overrides[target] = ast.Declaration(ast.Ident(target, declaration.name.span), declaration.value, declaration.span)
+            name = ast.Ident(target, declaration.name.span)
+            overrides[target] = ast.Declaration(name, declaration.value, declaration.span)
         else:
             names = ", ".join(CONNECT_SETTINGS)
             extra = f", or a parameter or state variable of `{synapse.name.name}` ({', '.join(own)})" if own else ""
@@ -193,7 +194,9 @@ def _delay(settings: dict[str, ast.Declaration], dt: float) -> ir.Initializer:
     value = settings["delay"].value
     delay, dimension = initial_value(value, Scope({}), {}, "the delay")
     if dimension != SECOND:
-        raise UnitError(f"a delay must be a time (s), but it is {dimension}", value.span, missing_unit_hint(value, SECOND))
+        raise UnitError(
+            f"a delay must be a time (s), but it is {dimension}", value.span, missing_unit_hint(value, SECOND)
+        )
     ends = (delay.low, delay.high) if isinstance(delay, ir.Uniform) else (delay.value,)
     for end in ends:
         steps = round(end / dt)
@@ -224,7 +227,7 @@ def _check_effects(connect: ast.Connect, lowered: LoweredSynapse, target: ir.Pop
         connect A -> B with S                  # B's model has no `ge`, or `ge` is in volts
     """
     states = {s.name: s.dimension for s in target.model.states}
-    for assignment, effect in zip(lowered.model.on_pre, lowered.effects):
+    for assignment, effect in zip(lowered.model.on_pre, lowered.effects, strict=True):
         name = assignment.variable
         where = f"(`on pre {{ {name} {assignment.op.value} ... }}` on line {assignment.span.line})"
         if name not in states:
@@ -312,9 +315,8 @@ def _pulses(call: ast.Call, duration: float) -> tuple[ir.PulseTrain, Dimension]:
         raise InvalidValueError(
             "`pulses` takes named arguments: `pulses(period = ..., width = ..., amplitude = ...)`", call.args[0].span
         )
-    arguments = unique_settings(
-        tuple(ast.Declaration(k.name, k.value, k.span) for k in call.keywords), PULSE_SETTINGS, "argument `{name}` of `pulses`"
-    )
+    keywords = tuple(ast.Declaration(k.name, k.value, k.span) for k in call.keywords)
+    arguments = unique_settings(keywords, PULSE_SETTINGS, "argument `{name}` of `pulses`")
     for required in ("period", "width", "amplitude"):
         if required not in arguments:
             raise InvalidValueError(f"`pulses` needs `{required} = ...`", call.span)
@@ -326,7 +328,9 @@ def _pulses(call: ast.Call, duration: float) -> tuple[ir.PulseTrain, Dimension]:
     period, width = times["period"], times["width"]
     start, stop = times.get("start", 0.0), times.get("stop", duration)
     if period <= 0:
-        raise InvalidValueError(f"`period` must be greater than 0, but it is {period:g} s", arguments["period"].value.span)
+        raise InvalidValueError(
+            f"`period` must be greater than 0, but it is {period:g} s", arguments["period"].value.span
+        )
     if not 0 < width <= period:
         raise InvalidValueError(
             f"`width` must be greater than 0 and at most the period ({period:g} s), but it is {width:g} s",

@@ -86,8 +86,10 @@ def test_each_common_mistake_is_recognised(label: str, example: str) -> None:
         (LIB + "stimulus Cortex.exc { I_ext = 1 nA }", "a stimulus adds to an input"),
         (LIB + "region R { a = LIF[1] { tau_m = 1 ms }  b = LIF }", "a population reads"),
         (LIB + "neuron M { state { v = 0 mV }\n    spike when v > 1 mV\n    refractory 1 ms\n", "the `{` on line"),
-        (LIB + "neuron M { state { v = 0 mV }\n  spike when v > 0 mV\n  on pre { v += 1 mV } }", "`on` belongs directly inside a `synapse { }`"),
-        (LIB + "neuron M { state { v = 0 mV\n    w = 1 mV\n  reset { v = 0 mV } }", "`reset` belongs directly inside a `neuron { }`"),
+        (LIB + "neuron M { state { v = 0 mV }\n  spike when v > 0 mV\n  on pre { v += 1 mV } }",
+         "`on` belongs directly inside a `synapse { }`"),
+        (LIB + "neuron M { state { v = 0 mV\n    w = 1 mV\n  reset { v = 0 mV } }",
+         "`reset` belongs directly inside a `neuron { }`"),
         (SIM + "neuron M { parameters { a = 1 } }}\n", None),
     ],
 )

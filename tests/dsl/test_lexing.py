@@ -53,8 +53,10 @@ def quantities(declarations: tuple[ast.Declaration, ...]) -> list[tuple[str, str
         ("a = 2\ns = 1 s", [("a", "2", None), ("s", "1", "s")]),
         # A word on the number's line, not followed by `=`, is its unit.
         ("a = 0.5 m  b = 1", [("a", "0.5", "m"), ("b", "1", None)]),
-        ("x = 10ms  y = 1e-3 s  z = .5 ms  w = 1E3", [("x", "10", "ms"), ("y", "1e-3", "s"), ("z", ".5", "ms"), ("w", "1E3", None)]),
-        ("rate = 2 mV/ms  acc = 9.81 m/s^2  q = 1 nA*ms", [("rate", "2", "mV/ms"), ("acc", "9.81", "m/s^2"), ("q", "1", "nA*ms")]),
+        ("x = 10ms  y = 1e-3 s  z = .5 ms  w = 1E3",
+         [("x", "10", "ms"), ("y", "1e-3", "s"), ("z", ".5", "ms"), ("w", "1E3", None)]),
+        ("rate = 2 mV/ms  acc = 9.81 m/s^2  q = 1 nA*ms",
+         [("rate", "2", "mV/ms"), ("acc", "9.81", "m/s^2"), ("q", "1", "nA*ms")]),
         # A unit is never on the next line.
         ("a = 0.5\nmV_offset = 2 mV", [("a", "0.5", None), ("mV_offset", "2", "mV")]),
     ],
@@ -76,7 +78,9 @@ def test_reset_statements_after_unitless_numbers() -> None:
 
 
 def test_an_equation_after_a_unitless_number() -> None:
-    neuron = neuron_ast("state { m = 0  h = 0 }\nequations { dm/dt = -m / (1 ms) * 2  dh/dt = -h / (1 ms) * 0.5\n dm/dt = 1 / s }")
+    neuron = neuron_ast(
+        "state { m = 0  h = 0 }\nequations { dm/dt = -m / (1 ms) * 2  dh/dt = -h / (1 ms) * 0.5\n dm/dt = 1 / s }"
+    )
     assert [e.variable.name for e in neuron.equations] == ["m", "h", "m"]
 
 
@@ -134,7 +138,7 @@ STATEMENTS = [
 @given(st.lists(SEPARATORS, min_size=len(STATEMENTS) + 1, max_size=len(STATEMENTS) + 1))
 def test_layout_does_not_change_the_meaning(separators: list[str]) -> None:
     """Statements separated by any mix of spaces, tabs, new lines and comments lower the same."""
-    body = "".join(sep + statement for sep, statement in zip(separators, STATEMENTS)) + separators[-1]
+    body = "".join(sep + statement for sep, statement in zip(separators, STATEMENTS, strict=False)) + separators[-1]
     text = SIM + "neuron N { parameters {" + body + "} }\nregion R { r = N[1] }"
     values = {p.name: p.value for p in compile_text(text).populations[0].model.parameters}
     assert values == REFERENCE

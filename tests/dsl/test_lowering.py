@@ -278,7 +278,8 @@ def test_ir_nodes_point_back_at_the_model_text() -> None:
     net = compile_text(text, "m.brain")
     model = net.populations[0].model
     threshold = model.threshold
-    assert (threshold.span.file, threshold.span.line) == ("m.brain", text.splitlines().index("    spike when v > V_th") + 1)
+    line = text.splitlines().index("    spike when v > V_th") + 1
+    assert (threshold.span.file, threshold.span.line) == ("m.brain", line)
     assert threshold.span.source_line().strip() == "spike when v > V_th"
     assert text[_offset(text, threshold.left.span):].startswith("v > V_th")
     assert model.parameters[1].span.source_line().lstrip().startswith("parameters { tau = 10 ms  E_L = -70 mV")
