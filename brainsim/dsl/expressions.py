@@ -54,8 +54,9 @@ BUILTINS = {
 class Scope:
     """The names an expression may read, and why some others it might mean are off limits.
 
-    `symbols` resolve directly; `resolve_alias` (if set) lowers an alias on first
-    use; `unavailable` maps a declared-but-not-usable-here name to the reason.
+    `symbols` resolve directly; `resolve_alias` (if set) lowers one of the
+    `aliases` on first use; `unavailable` maps a declared-but-not-usable-here
+    name to the reason.
     `constants` hold the values of parameters, for folding exponents. Model
     names (`symbols` and `unavailable`) shadow unit names. `unknown_hint`
     explains an unknown name when no close match does.
@@ -65,10 +66,11 @@ class Scope:
     unavailable: Mapping[str, str] = field(default_factory=dict)
     constants: Mapping[str, float] = field(default_factory=dict)
     resolve_alias: Callable[[str, SourceSpan], Symbol | None] | None = None
+    aliases: frozenset[str] = frozenset()
     unknown_hint: str | None = None
 
     def names(self) -> frozenset[str]:
-        return frozenset(self.symbols) | frozenset(self.unavailable)
+        return frozenset(self.symbols) | frozenset(self.unavailable) | self.aliases
 
     def lookup(self, name: ast.Name) -> Symbol:
         """The symbol `name` refers to; raises UnknownNameError with a hint."""
@@ -85,12 +87,12 @@ class Scope:
         raise UnknownNameError(
             f"unknown name `{name.name}`",
             name.span,
-            did_you_mean(name.name, self.symbols) or self.unknown_hint or _no_match_hint(self),
+            did_you_mean(name.name, [*self.symbols, *self.aliases]) or self.unknown_hint or _no_match_hint(self),
         )
 
 
 def _no_match_hint(scope: Scope) -> str | None:
-    readable = sorted(n for n in scope.symbols if n not in BUILTINS)
+    readable = sorted(n for n in [*scope.symbols, *scope.aliases] if n not in BUILTINS)
     if not readable:
         return "only numbers with units can be written here"
     shown = ", ".join(readable[:8]) + (", ..." if len(readable) > 8 else "")
@@ -241,7 +243,8 @@ def _numeric(typed: Typed, where: str) -> Typed:
 def _boolean(typed: Typed, where: str) -> Typed:
     if typed.type != BOOLEAN:
         raise UnitError(
-            f"{where} needs a condition (true/false), but this is a number of dimension {typed.type}",
+            f"{where} needs true or false (a comparison such as `v > 0 mV`), "
+            f"but this is a number of dimension {typed.type}",
             typed.source.span,
         )
     return typed

@@ -330,7 +330,9 @@ class _AliasResolver:
         self._declarations = {d.name.name: d for d in declarations}
         self._done: dict[str, Symbol] = {}
         self._active: list[str] = []
-        self.scope = Scope(symbols, constants=values, resolve_alias=self.resolve)
+        self.scope = Scope(
+            symbols, constants=values, resolve_alias=self.resolve, aliases=frozenset(self._declarations)
+        )
 
     def resolve(self, name: str, used_at: SourceSpan) -> Symbol | None:
         """Rejects::

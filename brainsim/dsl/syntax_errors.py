@@ -187,19 +187,19 @@ def _expected(error: UnexpectedInput) -> set[str]:
 
 
 def _expected_words(names: set[str], parser: Lark) -> str:
-    """The expected terminals in words, grouping value starts and operators."""
+    """The expected terminals in words: the specific ones, then "a value" and "an operator"."""
     shown = {name: _literal(name, parser) or name for name in names}
-    words: list[str] = []
-    values = {name for name, text in shown.items() if text in _VALUE_STARTS}
-    if "NUMBER" in values:
-        words.append("a value")
-        shown = {n: t for n, t in shown.items() if n not in values}
-    operators = {name for name, text in shown.items() if text in _OPERATORS}
-    if len(operators) >= 3:
-        words.append("an operator")
-        shown = {n: t for n, t in shown.items() if n not in operators}
-    for name, text in sorted(shown.items(), key=lambda item: item[1]):
-        words.append(_REGEX_TERMINALS.get(name) or f"`{text}`")
+    groups: list[str] = []
+    if "NUMBER" in shown:
+        groups.append("a value")
+        shown = {n: t for n, t in shown.items() if t not in _VALUE_STARTS}
+    # After a complete value LALR may already have reduced past most operators
+    # (leaving only `or`), but any operator could still have continued the value.
+    if any(text in _OPERATORS for text in shown.values()):
+        groups.append("an operator")
+        shown = {n: t for n, t in shown.items() if t not in _OPERATORS}
+    words = [_REGEX_TERMINALS.get(name) or f"`{text}`" for name, text in sorted(shown.items(), key=lambda i: i[1])]
+    words += groups
     if len(words) > 10:
         words = words[:10] + ["..."]
     return " or ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " or " + words[-1]
