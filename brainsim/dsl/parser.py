@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -355,6 +356,10 @@ class _ToAst(Transformer):
         return str(children[0])
 
     and_op = comparison_op = add_op = mul_op = or_op
+
+    def parenthesized(self, meta: Meta, children: list) -> ast.Expr:
+        """`(expr)`: the expression itself, with a span that includes the parentheses."""
+        return replace(children[0], span=self._span(meta))
 
     def quantity(self, meta: Meta, children: list) -> ast.Quantity:
         (token,) = children
