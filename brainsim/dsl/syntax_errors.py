@@ -102,9 +102,9 @@ def describe_parse_error(error: UnexpectedInput, text: str, filename: str, parse
         case UnexpectedCharacters():
             return _unexpected_character(error, text, filename)
         case UnexpectedToken() if error.token.type == "$END":
-            return _unexpected_end(error, error.token, text, filename, parser)
+            return _unexpected_end(error, text, filename, parser)
         case UnexpectedEOF():
-            return _unexpected_end(error, None, text, filename, parser)
+            return _unexpected_end(error, text, filename, parser)
         case UnexpectedToken():
             return _unexpected_token(error, text, filename, parser)
     return ParseError("the text does not follow the grammar", _point(text, filename, 1, 1))
@@ -129,9 +129,8 @@ def _unexpected_character(error: UnexpectedCharacters, text: str, filename: str)
     return ParseError(f"unexpected character `{char}`", _point(text, filename, error.line, error.column), hint)
 
 
-def _unexpected_end(
-    error: UnexpectedInput, last: Token | None, text: str, filename: str, parser: Lark
-) -> ParseError:
+def _unexpected_end(error: UnexpectedInput, text: str, filename: str, parser: Lark) -> ParseError:
+    """At the end of the last line with content, naming the `{` left open."""
     line, column = _end_of_content(text)
     expected = _expected_words(_expected(error), parser)
     message = "unexpected end of file" + (f"; expected {expected}" if expected else "")
@@ -143,7 +142,7 @@ def _unexpected_end(
 def _unexpected_token(error: UnexpectedToken, text: str, filename: str, parser: Lark) -> ParseError:
     token = error.token
     expected = _expected_words(_expected(error), parser)
-    message = f"unexpected {_describe(token, parser)}" + (f"; expected {expected}" if expected else "")
+    message = f"unexpected {_describe(token)}" + (f"; expected {expected}" if expected else "")
     span = SourceSpan(filename, token.line, token.column, token.end_line, token.end_column, text)
     hint = (
         _misplaced_keyword_hint(error, parser)
@@ -178,11 +177,9 @@ def _misplaced_keyword_hint(error: UnexpectedToken, parser: Lark) -> str | None:
 
 
 def _expected(error: UnexpectedInput) -> set[str]:
+    """The names of the terminals the parser would have accepted."""
     if isinstance(error, UnexpectedToken):
-        try:
-            return set(error.accepts or error.expected)
-        except UnexpectedInput:
-            return set(error.expected)
+        return set(error.accepts or error.expected)
     return set(getattr(error, "expected", ()) or ())
 
 
@@ -205,7 +202,7 @@ def _expected_words(names: set[str], parser: Lark) -> str:
     return " or ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-def _describe(token: Token, parser: Lark) -> str:
+def _describe(token: Token) -> str:
     match token.type:
         case "NAME":
             return f"name `{token}`"

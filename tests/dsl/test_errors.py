@@ -36,8 +36,8 @@ def error_of(text: str) -> BrainsimError:
     ("text", "hint"),
     [
         (SIM + "neuron N { parameters { tau_m = 1 ms  x = 2 * tau_n } }", "did you mean `tau_m`?"),
-        (SIM + "neuron N { state { v = 0 mV }  aliases { I_total = v / (1 Mohm) }  equations { dv/dt = I_totl / (1 pF) } }",
-         "did you mean `I_total`?"),
+        (SIM + "neuron N { state { v = 0 mV }  aliases { I_total = v / (1 Mohm) }"
+               "  equations { dv/dt = I_totl / (1 pF) } }", "did you mean `I_total`?"),
         (SIM + "neuron N { parameters { E_L = -70 mv } }", "units are case-sensitive: did you mean `mV`?"),
         (SIM + "neuron N { parameters { t_ref = 2 msec } }", "did you mean `ms`?"),
         (SIM + "neuron N { parameters { tau = 1 ms  x = 2 tau } }", "to multiply, write `2 * tau`"),
