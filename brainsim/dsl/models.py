@@ -89,7 +89,7 @@ def lower_synapse(
     The `on pre` targets are checked later, against each target population.
     """
     groups = (("parameter", synapse.parameters), ("state variable", synapse.states))
-    reserved = {name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS if name != "weight"}
+    reserved = {name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS}
     constants = _constants("synapse", synapse.name.name, groups, reserved, overrides, declared)
     states = _states(synapse.states, constants, declared)
     scope = Scope(

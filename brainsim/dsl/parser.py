@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -88,20 +88,16 @@ def span_of(item: Meta | Token, text: str, filename: str) -> SourceSpan:
     return SourceSpan(filename, item.line, item.column, item.end_line, item.end_column, text)
 
 
-_NEURON_BLOCKS = ("parameters", "inputs", "state", "aliases", "equations", "spike", "reset", "refractory")
-_SYNAPSE_BLOCKS = ("parameters", "state", "on_pre")
 _STATEMENTS = ("simulation", "neuron", "synapse", "region", "connect", "stimulus", "record")
 
 
+@dataclass(frozen=True, slots=True)
 class _Block:
     """A block of a neuron or synapse while the transformer collects them."""
 
-    __slots__ = ("keyword", "content", "span")
-
-    def __init__(self, keyword: str, content: object, span: SourceSpan):
-        self.keyword = keyword
-        self.content = content
-        self.span = span
+    keyword: str
+    content: object
+    span: SourceSpan
 
 
 @v_args(meta=True)
@@ -138,7 +134,6 @@ class _ToAst(Transformer):
                 "a model has one `simulation` block; this is the second",
                 _keyword_span(simulations[1].span, "simulation"),
             )
-        records = by_kind["record"]
         return ast.Model(
             simulation=simulations[0],
             neurons=tuple(by_kind["neuron"]),
@@ -146,7 +141,7 @@ class _ToAst(Transformer):
             regions=tuple(by_kind["region"]),
             connects=tuple(by_kind["connect"]),
             stimuli=tuple(by_kind["stimulus"]),
-            records=tuple(records),
+            records=tuple(by_kind["record"]),
             filename=self._filename,
         )
 
