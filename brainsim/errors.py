@@ -114,6 +114,24 @@ def _caret_excerpt(span: SourceSpan) -> str:
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate to `name`, or None if none is close."""
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean `{matches[0]}`?" if matches else None
+    """A hint naming the closest candidate to `name`, or None if none is close.
+
+    difflib picks the plausible candidates; among them the fewest edits win, so
+    `tau_n` suggests `tau_m` rather than `tau_syn`.
+    """
+    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=5, cutoff=0.6)
+    if not matches:
+        return None
+    best = min(matches, key=lambda match: (_edit_distance(name, match), matches.index(match)))
+    return f"did you mean `{best}`?"
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        previous = current
+    return previous[-1]
