@@ -90,9 +90,20 @@ class JaxOps(ArrayOps):
 
         return lax.bitcast_convert_type((k + 1023) << 52, self.float64)
 
-    def spike_indices(self, mask, capacity):
-        indices = self.nonzero(mask, size=capacity, fill_value=mask.shape[0])[0]
-        return indices, self.sum(mask, dtype=self.int64)
+    def firing(self, mask):
+        return mask
+
+    def update_fired(self, x, firing, value):
+        return self.where(firing, value, x)
+
+    def spikes_by_population(self, firing, slices, capacities):
+        return tuple(
+            (self.nonzero(firing[a:b], size=capacity, fill_value=b - a)[0], self.sum(firing[a:b], dtype=self.int64))
+            for (a, b), capacity in zip(slices, capacities)
+        )
+
+    def may_fire(self, count):
+        return True
 
     def synapses_of(self, projection, rows):
         return projection["rows"][rows].reshape(-1)

@@ -49,18 +49,37 @@ class ArrayOps(abc.ABC):
         self._module = module
 
     def __getattr__(self, name: str):
-        return getattr(self._module, name)
+        # Called only for names not found on the instance: fetch from the module once.
+        value = getattr(self._module, name)
+        setattr(self, name, value)
+        return value
 
     @abc.abstractmethod
     def pow2(self, k):
         """2.0**k for integer arrays k in [-1022, 1023], exactly."""
 
     @abc.abstractmethod
-    def spike_indices(self, mask, capacity: int):
-        """(indices of the true entries of `mask`, ascending; their count).
+    def firing(self, mask):
+        """What `update_fired` and `spikes_by_population` need to know of the neurons in `mask`."""
 
-        A backend with static shapes returns `capacity` indices padded with
-        len(mask); the count may then exceed `capacity` (the driver must notice).
+    @abc.abstractmethod
+    def update_fired(self, x, firing, value):
+        """`x` with the elements of the neurons that fired replaced by those of `value`."""
+
+    @abc.abstractmethod
+    def spikes_by_population(self, firing, slices, capacities):
+        """For each (a, b) in `slices`: (indices - a of the neurons in a:b that fired, ascending; their count).
+
+        A backend with static shapes returns `capacity` indices padded with b - a;
+        the count may then exceed the capacity (the driver must notice).
+        """
+
+    @abc.abstractmethod
+    def may_fire(self, count) -> bool:
+        """False only if `count` (spikes of a population this step) is known to be zero now.
+
+        Lets a Python loop skip a silent population's projections; a traced
+        backend cannot know, and runs them (with nothing to deliver).
         """
 
     @abc.abstractmethod
@@ -128,6 +147,9 @@ def compile_expr(expr: ir.Expr, xp: ArrayOps) -> Compiled:
         case ir.Binary(ir.BinaryOp.POW, base, ir.Const(0.5)):
             f = compile_expr(base, xp)
             return lambda env: xp.sqrt(f(env))
+        case ir.Binary(op, ir.Var(a), ir.Var(b)) if op in _BINARY:
+            binary = _BINARY[op]  # the commonest node in updates, without two calls per step
+            return lambda env: binary(env[a], env[b])
         case ir.Binary(op, left, right):
             f, g = compile_expr(left, xp), compile_expr(right, xp)
             match op:
@@ -285,6 +307,7 @@ class _GroupCode:
     resets: tuple[tuple[str, ir.AssignOp, Compiled], ...]
     schedules: tuple[int, ...]
     slices: tuple[tuple[int, int], ...]
+    capacities: tuple[int, ...]
     refractory_steps: int
 
 
@@ -305,28 +328,28 @@ def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] 
     populations = [p.name for p in host.network.populations]
     capacities = capacities or {}
     buffers = _buffers(host)
-    built_groups = [_group_code(host, g, xp) for g in range(len(host.groups))]
+    built_groups = [_group_code(host, g, xp, capacities) for g in range(len(host.groups))]
     group_codes = [code for code, _ in built_groups]
-    built_projections = [_projection_code(host, c, buffers, populations, xp) for c in range(len(host.projections))]
+    built_projections = [_projection_code(host, c, buffers, populations, xp) for c in _merged_projections(host)]
     projection_codes = [code for code, _ in built_projections]
-    placement = [host.placement[name] for name in populations]
-    sizes = [p.size for p in host.network.populations]
+    # Spikes come out group by group; outputs list them in network order.
+    grouped = [name for group in host.groups for name in group.populations]
+    spike_order = [grouped.index(name) for name in populations]
     records = host.records
     schedules = host.schedules
     dt = host.dt
 
     def step(carry, arrays, n):
-        states = list(carry["states"])
+        states = [dict(group_states) for group_states in carry["states"]]
         buffer_values = list(carry["buffers"])
         until = list(carry["refractory_until"])
         # 1. deliver the events due in this step
         for b, buffer in enumerate(buffers):
-            old = states[buffer.group]
-            value, buffer_values[b] = xp.deliver(
-                buffer_values[b], (n % buffer.length) * buffer.width, buffer.width, old[buffer.variable]
+            group_states = states[buffer.group]
+            group_states[buffer.variable], buffer_values[b] = xp.deliver(
+                buffer_values[b], (n % buffer.length) * buffer.width, buffer.width, group_states[buffer.variable]
             )
-            states[buffer.group] = {**old, buffer.variable: value}
-        inputs, spiked, finite = [], [], []
+        inputs, spikes, finite = [], [], []
         for g, code in enumerate(group_codes):
             scalars = arrays["groups"][g]
             # 2. this step's input
@@ -340,33 +363,35 @@ def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] 
             # 3. integrate
             refractory = n < until[g] if code.refractory_steps else False
             env = {**scalars, **states[g], **group_inputs, "t": n * scalars["dt"], REFRACTORY: refractory}
-            integrated = {**states[g], **{name: update(env) for name, update in code.updates}}
-            finite.append(xp.finite_flags([integrated[s] for s in code.states], code.slices))
+            env.update([(name, update(env)) for name, update in code.updates])
+            finite.append(xp.finite_flags([env[s] for s in code.states], code.slices))
             # 4. threshold, reset, refractoriness
-            env = {**scalars, **integrated, **group_inputs, "t": (n + 1) * scalars["dt"], REFRACTORY: refractory}
+            env["t"] = (n + 1) * scalars["dt"]
             size = code.slices[-1][1]
-            fired = xp.broadcast_to(code.threshold(env), (size,)) if code.threshold else xp.zeros(size, dtype=bool)
+            fired = _full(code.threshold(env), size, xp) if code.threshold else xp.zeros(size, dtype=bool)
             if code.refractory_steps:
                 fired = xp.logical_and(fired, xp.logical_not(refractory))
-                until[g] = xp.where(fired, n + 1 + code.refractory_steps, until[g])
+            firing = xp.firing(fired)
+            if code.refractory_steps:
+                until[g] = xp.update_fired(until[g], firing, n + 1 + code.refractory_steps)
             for name, op, value in code.resets:
-                env[name] = xp.where(fired, _RESET[op](env[name], value(env)), env[name])
+                env[name] = xp.update_fired(env[name], firing, _RESET[op](env[name], value(env)))
             states[g] = {s: env[s] for s in code.states}
-            spiked.append(fired)
-        spikes = tuple(
-            xp.spike_indices(spiked[g][offset : offset + size], capacities.get(name, size))
-            for name, (g, offset), size in zip(populations, placement, sizes)
-        )
+            spikes.extend(xp.spikes_by_population(firing, code.slices, code.capacities))
+        spikes = [spikes[k] for k in spike_order]
         # 5. record the state after the step
         traces = []
         for r, record in enumerate(records):
             g, name = record.group, record.variable
             value = states[g][name] if name in states[g] else inputs[g].get(name, arrays["groups"][g].get(name))
-            traces.append(xp.broadcast_to(value, (group_codes[g].slices[-1][1],))[arrays["records"][r]])
+            traces.append(_full(value, group_codes[g].slices[-1][1], xp)[arrays["records"][r]])
         # 6. schedule the new spikes' effects; sums run in projection, effect, event order
         for c, code in enumerate(projection_codes):
+            rows, count = spikes[code.source]
+            if not xp.may_fire(count):
+                continue
             projection = arrays["projections"][c]
-            synapses = xp.synapses_of(projection, spikes[code.source][0])
+            synapses = xp.synapses_of(projection, rows)
             post = projection["post"][synapses]
             env = {**projection["scalars"], **{s: projection["states"][s][synapses] for s in code.gathered}}
             arrival = n + 1 + (code.delay if code.delay is not None else projection["delay"][synapses])
@@ -376,7 +401,7 @@ def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] 
                 buffer_values[b] = xp.scatter_add(buffer_values[b], index, -amount if negate else amount)
         # 7. plasticity: none yet
         carry = {"states": tuple(states), "refractory_until": tuple(until), "buffers": tuple(buffer_values)}
-        return carry, {"spikes": spikes, "traces": tuple(traces), "finite": tuple(finite)}
+        return carry, {"spikes": tuple(spikes), "traces": tuple(traces), "finite": tuple(finite)}
 
     arrays = {
         "groups": tuple(a for _, a in built_groups),
@@ -390,6 +415,11 @@ def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] 
         "buffers": tuple(np.zeros(b.length * b.width) for b in buffers),
     }
     return Program(step, arrays, carry, buffers)
+
+
+def _full(value, size: int, xp: ArrayOps):
+    """`value` as an array of `size` elements (expressions of parameters alone give scalars)."""
+    return value if getattr(value, "shape", None) == (size,) else xp.broadcast_to(value, (size,))
 
 
 def _buffers(host: HostNetwork) -> tuple[Buffer, ...]:
@@ -407,7 +437,7 @@ def _checked(expr: ir.Expr, known: set[str], where: str, table: dict[str, float]
     return lift_constants(expr, table)
 
 
-def _group_code(host: HostNetwork, g: int, xp: ArrayOps) -> tuple[_GroupCode, dict]:
+def _group_code(host: HostNetwork, g: int, xp: ArrayOps, capacities: Mapping[str, int]) -> tuple[_GroupCode, dict]:
     group = host.groups[g]
     model = group.model
     scalars = (
@@ -430,6 +460,7 @@ def _group_code(host: HostNetwork, g: int, xp: ArrayOps) -> tuple[_GroupCode, di
         resets=tuple((a.variable, a.op, prepare(a.value, "the reset")) for a in model.reset),
         schedules=tuple(s for s, schedule in enumerate(host.schedules) if schedule.group == g),
         slices=tuple((offset, offset + size) for offset, size in zip(group.offsets, group.sizes)),
+        capacities=tuple(capacities.get(name, size) for name, size in zip(group.populations, group.sizes)),
         refractory_steps=group.refractory_steps,
     )
     for a in model.reset:
@@ -438,10 +469,48 @@ def _group_code(host: HostNetwork, g: int, xp: ArrayOps) -> tuple[_GroupCode, di
     return code, {name: np.float64(value) for name, value in (scalars | table).items()}
 
 
+def _merged_projections(host: HostNetwork) -> list[Connectivity]:
+    """The projections, with those that share a source population, a synapse model and a
+    target group (but not a target population) merged into one CSR.
+
+    Merging halves the work per spike for a population that projects to several
+    populations of a group (CUBA's exc -> exc and exc -> inh). Their targets are
+    disjoint, so every target's events are summed in the same order as unmerged.
+    """
+    bins: list[list[Connectivity]] = []
+    open_bins: dict[tuple, int] = {}
+    for connectivity in host.projections:
+        synapse = connectivity.projection.synapse
+        key = (connectivity.projection.source, connectivity.target_group, synapse.on_pre, synapse.parameters,
+               tuple(s.name for s in synapse.states))
+        b = open_bins.get(key)
+        if b is not None and all(c.projection.target != connectivity.projection.target for c in bins[b]):
+            bins[b].append(connectivity)
+        else:
+            open_bins[key] = len(bins)
+            bins.append([connectivity])
+    return [parts[0] if len(parts) == 1 else _merge(parts) for parts in bins]
+
+
+def _merge(parts: list[Connectivity]) -> Connectivity:
+    """One CSR holding the synapses of `parts`: per presynaptic neuron, part by part."""
+    first = parts[0]
+    pre = np.concatenate([np.repeat(np.arange(c.source_size), np.diff(c.indptr)) for c in parts])
+    order = np.argsort(pre, kind="stable")
+    return Connectivity(
+        projection=first.projection,
+        source_size=first.source_size,
+        target_group=first.target_group,
+        indptr=np.searchsorted(pre[order], np.arange(first.source_size + 1)).astype(np.int64),
+        post=np.concatenate([c.post for c in parts])[order],
+        delay_steps=np.concatenate([c.delay_steps for c in parts])[order],
+        states={name: np.concatenate([c.states[name] for c in parts])[order] for name in first.states},
+    )
+
+
 def _projection_code(
-    host: HostNetwork, c: int, buffers: tuple[Buffer, ...], populations: list[str], xp: ArrayOps
+    host: HostNetwork, connectivity: Connectivity, buffers: tuple[Buffer, ...], populations: list[str], xp: ArrayOps
 ) -> tuple[_ProjectionCode, dict]:
-    connectivity = host.projections[c]
     synapse = connectivity.projection.synapse
     scalars = {p.name: p.value for p in synapse.parameters}
     states = [s.name for s in synapse.states]

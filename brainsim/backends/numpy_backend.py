@@ -8,6 +8,7 @@ is safe because this loop never reuses an old carry.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -17,7 +18,7 @@ from brainsim.backends.kernel import ArrayOps, compile_step, nonfinite_error
 from brainsim.backends.simulation import Run, Simulation
 from brainsim.network import Connectivity
 
-_NO_SYNAPSES = np.zeros(0, dtype=np.int64)
+_NO_SPIKES = np.zeros(0, dtype=np.int64)
 
 
 class NumpyOps(ArrayOps):
@@ -25,25 +26,55 @@ class NumpyOps(ArrayOps):
 
     def __init__(self):
         super().__init__(np)
+        self._all_finite: dict[tuple[int, int], np.ndarray] = {}
+        self._slice_ends: dict[tuple, np.ndarray] = {}
+
+    def all_finite(self, shape: tuple[int, int]) -> np.ndarray:
+        """The (shared, read-only) all-true flags of that shape, so that a loop can test identity."""
+        if shape not in self._all_finite:
+            flags = np.ones(shape, dtype=bool)
+            flags.flags.writeable = False
+            self._all_finite[shape] = flags
+        return self._all_finite[shape]
 
     def pow2(self, k):
         return ((np.asarray(k, dtype=np.int64) + 1023) << 52).view(np.float64)
 
-    def spike_indices(self, mask, capacity):
-        indices = np.flatnonzero(mask)
-        return indices, len(indices)
+    def firing(self, mask):
+        return mask.nonzero()[0]
+
+    def update_fired(self, x, firing, value):
+        # In place: x is this step's fresh array or the loop's own carry.
+        if len(firing):
+            x[firing] = value if np.ndim(value) == 0 else value[firing]
+        return x
+
+    def spikes_by_population(self, firing, slices, capacities):
+        if len(slices) == 1:
+            return ((firing, len(firing)),)
+        if not len(firing):
+            return tuple((_NO_SPIKES, 0) for _ in slices)
+        cuts = [0, *firing.searchsorted(self._ends(slices)).tolist()]
+        return tuple((firing[lo:hi] - a, hi - lo) for lo, hi, (a, _) in zip(cuts, cuts[1:], slices))
+
+    def _ends(self, slices):
+        if slices not in self._slice_ends:
+            self._slice_ends[slices] = np.array([b for _, b in slices])
+        return self._slice_ends[slices]
+
+    def may_fire(self, count):
+        return count > 0
 
     def synapses_of(self, projection, rows):
-        if len(rows) == 0:
-            return _NO_SYNAPSES
         indptr = projection["indptr"]
-        starts, stops = indptr[rows], indptr[rows + 1]
         if len(rows) == 1:
-            return np.arange(starts[0], stops[0])
-        lengths = stops - starts
-        ends = np.cumsum(lengths)
+            row = rows[0]
+            return np.arange(indptr[row], indptr[row + 1])
+        starts = indptr[rows]
+        lengths = indptr[rows + 1] - starts
+        ends = lengths.cumsum()
         # Synapse k of the concatenated rows is starts[row] + (k - first k of that row).
-        return np.repeat(starts - (ends - lengths), lengths) + np.arange(ends[-1])
+        return (starts - ends + lengths).repeat(lengths) + np.arange(ends[-1])
 
     def scatter_add(self, flat, index, values):
         if len(index):
@@ -51,17 +82,17 @@ class NumpyOps(ArrayOps):
         return flat
 
     def deliver(self, buffer, start, width, x):
-        slot = buffer[start : start + width]
-        value = x + slot[:-1]
-        slot[:] = 0.0
+        end = start + width
+        value = x + buffer[start : end - 1]
+        buffer[start:end] = 0.0
         return value, buffer
 
     def finite_flags(self, values, slices):
-        # One sum per variable is non-finite whenever an element is (or, rarely, when
-        # the sum overflows); only then are the exact per-population flags computed.
-        total = sum(v.sum() for v in values)
-        if np.isfinite(total):
-            return np.ones((len(slices), len(values)), dtype=bool)
+        # x . x is non-finite whenever an element of x is (or, rarely, when it overflows);
+        # only then are the exact per-population flags computed. A dot product is the
+        # cheapest full pass numpy offers.
+        if math.isfinite(sum(v.dot(v) for v in values)):
+            return self.all_finite((len(slices), len(values)))
         return np.array([[np.isfinite(v[a:b]).all() for v in values] for a, b in slices])
 
     def projection_arrays(self, connectivity: Connectivity):
@@ -76,7 +107,8 @@ class NumpySimulation(Simulation):
     def __init__(self, network: ir.Network):
         super().__init__(network)
         started = time.perf_counter()
-        self.program = compile_step(self.host, NumpyOps())
+        self._ops = NumpyOps()
+        self.program = compile_step(self.host, self._ops)
         self.compile_seconds = time.perf_counter() - started
 
     def _run(self, n_steps: int) -> Run:
@@ -87,7 +119,7 @@ class NumpySimulation(Simulation):
             "refractory_until": tuple(None if u is None else u.copy() for u in program.carry["refractory_until"]),
             "buffers": tuple(b.copy() for b in program.carry["buffers"]),
         }
-        step, arrays = program.step, program.arrays
+        step, arrays, all_finite = program.step, program.arrays, self._ops.all_finite
         fired_steps: list[list[int]] = [[] for _ in populations]
         fired: list[list[np.ndarray]] = [[] for _ in populations]
         traces: list[list[np.ndarray]] = [[] for _ in host.records]
@@ -96,7 +128,7 @@ class NumpySimulation(Simulation):
             for n in range(n_steps):
                 carry, out = step(carry, arrays, n)
                 for flags in out["finite"]:
-                    if not flags.all():
+                    if flags is not all_finite(flags.shape) and not flags.all():
                         raise nonfinite_error(host, out["finite"], n)
                 for p, (indices, count) in enumerate(out["spikes"]):
                     if count:
