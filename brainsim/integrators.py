@@ -10,9 +10,10 @@ Two methods:
 
 * exact — when every right-hand side is affine in the state variables and the
   inputs, with coefficients built only from parameters, literals and `dt`
-  (inputs are constant over a step). Then X(t+dt) = P X + Q u + c exactly, with
-  [[P, Q, c], [0, I, 0], [0, 0, 1]] = expm(M dt) for the augmented matrix M of
-  the system (so a singular A, e.g. a pure integrator, needs no special case).
+  (inputs are constant over a step). For dX/dt = A X + B u + c that is
+  X(t+dt) = P X + Phi (B u + c) exactly, with [[P, Phi], [0, I]] =
+  expm([[A dt, I dt], [0, 0]]), so a singular A (a pure integrator) needs no
+  special case.
   The numbers are computed once, on the host, in float64, and the update
   expressions refer to them by generated names (`_P_v_ge`, `_c_v`), so every
   backend computes the same sums of the same products.
@@ -196,18 +197,19 @@ def _exact(
 ) -> tuple[tuple[tuple[str, ir.Expr], ...], tuple[tuple[str, float], ...]]:
     states = [s.name for s in model.states]
     clamped = {e.variable for e in model.equations if e.clamped_when_refractory} if clamping else set()
-    free = expm(_augmented(rows, variables, dt, exclude=set()))
-    held = expm(_augmented(rows, variables, dt, exclude=clamped)) if clamped else free
+    free = _system(rows, states, variables[len(states):], exclude=set())
+    held = _system(rows, states, variables[len(states):], exclude=clamped) if clamped else free
     constants: dict[str, float] = {}
     updates = []
     for equation in model.equations:
         name = equation.variable
         i = states.index(name)
-        new = _propagate(name, i, free[i], variables, "_P", "_c", constants)
+        free_row = _propagator_row(i, *free, dt)
+        new = _propagate(name, free_row, variables, "_P", "_c", constants)
         if name in clamped:
             new = ir.Where(ir.Var(REFRACTORY), ir.Var(name), new)
-        elif not np.array_equal(free[i], held[i]):
-            refractory_update = _propagate(name, i, held[i], variables, "_Pr", "_cr", constants)
+        elif not np.array_equal(free_row, held_row := _propagator_row(i, *held, dt)):
+            refractory_update = _propagate(name, held_row, variables, "_Pr", "_cr", constants)
             new = ir.Where(ir.Var(REFRACTORY), refractory_update, new)
         updates.append((name, new))
     taken = {p.name for p in model.parameters} | set(variables)
@@ -216,22 +218,59 @@ def _exact(
     return tuple(updates), tuple(constants.items())
 
 
-def _augmented(rows: dict[str, dict[str, float]], variables: list[str], dt: float, exclude: set[str]) -> np.ndarray:
-    """dt * [[A, B, c], [0, 0, 0]] for dX/dt = A X + B u + c; rows of `exclude` left zero."""
-    size = len(variables) + 1
-    matrix = np.zeros((size, size))
+def _system(
+    rows: dict[str, dict[str, float]], states: list[str], inputs: list[str], exclude: set[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(A, B, c) of dX/dt = A X + B u + c; the rows of `exclude` left zero."""
+    a, b, c = np.zeros((len(states), len(states))), np.zeros((len(states), len(inputs))), np.zeros(len(states))
     for name, row in rows.items():
         if name in exclude:
             continue
-        i = variables.index(name)
+        i = states.index(name)
         for key, coefficient in row.items():
-            matrix[i, size - 1 if key == _CONSTANT else variables.index(key)] = coefficient * dt
-    return matrix
+            if key == _CONSTANT:
+                c[i] = coefficient
+            elif key in inputs:
+                b[i, inputs.index(key)] = coefficient
+            else:
+                a[i, states.index(key)] = coefficient
+    return a, b, c
 
 
-def _propagate(
-    name: str, i: int, row: np.ndarray, variables: list[str], p: str, c: str, constants: dict[str, float]
-) -> ir.Expr:
+def _propagator_row(i: int, a: np.ndarray, b: np.ndarray, c: np.ndarray, dt: float) -> np.ndarray:
+    """Row i of [P, Phi B, Phi c]: x_i(t + dt) = P_i X + (Phi B)_i u + (Phi c)_i.
+
+    [[P, Phi], [0, I]] = expm([[A dt, I dt], [0, 0]]), taken over only the
+    variables x_i depends on (directly or not): the entries stay of order dt
+    (no needless squarings), and a variable that does not depend on a clamped
+    one gets bit for bit the same row whether the neuron is refractory or not.
+    """
+    closure = _dependencies(a, i)
+    k = len(closure)
+    augmented = np.zeros((2 * k, 2 * k))
+    augmented[:k, :k] = a[np.ix_(closure, closure)] * dt
+    augmented[:k, k:] = np.eye(k) * dt
+    exponential = expm(augmented)
+    r = closure.index(i)
+    p = np.zeros(len(a))
+    p[closure] = exponential[r, :k]
+    phi = exponential[r, k:]
+    return np.concatenate([p, phi @ b[closure], [phi @ c[closure]]])
+
+
+def _dependencies(a: np.ndarray, i: int) -> list[int]:
+    """The state indices x_i depends on through A, itself included, ascending."""
+    found, frontier = {i}, [i]
+    while frontier:
+        j = frontier.pop()
+        for k in np.flatnonzero(a[j]):
+            if int(k) not in found:
+                found.add(int(k))
+                frontier.append(int(k))
+    return sorted(found)
+
+
+def _propagate(name: str, row: np.ndarray, variables: list[str], p: str, c: str, constants: dict[str, float]) -> ir.Expr:
     """sum_j row[j] * variables[j] + row[-1], in variable order, skipping exact zeros."""
     terms: list[ir.Expr] = []
     for j, other in enumerate(variables):
@@ -260,9 +299,50 @@ _THETA13 = 5.371920351148152
 
 
 def expm(matrix: np.ndarray) -> np.ndarray:
-    """The matrix exponential, by Padé (13, 13) with scaling and squaring, in float64."""
-    a = np.asarray(matrix, dtype=np.float64)
+    """The matrix exponential, by Padé (13, 13) with scaling and squaring, in float64.
+
+    The matrix is first balanced (see `_balance`), which keeps systems that mix
+    quantities of very different magnitudes (volts and nanoamperes) from being
+    squared needlessly many times.
+    """
+    a, scale = _balance(np.array(matrix, dtype=np.float64))
+    return _pade_expm(a) * scale[:, None] / scale[None, :]
+
+
+def _balance(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(D^-1 A D, diag D), D powers of two chosen so that each variable's coupling
+    in and out have comparable size (Parlett and Reinsch); exact, since
+    multiplying by a power of two does not round."""
+    scale = np.ones(len(a))
+    diagonal = np.abs(np.diag(a)).max(initial=0.0)
+    balanced = False
+    while not balanced:
+        balanced = True
+        for i in range(len(a)):
+            column = np.abs(a[:, i]).sum() - abs(a[i, i])
+            row = np.abs(a[i, :]).sum() - abs(a[i, i])
+            if column == 0.0 and row == 0.0:
+                continue
+            if column == 0.0 or row == 0.0:
+                # A one-way coupling: shrink it to the size of the diagonal.
+                if column + row <= diagonal:
+                    continue
+                factor = 2.0 ** math.floor(math.log2(diagonal / (column + row))) if diagonal else 1.0
+                factor = factor if row == 0.0 else 1.0 / factor
+            else:
+                factor = 2.0 ** round(0.5 * math.log2(row / column))
+            if factor != 1.0 and column * factor + row / factor < 0.95 * (column + row):
+                a[:, i] *= factor
+                a[i, :] /= factor
+                scale[i] *= factor
+                balanced = False
+    return a, scale
+
+
+def _pade_expm(a: np.ndarray) -> np.ndarray:
     norm = np.linalg.norm(a, 1)
+    if norm == 0.0:
+        return np.eye(len(a))  # exactly; the solve below would round
     squarings = max(0, math.ceil(math.log2(norm / _THETA13))) if norm > _THETA13 else 0
     a = a / 2.0**squarings
     b = _PADE13

@@ -1,0 +1,209 @@
+"""The kernel's pieces: expressions, the shared exp/tanh, and each shim op, on both backends."""
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from brainsim import ir
+from brainsim.backends import xmath
+from brainsim.backends.jax_backend import JaxOps
+from brainsim.backends.kernel import compile_expr, eval_expr, free_names, lift_constants
+from brainsim.backends.numpy_backend import NumpyOps, flush_subnormals
+from brainsim.network import Connectivity
+
+NP, JAX = NumpyOps(), JaxOps()
+NAMES = ("x", "y", "z")
+
+
+def bits_equal(a, b) -> bool:
+    """Bit for bit, except that any two nans are equal (their payloads are not specified)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    same = (a.view(np.int64) == b.view(np.int64)) | (np.isnan(a) & np.isnan(b))
+    return a.shape == b.shape and bool(same.all())
+
+
+def jitted(function):
+    """`function(arguments, xp)` under jax.jit, with every input a runtime argument."""
+    return jax.jit(lambda arguments: function(arguments, JAX))
+
+
+def on_both(function, arguments):
+    with np.errstate(all="ignore"), flush_subnormals():
+        expected = function(arguments, NP)
+    return expected, jax.tree.map(np.asarray, jitted(function)(arguments))
+
+
+# --------------------------------------------------------------------------- expressions
+
+leaves = st.one_of(
+    st.sampled_from([ir.Var(n) for n in NAMES]),
+    st.floats(-10, 10, allow_nan=False).map(ir.Const),
+)
+arithmetic = st.sampled_from([ir.BinaryOp.ADD, ir.BinaryOp.SUB, ir.BinaryOp.MUL, ir.BinaryOp.DIV])
+comparisons = st.sampled_from([ir.BinaryOp.LT, ir.BinaryOp.LE, ir.BinaryOp.GT, ir.BinaryOp.GE, ir.BinaryOp.EQ, ir.BinaryOp.NE])
+unary_functions = st.sampled_from([ir.Function.EXP, ir.Function.LOG, ir.Function.SQRT, ir.Function.ABS, ir.Function.TANH])
+
+
+def extend(children):
+    return st.one_of(
+        st.builds(ir.Binary, arithmetic, children, children),
+        st.builds(ir.Unary, st.just(ir.UnaryOp.NEG), children),
+        st.builds(lambda f, a: ir.Call(f, (a,)), unary_functions, children),
+        st.builds(lambda f, a, b: ir.Call(f, (a, b)), st.sampled_from([ir.Function.MIN, ir.Function.MAX]), children, children),
+        st.builds(lambda a, lo, hi: ir.Call(ir.Function.CLIP, (a, lo, hi)), children, children, children),
+        st.builds(lambda a, n: ir.Binary(ir.BinaryOp.POW, a, ir.Const(float(n))), children, st.integers(-3, 4)),
+        st.builds(lambda a, b: ir.Binary(ir.BinaryOp.POW, a, b), children, children),
+        st.builds(
+            lambda op, a, b, then, otherwise: ir.Where(ir.Binary(op, a, b), then, otherwise),
+            comparisons, children, children, children, children,
+        ),
+    )
+
+
+expressions = st.recursive(leaves, extend, max_leaves=12)
+VALUES = {name: np.random.default_rng(i).standard_normal(64) * 3 for i, name in enumerate(NAMES)}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(expressions, min_size=5, max_size=5))
+def test_random_expressions_evaluate_bit_identically_on_both_backends(batch):
+    table: dict[str, float] = {}
+    lifted = [lift_constants(expr, table) for expr in batch]
+    env = VALUES | {name: np.float64(value) for name, value in table.items()}
+
+    def evaluate(arguments, xp):
+        return [xp.broadcast_to(eval_expr(expr, arguments, xp), (64,)) for expr in lifted]
+
+    expected, got = on_both(evaluate, env)
+    for expr, a, b in zip(batch, expected, got):
+        assert bits_equal(a, b), expr
+
+
+def test_lifting_moves_every_literal_but_literal_exponents_into_the_table():
+    expr = ir.Binary(ir.BinaryOp.ADD, ir.Const(2.0), ir.Binary(ir.BinaryOp.POW, ir.Var("x"), ir.Const(3.0)))
+    table: dict[str, float] = {}
+    lifted = lift_constants(expr, table)
+    assert table == {"_k0": 2.0}
+    assert free_names(lifted) == {"_k0", "x"}
+    assert eval_expr(lifted, {"_k0": 2.0, "x": 1.5}, NP) == 2.0 + 1.5 * 1.5 * 1.5
+
+
+def test_literal_integer_powers_are_multiplied_out():
+    x = np.linspace(-3, 3, 101)
+    power = compile_expr(ir.Binary(ir.BinaryOp.POW, ir.Var("x"), ir.Const(3.0)), NP)
+    assert np.array_equal(power({"x": x}), x * x * x)
+    inverse = compile_expr(ir.Binary(ir.BinaryOp.POW, ir.Var("x"), ir.Const(-2.0)), NP)
+    with np.errstate(divide="ignore"):
+        assert np.array_equal(inverse({"x": x}), 1.0 / (x * x))
+
+
+# --------------------------------------------------------------------------- exp and tanh
+
+SPECIAL = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-300, -1e-300, 5e-324, 709.78, 709.79, -745.1, -745.2, 1.0])
+
+
+def samples() -> np.ndarray:
+    rng = np.random.default_rng(1)
+    return np.concatenate([
+        SPECIAL,
+        np.linspace(-760, 760, 20001),
+        rng.standard_normal(20000) * 5,
+        rng.standard_normal(20000) * 1e-6,
+    ])
+
+
+@pytest.mark.parametrize(
+    "function, reference, max_ulps",
+    [(xmath.exp, np.exp, 1), (xmath.tanh, np.tanh, 3)],
+)
+def test_shared_transcendentals_are_identical_on_both_backends_and_accurate(function, reference, max_ulps):
+    x = samples()
+    expected, got = on_both(lambda x, xp: function(x, xp), x)
+    assert bits_equal(expected, got)
+    with np.errstate(all="ignore"):
+        truth = reference(x)
+    tiny = np.finfo(np.float64).tiny
+    normal = np.isfinite(truth) & (np.abs(truth) >= tiny)
+    error = np.abs(expected[normal] - truth[normal]) / np.spacing(np.abs(truth[normal]))
+    assert error.max() <= max_ulps
+    subnormal = (np.abs(truth) < tiny) & (truth != 0)
+    assert np.all(expected[subnormal] == 0.0)  # flushed, as XLA does on CPU
+    special = ~normal & ~subnormal
+    assert bits_equal(expected[special], truth[special])  # inf, 0, nan
+
+
+def test_shared_power_is_identical_on_both_backends():
+    rng = np.random.default_rng(2)
+    arguments = (np.abs(rng.standard_normal(1000)) * 10, rng.standard_normal(1000) * 3)
+    expected, got = on_both(lambda a, xp: xmath.power(a[0], a[1], xp), arguments)
+    assert bits_equal(expected, got)
+    np.testing.assert_allclose(expected, arguments[0] ** arguments[1], rtol=1e-13)
+
+
+# --------------------------------------------------------------------------- the shim
+
+
+def test_pow2_is_exact():
+    k = np.arange(-1022, 1024)
+    expected, got = on_both(lambda k, xp: xp.pow2(k), k)
+    assert np.array_equal(expected, np.ldexp(1.0, k)) and np.array_equal(got, expected)
+
+
+def test_scatter_add_sums_in_index_order_on_both_backends():
+    rng = np.random.default_rng(3)
+    index, values = rng.integers(0, 7, 500), rng.standard_normal(500) * 10.0 ** rng.integers(-8, 8, 500)
+    start = rng.standard_normal(7)
+    sequential = start.copy()
+    for i, v in zip(index, values):
+        sequential[i] = sequential[i] + v
+    expected, got = on_both(lambda a, xp: xp.scatter_add(a[0].copy() if xp is NP else a[0], a[1], a[2]), (start, index, values))
+    assert bits_equal(expected, sequential) and bits_equal(got, sequential)
+
+
+def connectivity(indptr, post) -> Connectivity:
+    indptr, post = np.asarray(indptr), np.asarray(post)
+    return Connectivity(None, len(indptr) - 1, 0, indptr, post, np.ones(len(post), dtype=np.int64), {})
+
+
+def test_synapses_of_gives_the_rows_in_order_and_jax_pads_with_the_sentinel():
+    c = connectivity([0, 2, 2, 5, 6], [4, 1, 0, 2, 3, 1])
+    numpy_projection, jax_projection = NP.projection_arrays(c), JAX.projection_arrays(c)
+    for rows, synapses in [([0, 2, 3], [0, 1, 2, 3, 4, 5]), ([1], []), ([2], [2, 3, 4]), ([], [])]:
+        assert list(NP.synapses_of(numpy_projection, np.array(rows, dtype=np.int64))) == synapses
+        padded = np.asarray(JAX.synapses_of(jax_projection, np.array(rows + [4], dtype=np.int64)))
+        assert [s for s in padded if s != 6] == synapses  # 4: the padding row; 6: the sentinel synapse
+
+
+def test_spikes_by_population_and_update_fired_agree():
+    mask = np.zeros(10, dtype=bool)
+    mask[[1, 4, 5, 9]] = True
+    slices, capacities = ((0, 4), (4, 10)), (3, 3)
+    numpy_spikes = NP.spikes_by_population(NP.firing(mask), slices, capacities)
+    jax_spikes = JAX.spikes_by_population(JAX.firing(mask), slices, capacities)
+    assert [(list(i), c) for i, c in numpy_spikes] == [([1], 1), ([0, 1, 5], 3)]
+    assert [(list(np.asarray(i)), int(c)) for i, c in jax_spikes] == [([1, 4, 4], 1), ([0, 1, 5], 3)]
+    x = np.arange(10.0)
+    assert np.array_equal(NP.update_fired(x.copy(), NP.firing(mask), -1.0), JAX.update_fired(x, JAX.firing(mask), -1.0))
+
+
+def test_deliver_adds_and_clears_one_slot():
+    buffer, x = np.arange(12.0), np.ones(3)
+    expected, got = on_both(lambda a, xp: xp.deliver(a[0].copy() if xp is NP else a[0], 4, 4, a[1]), (buffer, x))
+    for e, g in zip(expected, got):
+        assert np.array_equal(e, g)
+    assert np.array_equal(expected[0], [5.0, 6.0, 7.0])
+    assert np.array_equal(expected[1], [0, 1, 2, 3, 0, 0, 0, 0, 8, 9, 10, 11])
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, None])
+def test_finite_flags_agree_and_survive_overflowing_sums(bad):
+    values = [np.full(6, 1e200), np.zeros(6)]  # 1e200 squared overflows: not a nan
+    if bad is not None:
+        values[1][4] = bad
+    slices = ((0, 3), (3, 6))
+    expected = np.array([[True, True], [True, bad is None]])
+    with np.errstate(over="ignore"):
+        assert np.array_equal(NP.finite_flags(values, slices), expected)
+    assert np.array_equal(jitted(lambda v, xp: xp.finite_flags(v, slices))(values), expected)

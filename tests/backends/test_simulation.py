@@ -1,0 +1,200 @@
+"""Whole runs: analytic answers, the documented time convention, and numpy == jax bit for bit."""
+
+import math
+
+import numpy as np
+import pytest
+
+from brainsim.backends import compile_network
+from brainsim.errors import InvalidValueError, SimulationError
+from brainsim.results import compare_results
+
+from . import networks as nets
+
+DT = 0.1e-3
+
+
+def run(network, backend="numpy", duration=None, **options):
+    return compile_network(network, backend=backend, **options).run(duration)
+
+
+def assert_identical(a, b):
+    comparison = compare_results(a, b)
+    assert comparison.identical, comparison.format()
+    for name, trains in a.spikes.items():
+        assert np.array_equal(trains.times, b.spikes[name].times)
+        assert np.array_equal(trains.indices, b.spikes[name].indices)
+    for name, counts in a.spike_counts.items():
+        assert np.array_equal(counts, b.spike_counts[name])
+    for key, trace in a.traces.items():
+        assert np.array_equal(trace.values, b.traces[key].values)
+    for name, variables in a.final_state.items():
+        for variable, values in variables.items():
+            assert np.array_equal(values, b.final_state[name][variable])
+
+
+# --------------------------------------------------------------------------- known answers
+
+
+def test_a_driven_lif_fires_when_the_analytic_membrane_crosses_threshold():
+    """v(t) = E_L + R I (1 - e^(-t/tau)) crosses V_th at T = tau ln(R I / (R I - (V_th - E_L)));
+    after each spike v is held at V_reset = E_L for t_ref, so every interval is t_ref + T
+    (each rounded up to the step grid)."""
+    current, tau, t_ref = 2e-9, 10e-3, 2e-3
+    results = run(nets.single_lif(current, duration=0.2, t_ref=t_ref))
+    crossing = tau * math.log(20e-3 / (20e-3 - 15e-3))
+    times = results.spikes["Solo.lif"].times
+    assert len(times) > 5
+    assert crossing < times[0] <= crossing + DT
+    intervals = np.diff(times)
+    assert np.all((intervals > t_ref + crossing) & (intervals <= t_ref + crossing + DT + 1e-12))
+    trace = results.traces[("Solo.lif", "v")]
+    before = trace.times < times[0]
+    analytic = -70e-3 + 20e-3 * (1 - np.exp(-trace.times[before] / tau))
+    np.testing.assert_allclose(trace.values[before, 0], analytic, rtol=1e-12)
+    assert np.all(results.traces[("Solo.lif", "I_ext")].values == current)
+
+
+@pytest.mark.parametrize("refractory_steps", [0, 1, 5, 20])
+def test_under_strong_drive_the_interval_is_the_refractory_period_plus_one_step(refractory_steps):
+    """A neuron that spikes at t_{n+1} is held during steps n+1 .. n+R (R = round(t_ref / dt))
+    and integrates again in step n+R+1, where a strong drive crosses at once."""
+    results = run(nets.single_lif(1e-6, duration=10e-3, t_ref=refractory_steps * DT))
+    steps = np.rint(results.spikes["Solo.lif"].times / DT).astype(int)
+    assert steps[0] == 1
+    assert np.all(np.diff(steps) == refractory_steps + 1)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+@pytest.mark.parametrize("delay_steps", [1, 3, 7])
+def test_an_event_with_a_delay_of_d_steps_arrives_at_the_start_of_step_n_plus_1_plus_d(backend, delay_steps):
+    """The driver fires in step n = 10 (stamped t_11); its event is added to the probe's
+    I_syn at the start of step 11 + d, so the first non-zero sample is the one after that
+    step (which has already decayed for one step)."""
+    results = run(nets.delay_probe(delay_steps * DT, pulse_start=10 * DT), backend)
+    assert np.array_equal(np.rint(results.spikes["Probe.driver"].times / DT), [11])
+    samples = results.traces[("Probe.probe", "I_syn")].values[:, 0]
+    assert np.flatnonzero(samples)[0] == 11 + delay_steps
+    assert samples[11 + delay_steps] == pytest.approx(1e-15 * math.exp(-DT / 5e-3), rel=1e-14)
+
+
+def test_stimulus_pulses_follow_the_step_schedule():
+    results = run(nets.mixed())
+    drive = results.traces[("Mixed.exp", "I_ext")].values[:, 0]
+    steps = np.arange(len(drive))
+    on = (steps >= 50) & (steps < 400) & ((steps - 50) % 70 < 20)
+    constant, pulse = 1.6 * nets.nA, 1 * nets.nA
+    assert np.array_equal(drive, np.where(on, constant + pulse, constant))
+
+
+# --------------------------------------------------------------------------- numpy == jax
+
+
+@pytest.fixture(scope="module")
+def cuba_runs():
+    network = nets.cuba_small()
+    return run(network), run(network, "jax"), run(network, "jax", spike_capacity=1)
+
+
+def test_cuba_with_random_weights_and_delays_is_bit_identical(cuba_runs):
+    numpy_run, jax_run, _ = cuba_runs
+    assert sum(int(c.sum()) for c in numpy_run.spike_counts.values()) > 200
+    assert_identical(numpy_run, jax_run)
+
+
+def test_a_spike_capacity_that_overflows_grows_and_drops_nothing(cuba_runs):
+    numpy_run, _, tiny_capacity_run = cuba_runs
+    assert_identical(numpy_run, tiny_capacity_run)
+
+
+def test_capacities_grow_and_are_kept_for_later_runs():
+    simulation = compile_network(nets.cuba_small(duration=0.02), backend="jax", spike_capacity=1)
+    first = simulation.run()
+    grown = dict(simulation.capacities)
+    assert all(capacity > 1 for capacity in grown.values())
+    assert first.compile_seconds > 0 and first.run_seconds > 0
+    second = simulation.run()
+    assert simulation.capacities == grown and second.compile_seconds == 0.0
+    assert_identical(first, second)
+
+
+def test_the_visual_pathway_with_pulses_is_bit_identical_and_chunking_changes_nothing():
+    network = nets.visual_pathway()
+    numpy_run = run(network)
+    assert_identical(numpy_run, run(network, "jax"))
+    assert_identical(numpy_run, run(network, "jax", chunk_steps=400))  # chunks of 400, 400, 400, 300
+
+
+def test_euler_with_exp_and_division_is_bit_identical():
+    network = nets.mixed()
+    numpy_run = run(network)
+    assert numpy_run.spike_counts["Mixed.exp"].sum() > 10 and numpy_run.spike_counts["Mixed.seed"].sum() > 0
+    assert_identical(numpy_run, run(network, "jax"))
+
+
+# --------------------------------------------------------------------------- errors
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_a_state_that_becomes_infinite_stops_the_run_naming_population_variable_and_time(backend):
+    with pytest.raises(SimulationError) as error:
+        run(nets.runaway(), backend)
+    message = str(error.value)
+    assert "v of Lab.runaway" in message and "became nan or inf in step" in message
+    step = int(message.split("in step ")[1].split(",")[0])
+    assert 5 < step < 60
+    # Both backends stop at the same step.
+    other = "jax" if backend == "numpy" else "numpy"
+    with pytest.raises(SimulationError, match=f"in step {step},"):
+        run(nets.runaway(), other)
+
+
+def test_an_unknown_backend_names_the_choices():
+    with pytest.raises(InvalidValueError, match="numpy, jax"):
+        compile_network(nets.visual_pathway(), backend="torch")
+
+
+@pytest.mark.parametrize("duration", [0.05e-3, 1.25e-4, -1.0, 0.0])
+def test_a_duration_must_be_a_positive_whole_number_of_steps(duration):
+    with pytest.raises(InvalidValueError, match="whole number of steps"):
+        run(nets.visual_pathway(), duration=duration)
+
+
+# --------------------------------------------------------------------------- results
+
+
+def test_results_cover_every_population_and_print_a_table():
+    results = run(nets.visual_pathway(), duration=30e-3)
+    assert results.duration == 30e-3 and results.n_steps == 300
+    assert set(results.spike_counts) == {"Retina.photoreceptors", "V1.simple", "Visual_Association.out"}
+    trains = results.spikes["Retina.photoreceptors"]
+    order = np.lexsort((trains.indices, trains.times))
+    assert np.array_equal(order, np.arange(len(order)))
+    assert trains.times.dtype == np.float64 and trains.indices.dtype == np.int64
+    trace = results.traces[("V1.simple", "v")]
+    assert trace.values.shape == (300, 3) and trace.times[0] == DT and trace.times[-1] == pytest.approx(30e-3)
+    rows = {(row.name, row.kind): row for row in results.statistics()}
+    retina = rows[("Retina.photoreceptors", "population")]
+    assert retina.spikes == len(trains.times) and retina.rate == pytest.approx(retina.spikes / (10 * 30e-3))
+    assert rows[("V1", "region")].neurons == 20
+    table = results.format_table()
+    assert "Retina.photoreceptors" in table and "CV ISI" in table and len(table.splitlines()) == 2 + len(rows)
+
+
+def test_cv_of_interspike_intervals():
+    regular = run(nets.single_lif(2e-9, duration=0.2))
+    (row,) = [r for r in regular.statistics() if r.kind == "population"]
+    assert row.cv_isi == pytest.approx(0.0, abs=1e-9)
+    silent = run(nets.single_lif(0.0, duration=0.01))
+    assert math.isnan(silent.statistics()[0].cv_isi) and silent.format_table().splitlines()[2].endswith("0.00")
+
+
+def test_comparison_reports_the_first_difference():
+    a, b = run(nets.cuba_small(duration=0.05, seed=3)), run(nets.cuba_small(duration=0.05, seed=4))
+    comparison = compare_results(a, b)
+    assert not comparison.identical
+    assert comparison.first_difference is not None and comparison.first_difference >= 0
+    text = comparison.format()
+    assert "DIFFERENT" in text and "Cortex.exc" in text
+    same = compare_results(a, a)
+    assert same.identical and "identical" in same.format() and same.first_difference is None
