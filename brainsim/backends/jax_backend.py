@@ -10,6 +10,9 @@ Bit-identical to numpy in float64 on CPU because:
   the simulation warns with `ExactnessWarning`).
 * every parameter, propagator, literal and connectivity array is an argument of
   the jitted function, never a constant XLA could fold or reassociate;
+* every division hides its operands behind `lax.optimization_barrier`: XLA's
+  algebraic simplifier rewrites a / b by runtime values too (a / broadcast(b)
+  into a * (1 / b), (a / b) / c into a / (b * c), a / sqrt(b) into a * rsqrt(b));
 * sums of synaptic events run in the same order as numpy's (`scatter_add`
   applies updates in index order on CPU, like `np.add.at`).
 
@@ -84,6 +87,15 @@ class JaxOps(ArrayOps):
         import jax.numpy as jnp
 
         super().__init__(jnp)
+
+    def divide(self, a, b):
+        # XLA's algebraic simplifier rewrites a / broadcast(b) as a * (1 / b), (a / b) / c
+        # as a / (b * c), a / sqrt(b) as a * rsqrt(b), ...: each changes the rounding. A
+        # barrier hides the operands' origins from those patterns.
+        from jax import lax
+
+        a, b = lax.optimization_barrier(tuple(self.broadcast_arrays(a, b)))
+        return a / b
 
     def pow2(self, k):
         from jax import lax

@@ -4,7 +4,8 @@ Both backends run exactly this code: numpy calls the step in a Python loop, jax
 traces it once inside `lax.scan`. `xp` is an `ArrayOps`: the array module's
 functions plus the handful of operations whose code must differ between
 backends (gathering the synapses of the neurons that spiked, scatter-add,
-reading and clearing a ring-buffer slot, exact powers of two, the NaN check).
+reading and clearing a ring-buffer slot, division, exact powers of two, the
+NaN check).
 Each of those is tested on its own against the other backend.
 
 One step n advances the state from t_n = n dt to t_{n+1} (docs/semantics.md):
@@ -53,6 +54,10 @@ class ArrayOps(abc.ABC):
         value = getattr(self._module, name)
         setattr(self, name, value)
         return value
+
+    @abc.abstractmethod
+    def divide(self, a, b):
+        """a / b, correctly rounded, whatever produced a and b."""
 
     @abc.abstractmethod
     def pow2(self, k):
@@ -112,7 +117,6 @@ _BINARY = {
     ir.BinaryOp.ADD: operator.add,
     ir.BinaryOp.SUB: operator.sub,
     ir.BinaryOp.MUL: operator.mul,
-    ir.BinaryOp.DIV: operator.truediv,
     ir.BinaryOp.LT: operator.lt,
     ir.BinaryOp.LE: operator.le,
     ir.BinaryOp.GT: operator.gt,
@@ -159,6 +163,9 @@ def compile_expr(expr: ir.Expr, xp: ArrayOps) -> Compiled:
                     return lambda env: xp.logical_or(f(env), g(env))
                 case ir.BinaryOp.POW:
                     return lambda env: xmath.power(f(env), g(env), xp)
+                case ir.BinaryOp.DIV:
+                    divide = xp.divide
+                    return lambda env: divide(f(env), g(env))
             binary = _BINARY[op]
             return lambda env: binary(f(env), g(env))
         case ir.Call(function, args):
@@ -184,7 +191,7 @@ def _integer_power(f: Compiled, exponent: int, xp: ArrayOps) -> Compiled:
         value = base
         for _ in range(abs(exponent) - 1):
             value = value * base
-        return value if exponent > 0 else 1.0 / value
+        return value if exponent > 0 else xp.divide(1.0, value)
 
     return power
 
