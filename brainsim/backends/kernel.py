@@ -131,7 +131,7 @@ def compile_expr(expr: ir.Expr, xp: ArrayOps) -> Compiled:
     """A function env -> value of `expr`, built once so that a step does not re-walk the tree.
 
     Literal integer powers are multiplied out (x**3 is (x*x)*x) and x**0.5 is sqrt(x);
-    other powers, exp and tanh use `xmath`, identical on every backend.
+    other powers, exp, log and tanh use `xmath`, identical on every backend.
     """
     match expr:
         case ir.Const(value):
@@ -203,7 +203,7 @@ def _function(function: ir.Function, xp: ArrayOps) -> Callable:
         case ir.Function.TANH:
             return lambda x: xmath.tanh(x, xp)
         case ir.Function.LOG:
-            return xp.log
+            return lambda x: xmath.log(x, xp)
         case ir.Function.SQRT:
             return xp.sqrt
         case ir.Function.ABS:
