@@ -134,7 +134,7 @@ def seed_neuron(t_ref: float = 2 * ms) -> ir.NeuronModel:
     )
 
 
-def visual_pathway(duration: float = 150 * ms, amplitude: float = 5 * nA, seed: int = 42) -> ir.Network:
+def visual_pathway(duration: float = 150 * ms, amplitude: float = 10 * nA, seed: int = 42) -> ir.Network:
     """models/visual_pathway.brain."""
     model = seed_neuron()
     populations = (
@@ -153,13 +153,13 @@ def visual_pathway(duration: float = 150 * ms, amplitude: float = 5 * nA, seed: 
         projections=(
             ir.Projection(
                 "Retina->V1", "Retina.photoreceptors", "V1.simple",
-                current_synapse("Excitatory", "I_syn", ir.Constant(2 * nA)),
+                current_synapse("Excitatory", "I_syn", ir.Constant(0.5 * nA)),
                 ir.FixedProbability(0.5), ir.Uniform(1 * ms, 3 * ms),
             ),
             ir.Projection(
                 "V1->Visual_Association", "V1.simple", "Visual_Association.out",
-                current_synapse("Excitatory", "I_syn", ir.Constant(1.5 * nA)),
-                ir.FixedProbability(0.3), ir.Constant(2 * ms),
+                current_synapse("Excitatory", "I_syn", ir.Constant(0.7 * nA)),
+                ir.FixedProbability(0.5), ir.Constant(2 * ms),
             ),
         ),
         stimuli=(
