@@ -216,3 +216,17 @@ def test_finite_flags_agree_and_survive_overflowing_sums(bad):
     with np.errstate(over="ignore"):
         assert np.array_equal(NP.finite_flags(values, slices), expected)
     assert np.array_equal(jitted(lambda v, xp: xp.finite_flags(v, slices))(values), expected)
+
+
+@pytest.mark.parametrize("size", [1, 100, 257, 1000, 3200])
+def test_spike_compaction_matches_nonzero_for_any_mask(size):
+    from brainsim.backends.jax_backend import _compact
+
+    rng = np.random.default_rng(size)
+    compact = jax.jit(lambda mask: _compact(mask, 16))
+    for p in (0.0, 0.001, 0.01, 0.1, 1.0):
+        mask = rng.random(size) < p
+        expected = np.full(16, size)
+        found = np.flatnonzero(mask)[:16]
+        expected[: len(found)] = found
+        assert np.array_equal(np.asarray(compact(mask)), expected)
