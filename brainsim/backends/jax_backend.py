@@ -14,7 +14,9 @@ Bit-identical to numpy in float64 on CPU because:
   algebraic simplifier rewrites a / b by runtime values too (a / broadcast(b)
   into a * (1 / b), (a / b) / c into a / (b * c), a / sqrt(b) into a * rsqrt(b));
 * sums of synaptic events run in the same order as numpy's (`scatter_add`
-  applies updates in index order on CPU, like `np.add.at`).
+  applies updates in index order on CPU, like `np.add.at`);
+* exp, log and tanh come from the kernel's own `xmath`, not from XLA, and the
+  numpy loop flushes subnormal numbers to zero as XLA's CPU runtime does.
 
 Shapes are static, so each population may report at most `capacity` spikes per
 step. Every step counts its spikes exactly; if a chunk saw more than the
@@ -190,18 +192,19 @@ class JaxSimulation(Simulation):
         self.capacities = {p.name: max(1, min(p.size, capacity)) for p in network.populations}
         self.chunk_steps = chunk_steps or _DEFAULT_CHUNK_STEPS
         self._ops = JaxOps()
-        self._arrays = jax.device_put(compile_step(self.host, self._ops).arrays)
+        program = compile_step(self.host, self._ops)
+        self._arrays = jax.device_put(program.arrays)
+        self._initial = program.carry
         self._compiled: dict[tuple, object] = {}
 
     def _run(self, n_steps: int) -> Run:
         import jax
 
         populations = self.network.populations
-        recorded = [p for p, population in enumerate(populations) if population.name in {r.population for r in self.network.spike_records}]
-        carry = jax.device_put((
-            compile_step(self.host, self._ops).carry,
-            tuple(np.zeros(p.size + 1, dtype=np.int64) for p in populations),
-        ))
+        wanted = {record.population for record in self.network.spike_records}
+        recorded = [p for p, population in enumerate(populations) if population.name in wanted]
+        # The kernel's carry, and spike counts per neuron (+1 for the padding index).
+        carry = jax.device_put((self._initial, tuple(np.zeros(p.size + 1, dtype=np.int64) for p in populations)))
         chunk = min(n_steps, self.chunk_steps, max(1, _OUTPUT_BYTES_PER_CHUNK // self._bytes_per_step(recorded)))
         compile_seconds = run_seconds = 0.0
         spikes: list[list] = [[] for _ in recorded]

@@ -3,10 +3,10 @@
 Both backends run exactly this code: numpy calls the step in a Python loop, jax
 traces it once inside `lax.scan`. `xp` is an `ArrayOps`: the array module's
 functions plus the handful of operations whose code must differ between
-backends (gathering the synapses of the neurons that spiked, scatter-add,
-reading and clearing a ring-buffer slot, division, exact powers of two, the
-NaN check).
-Each of those is tested on its own against the other backend.
+backends: listing and resetting the neurons that spiked, gathering their
+synapses, scatter-add, reading and clearing a ring-buffer slot, division,
+exact powers of two, the NaN check. Each is tested on its own against the
+other backend. exp, log, tanh and powers come from `xmath`, written once.
 
 One step n advances the state from t_n = n dt to t_{n+1} (docs/semantics.md):
 
@@ -21,7 +21,7 @@ One step n advances the state from t_n = n dt to t_{n+1} (docs/semantics.md):
 Every value that is not an array of state (parameters, propagators, literals of
 expressions) reaches the step as a runtime argument, never as a constant folded
 into compiled code: XLA would otherwise reassociate products of constants and
-change the bits.
+change the bits. docs/semantics.md lists every such hazard and its remedy.
 """
 
 from __future__ import annotations
@@ -329,8 +329,8 @@ class _ProjectionCode:
 def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] | None = None) -> Program:
     """The step of `host`'s network, written with `xp`.
 
-    `capacities` bounds the spikes per step that `xp.spike_indices` returns per
-    population (backends with static shapes); None: unbounded.
+    `capacities` bounds the spikes per step that `xp.spikes_by_population`
+    returns per population (backends with static shapes); None: unbounded.
     """
     populations = [p.name for p in host.network.populations]
     capacities = capacities or {}
@@ -344,7 +344,6 @@ def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] 
     spike_order = [grouped.index(name) for name in populations]
     records = host.records
     schedules = host.schedules
-    dt = host.dt
 
     def step(carry, arrays, n):
         states = [dict(group_states) for group_states in carry["states"]]
