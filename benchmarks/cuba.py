@@ -5,13 +5,14 @@ backend and the jax backend (compile and run timed apart), with ratios.
 
 The bar: the numpy backend's run time within 1.5x of the hand-written loop's.
 Each time is the best of `--repeats` runs (the machine is shared; runs under a
-second vary by about 20%). `benchmark` takes any CUBA-shaped `ir.Network`, so
-the same code will run models/cuba.brain once the DSL lowers it.
+second vary by about 20%). The model is models/cuba.brain; the hand-written
+loop (handwritten_cuba.py) implements the same equations and parameters.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -22,22 +23,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import handwritten_cuba  # noqa: E402
 
+import brainsim  # noqa: E402
 from brainsim import ir  # noqa: E402
 from brainsim.backends import compile_network  # noqa: E402
 
+MODEL = Path(__file__).resolve().parent.parent / "models" / "cuba.brain"
 
-def cuba_network(duration: float) -> ir.Network:
-    """models/cuba.brain through the DSL when it lowers, else the same network built by hand."""
-    import brainsim
-    from tests.backends.networks import cuba
 
-    try:
-        network = brainsim.load(Path(__file__).resolve().parent.parent / "models" / "cuba.brain").network
-    except (NotImplementedError, brainsim.BrainsimError) as error:
-        print(f"(models/cuba.brain does not load yet: {type(error).__name__}; using the hand-built IR)")
-        return cuba(duration=duration)
-    return ir.Network(**{**{f: getattr(network, f) for f in network.__dataclass_fields__},
-                         "simulation": ir.SimulationSettings(network.simulation.dt, duration, network.simulation.seed)})
+def cuba_network(duration: float | None = None) -> ir.Network:
+    """models/cuba.brain as IR, optionally with another duration (s)."""
+    network = brainsim.load(MODEL).network
+    if duration is None:
+        return network
+    return dataclasses.replace(network, simulation=dataclasses.replace(network.simulation, duration=duration))
 
 
 def benchmark(network: ir.Network, repeats: int = 3) -> dict[str, float]:

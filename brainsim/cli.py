@@ -18,6 +18,7 @@ import time
 
 from brainsim import ir
 from brainsim.errors import BrainsimError
+from brainsim.integrators import integrate
 from brainsim.model import Model, load
 from brainsim.results import compare_results
 from brainsim.units import lookup_unit, to_si
@@ -55,6 +56,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="describe a model's populations, projections, stimuli and records")
     info.add_argument("model", help="path to a .brain file")
+    info.add_argument("--updates", action="store_true",
+                      help="also print each population's update equations and propagator constants")
     info.set_defaults(command=_info)
     return parser
 
@@ -102,12 +105,13 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    print(describe(load(args.model)))
+    print(describe(load(args.model), updates=args.updates))
     return EXIT_OK
 
 
-def describe(model: Model) -> str:
-    """A short human-readable summary of a lowered model."""
+def describe(model: Model, updates: bool = False) -> str:
+    """A short human-readable summary of a lowered model; with `updates`, the
+    integration of each population as the backends will run it."""
     network = model.network
     settings = network.simulation
     lines = [
@@ -117,7 +121,11 @@ def describe(model: Model) -> str:
     ]
     for population in network.populations:
         kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
-        lines.append(f"  {population.name}: {population.size} x {population.model.name}{kind}")
+        integration = integrate(population.model, settings.dt)
+        lines.append(f"  {population.name}: {population.size} x {population.model.name}{kind}, "
+                     f"{integration.method.value} integration")
+        if updates:
+            lines.extend("      " + line for line in str(integration).splitlines())
     lines.append("projections:")
     for projection in network.projections:
         lines.append(f"  {projection.name}: {projection.synapse.name}, {_rule(projection.rule)}")

@@ -53,8 +53,15 @@ def test_check_reports_identical_backends(tiny_model, capsys):
 def test_info_describes_the_model(tiny_model, capsys):
     assert main(["info", str(tiny_model)]) == 0
     out = capsys.readouterr().out
-    assert "Area.cells: 3 x LIF" in out
+    assert "Area.cells: 3 x LIF, exact integration" in out
     assert "Area.cells.I_ext += constant 3e-09" in out
+
+
+def test_info_updates_shows_the_propagators(tiny_model, capsys):
+    assert main(["info", "--updates", str(tiny_model)]) == 0
+    out = capsys.readouterr().out
+    assert "v' = _P_v_v * v" in out
+    assert "_P_v_v = 0.99004983374916" in out  # exp(-0.1 ms / 10 ms)
 
 
 def test_a_model_error_prints_position_and_exits_2(tmp_path, capsys):
