@@ -160,21 +160,11 @@ def _affine(expr: ir.Expr, values: Mapping[str, float], variables: frozenset[str
             return _folded(lambda: base**exponent, base is not None and exponent is not None)
         case ir.Call(function, args):
             folded = [constant(recurse(arg)) for arg in args]
-            return _folded(lambda: _HOST_FUNCTIONS[function](*folded), None not in folded)
+            return _folded(lambda: ir.HOST_FUNCTIONS[function](*folded), None not in folded)
         case _:
             return None  # t, comparisons, conditionals, products of variables
 
 
-_HOST_FUNCTIONS = {
-    ir.Function.EXP: math.exp,
-    ir.Function.LOG: math.log,
-    ir.Function.SQRT: math.sqrt,
-    ir.Function.ABS: abs,
-    ir.Function.TANH: math.tanh,
-    ir.Function.MIN: min,
-    ir.Function.MAX: max,
-    ir.Function.CLIP: lambda x, low, high: min(max(x, low), high),
-}
 
 
 def _folded(compute, possible: bool) -> dict[str, float] | None:

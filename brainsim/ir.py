@@ -19,8 +19,10 @@ no part in equality, and `None` marks a node that a pass created.
 from __future__ import annotations
 
 import enum
+import math
+import operator
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Callable, Union
 
 from brainsim.errors import SourceSpan
 from brainsim.units import Dimension
@@ -120,6 +122,34 @@ class Where:
 
 
 Expr = Union[Const, Var, Unary, Binary, Call, Where]
+
+# How the host folds constant expressions (parameter values, propagator
+# coefficients) in Python floats, once, before any backend sees them.
+HOST_BINARY: dict[BinaryOp, Callable] = {
+    BinaryOp.ADD: operator.add,
+    BinaryOp.SUB: operator.sub,
+    BinaryOp.MUL: operator.mul,
+    BinaryOp.DIV: operator.truediv,
+    BinaryOp.POW: math.pow,
+    BinaryOp.LT: operator.lt,
+    BinaryOp.LE: operator.le,
+    BinaryOp.GT: operator.gt,
+    BinaryOp.GE: operator.ge,
+    BinaryOp.EQ: operator.eq,
+    BinaryOp.NE: operator.ne,
+    BinaryOp.AND: lambda a, b: a and b,
+    BinaryOp.OR: lambda a, b: a or b,
+}
+HOST_FUNCTIONS: dict[Function, Callable] = {
+    Function.EXP: math.exp,
+    Function.LOG: math.log,
+    Function.SQRT: math.sqrt,
+    Function.ABS: abs,
+    Function.TANH: math.tanh,
+    Function.MIN: min,
+    Function.MAX: max,
+    Function.CLIP: lambda x, low, high: min(max(x, low), high),
+}
 
 
 # --------------------------------------------------------------------------- initial values

@@ -10,7 +10,6 @@ give parameters and initial values their SI numbers.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -291,32 +290,6 @@ def expect_type(typed: Typed, wanted: Type, message: str, scope: Scope | None = 
 
 # --------------------------------------------------------------------------- constant folding
 
-_BINARY: dict[ir.BinaryOp, Callable] = {
-    ir.BinaryOp.ADD: operator.add,
-    ir.BinaryOp.SUB: operator.sub,
-    ir.BinaryOp.MUL: operator.mul,
-    ir.BinaryOp.DIV: operator.truediv,
-    ir.BinaryOp.POW: math.pow,
-    ir.BinaryOp.LT: operator.lt,
-    ir.BinaryOp.LE: operator.le,
-    ir.BinaryOp.GT: operator.gt,
-    ir.BinaryOp.GE: operator.ge,
-    ir.BinaryOp.EQ: operator.eq,
-    ir.BinaryOp.NE: operator.ne,
-    ir.BinaryOp.AND: lambda a, b: a and b,
-    ir.BinaryOp.OR: lambda a, b: a or b,
-}
-_FUNCTIONS: dict[ir.Function, Callable] = {
-    ir.Function.EXP: math.exp,
-    ir.Function.LOG: math.log,
-    ir.Function.SQRT: math.sqrt,
-    ir.Function.ABS: abs,
-    ir.Function.TANH: math.tanh,
-    ir.Function.MIN: min,
-    ir.Function.MAX: max,
-    ir.Function.CLIP: lambda x, low, high: min(max(x, low), high),
-}
-
 
 def fold(expr: ir.Expr, values: Mapping[str, float]) -> float:
     """The value of a constant expression, given the values of the names it reads."""
@@ -330,9 +303,9 @@ def fold(expr: ir.Expr, values: Mapping[str, float]) -> float:
         case ir.Unary(op=ir.UnaryOp.NOT, operand=operand):
             return not fold(operand, values)
         case ir.Binary(op=op, left=left, right=right):
-            return _BINARY[op](fold(left, values), fold(right, values))
+            return ir.HOST_BINARY[op](fold(left, values), fold(right, values))
         case ir.Call(function=function, args=args):
-            return _FUNCTIONS[function](*(fold(arg, values) for arg in args))
+            return ir.HOST_FUNCTIONS[function](*(fold(arg, values) for arg in args))
         case ir.Where(condition=condition, then=then, otherwise=otherwise):
             return fold(then, values) if fold(condition, values) else fold(otherwise, values)
     raise AssertionError(f"unknown IR node {expr!r}")
