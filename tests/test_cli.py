@@ -99,3 +99,10 @@ def test_console_script_runs_a_shipped_model():
     )
     assert completed.returncode == 0, completed.stderr
     assert "Retina.photoreceptors" in completed.stdout
+
+
+def test_check_of_a_model_without_populations(tmp_path, capsys):
+    path = tmp_path / "empty.brain"
+    path.write_text("simulation { duration = 10 ms }\n")
+    assert main(["check", str(path)]) == 0
+    assert "identical" in capsys.readouterr().out

@@ -272,8 +272,9 @@ class JaxSimulation(Simulation):
                 (kernel_carry, counts), peaks, bad_step, bad_flags = state
                 kernel_carry, out = program.step(kernel_carry, arrays, n)
                 counts = tuple(c.at[indices].add(1) for c, (indices, _) in zip(counts, out["spikes"]))
-                peaks = jnp.maximum(peaks, jnp.stack([count for _, count in out["spikes"]]))
-                first = (bad_step < 0) & ~jnp.all(jnp.stack([jnp.all(f) for f in out["finite"]]))
+                counts_now = [count for _, count in out["spikes"]]
+                peaks = jnp.maximum(peaks, jnp.stack(counts_now)) if counts_now else peaks
+                first = (bad_step < 0) & ~jnp.all(jnp.array([jnp.all(f) for f in out["finite"]], dtype=bool))
                 bad_step = jnp.where(first, n, bad_step)
                 bad_flags = tuple(jnp.where(first, f, old) for f, old in zip(out["finite"], bad_flags))
                 output = {"spikes": tuple(out["spikes"][p] for p in recorded), "traces": out["traces"]}
