@@ -51,7 +51,7 @@ class Statistics:
     kind: str  # "population" or "region"
     neurons: int
     spikes: int
-    rate: float  # mean rate per neuron, Hz
+    rate: float  # mean rate per neuron, Hz; nan for a region without neurons
     cv_isi: float
 
 
@@ -95,13 +95,13 @@ class Results:
         neurons = sum(len(self.spike_counts[p]) for p in populations)
         spikes = sum(int(self.spike_counts[p].sum()) for p in populations)
         recorded = all(p in self.spikes for p in populations)
-        cvs = np.concatenate([_cv_isi(self.spikes[p]) for p in populations]) if recorded else np.zeros(0)
+        cvs = np.concatenate([np.zeros(0)] + [_cv_isi(self.spikes[p]) for p in populations if recorded])
         return Statistics(
             name=name,
             kind=kind,
             neurons=neurons,
             spikes=spikes,
-            rate=spikes / (neurons * self.duration),
+            rate=spikes / (neurons * self.duration) if neurons else math.nan,
             cv_isi=float(cvs.mean()) if len(cvs) else math.nan,
         )
 
@@ -109,7 +109,8 @@ class Results:
         """The statistics as an aligned text table; a blank CV where it is not known."""
         header = ("name", "kind", "neurons", "spikes", "rate (Hz)", "CV ISI")
         body = [
-            (row.name, row.kind, str(row.neurons), str(row.spikes), f"{row.rate:.2f}",
+            (row.name, row.kind, str(row.neurons), str(row.spikes),
+             "" if math.isnan(row.rate) else f"{row.rate:.2f}",
              "" if math.isnan(row.cv_isi) else f"{row.cv_isi:.3f}")
             for row in self.statistics()
         ]

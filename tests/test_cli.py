@@ -106,3 +106,10 @@ def test_check_of_a_model_without_populations(tmp_path, capsys):
     path.write_text("simulation { duration = 10 ms }\n")
     assert main(["check", str(path)]) == 0
     assert "identical" in capsys.readouterr().out
+
+
+def test_run_of_a_model_with_an_empty_region(tmp_path, capsys):
+    path = tmp_path / "empty_region.brain"
+    path.write_text("simulation { duration = 10 ms }\nregion Empty { }\n")
+    assert main(["run", str(path)]) == 0
+    assert "Empty" in capsys.readouterr().out
