@@ -132,7 +132,18 @@ class JaxOps(ArrayOps):
         return x + slot[:-1], lax.dynamic_update_slice(buffer, self.zeros(width), (start,))
 
     def finite_flags(self, values, slices):
-        return self.stack([self.stack([self.all(self.isfinite(v[a:b])) for v in values]) for a, b in slices])
+        # One pass and one reduction over all the values decides; the per-population,
+        # per-variable flags (a reduction each) are computed only in the step where some
+        # value is not finite. About 10% of CUBA's run time.
+        from jax import lax
+
+        def exact():
+            return self.stack([self.stack([self.all(self.isfinite(v[a:b])) for v in values]) for a, b in slices])
+
+        every = self.isfinite(values[0])
+        for v in values[1:]:
+            every = every & self.isfinite(v)
+        return lax.cond(self.all(every), lambda: self.ones((len(slices), len(values)), dtype=bool), exact)
 
     def projection_arrays(self, connectivity: Connectivity):
         """`rows[i]`: the synapses of presynaptic neuron i, padded with the sentinel synapse
