@@ -43,6 +43,11 @@ EXACT_FLAG = "--xla_cpu_max_isa=AVX"
 _DEFAULT_CAPACITY = 16
 _DEFAULT_CHUNK_STEPS = 10_000
 _OUTPUT_BYTES_PER_CHUNK = 64 * 2**20
+# For this program only, not the process: with region analysis XLA's copy insertion
+# sees that the scan's carry (states, ring buffers) can be updated in place, instead of
+# copying every carried array at the start of every step (CUBA: 12 copies per step
+# down to 1, about 15% of the run time). Copies do not change any value.
+_COMPILER_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
 
 
 class ExactnessWarning(UserWarning):
@@ -296,7 +301,13 @@ class JaxSimulation(Simulation):
             (carry, peaks, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
             return carry, peaks, bad_step, bad_flags, outputs
 
-        return jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0)).compile()
+        lowered = jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0))
+        try:
+            return lowered.compile(_COMPILER_OPTIONS)
+        except Exception as error:  # an XLA without the option (its error type varies by version)
+            if "No such compile option" not in str(error):
+                raise
+            return lowered.compile()
 
 
 def _events(indices: np.ndarray, counts: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:
