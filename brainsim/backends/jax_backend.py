@@ -219,11 +219,11 @@ class JaxSimulation(Simulation):
         populations = self.network.populations
         wanted = {record.population for record in self.network.spike_records}
         recorded = [p for p, population in enumerate(populations) if population.name in wanted]
-        # The kernel's carry, and spike counts per neuron (+1 for the padding index).
-        carry = jax.device_put((self._initial, tuple(np.zeros(p.size + 1, dtype=np.int64) for p in populations)))
-        chunk = min(n_steps, self.chunk_steps, max(1, _OUTPUT_BYTES_PER_CHUNK // self._bytes_per_step(recorded)))
+        carry = jax.device_put(self._initial)
+        chunk = min(n_steps, self.chunk_steps, max(1, _OUTPUT_BYTES_PER_CHUNK // self._bytes_per_step()))
         compile_seconds = run_seconds = 0.0
         spikes: list[list] = [[] for _ in recorded]
+        counts = [np.zeros(p.size, dtype=np.int64) for p in populations]
         traces: list[list] = [[] for _ in self.host.records]
         for start in range(0, n_steps, chunk):
             length = min(chunk, n_steps - start)
@@ -232,7 +232,7 @@ class JaxSimulation(Simulation):
                 key = (length, capacities)
                 if key not in self._compiled:
                     began = time.perf_counter()
-                    self._compiled[key] = self._compile(length, capacities, recorded, carry)
+                    self._compiled[key] = self._compile(length, capacities, carry)
                     compile_seconds += time.perf_counter() - began
                 began = time.perf_counter()
                 outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
@@ -243,26 +243,29 @@ class JaxSimulation(Simulation):
             if (step := int(bad_step)) >= 0:
                 raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
             carry = next_carry
-            for k, (indices, counts) in enumerate(outputs["spikes"]):
-                spikes[k].append(_events(np.asarray(indices), np.asarray(counts), start))
+            for p, (indices, counts_now) in enumerate(outputs["spikes"]):
+                steps, neurons = _events(np.asarray(indices), np.asarray(counts_now), start)
+                counts[p] += np.bincount(neurons, minlength=populations[p].size)
+                if p in recorded:
+                    spikes[recorded.index(p)].append((steps, neurons))
             for r, values in enumerate(outputs["traces"]):
                 traces[r].append(np.asarray(values))
-        (kernel_carry, counts) = jax.device_get(carry)
+        kernel_carry = jax.device_get(carry)
         return Run(
             spikes={
                 populations[p].name: tuple(np.concatenate(parts) for parts in zip(*spikes[k]))
                 for k, p in enumerate(recorded)
             },
-            counts={p.name: c[:-1] for p, c in zip(populations, counts)},
+            counts={p.name: c for p, c in zip(populations, counts)},
             traces=tuple(np.concatenate(t) for t in traces),
             states=kernel_carry["states"],
             compile_seconds=compile_seconds,
             run_seconds=run_seconds,
         )
 
-    def _bytes_per_step(self, recorded: list[int]) -> int:
-        names = [self.network.populations[p].name for p in recorded]
-        return 8 * (sum(self.capacities[n] + 1 for n in names) + sum(len(r.indices) for r in self.host.records)) + 8
+    def _bytes_per_step(self) -> int:
+        spikes = sum(capacity + 1 for capacity in self.capacities.values())
+        return 8 * (spikes + sum(len(r.indices) for r in self.host.records)) + 8
 
     def _grow(self, peaks: np.ndarray) -> bool:
         """Raise the capacity of every population whose spikes overflowed it; True if any did."""
@@ -275,7 +278,7 @@ class JaxSimulation(Simulation):
                 grew = True
         return grew
 
-    def _compile(self, length: int, capacities: tuple[int, ...], recorded: list[int], carry):
+    def _compile(self, length: int, capacities: tuple[int, ...], carry):
         import jax
         import jax.numpy as jnp
         from jax import lax
@@ -284,21 +287,21 @@ class JaxSimulation(Simulation):
         program = compile_step(self.host, self._ops, dict(zip(names, capacities)))
 
         def run_chunk(carry, arrays, start):
+            # Spike counts per neuron and the peaks that decide capacity growth are
+            # computed from the outputs, once per chunk, not in every step.
             def body(state, n):
-                (kernel_carry, counts), peaks, bad_step, bad_flags = state
+                kernel_carry, bad_step, bad_flags = state
                 kernel_carry, out = program.step(kernel_carry, arrays, n)
-                counts = tuple(c.at[indices].add(1) for c, (indices, _) in zip(counts, out["spikes"]))
-                counts_now = [count for _, count in out["spikes"]]
-                peaks = jnp.maximum(peaks, jnp.stack(counts_now)) if counts_now else peaks
                 first = (bad_step < 0) & ~jnp.all(jnp.array([jnp.all(f) for f in out["finite"]], dtype=bool))
                 bad_step = jnp.where(first, n, bad_step)
                 bad_flags = tuple(jnp.where(first, f, old) for f, old in zip(out["finite"], bad_flags))
-                output = {"spikes": tuple(out["spikes"][p] for p in recorded), "traces": out["traces"]}
-                return ((kernel_carry, counts), peaks, bad_step, bad_flags), output
+                output = {"spikes": out["spikes"], "traces": out["traces"]}
+                return (kernel_carry, bad_step, bad_flags), output
 
             flags = tuple(jnp.ones((len(g.populations), len(g.model.states)), dtype=bool) for g in self.host.groups)
-            initial = (carry, jnp.zeros(len(names), dtype=jnp.int64), jnp.int64(-1), flags)
-            (carry, peaks, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
+            initial = (carry, jnp.int64(-1), flags)
+            (carry, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
+            peaks = jnp.stack([count.max() for _, count in outputs["spikes"]]) if names else jnp.zeros(0, jnp.int64)
             return carry, peaks, bad_step, bad_flags, outputs
 
         lowered = jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0))
