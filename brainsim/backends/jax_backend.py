@@ -117,8 +117,7 @@ class JaxOps(ArrayOps):
 
     def spikes_by_population(self, firing, slices, capacities):
         return tuple(
-            (_compact(firing[a:b], capacity), self.sum(firing[a:b], dtype=self.int64))
-            for (a, b), capacity in zip(slices, capacities)
+            _compact(firing[a:b], capacity) for (a, b), capacity in zip(slices, capacities)
         )
 
     def may_fire(self, count):
@@ -164,17 +163,19 @@ _BLOCK = 64
 
 
 def _compact(mask, capacity: int):
-    """The indices of the first `capacity` true entries of `mask`, ascending, padded with len(mask).
+    """(The indices of the first `capacity` true entries of `mask`, ascending, padded with len(mask);
+    the number of true entries).
 
     As jnp.nonzero(mask, size=capacity), but XLA's prefix sums cost about 10 ns per
     element on CPU, so for long masks only the blocks of 64 that hold a spike get
-    one: count per block, pick the non-empty blocks, rank within those.
+    one: count per block, pick the non-empty blocks, rank within those. The total
+    comes from the same prefix sum.
     """
     import jax.numpy as jnp
 
     n = mask.shape[0]
     if n <= 16 * _BLOCK:
-        return jnp.nonzero(mask, size=capacity, fill_value=n)[0]
+        return jnp.nonzero(mask, size=capacity, fill_value=n)[0], mask.sum(dtype=jnp.int64)
     n_blocks = -(-n // _BLOCK)
     blocks = jnp.pad(mask, (0, (n_blocks + 1) * _BLOCK - n)).reshape(n_blocks + 1, _BLOCK)  # + an empty block
     counts = blocks.sum(axis=1, dtype=jnp.int64)
@@ -184,7 +185,8 @@ def _compact(mask, capacity: int):
     rank = before[active][:, None] + jnp.cumsum(chosen, axis=1, dtype=jnp.int64) - chosen
     index = active[:, None] * _BLOCK + jnp.arange(_BLOCK)
     slot = jnp.where(chosen & (rank < capacity), rank, capacity)
-    return jnp.full(capacity + 1, n, dtype=jnp.int64).at[slot.reshape(-1)].set(index.reshape(-1), mode="drop")[:capacity]
+    indices = jnp.full(capacity + 1, n, dtype=jnp.int64).at[slot.reshape(-1)].set(index.reshape(-1), mode="drop")
+    return indices[:capacity], before[n_blocks]
 
 
 class JaxSimulation(Simulation):

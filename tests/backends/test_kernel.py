@@ -229,4 +229,6 @@ def test_spike_compaction_matches_nonzero_for_any_mask(size):
         expected = np.full(16, size)
         found = np.flatnonzero(mask)[:16]
         expected[: len(found)] = found
-        assert np.array_equal(np.asarray(compact(mask)), expected)
+        indices, count = compact(mask)
+        assert np.array_equal(np.asarray(indices), expected)
+        assert int(count) == mask.sum()
