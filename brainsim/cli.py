@@ -12,9 +12,9 @@ file:line:column and exits with status 2, without a Python traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
-import time
 
 from brainsim import ir
 from brainsim.errors import BrainsimError
@@ -37,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrainsimError as error:
         print(str(error), file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # the reader went away (`brainsim run m.brain | head`): not an error of ours
+        # Point stdout at /dev/null so that Python's flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -47,11 +51,13 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("model", help="path to a .brain file")
     run.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
     run.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
+    run.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     run.set_defaults(command=_run)
 
     check = commands.add_parser("check", help="run on both backends and report whether results are identical")
     check.add_argument("model", help="path to a .brain file")
     check.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
+    check.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     check.set_defaults(command=_check)
 
     info = commands.add_parser("info", help="describe a model's populations, projections, stimuli and records")
@@ -78,24 +84,36 @@ def _time_argument(text: str) -> float:
     return seconds
 
 
-def _run(args: argparse.Namespace) -> int:
+def _seed_argument(text: str) -> int:
+    """Parse a non-negative integer seed; argparse reports the error."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a seed is a non-negative integer, not {text!r}")
+    return int(text)
+
+
+def _load(args: argparse.Namespace) -> Model:
     model = load(args.model)
+    return model if args.seed is None else model.with_seed(args.seed)
+
+
+def _run(args: argparse.Namespace) -> int:
+    model = _load(args)
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
-    started = time.perf_counter()
     simulation = model.compile(backend=args.backend)
     results = simulation.run(duration=duration)
-    elapsed = time.perf_counter() - started
     print(
         f"{args.model}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
-        f"{settings.dt * 1e3:g} ms on the {args.backend} backend ({elapsed:.2f} s wall clock)"
+        f"{settings.dt * 1e3:g} ms on the {args.backend} backend, seed {settings.seed} "
+        f"(build {simulation.build_seconds:.2f} s, compile {results.compile_seconds:.2f} s, "
+        f"run {results.run_seconds:.2f} s)"
     )
     print(results.format_table())
     return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
-    model = load(args.model)
+    model = _load(args)
     duration = args.duration if args.duration is not None else model.network.simulation.duration
     runs = {backend: model.compile(backend=backend).run(duration=duration) for backend in ("numpy", "jax")}
     comparison = compare_results(runs["numpy"], runs["jax"])

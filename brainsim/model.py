@@ -7,13 +7,13 @@ backend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from brainsim import ir
 from brainsim.backends import Simulation, compile_network
 from brainsim.dsl import compile_text
-from brainsim.errors import BrainsimError
+from brainsim.errors import BrainsimError, InvalidValueError
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,13 @@ class Model:
     def compile(self, backend: str = "numpy") -> Simulation:
         """Build a runnable simulation of this model on `backend` ("numpy" or "jax")."""
         return compile_network(self.network, backend=backend)
+
+    def with_seed(self, seed: int) -> "Model":
+        """The same model with another seed for its random initial values and connections."""
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise InvalidValueError(f"a seed is a non-negative integer, not {seed!r}")
+        settings = replace(self.network.simulation, seed=seed)
+        return Model(replace(self.network, simulation=settings))
 
 
 def loads(text: str, filename: str = "<string>") -> Model:

@@ -4,8 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import brainsim
 from brainsim.cli import main
 
 MODELS = Path(__file__).parent.parent / "models"
@@ -113,3 +115,29 @@ def test_run_of_a_model_with_an_empty_region(tmp_path, capsys):
     path.write_text("simulation { duration = 10 ms }\nregion Empty { }\n")
     assert main(["run", str(path)]) == 0
     assert "Empty" in capsys.readouterr().out
+
+
+def test_seed_option_reseeds_the_model(tmp_path, capsys):
+    path = tmp_path / "random.brain"
+    path.write_text(TINY.replace("state { v = E_L }", "state { v = uniform(-70 mV, -56 mV) }"))
+    assert main(["run", str(path), "--seed", "7"]) == 0
+    assert "seed 7" in capsys.readouterr().out
+
+
+def test_with_seed_changes_only_the_random_draws():
+    model = brainsim.loads(TINY.replace("state { v = E_L }", "state { v = uniform(-70 mV, -56 mV) }"))
+    first, second = (model.with_seed(seed) for seed in (1, 2))
+    assert first.network.simulation.seed == 1 and second.network.simulation.seed == 2
+    assert first.network.populations == second.network.populations
+    v1, v2 = (m.compile().run(duration=1e-4).final_state["Area.cells"]["v"] for m in (first, second))
+    assert not np.array_equal(v1, v2)
+    with pytest.raises(brainsim.InvalidValueError):
+        model.with_seed(-1)
+
+
+@pytest.mark.parametrize("seed", ["-1", "1.5", "x"])
+def test_a_bad_seed_is_rejected_by_argparse(tiny_model, seed, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", str(tiny_model), "--seed", seed])
+    assert exit_info.value.code == 2
+    assert "--seed" in capsys.readouterr().err
