@@ -19,10 +19,12 @@ Bit-identical to numpy in float64 on CPU because:
   numpy loop flushes subnormal numbers to zero as XLA's CPU runtime does.
 
 Shapes are static, so each population may report at most `capacity` spikes per
-step. Every step counts its spikes exactly; if a chunk saw more than the
-capacity somewhere, the capacity grows (to the next power of two above twice
+step, and each projection may deliver the synapses of those spikes up to its
+event `budget` per step. Every step counts its spikes exactly, and each chunk
+counts the synapses of every step's spikes; if a chunk saw more than a capacity
+or a budget somewhere, that bound grows (to the next power of two above twice
 the old, or above the count seen), the chunk is recompiled and rerun from its
-start state. No spike is ever dropped.
+start state. No spike and no event is ever dropped.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from brainsim.network import Connectivity
 
 EXACT_FLAG = "--xla_cpu_max_isa=AVX"
 _DEFAULT_CAPACITY = 16
+_DEFAULT_EVENT_BUDGET = 1024
+_PIECE = 16  # synapses are delivered in pieces of this many slots, or fewer if every row is shorter
 _DEFAULT_CHUNK_STEPS = 10_000
 _OUTPUT_BYTES_PER_CHUNK = 64 * 2**20
 # For this program only, not the process: with region analysis XLA's copy insertion
@@ -123,8 +127,23 @@ class JaxOps(ArrayOps):
     def may_fire(self, count):
         return True
 
-    def synapses_of(self, projection, rows):
-        return projection["rows"][rows].reshape(-1)
+    def synapses_of(self, projection, rows, budget):
+        # The rows cut into pieces of P slots (a row's last piece padded with the sentinel),
+        # concatenated, then padded to `budget`, a multiple of P. Piece q belongs to the
+        # first row whose running total of pieces exceeds q; finding it costs a comparison
+        # per piece and row. Per slot it cost as much as the gathers and the scatter it saves.
+        indptr, slots = projection["indptr"], projection["slots"]
+        size = slots.shape[1]
+        starts, ends, pieces = _pieces(indptr, rows, size)
+        if budget >= rows.shape[0] * slots.size:  # room for every row at its longest: no search needed
+            synapses, end = starts[:, None] + slots.reshape(-1), ends
+        else:
+            total = self.cumsum(pieces)
+            piece = self.arange(budget // size)
+            row = (piece[:, None] >= total).sum(axis=1)  # past the last piece: len(rows), clamped by the gathers
+            synapses = ((starts - (total - pieces) * size)[row] + piece * size)[:, None] + slots[0]
+            end = self.where(piece < total[-1], ends[row], 0)
+        return self.where(synapses < end[:, None], synapses, indptr[-1]).reshape(-1)
 
     def scatter_add(self, flat, index, values):
         return flat.at[index].add(values)
@@ -150,13 +169,19 @@ class JaxOps(ArrayOps):
         return lax.cond(self.all(every), lambda: self.ones((len(slices), len(values)), dtype=bool), exact)
 
     def projection_arrays(self, connectivity: Connectivity):
-        """`rows[i]`: the synapses of presynaptic neuron i, padded with the sentinel synapse
-        to the longest row; one more all-padding row for the padding of spike lists."""
-        lengths = np.diff(connectivity.indptr)
-        width = int(lengths.max(initial=0))
-        rows = np.full((connectivity.source_size + 1, width), connectivity.n_synapses, dtype=np.int64)
-        rows[:-1][np.arange(width)[None, :] < lengths[:, None]] = np.arange(connectivity.n_synapses)
-        return {"rows": rows}
+        """The CSR's `indptr` with one more, empty row (the padding of spike lists), and the
+        offsets within the longest row, by piece of P = `_PIECE` slots (fewer, a power of
+        two, if every row is shorter): `slots[j, i]` = j P + i."""
+        longest = max(1, int(np.diff(connectivity.indptr).max(initial=1)))
+        size = min(_PIECE, 2 ** math.ceil(math.log2(longest)))
+        slots = np.arange(-(-longest // size) * size).reshape(-1, size)
+        return {"indptr": np.append(connectivity.indptr, connectivity.n_synapses), "slots": slots}
+
+
+def _pieces(indptr, rows, size: int):
+    """(first synapse, end, number of pieces of `size` synapses) of each row of `rows`."""
+    starts, ends = indptr[rows], indptr[rows + 1]
+    return starts, ends, (ends - starts + (size - 1)) // size
 
 
 _BLOCK = 64
@@ -192,14 +217,23 @@ def _compact(mask, capacity: int):
 class JaxSimulation(Simulation):
     """The kernel's step under `lax.scan` and `jit`, run in chunks of at most `chunk_steps`.
 
-    `capacities[p]` is the current bound on spikes per step of population p
-    (grown on demand and kept for later runs); `exactness_problem` is None when
-    results are bit-identical to numpy's, else the reason they may not be.
+    `capacities[p]` is the current bound on spikes per step of population p,
+    `event_budgets[c]` that on synapses delivered per step by projection c (in
+    the order of the kernel's `Program.projections`); both grow on demand and
+    are kept for later runs. `exactness_problem` is None when results are
+    bit-identical to numpy's, else the reason they may not be.
     """
 
     backend = "jax"
 
-    def __init__(self, network: ir.Network, *, spike_capacity: int | None = None, chunk_steps: int | None = None):
+    def __init__(
+        self,
+        network: ir.Network,
+        *,
+        spike_capacity: int | None = None,
+        event_budget: int | None = None,
+        chunk_steps: int | None = None,
+    ):
         self.exactness_problem = configure()
         if self.exactness_problem:
             warnings.warn(self.exactness_problem, ExactnessWarning, stacklevel=3)
@@ -211,6 +245,17 @@ class JaxSimulation(Simulation):
         self.chunk_steps = chunk_steps or _DEFAULT_CHUNK_STEPS
         self._ops = JaxOps()
         program = compile_step(self.host, self._ops)
+        names = [p.name for p in network.populations]
+        self._sources = tuple(names.index(c.projection.source) for c in program.projections)
+        # Budgets are multiples of the projection's piece size. No step can need more than
+        # all rows at once, or at first than `capacity` spikes on the longest rows.
+        self._budget_limits, self.event_budgets = [], []
+        for c, arrays in zip(program.projections, program.arrays["projections"]):
+            size = arrays["slots"].shape[1]
+            padded = _pieces(c.indptr, np.arange(c.source_size), size)[2] * size
+            wanted = min(event_budget or _DEFAULT_EVENT_BUDGET, self.capacities[c.projection.source] * arrays["slots"].size)
+            self._budget_limits.append(max(size, int(padded.sum())))
+            self.event_budgets.append(min(self._budget_limits[-1], max(size, -(-int(wanted) // size) * size)))
         self._arrays = jax.device_put(program.arrays)
         self._initial = program.carry
         self._compiled: dict[tuple, object] = {}
@@ -231,16 +276,18 @@ class JaxSimulation(Simulation):
             length = min(chunk, n_steps - start)
             while True:
                 capacities = tuple(self.capacities[p.name] for p in populations)
-                key = (length, capacities)
+                budgets = tuple(self.event_budgets)
+                key = (length, capacities, budgets)
                 if key not in self._compiled:
                     began = time.perf_counter()
-                    self._compiled[key] = self._compile(length, capacities, carry)
+                    self._compiled[key] = self._compile(length, capacities, budgets, carry)
                     compile_seconds += time.perf_counter() - began
                 began = time.perf_counter()
                 outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
                 run_seconds += time.perf_counter() - began
-                next_carry, peaks, bad_step, bad_flags, outputs = outcome
-                if not self._grow(np.asarray(peaks)):
+                next_carry, peaks, events, bad_step, bad_flags, outputs = outcome
+                # Both, always: a chunk whose spikes overflowed undercounts events, never overcounts.
+                if not self._grow(np.asarray(peaks)) | self._grow_budgets(np.asarray(events)):
                     break
             if (step := int(bad_step)) >= 0:
                 raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
@@ -275,22 +322,30 @@ class JaxSimulation(Simulation):
         for population, peak in zip(self.network.populations, peaks):
             capacity = self.capacities[population.name]
             if peak > capacity:
-                wanted = max(2 * capacity, int(peak))
-                self.capacities[population.name] = min(population.size, 2 ** math.ceil(math.log2(wanted)))
+                self.capacities[population.name] = _grown(capacity, int(peak), population.size)
                 grew = True
         return grew
 
-    def _compile(self, length: int, capacities: tuple[int, ...], carry):
+    def _grow_budgets(self, peaks: np.ndarray) -> bool:
+        """Raise the budget of every projection whose events overflowed it; True if any did."""
+        grew = False
+        for c, (peak, limit) in enumerate(zip(peaks, self._budget_limits)):
+            if peak > self.event_budgets[c]:
+                self.event_budgets[c] = _grown(self.event_budgets[c], int(peak), limit)
+                grew = True
+        return grew
+
+    def _compile(self, length: int, capacities: tuple[int, ...], budgets: tuple[int, ...], carry):
         import jax
         import jax.numpy as jnp
         from jax import lax
 
         names = [p.name for p in self.network.populations]
-        program = compile_step(self.host, self._ops, dict(zip(names, capacities)))
+        program = compile_step(self.host, self._ops, dict(zip(names, capacities)), budgets)
 
         def run_chunk(carry, arrays, start):
-            # Spike counts per neuron and the peaks that decide capacity growth are
-            # computed from the outputs, once per chunk, not in every step.
+            # Spike counts per neuron and the peaks that decide capacity and budget
+            # growth are computed from the outputs, once per chunk, not in every step.
             def body(state, n):
                 kernel_carry, bad_step, bad_flags = state
                 kernel_carry, out = program.step(kernel_carry, arrays, n)
@@ -304,7 +359,12 @@ class JaxSimulation(Simulation):
             initial = (carry, jnp.int64(-1), flags)
             (carry, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
             peaks = jnp.stack([count.max() for _, count in outputs["spikes"]]) if names else jnp.zeros(0, jnp.int64)
-            return carry, peaks, bad_step, bad_flags, outputs
+            events = jnp.zeros(0, jnp.int64)
+            for projection, s in zip(arrays["projections"], self._sources):  # the slots each step's spikes need
+                size = projection["slots"].shape[1]
+                _, _, pieces = _pieces(projection["indptr"], outputs["spikes"][s][0], size)
+                events = jnp.append(events, pieces.sum(axis=1).max() * size)
+            return carry, peaks, events, bad_step, bad_flags, outputs
 
         lowered = jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0))
         try:
@@ -313,6 +373,11 @@ class JaxSimulation(Simulation):
             if "No such compile option" not in str(error):
                 raise
             return lowered.compile()
+
+
+def _grown(bound: int, peak: int, limit: int) -> int:
+    """The power of two at least twice `bound` and at least `peak`, but at most `limit`."""
+    return min(limit, 2 ** math.ceil(math.log2(max(2 * bound, peak))))
 
 
 def _events(indices: np.ndarray, counts: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:

@@ -88,10 +88,13 @@ class ArrayOps(abc.ABC):
         """
 
     @abc.abstractmethod
-    def synapses_of(self, projection: Mapping[str, Any], rows):
+    def synapses_of(self, projection: Mapping[str, Any], rows, budget: int | None):
         """Synapse indices of the presynaptic neurons `rows`, row by row in CSR order.
 
-        Padding rows and padding slots give the sentinel synapse `n_synapses`.
+        A backend with static shapes returns a fixed number of indices, at most
+        `budget` of them real, padded with the sentinel synapse `n_synapses`; the
+        rows may hold more synapses than that (the driver must notice). Padding
+        rows hold no synapses.
         """
 
     @abc.abstractmethod
@@ -297,13 +300,15 @@ class Program:
     `arrays` (runtime arguments: parameters, propagators, connectivity) and
     `carry` (the state at t = 0) are host numpy trees; `outputs` hold per step
     the spikes of each population (in network order), the recorded traces and
-    the finite-value flags of each group.
+    the finite-value flags of each group. `projections` are the connectivities
+    of `arrays["projections"]`, in that order (some are merged projections).
     """
 
     step: Callable
     arrays: dict
     carry: dict
     buffers: tuple[Buffer, ...]
+    projections: tuple[Connectivity, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -324,20 +329,30 @@ class _ProjectionCode:
     gathered: tuple[str, ...]
     effects: tuple[tuple[int, bool, Compiled], ...]  # (buffer, negate, value)
     delay: int | None
+    budget: int | None
 
 
-def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] | None = None) -> Program:
+def compile_step(
+    host: HostNetwork,
+    xp: ArrayOps,
+    capacities: Mapping[str, int] | None = None,
+    budgets: tuple[int, ...] | None = None,
+) -> Program:
     """The step of `host`'s network, written with `xp`.
 
-    `capacities` bounds the spikes per step that `xp.spikes_by_population`
-    returns per population (backends with static shapes); None: unbounded.
+    For backends with static shapes: `capacities` bounds the spikes per step
+    that `xp.spikes_by_population` returns per population, `budgets` the
+    synapses per step that `xp.synapses_of` returns per projection (in the
+    order of `Program.projections`). None: unbounded.
     """
     populations = [p.name for p in host.network.populations]
     capacities = capacities or {}
     buffers = _buffers(host)
     built_groups = [_group_code(host, g, xp, capacities) for g in range(len(host.groups))]
     group_codes = [code for code, _ in built_groups]
-    built_projections = [_projection_code(host, c, buffers, populations, xp) for c in _merged_projections(host)]
+    merged = tuple(_merged_projections(host))
+    budgets = budgets or (None,) * len(merged)
+    built_projections = [_projection_code(host, c, buffers, populations, xp, b) for c, b in zip(merged, budgets)]
     projection_codes = [code for code, _ in built_projections]
     # Spikes come out group by group; outputs list them in network order.
     grouped = [name for group in host.groups for name in group.populations]
@@ -397,7 +412,7 @@ def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] 
             if not xp.may_fire(count):
                 continue
             projection = arrays["projections"][c]
-            synapses = xp.synapses_of(projection, rows)
+            synapses = xp.synapses_of(projection, rows, code.budget)
             post = projection["post"][synapses]
             env = {**projection["scalars"], **{s: projection["states"][s][synapses] for s in code.gathered}}
             arrival = n + 1 + (code.delay if code.delay is not None else projection["delay"][synapses])
@@ -420,7 +435,7 @@ def compile_step(host: HostNetwork, xp: ArrayOps, capacities: Mapping[str, int] 
         "refractory_until": tuple(np.zeros(g.size, dtype=np.int64) if g.refractory_steps else None for g in host.groups),
         "buffers": tuple(np.zeros(b.length * b.width) for b in buffers),
     }
-    return Program(step, arrays, carry, buffers)
+    return Program(step, arrays, carry, buffers, merged)
 
 
 def _full(value, size: int, xp: ArrayOps):
@@ -515,7 +530,12 @@ def _merge(parts: list[Connectivity]) -> Connectivity:
 
 
 def _projection_code(
-    host: HostNetwork, connectivity: Connectivity, buffers: tuple[Buffer, ...], populations: list[str], xp: ArrayOps
+    host: HostNetwork,
+    connectivity: Connectivity,
+    buffers: tuple[Buffer, ...],
+    populations: list[str],
+    xp: ArrayOps,
+    budget: int | None,
 ) -> tuple[_ProjectionCode, dict]:
     synapse = connectivity.projection.synapse
     scalars = {p.name: p.value for p in synapse.parameters}
@@ -533,6 +553,7 @@ def _projection_code(
         gathered=tuple(sorted(gathered)),
         effects=tuple(effects),
         delay=connectivity.uniform_delay,
+        budget=budget,
     )
     trash = host.groups[connectivity.target_group].size
     arrays = {

@@ -76,7 +76,7 @@ class NumpyOps(ArrayOps):
     def may_fire(self, count):
         return count > 0
 
-    def synapses_of(self, projection, rows):
+    def synapses_of(self, projection, rows, budget):
         indptr = projection["indptr"]
         if len(rows) == 0:
             return _NO_SPIKES

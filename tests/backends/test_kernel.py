@@ -176,13 +176,25 @@ def connectivity(indptr, post) -> Connectivity:
     return Connectivity(None, len(indptr) - 1, 0, indptr, post, np.ones(len(post), dtype=np.int64), {})
 
 
-def test_synapses_of_gives_the_rows_in_order_and_jax_pads_with_the_sentinel():
+@pytest.mark.parametrize("budget", [4, 8, 12, 16])
+def test_synapses_of_gives_the_rows_in_order_and_jax_fills_its_budget_with_the_sentinel(budget):
+    """jax: rows padded with the sentinel 6 to pieces of 4 slots (the longest row's power of
+    two), concatenated; the first `budget` slots of that, padded with 6. With room for every
+    row at its longest (16 = 4 rows x 4), each row takes one piece. 4 is the empty padding row."""
     c = connectivity([0, 2, 2, 5, 6], [4, 1, 0, 2, 3, 1])
     numpy_projection, jax_projection = NP.projection_arrays(c), JAX.projection_arrays(c)
-    for rows, synapses in [([0, 2, 3], [0, 1, 2, 3, 4, 5]), ([1], []), ([2], [2, 3, 4]), ([], [])]:
-        assert list(NP.synapses_of(numpy_projection, np.array(rows, dtype=np.int64))) == synapses
-        padded = np.asarray(JAX.synapses_of(jax_projection, np.array(rows + [4], dtype=np.int64)))
-        assert [s for s in padded if s != 6] == synapses  # 4: the padding row; 6: the sentinel synapse
+    synapses_of = jax.jit(JAX.synapses_of, static_argnums=2)
+    row_synapses = {0: [0, 1], 1: [], 2: [2, 3, 4], 3: [5], 4: []}
+    for rows in ([0, 2, 3], [1], [2], [], [1, 3], [0, 1, 3], [3, 2, 0, 1]):
+        synapses = [s for r in rows for s in row_synapses[r]]
+        assert list(NP.synapses_of(numpy_projection, np.array(rows, dtype=np.int64), None)) == synapses
+        for padded_rows in ([rows + [4] * (4 - len(rows))] if rows else []) + [rows + [4] * (8 - len(rows))]:
+            got = list(np.asarray(synapses_of(jax_projection, np.array(padded_rows, dtype=np.int64), budget)))
+            if budget >= 4 * len(padded_rows):
+                assert got == [s for r in padded_rows for s in (row_synapses[r] + [6] * 4)[:4]]
+            else:
+                pieces = [s for r in rows for s in row_synapses[r] + [6] * (-len(row_synapses[r]) % 4)]
+                assert got == (pieces + [6] * budget)[:budget]
 
 
 def test_spikes_by_population_and_update_fired_agree():
