@@ -21,8 +21,9 @@ def compile_network(network: ir.Network, backend: str = "numpy", **options) -> S
     """Build the arrays of `network` and compile its step for `backend`.
 
     `options` go to the backend: the jax backend takes `spike_capacity` (initial
-    bound on spikes per step and population, grown on demand) and `chunk_steps`
-    (steps per compiled chunk; bounds recording memory).
+    bound on spikes per step and population, grown on demand), `event_budget`
+    (initial bound on synaptic events per step and projection, grown on demand)
+    and `chunk_steps` (steps per compiled chunk; bounds recording memory).
 
     Raises:
         InvalidValueError: unknown backend, or a network the backends cannot run.
