@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import brainsim
-from brainsim.results import compare_results
+from backends.identity import assert_identical
 
 MODELS = sorted((Path(__file__).parent.parent / "models").glob("*.brain"))
 
@@ -26,14 +26,7 @@ def test_models_folder_is_not_empty():
 
 @pytest.mark.parametrize("name", [path.stem for path in MODELS])
 def test_backends_identical(runs, name):
-    numpy_run, jax_run = runs[name]["numpy"], runs[name]["jax"]
-    comparison = compare_results(numpy_run, jax_run)
-    assert comparison.identical, comparison.format()
-    for population, trains in numpy_run.spikes.items():
-        assert np.array_equal(trains.times, jax_run.spikes[population].times)
-        assert np.array_equal(trains.indices, jax_run.spikes[population].indices)
-    for key, trace in numpy_run.traces.items():
-        assert np.array_equal(trace.values, jax_run.traces[key].values)
+    assert_identical(runs[name]["numpy"], runs[name]["jax"])
 
 
 def _mean_rate(results, population):

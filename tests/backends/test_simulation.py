@@ -10,27 +10,13 @@ from brainsim.errors import InvalidValueError, SimulationError
 from brainsim.results import compare_results
 
 from . import networks as nets
+from .identity import assert_identical
 
 DT = 0.1e-3
 
 
 def run(network, backend="numpy", duration=None, **options):
     return compile_network(network, backend=backend, **options).run(duration)
-
-
-def assert_identical(a, b):
-    comparison = compare_results(a, b)
-    assert comparison.identical, comparison.format()
-    for name, trains in a.spikes.items():
-        assert np.array_equal(trains.times, b.spikes[name].times)
-        assert np.array_equal(trains.indices, b.spikes[name].indices)
-    for name, counts in a.spike_counts.items():
-        assert np.array_equal(counts, b.spike_counts[name])
-    for key, trace in a.traces.items():
-        assert np.array_equal(trace.values, b.traces[key].values)
-    for name, variables in a.final_state.items():
-        for variable, values in variables.items():
-            assert np.array_equal(values, b.final_state[name][variable])
 
 
 # --------------------------------------------------------------------------- known answers
