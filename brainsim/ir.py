@@ -172,7 +172,15 @@ class Uniform:
     span: SourceSpan | None = _span()
 
 
-Initializer = Union[Constant, Uniform]
+@dataclass(frozen=True, slots=True)
+class Values:
+    """One written value per element, in element order (`rate = [5 Hz, 10 Hz]`)."""
+
+    values: tuple[float, ...]
+    span: SourceSpan | None = _span()
+
+
+Initializer = Union[Constant, Uniform, Values]
 
 
 # --------------------------------------------------------------------------- neuron models
@@ -237,13 +245,39 @@ class Assignment:
     span: SourceSpan | None = _span()
 
 
+class Method(enum.Enum):
+    """How a neuron model's equations advance over one step (docs/semantics.md, "Integration")."""
+
+    EXACT = "exact"  # linear with constant coefficients: matrix exponential
+    EXPONENTIAL_EULER = "exponential_euler"  # each equation linear in its own variable
+    RK2 = "rk2"  # midpoint
+    RK4 = "rk4"  # classic Runge-Kutta
+    EULER = "euler"  # forward Euler; Euler-Maruyama when the equations read noise
+
+
+@dataclass(frozen=True, slots=True)
+class MethodChoice:
+    """`method = ...`, as written in a neuron model (the span points at it)."""
+
+    method: Method
+    span: SourceSpan | None = _span()
+
+
+NOISE = "xi"
+"""White noise in equations: `xi`, or `xi_<suffix>` for further independent sources.
+Each has dimension s^-1/2; a model lists the ones its equations read in `noises`."""
+
+
 @dataclass(frozen=True, slots=True)
 class NeuronModel:
     """A neuron model with the parameter values of one population.
 
     `threshold` is a boolean expression (None: the model never spikes);
     `reset` runs, in order, on the neurons that spiked; `refractory` is the
-    refractory period in seconds (0: none).
+    refractory period in seconds (0: none). `method` is the integration method
+    the model asks for (None: chosen by `brainsim.integrators`); `noises` are
+    the white-noise names (`NOISE`) its equations read, each an independent
+    source per neuron.
     """
 
     name: str
@@ -254,10 +288,47 @@ class NeuronModel:
     threshold: Expr | None
     reset: tuple[Assignment, ...]
     refractory: float
+    method: MethodChoice | None = None
+    noises: tuple[str, ...] = ()
     span: SourceSpan | None = _span()
 
 
 # --------------------------------------------------------------------------- network
+
+
+@dataclass(frozen=True, slots=True)
+class PoissonSource:
+    """A spike source: in step n each neuron spikes with probability min(1, rate * dt),
+    decided by the runtime generator's uniform draw for (population, neuron, step).
+
+    `rate` (Hz) is either one value per neuron (an `Initializer`, drawn from the
+    network seed like an initial value) or an expression of `t` and `dt` shared by
+    every neuron and evaluated at t_n, the start of the step.
+    """
+
+    rate: Initializer | Expr
+    span: SourceSpan | None = _span()
+
+    name = "PoissonSource"
+
+
+@dataclass(frozen=True, slots=True)
+class SpikeTimes:
+    """A spike source: neuron `indices[k]` spikes at `times[k]` (s).
+
+    Times are sorted (ascending), each within (0, duration]; the spike at time T is
+    emitted in the step that ends at round(T / dt) dt, and a neuron spikes at most
+    once per step.
+    """
+
+    indices: tuple[int, ...]
+    times: tuple[float, ...]
+    span: SourceSpan | None = _span()
+
+    name = "SpikeTimes"
+
+
+SpikeSource = Union[PoissonSource, SpikeTimes]
 
 
 class NeuronKind(enum.Enum):
@@ -268,12 +339,13 @@ class NeuronKind(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Population:
-    """`size` neurons of one model; `name` is qualified as `Region.population`."""
+    """`size` neurons of one model, or a spike source of `size` channels; `name` is
+    qualified as `Region.population`."""
 
     name: str
     region: str
     size: int
-    model: NeuronModel
+    model: NeuronModel | SpikeSource
     kind: NeuronKind = NeuronKind.UNSPECIFIED
     span: SourceSpan | None = _span()
 
