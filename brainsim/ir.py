@@ -122,6 +122,47 @@ class Where:
 
 
 Expr = Union[Const, Var, Unary, Binary, Call, Where]
+# Adding an expression node means touching: this union, `children` below, the
+# front end's builder (dsl/expressions.py), `brainsim.backends.expressions`
+# (compile_expr, lift_constants), the integrators' analyses and rewrites
+# (brainsim/integrators) and `format_expr`.
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct subexpressions of `expr`, in evaluation order."""
+    match expr:
+        case Const() | Var():
+            return ()
+        case Unary(_, operand):
+            return (operand,)
+        case Binary(_, left, right):
+            return (left, right)
+        case Call(_, args):
+            return args
+        case Where(condition, then, otherwise):
+            return (condition, then, otherwise)
+    raise TypeError(f"not an expression: {expr!r}")
+
+
+def free_names(expr: Expr) -> set[str]:
+    """The names `expr` reads (walked without recursion, so any depth is fine)."""
+    names, pending = set(), [expr]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, Var):
+            names.add(node.name)
+        pending.extend(children(node))
+    return names
+
+
+def depth(expr: Expr) -> int:
+    """How deeply `expr` nests (a name or a literal: 1), walked without recursion."""
+    deepest, pending = 0, [(expr, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children(node))
+    return deepest
 
 # How the host folds constant expressions (parameter values, propagator
 # coefficients) in Python floats, once, before any backend sees them.

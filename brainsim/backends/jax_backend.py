@@ -29,7 +29,6 @@ start state. No spike and no event is ever dropped.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 import warnings
@@ -37,14 +36,12 @@ import warnings
 import numpy as np
 
 from brainsim import ir
-from brainsim.backends.kernel import ArrayOps, compile_step, nonfinite_error
+from brainsim.backends.bounds import StaticBounds
+from brainsim.backends.kernel import compile_step, nonfinite_error
+from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.simulation import Run, Simulation
-from brainsim.network import Connectivity
 
 EXACT_FLAG = "--xla_cpu_max_isa=AVX"
-_DEFAULT_CAPACITY = 16
-_DEFAULT_EVENT_BUDGET = 1024
-_PIECE = 16  # synapses are delivered in pieces of this many slots, or fewer if every row is shorter
 _DEFAULT_CHUNK_STEPS = 10_000
 _OUTPUT_BYTES_PER_CHUNK = 64 * 2**20
 # For this program only, not the process: with region analysis XLA's copy insertion
@@ -91,8 +88,8 @@ def _backends_started() -> bool:
     return xla_bridge.backends_are_initialized()
 
 
-class JaxOps(ArrayOps):
-    """jax.numpy, and the kernel's shim written with it."""
+class JaxNumerics(Numerics):
+    """jax.numpy, and the arithmetic of the kernel's shim written with it."""
 
     def __init__(self):
         import jax.numpy as jnp
@@ -113,46 +110,8 @@ class JaxOps(ArrayOps):
 
         return lax.bitcast_convert_type((k + 1023) << 52, self.float64)
 
-    def firing(self, mask):
-        return mask
-
-    def update_fired(self, x, firing, value):
-        return self.where(firing, value, x)
-
-    def spikes_by_population(self, firing, slices, capacities):
-        return tuple(
-            _compact(firing[a:b], capacity) for (a, b), capacity in zip(slices, capacities)
-        )
-
-    def may_fire(self, count):
-        return True
-
-    def synapses_of(self, projection, rows, budget):
-        # The rows cut into pieces of P slots (a row's last piece padded with the sentinel),
-        # concatenated, then padded to `budget`, a multiple of P. Piece q belongs to the
-        # first row whose running total of pieces exceeds q; finding it costs a comparison
-        # per piece and row. Per slot it cost as much as the gathers and the scatter it saves.
-        indptr, slots = projection["indptr"], projection["slots"]
-        size = slots.shape[1]
-        starts, ends, pieces = _pieces(indptr, rows, size)
-        if budget >= rows.shape[0] * slots.size:  # room for every row at its longest: no search needed
-            synapses, end = starts[:, None] + slots.reshape(-1), ends
-        else:
-            total = self.cumsum(pieces)
-            piece = self.arange(budget // size)
-            row = (piece[:, None] >= total).sum(axis=1)  # past the last piece: len(rows), clamped by the gathers
-            synapses = ((starts - (total - pieces) * size)[row] + piece * size)[:, None] + slots[0]
-            end = self.where(piece < total[-1], ends[row], 0)
-        return self.where(synapses < end[:, None], synapses, indptr[-1]).reshape(-1)
-
     def scatter_add(self, flat, index, values):
         return flat.at[index].add(values)
-
-    def deliver(self, buffer, start, width, x):
-        from jax import lax
-
-        slot = lax.dynamic_slice(buffer, (start,), (width,))
-        return x + slot[:-1], lax.dynamic_update_slice(buffer, self.zeros(width), (start,))
 
     def finite_flags(self, values, slices):
         # One pass and one reduction over all the values decides; the per-population,
@@ -168,14 +127,56 @@ class JaxOps(ArrayOps):
             every = every & self.isfinite(v)
         return lax.cond(self.all(every), lambda: self.ones((len(slices), len(values)), dtype=bool), exact)
 
-    def projection_arrays(self, connectivity: Connectivity):
-        """The CSR's `indptr` with one more, empty row (the padding of spike lists), and the
-        offsets within the longest row, by piece of P = `_PIECE` slots (fewer, a power of
-        two, if every row is shorter): `slots[j, i]` = j P + i."""
-        longest = max(1, int(np.diff(connectivity.indptr).max(initial=1)))
-        size = min(_PIECE, 2 ** math.ceil(math.log2(longest)))
-        slots = np.arange(-(-longest // size) * size).reshape(-1, size)
-        return {"indptr": np.append(connectivity.indptr, connectivity.n_synapses), "slots": slots}
+
+class JaxEvents(Events):
+    """Spike and synapse lists padded to static bounds (`brainsim.backends.bounds`)."""
+
+    def __init__(self):
+        import jax.numpy as jnp
+
+        self._jnp = jnp
+
+    def firing(self, mask):
+        return mask
+
+    def update_fired(self, x, firing, value):
+        return self._jnp.where(firing, value, x)
+
+    def spikes_by_population(self, firing, slices, capacities):
+        return tuple(_compact(firing[a:b], capacity) for (a, b), capacity in zip(slices, capacities))
+
+    def may_fire(self, count):
+        return True
+
+    def synapses_of(self, indptr, slots, rows, budget):
+        # The rows cut into pieces of P slots (a row's last piece padded with the sentinel),
+        # concatenated, then padded to `budget`, a multiple of P. Piece q belongs to the
+        # first row whose running total of pieces exceeds q; finding it costs a comparison
+        # per piece and row. Per slot it cost as much as the gathers and the scatter it saves.
+        jnp = self._jnp
+        size = slots.shape[1]
+        starts, ends, pieces = _pieces(indptr, rows, size)
+        if budget >= rows.shape[0] * slots.size:  # room for every row at its longest: no search needed
+            synapses, end = starts[:, None] + slots.reshape(-1), ends
+        else:
+            total = jnp.cumsum(pieces)
+            piece = jnp.arange(budget // size)
+            row = (piece[:, None] >= total).sum(axis=1)  # past the last piece: len(rows), clamped by the gathers
+            synapses = ((starts - (total - pieces) * size)[row] + piece * size)[:, None] + slots[0]
+            end = jnp.where(piece < total[-1], ends[row], 0)
+        return jnp.where(synapses < end[:, None], synapses, indptr[-1]).reshape(-1)
+
+    def deliver(self, buffer, start, width, x):
+        from jax import lax
+
+        slot = lax.dynamic_slice(buffer, (start,), (width,))
+        return x + slot[:-1], lax.dynamic_update_slice(buffer, self._jnp.zeros(width), (start,))
+
+    def scheduled(self, indptr, neurons, m, size, most):
+        jnp = self._jnp
+        k = indptr[m] + jnp.arange(most)
+        chosen = jnp.where(k < indptr[m + 1], neurons[jnp.minimum(k, neurons.shape[0] - 1)], size)
+        return jnp.zeros(size + 1, dtype=bool).at[chosen].set(True)[:size]
 
 
 def _pieces(indptr, rows, size: int):
@@ -217,11 +218,11 @@ def _compact(mask, capacity: int):
 class JaxSimulation(Simulation):
     """The kernel's step under `lax.scan` and `jit`, run in chunks of at most `chunk_steps`.
 
-    `capacities[p]` is the current bound on spikes per step of population p,
-    `event_budgets[c]` that on synapses delivered per step by projection c (in
-    the order of the kernel's `Program.projections`); both grow on demand and
-    are kept for later runs. `exactness_problem` is None when results are
-    bit-identical to numpy's, else the reason they may not be.
+    `bounds` (`brainsim.backends.bounds.StaticBounds`) holds the spike capacity of
+    each population and the slot budget of each pathway, estimated from the model
+    and grown on demand (kept for later runs; `bounds.growths` says when and why).
+    `exactness_problem` is None when results are bit-identical to numpy's, else the
+    reason they may not be.
     """
 
     backend = "jax"
@@ -240,25 +241,23 @@ class JaxSimulation(Simulation):
         import jax
 
         super().__init__(network)
-        capacity = spike_capacity or _DEFAULT_CAPACITY
-        self.capacities = {p.name: max(1, min(p.size, capacity)) for p in network.populations}
+        self.bounds = StaticBounds(self.host, spike_capacity, event_budget)
         self.chunk_steps = chunk_steps or _DEFAULT_CHUNK_STEPS
-        self._ops = JaxOps()
-        program = compile_step(self.host, self._ops)
-        names = [p.name for p in network.populations]
-        self._sources = tuple(names.index(c.projection.source) for c in program.projections)
-        # Budgets are multiples of the projection's piece size. No step can need more than
-        # all rows at once, or at first than `capacity` spikes on the longest rows.
-        self._budget_limits, self.event_budgets = [], []
-        for c, arrays in zip(program.projections, program.arrays["projections"]):
-            size = arrays["slots"].shape[1]
-            padded = _pieces(c.indptr, np.arange(c.source_size), size)[2] * size
-            wanted = min(event_budget or _DEFAULT_EVENT_BUDGET, self.capacities[c.projection.source] * arrays["slots"].size)
-            self._budget_limits.append(max(size, int(padded.sum())))
-            self.event_budgets.append(min(self._budget_limits[-1], max(size, -(-int(wanted) // size) * size)))
+        self._numerics, self._events = JaxNumerics(), JaxEvents()
+        program = compile_step(self.host, self._numerics, self._events)
         self._arrays = jax.device_put(program.arrays)
         self._initial = program.carry
         self._compiled: dict[tuple, object] = {}
+
+    @property
+    def capacities(self) -> dict[str, int]:
+        """Spikes per step each population can report without growing its bound."""
+        return {p.name: c for p, c in zip(self.network.populations, self.bounds.capacities)}
+
+    @property
+    def event_budgets(self) -> list[int]:
+        """Synapse slots per step each pathway can deliver without growing its bound."""
+        return list(self.bounds.budgets)
 
     def _run(self, n_steps: int) -> Run:
         import jax
@@ -275,31 +274,29 @@ class JaxSimulation(Simulation):
         for start in range(0, n_steps, chunk):
             length = min(chunk, n_steps - start)
             while True:
-                capacities = tuple(self.capacities[p.name] for p in populations)
-                budgets = tuple(self.event_budgets)
-                key = (length, capacities, budgets)
+                key = (length, self.bounds.key())
                 if key not in self._compiled:
                     began = time.perf_counter()
-                    self._compiled[key] = self._compile(length, capacities, budgets, carry)
+                    self._compiled[key] = self._compile(length, carry)
                     compile_seconds += time.perf_counter() - began
                 began = time.perf_counter()
                 outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
                 run_seconds += time.perf_counter() - began
-                next_carry, peaks, events, bad_step, bad_flags, outputs = outcome
-                # Both, always: a chunk whose spikes overflowed undercounts events, never overcounts.
-                if not self._grow(np.asarray(peaks)) | self._grow_budgets(np.asarray(events)):
+                next_carry, peaks, slots, bad_step, bad_flags, outputs = outcome
+                # A chunk whose spikes overflowed undercounts slots, never overcounts: grow both.
+                if not self.bounds.grow(np.asarray(peaks), np.asarray(slots), start):
                     break
             if (step := int(bad_step)) >= 0:
                 raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
             carry = next_carry
-            for p, (indices, counts_now) in enumerate(outputs["spikes"]):
+            for p, (indices, counts_now) in enumerate(outputs.spikes):
                 steps, neurons = _events(np.asarray(indices), np.asarray(counts_now), start)
                 counts[p] += np.bincount(neurons, minlength=populations[p].size)
                 if p in recorded:
                     spikes[recorded.index(p)].append((steps, neurons))
-            for r, values in enumerate(outputs["traces"]):
+            for r, values in enumerate(outputs.traces):
                 traces[r].append(np.asarray(values))
-        kernel_carry = jax.device_get(carry)
+        final = jax.device_get(carry)
         return Run(
             spikes={
                 populations[p].name: tuple(np.concatenate(parts) for parts in zip(*spikes[k]))
@@ -307,41 +304,24 @@ class JaxSimulation(Simulation):
             },
             counts={p.name: c for p, c in zip(populations, counts)},
             traces=tuple(np.concatenate(t) for t in traces),
-            states=kernel_carry["states"],
+            states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
+                         for g, state in zip(self.host.groups, final.groups)),
             compile_seconds=compile_seconds,
             run_seconds=run_seconds,
         )
 
     def _bytes_per_step(self) -> int:
-        spikes = sum(capacity + 1 for capacity in self.capacities.values())
+        spikes = sum(capacity + 1 for capacity in self.bounds.capacities)
         return 8 * (spikes + sum(len(r.indices) for r in self.host.records)) + 8
 
-    def _grow(self, peaks: np.ndarray) -> bool:
-        """Raise the capacity of every population whose spikes overflowed it; True if any did."""
-        grew = False
-        for population, peak in zip(self.network.populations, peaks):
-            capacity = self.capacities[population.name]
-            if peak > capacity:
-                self.capacities[population.name] = _grown(capacity, int(peak), population.size)
-                grew = True
-        return grew
-
-    def _grow_budgets(self, peaks: np.ndarray) -> bool:
-        """Raise the budget of every projection whose events overflowed it; True if any did."""
-        grew = False
-        for c, (peak, limit) in enumerate(zip(peaks, self._budget_limits)):
-            if peak > self.event_budgets[c]:
-                self.event_budgets[c] = _grown(self.event_budgets[c], int(peak), limit)
-                grew = True
-        return grew
-
-    def _compile(self, length: int, capacities: tuple[int, ...], budgets: tuple[int, ...], carry):
+    def _compile(self, length: int, carry):
         import jax
         import jax.numpy as jnp
         from jax import lax
 
-        names = [p.name for p in self.network.populations]
-        program = compile_step(self.host, self._ops, dict(zip(names, capacities)), budgets)
+        capacities, budgets = self.bounds.key()
+        program = compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), budgets)
+        sources = [pathway.source for pathway in self.host.pathways]
 
         def run_chunk(carry, arrays, start):
             # Spike counts per neuron and the peaks that decide capacity and budget
@@ -349,22 +329,22 @@ class JaxSimulation(Simulation):
             def body(state, n):
                 kernel_carry, bad_step, bad_flags = state
                 kernel_carry, out = program.step(kernel_carry, arrays, n)
-                first = (bad_step < 0) & ~jnp.all(jnp.array([jnp.all(f) for f in out["finite"]], dtype=bool))
+                finite = [jnp.all(f) for f in out.finite]
+                first = (bad_step < 0) & ~jnp.all(jnp.array(finite, dtype=bool)) if finite else False
                 bad_step = jnp.where(first, n, bad_step)
-                bad_flags = tuple(jnp.where(first, f, old) for f, old in zip(out["finite"], bad_flags))
-                output = {"spikes": out["spikes"], "traces": out["traces"]}
-                return (kernel_carry, bad_step, bad_flags), output
+                bad_flags = tuple(jnp.where(first, f, old) for f, old in zip(out.finite, bad_flags))
+                return (kernel_carry, bad_step, bad_flags), out._replace(finite=())
 
             flags = tuple(jnp.ones((len(g.populations), len(g.model.states)), dtype=bool) for g in self.host.groups)
             initial = (carry, jnp.int64(-1), flags)
             (carry, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
-            peaks = jnp.stack([count.max() for _, count in outputs["spikes"]]) if names else jnp.zeros(0, jnp.int64)
-            events = jnp.zeros(0, jnp.int64)
-            for projection, s in zip(arrays["projections"], self._sources):  # the slots each step's spikes need
-                size = projection["slots"].shape[1]
-                _, _, pieces = _pieces(projection["indptr"], outputs["spikes"][s][0], size)
-                events = jnp.append(events, pieces.sum(axis=1).max() * size)
-            return carry, peaks, events, bad_step, bad_flags, outputs
+            peaks = jnp.stack([count.max() for _, count in outputs.spikes]) if capacities else jnp.zeros(0, jnp.int64)
+            slots = jnp.zeros(0, jnp.int64)
+            for pathway, s in zip(arrays.pathways, sources):  # the slots each step's spikes need
+                piece = pathway.slots.shape[1]
+                _, _, pieces = _pieces(pathway.indptr, outputs.spikes[s][0], piece)
+                slots = jnp.append(slots, pieces.sum(axis=1).max() * piece)
+            return carry, peaks, slots, bad_step, bad_flags, outputs
 
         lowered = jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0))
         try:
@@ -373,11 +353,6 @@ class JaxSimulation(Simulation):
             if "No such compile option" not in str(error):
                 raise
             return lowered.compile()
-
-
-def _grown(bound: int, peak: int, limit: int) -> int:
-    """The power of two at least twice `bound` and at least `peak`, but at most `limit`."""
-    return min(limit, 2 ** math.ceil(math.log2(max(2 * bound, peak))))
 
 
 def _events(indices: np.ndarray, counts: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:

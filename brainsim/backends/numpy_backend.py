@@ -22,20 +22,19 @@ import time
 import numpy as np
 
 from brainsim import ir
-from brainsim.backends.kernel import ArrayOps, compile_step, nonfinite_error
+from brainsim.backends.kernel import Carry, GroupState, compile_step, nonfinite_error
+from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.simulation import Run, Simulation
-from brainsim.network import Connectivity
 
 _NO_SPIKES = np.zeros(0, dtype=np.int64)
 
 
-class NumpyOps(ArrayOps):
-    """numpy, and the kernel's shim written with it."""
+class NumpyNumerics(Numerics):
+    """numpy, and the arithmetic of the kernel's shim written with it."""
 
     def __init__(self):
         super().__init__(np)
         self._all_finite: dict[tuple[int, int], np.ndarray] = {}
-        self._slice_ends: dict[tuple, np.ndarray] = {}
 
     def all_finite(self, shape: tuple[int, int]) -> np.ndarray:
         """The (shared, read-only) all-true flags of that shape, so that a loop can test identity."""
@@ -50,6 +49,30 @@ class NumpyOps(ArrayOps):
 
     def pow2(self, k):
         return ((np.asarray(k, dtype=np.int64) + 1023) << 52).view(np.float64)
+
+    def scatter_add(self, flat, index, values):
+        if len(index):
+            np.add.at(flat, index, values)
+        return flat
+
+    def finite_flags(self, values, slices):
+        # x . x is non-finite whenever an element of x is (or, rarely, when it overflows);
+        # only then are the exact per-population flags computed. A dot product is the
+        # cheapest full pass numpy offers.
+        if math.isfinite(sum(v.dot(v) for v in values)):
+            return self.all_finite((len(slices), len(values)))
+        return np.array([[np.isfinite(v[a:b]).all() for v in values] for a, b in slices])
+
+
+class NumpyEvents(Events):
+    """Exactly the neurons that fired and the synapses they reach (dynamic shapes).
+
+    Ring buffers and fired-neuron updates happen in place, which is safe because
+    this loop never reuses an old carry.
+    """
+
+    def __init__(self):
+        self._slice_ends: dict[tuple, np.ndarray] = {}
 
     def firing(self, mask):
         return mask.nonzero()[0]
@@ -76,8 +99,7 @@ class NumpyOps(ArrayOps):
     def may_fire(self, count):
         return count > 0
 
-    def synapses_of(self, projection, rows, budget):
-        indptr = projection["indptr"]
+    def synapses_of(self, indptr, slots, rows, budget):
         if len(rows) == 0:
             return _NO_SPIKES
         if len(rows) == 1:
@@ -89,27 +111,16 @@ class NumpyOps(ArrayOps):
         # Synapse k of the concatenated rows is starts[row] + (k - first k of that row).
         return (starts - ends + lengths).repeat(lengths) + np.arange(ends[-1])
 
-    def scatter_add(self, flat, index, values):
-        if len(index):
-            np.add.at(flat, index, values)
-        return flat
-
     def deliver(self, buffer, start, width, x):
         end = start + width
         value = x + buffer[start : end - 1]
         buffer[start:end] = 0.0
         return value, buffer
 
-    def finite_flags(self, values, slices):
-        # x . x is non-finite whenever an element of x is (or, rarely, when it overflows);
-        # only then are the exact per-population flags computed. A dot product is the
-        # cheapest full pass numpy offers.
-        if math.isfinite(sum(v.dot(v) for v in values)):
-            return self.all_finite((len(slices), len(values)))
-        return np.array([[np.isfinite(v[a:b]).all() for v in values] for a, b in slices])
-
-    def projection_arrays(self, connectivity: Connectivity):
-        return {"indptr": connectivity.indptr}
+    def scheduled(self, indptr, neurons, m, size, most):
+        mask = np.zeros(size, dtype=bool)
+        mask[neurons[indptr[m] : indptr[m + 1]]] = True
+        return mask
 
 
 # Where glibc keeps the control register in its fenv_t, and the flush bits to set there:
@@ -156,19 +167,15 @@ class NumpySimulation(Simulation):
                 f"{platform.machine()}; values below 2.2e-308 may differ from the jax backend's"
             )
         started = time.perf_counter()
-        self._ops = NumpyOps()
-        self.program = compile_step(self.host, self._ops)
+        self._numerics = NumpyNumerics()
+        self.program = compile_step(self.host, self._numerics, NumpyEvents())
         self.build_seconds += time.perf_counter() - started
 
     def _run(self, n_steps: int) -> Run:
         program, host = self.program, self.host
         populations = [p.name for p in self.network.populations]
-        carry = {
-            "states": tuple({k: v.copy() for k, v in states.items()} for states in program.carry["states"]),
-            "refractory_until": tuple(None if u is None else u.copy() for u in program.carry["refractory_until"]),
-            "buffers": tuple(b.copy() for b in program.carry["buffers"]),
-        }
-        step, arrays, all_finite = program.step, program.arrays, self._ops.all_finite
+        carry = _copied(program.carry)  # the loop changes its carry in place
+        step, arrays, all_finite = program.step, program.arrays, self._numerics.all_finite
         fired_steps: list[list[int]] = [[] for _ in populations]
         fired: list[list[np.ndarray]] = [[] for _ in populations]
         traces: list[list[np.ndarray]] = [[] for _ in host.records]
@@ -176,14 +183,14 @@ class NumpySimulation(Simulation):
         with np.errstate(all="ignore"), flush_subnormals():
             for n in range(n_steps):
                 carry, out = step(carry, arrays, n)
-                for flags in out["finite"]:
+                for flags in out.finite:
                     if flags is not all_finite(flags.shape) and not flags.all():
-                        raise nonfinite_error(host, out["finite"], n)
-                for p, (indices, count) in enumerate(out["spikes"]):
+                        raise nonfinite_error(host, out.finite, n)
+                for p, (indices, count) in enumerate(out.spikes):
                     if count:
                         fired_steps[p].append(n)
                         fired[p].append(indices)
-                for r, values in enumerate(out["traces"]):
+                for r, values in enumerate(out.traces):
                     traces[r].append(values)
         run_seconds = time.perf_counter() - started
         recorded = {r.population for r in self.network.spike_records}
@@ -198,7 +205,18 @@ class NumpySimulation(Simulation):
             spikes=spikes,
             counts=counts,
             traces=tuple(np.stack(t) if t else np.zeros((0, len(r.indices))) for t, r in zip(traces, host.records)),
-            states=carry["states"],
+            states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
+                         for g, state in zip(host.groups, carry.groups)),
             compile_seconds=0.0,  # nothing to compile: the step's closures are built with the simulation
             run_seconds=run_seconds,
         )
+
+
+def _copied(carry: Carry) -> Carry:
+    """A deep copy of `carry`'s arrays."""
+    return Carry(
+        groups=tuple(GroupState(tuple(v.copy() for v in g.variables), None if g.refractory_until is None else g.refractory_until.copy())
+                     for g in carry.groups),
+        synapses=tuple(tuple(v.copy() for v in states) for states in carry.synapses),
+        buffers=tuple(b.copy() for b in carry.buffers),
+    )

@@ -9,6 +9,8 @@ turns into `Results`.
 from __future__ import annotations
 
 import abc
+import contextlib
+import sys
 import time
 from dataclasses import dataclass
 
@@ -17,6 +19,23 @@ import numpy as np
 from brainsim import ir
 from brainsim.network import HostNetwork, build
 from brainsim.results import Results, SpikeTrains, Trace
+from brainsim.validate import MAX_EXPRESSION_DEPTH, validate
+
+
+@contextlib.contextmanager
+def deep_expressions():
+    """Let Python recurse deeply enough for the deepest expression `validate` accepts.
+
+    IR expressions are trees: hashing one, compiling it and calling its compiled
+    closures recurse once per level (a few frames each), so a model with a long
+    chain of aliases needs more than Python's default of 1000 frames.
+    """
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(saved, 8 * MAX_EXPRESSION_DEPTH))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,7 +67,9 @@ class Simulation(abc.ABC):
     def __init__(self, network: ir.Network):
         started = time.perf_counter()
         self.network = network
-        self.host: HostNetwork = build(network)
+        with deep_expressions():
+            validate(network)
+            self.host: HostNetwork = build(network)
         self.build_seconds = time.perf_counter() - started
 
     def run(self, duration: float | None = None) -> Results:
@@ -60,7 +81,8 @@ class Simulation(abc.ABC):
         """
         duration = self.network.simulation.duration if duration is None else duration
         n_steps = self.host.steps(duration)
-        run = self._run(n_steps)
+        with deep_expressions():
+            run = self._run(n_steps)
         return self._results(run, n_steps, duration)
 
     @abc.abstractmethod

@@ -8,12 +8,13 @@ from hypothesis import strategies as st
 
 from brainsim import ir
 from brainsim.backends import xmath
-from brainsim.backends.jax_backend import JaxOps
-from brainsim.backends.kernel import compile_expr, eval_expr, free_names, lift_constants
-from brainsim.backends.numpy_backend import NumpyOps, flush_subnormals
-from brainsim.network import Connectivity
+from brainsim.backends.expressions import compile_expr, eval_expr, lift_constants
+from brainsim.backends.jax_backend import JaxEvents, JaxNumerics
+from brainsim.backends.numpy_backend import NumpyEvents, NumpyNumerics, flush_subnormals
+from brainsim.ir import free_names
 
-NP, JAX = NumpyOps(), JaxOps()
+NP, JAX = NumpyNumerics(), JaxNumerics()
+NP_EVENTS, JAX_EVENTS = NumpyEvents(), JaxEvents()
 NAMES = ("x", "y", "z")
 
 
@@ -171,9 +172,10 @@ def test_scatter_add_sums_in_index_order_on_both_backends():
     assert bits_equal(expected, sequential) and bits_equal(got, sequential)
 
 
-def connectivity(indptr, post) -> Connectivity:
-    indptr, post = np.asarray(indptr), np.asarray(post)
-    return Connectivity(None, len(indptr) - 1, 0, indptr, post, np.ones(len(post), dtype=np.int64), {})
+def pathway_rows(indptr):
+    """A pathway's padded `indptr` (one more, empty row) and `slots` for the longest row
+    (here 3 synapses: one piece of 4 slots), as `brainsim.network.connectivity` builds them."""
+    return np.append(indptr, indptr[-1]), np.arange(4).reshape(1, 4)
 
 
 @pytest.mark.parametrize("budget", [4, 8, 12, 16])
@@ -181,15 +183,14 @@ def test_synapses_of_gives_the_rows_in_order_and_jax_fills_its_budget_with_the_s
     """jax: rows padded with the sentinel 6 to pieces of 4 slots (the longest row's power of
     two), concatenated; the first `budget` slots of that, padded with 6. With room for every
     row at its longest (16 = 4 rows x 4), each row takes one piece. 4 is the empty padding row."""
-    c = connectivity([0, 2, 2, 5, 6], [4, 1, 0, 2, 3, 1])
-    numpy_projection, jax_projection = NP.projection_arrays(c), JAX.projection_arrays(c)
-    synapses_of = jax.jit(JAX.synapses_of, static_argnums=2)
+    indptr, slots = pathway_rows(np.array([0, 2, 2, 5, 6]))
+    synapses_of = jax.jit(JAX_EVENTS.synapses_of, static_argnums=3)
     row_synapses = {0: [0, 1], 1: [], 2: [2, 3, 4], 3: [5], 4: []}
     for rows in ([0, 2, 3], [1], [2], [], [1, 3], [0, 1, 3], [3, 2, 0, 1]):
         synapses = [s for r in rows for s in row_synapses[r]]
-        assert list(NP.synapses_of(numpy_projection, np.array(rows, dtype=np.int64), None)) == synapses
+        assert list(NP_EVENTS.synapses_of(indptr, slots, np.array(rows, dtype=np.int64), None)) == synapses
         for padded_rows in ([rows + [4] * (4 - len(rows))] if rows else []) + [rows + [4] * (8 - len(rows))]:
-            got = list(np.asarray(synapses_of(jax_projection, np.array(padded_rows, dtype=np.int64), budget)))
+            got = list(np.asarray(synapses_of(indptr, slots, np.array(padded_rows, dtype=np.int64), budget)))
             if budget >= 4 * len(padded_rows):
                 assert got == [s for r in padded_rows for s in (row_synapses[r] + [6] * 4)[:4]]
             else:
@@ -201,17 +202,21 @@ def test_spikes_by_population_and_update_fired_agree():
     mask = np.zeros(10, dtype=bool)
     mask[[1, 4, 5, 9]] = True
     slices, capacities = ((0, 4), (4, 10)), (3, 3)
-    numpy_spikes = NP.spikes_by_population(NP.firing(mask), slices, capacities)
-    jax_spikes = JAX.spikes_by_population(JAX.firing(mask), slices, capacities)
+    numpy_spikes = NP_EVENTS.spikes_by_population(NP_EVENTS.firing(mask), slices, capacities)
+    jax_spikes = JAX_EVENTS.spikes_by_population(JAX_EVENTS.firing(mask), slices, capacities)
     assert [(list(i), c) for i, c in numpy_spikes] == [([1], 1), ([0, 1, 5], 3)]
     assert [(list(np.asarray(i)), int(c)) for i, c in jax_spikes] == [([1, 4, 4], 1), ([0, 1, 5], 3)]
     x = np.arange(10.0)
-    assert np.array_equal(NP.update_fired(x.copy(), NP.firing(mask), -1.0), JAX.update_fired(x, JAX.firing(mask), -1.0))
+    assert np.array_equal(
+        NP_EVENTS.update_fired(x.copy(), NP_EVENTS.firing(mask), -1.0), JAX_EVENTS.update_fired(x, JAX_EVENTS.firing(mask), -1.0)
+    )
 
 
 def test_deliver_adds_and_clears_one_slot():
     buffer, x = np.arange(12.0), np.ones(3)
-    expected, got = on_both(lambda a, xp: xp.deliver(a[0].copy() if xp is NP else a[0], 4, 4, a[1]), (buffer, x))
+    expected, got = on_both(
+        lambda a, xp: (NP_EVENTS if xp is NP else JAX_EVENTS).deliver(a[0].copy() if xp is NP else a[0], 4, 4, a[1]), (buffer, x)
+    )
     for e, g in zip(expected, got):
         assert np.array_equal(e, g)
     assert np.array_equal(expected[0], [5.0, 6.0, 7.0])
@@ -244,3 +249,11 @@ def test_spike_compaction_matches_nonzero_for_any_mask(size):
         indices, count = compact(mask)
         assert np.array_equal(np.asarray(indices), expected)
         assert int(count) == mask.sum()
+
+
+def test_scheduled_marks_the_neurons_of_one_step_on_both_backends():
+    indptr, neurons = np.array([0, 0, 2, 3, 3]), np.array([4, 1, 0])
+    for m, expected in [(0, []), (1, [1, 4]), (2, [0]), (3, [])]:
+        mask = NP_EVENTS.scheduled(indptr, neurons, m, 6, 2)
+        got = jax.jit(lambda i, n, m: JAX_EVENTS.scheduled(i, n, m, 6, 2))(indptr, neurons, m)
+        assert list(np.flatnonzero(mask)) == expected and np.array_equal(mask, np.asarray(got))

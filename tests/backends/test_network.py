@@ -8,7 +8,9 @@ import pytest
 
 from brainsim import ir
 from brainsim.errors import InvalidValueError
-from brainsim.network import _bernoulli_positions, build
+from brainsim.network import build
+from brainsim.network.connectivity import bernoulli_positions
+from brainsim.validate import validate
 
 from . import networks as nets
 
@@ -74,7 +76,7 @@ def test_all_to_all_and_one_to_one():
     pre, post = pairs(host.projections[0])
     assert np.array_equal(pre, np.arange(5)) and np.array_equal(post - host.placement["B.b"][1], np.arange(5))
     with pytest.raises(InvalidValueError, match="different sizes"):
-        build(two_populations(5, 6, projection(ir.OneToOne())))
+        validate(two_populations(5, 6, projection(ir.OneToOne())))
 
 
 def test_csr_rows_are_sorted_by_presynaptic_then_postsynaptic_neuron():
@@ -87,7 +89,7 @@ def test_csr_rows_are_sorted_by_presynaptic_then_postsynaptic_neuron():
 
 def test_bernoulli_positions_scale_without_a_dense_matrix():
     rng = np.random.default_rng(0)
-    positions = _bernoulli_positions(10**10, 1e-6, rng)  # a 100 000 x 100 000 matrix
+    positions = bernoulli_positions(10**10, 1e-6, rng)  # a 100 000 x 100 000 matrix
     assert abs(len(positions) - 10**4) < 5 * 100
     assert np.all(np.diff(positions) > 0) and positions[-1] < 10**10
 
@@ -98,7 +100,7 @@ def test_delays_are_rounded_to_whole_steps_of_at_least_one():
     assert delays.min() >= 10 and delays.max() <= 30 and len(np.unique(delays)) > 10
     network = two_populations(3, 3, projection(ir.AllToAll(), delay=ir.Constant(0.04 * MS)))
     with pytest.raises(InvalidValueError, match="shorter than one step"):
-        build(network)
+        validate(network)
 
 
 def test_initial_values_and_connectivity_come_from_the_seed_alone():
@@ -138,4 +140,4 @@ def test_pulse_trains_become_whole_steps():
 )
 def test_what_a_backend_cannot_run_is_a_clear_error(change, message):
     with pytest.raises(InvalidValueError, match=message):
-        build(change(nets.visual_pathway()))
+        validate(change(nets.visual_pathway()))

@@ -1,0 +1,100 @@
+"""The few operations whose code differs between backends: the kernel's shim.
+
+The kernel is written once against two objects:
+
+* `Numerics` (`xp`): an array module (numpy, jax.numpy) plus the arithmetic
+  whose bits must be forced to agree: division, exact powers of two,
+  scatter-add in a fixed order, and the finite-value check.
+* `Events`: how spikes and synaptic events are listed and moved. A backend
+  with dynamic shapes (numpy) lists exactly the neurons that fired and the
+  synapses they reach; a backend with static shapes (jax) pads each list to a
+  bound (`brainsim.backends.bounds`) and reports the true counts, so that the
+  driver can grow the bound and rerun.
+
+Each operation is tested on its own against the other backend
+(tests/backends/test_ops.py).
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Sequence
+
+
+class Numerics(abc.ABC):
+    """An array module, plus the arithmetic whose bits the backends must force to agree."""
+
+    def __init__(self, module):
+        self._module = module
+
+    def __getattr__(self, name: str):
+        # Called only for names not found on the instance: fetch from the module once.
+        value = getattr(self._module, name)
+        setattr(self, name, value)
+        return value
+
+    @abc.abstractmethod
+    def divide(self, a, b):
+        """a / b, correctly rounded, whatever produced a and b."""
+
+    @abc.abstractmethod
+    def pow2(self, k):
+        """2.0**k for integer arrays k in [-1022, 1023], exactly."""
+
+    @abc.abstractmethod
+    def scatter_add(self, flat, index, values):
+        """`flat` after flat[index[i]] += values[i] for i = 0, 1, ... in that order."""
+
+    @abc.abstractmethod
+    def finite_flags(self, values: Sequence[Any], slices: tuple[tuple[int, int], ...]):
+        """Boolean array [population, variable]: all of values[v][a:b] finite, for (a, b) in slices."""
+
+
+class Events(abc.ABC):
+    """Listing the neurons that fired and the synapses they reach, and moving events."""
+
+    @abc.abstractmethod
+    def firing(self, mask):
+        """What `update_fired` and `spikes_by_population` need to know of the neurons in `mask`."""
+
+    @abc.abstractmethod
+    def update_fired(self, x, firing, value):
+        """`x` with the elements of the neurons that fired replaced by those of `value`."""
+
+    @abc.abstractmethod
+    def spikes_by_population(self, firing, slices, capacities):
+        """For each (a, b) in `slices`: (indices - a of the neurons in a:b that fired, ascending; their count).
+
+        A backend with static shapes returns `capacity` indices padded with b - a;
+        the count may then exceed the capacity (the driver must notice).
+        """
+
+    @abc.abstractmethod
+    def may_fire(self, count) -> bool:
+        """False only if `count` (spikes of a population this step) is known to be zero now.
+
+        Lets a Python loop skip a silent population's pathways; a traced
+        backend cannot know, and runs them (with nothing to deliver).
+        """
+
+    @abc.abstractmethod
+    def synapses_of(self, indptr, slots, rows, budget: int | None):
+        """Synapse indices of the presynaptic neurons `rows`, row by row in CSR order.
+
+        `indptr` has one more, empty row for padding; `slots` are the static-shape
+        layout of the longest row (`brainsim.network.Pathway.slots`). A backend with
+        static shapes returns a fixed number of indices, at most `budget` of them
+        real, padded with the sentinel synapse `indptr[-1]`; the rows may hold more
+        synapses than that (the driver must notice). Padding rows hold no synapses.
+        """
+
+    @abc.abstractmethod
+    def deliver(self, buffer, start, width: int, x):
+        """(x + buffer[start : start + width - 1], buffer with [start : start + width] zeroed)."""
+
+    @abc.abstractmethod
+    def scheduled(self, indptr, neurons, m, size: int, most: int):
+        """Boolean mask of `size`: True for neurons[indptr[m] : indptr[m + 1]].
+
+        `most` bounds indptr[m + 1] - indptr[m] for every m (known on the host).
+        """

@@ -1,0 +1,88 @@
+"""Host-side construction of a network: every array a backend starts from, built in one room.
+
+`build(network)` turns a valid `ir.Network` (`brainsim.validate` has checked
+it) into a `HostNetwork` of numpy arrays, identically for every backend:
+groups of neuron populations with their initial states (`groups`),
+connectivity and the pathways the step runs, with their padding and ring
+buffers (`connectivity`), stimulus schedules, spike sources and records
+(`drive`). Nothing here depends on the backend, so both backends start from
+the very same numbers, and the kernel never builds an array.
+
+Randomness comes from numpy generators keyed by the network seed and by what is
+drawn, so adding a population does not change the draws of another:
+
+    initial value of state k of population i   default_rng([seed, 0, i, k])
+    synapses of projection j                     default_rng([seed, 1, j])
+    initial value of synapse state k of j        default_rng([seed, 2, j, k])
+    delays of projection j                       default_rng([seed, 3, j])
+    rates of Poisson source population i         default_rng([seed, 4, i])
+
+Runtime randomness (Poisson spikes, noise) comes from the counter-based
+generator, `brainsim.backends.random`, inside the step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from brainsim import ir
+from brainsim.errors import InvalidValueError
+from brainsim.network.connectivity import Buffer, Connectivity, Pathway, buffers, connect, pathways
+from brainsim.network.drive import PoissonDrive, Record, Schedule, SpikeSchedule, record, schedule, spike_source
+from brainsim.network.groups import Group, build_groups
+
+
+@dataclass(frozen=True, eq=False)
+class HostNetwork:
+    """Everything a backend needs, as plain numpy arrays; `placement` maps a neuron
+    population to (group index, offset within the group); `sources` are the spike
+    source populations."""
+
+    network: ir.Network
+    dt: float
+    groups: tuple[Group, ...]
+    placement: Mapping[str, tuple[int, int]]
+    projections: tuple[Connectivity, ...]
+    pathways: tuple[Pathway, ...]
+    buffers: tuple[Buffer, ...]
+    schedules: tuple[Schedule, ...]
+    sources: tuple[PoissonDrive | SpikeSchedule, ...]
+    records: tuple[Record, ...]
+
+    def steps(self, duration: float) -> int:
+        """`duration` (s) as a whole number of steps; InvalidValueError if it is not one."""
+        steps = round(duration / self.dt) if duration == duration and abs(duration) < 1e300 else 0
+        if steps < 1 or abs(steps * self.dt - duration) > 1e-9 * max(duration, self.dt):
+            raise InvalidValueError(
+                f"the duration {duration!r} s is not a positive whole number of steps of {self.dt!r} s"
+            )
+        return steps
+
+
+def build(network: ir.Network) -> HostNetwork:
+    """Construct every array of the valid `network` on the host, from its seed."""
+    groups, placement = build_groups(network)
+    sizes = [g.size for g in groups]
+    projections = tuple(connect(network, j, placement) for j in range(len(network.projections)))
+    all_pathways = pathways(network, projections, sizes)
+    return HostNetwork(
+        network=network,
+        dt=network.simulation.dt,
+        groups=groups,
+        placement=placement,
+        projections=projections,
+        pathways=all_pathways,
+        buffers=buffers(all_pathways, sizes),
+        schedules=tuple(schedule(network, s, placement, sizes) for s in network.stimuli),
+        sources=tuple(
+            spike_source(network, i) for i, p in enumerate(network.populations) if not isinstance(p.model, ir.NeuronModel)
+        ),
+        records=tuple(record(r, placement) for r in network.state_records),
+    )
+
+
+__all__ = [
+    "Buffer", "Connectivity", "Group", "HostNetwork", "Pathway", "PoissonDrive", "Record", "Schedule",
+    "SpikeSchedule", "build",
+]

@@ -1,0 +1,288 @@
+"""The rules an `ir.Network` must satisfy before a backend builds it: one room, each rule once.
+
+`validate(network)` runs every rule and raises the first `InvalidValueError`,
+located by the IR node's span. Host construction (`brainsim.network`) and the
+kernel assume a valid network and check nothing again. The front end catches
+most of these mistakes earlier, with more context (names, units); this room is
+what holds for every IR, however it was made (the DSL, the Python API).
+
+Each rule is a function whose docstring shows, in model text, what it rejects.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Iterator
+
+from brainsim import ir
+from brainsim.errors import InvalidValueError
+from brainsim.integrators import REFRACTORY
+
+MAX_EXPRESSION_DEPTH = 2000
+"""Deeper expressions (a chain of thousands of aliases) are refused: compiling
+one walks it recursively."""
+
+Rule = Callable[[ir.Network], None]
+
+
+def validate(network: ir.Network) -> None:
+    """Raise InvalidValueError for the first rule `network` breaks."""
+    for rule in RULES:
+        rule(network)
+
+
+def _span_of(*nodes):
+    return next((node.span for node in nodes if getattr(node, "span", None) is not None), None)
+
+
+def _steps(seconds: float, dt: float) -> int:
+    return round(seconds / dt)
+
+
+# --------------------------------------------------------------------------- settings and populations
+
+
+def positive_step(network: ir.Network) -> None:
+    """simulation { dt = 0 ms  duration = 10 ms }"""
+    if not network.simulation.dt > 0:
+        raise InvalidValueError(f"dt must be positive, not {network.simulation.dt!r}", network.simulation.span)
+
+
+def populations_have_neurons(network: ir.Network) -> None:
+    """region R { r = LIF[0] }"""
+    for population in network.populations:
+        if population.size < 1:
+            raise InvalidValueError(f"population {population.name} has no neurons", population.span)
+
+
+def names_exist(network: ir.Network) -> None:
+    """connect A -> Nowhere with S     stimulus Nowhere { ... }     record v of Nowhere"""
+    known = {p.name for p in network.populations}
+    named = [(p.source, p) for p in network.projections] + [(p.target, p) for p in network.projections]
+    named += [(s.population, s) for s in network.stimuli] + [(r.population, r) for r in network.state_records]
+    named += [(r.population, r) for r in network.spike_records]
+    for name, node in named:
+        if name not in known:
+            raise InvalidValueError(f"no population named {name!r}", node.span)
+
+
+def sources_are_not_targets(network: ir.Network) -> None:
+    """connect Input.noise -> Input.noise with S     (a spike source has no variables to change)"""
+    targets = [(p.target, p, "the target of a projection") for p in network.projections]
+    targets += [(s.population, s, "driven by a stimulus") for s in network.stimuli]
+    targets += [(r.population, r, "recorded") for r in network.state_records]
+    for name, node, role in targets:
+        model = network.population(name).model
+        if not isinstance(model, ir.NeuronModel):
+            raise InvalidValueError(f"{name} is a spike source ({model.name}) and has no variables to be {role}", node.span)
+
+
+# --------------------------------------------------------------------------- expressions
+
+
+def expressions_read_known_names(network: ir.Network) -> None:
+    """equations { dv/dt = -v / tau_q }   (tau_q declared nowhere, in an IR made without the front end)"""
+    for population in network.populations:
+        model = population.model
+        if isinstance(model, ir.NeuronModel):
+            known = {p.name for p in model.parameters} | {s.name for s in model.states} | {i.name for i in model.inputs}
+            known |= {"t", "dt", REFRACTORY, *model.noises}
+            for expr, where in _neuron_expressions(model):
+                _known(expr, known, f"{where} of {model.name}", model.span)
+        elif isinstance(model, ir.PoissonSource) and not isinstance(model.rate, ir.Constant | ir.Uniform | ir.Values):
+            _known(model.rate, {"t", "dt"}, "the rate of a PoissonSource", model.span or population.span)
+    for projection in network.projections:
+        synapse = projection.synapse
+        known = {p.name for p in synapse.parameters} | {s.name for s in synapse.states}
+        for assignment in synapse.on_pre:
+            _known(assignment.value, known, f"on pre of {synapse.name}", assignment.span or projection.span)
+
+
+def _neuron_expressions(model: ir.NeuronModel) -> Iterator[tuple[ir.Expr, str]]:
+    for equation in model.equations:
+        yield equation.rhs, f"d{equation.variable}/dt"
+    if model.threshold is not None:
+        yield model.threshold, "the threshold"
+    for assignment in model.reset:
+        yield assignment.value, "the reset"
+
+
+def _known(expr: ir.Expr, known: set[str], where: str, span) -> None:
+    if ir.depth(expr) > MAX_EXPRESSION_DEPTH:
+        raise InvalidValueError(
+            f"{where} nests {ir.depth(expr)} operations deep (through aliases?); at most {MAX_EXPRESSION_DEPTH} are supported",
+            _span_of(expr) or span,
+        )
+    if unknown := ir.free_names(expr) - known:
+        raise InvalidValueError(f"{where} reads unknown name(s) {sorted(unknown)}", _span_of(expr) or span)
+
+
+def resets_assign_states(network: ir.Network) -> None:
+    """reset { V_th = -50 mV }   (V_th a parameter)"""
+    for population in network.populations:
+        model = population.model
+        if isinstance(model, ir.NeuronModel):
+            states = {s.name for s in model.states}
+            for a in model.reset:
+                if a.variable not in states:
+                    raise InvalidValueError(f"the reset of {model.name} assigns `{a.variable}`, not a state variable", a.span)
+
+
+# --------------------------------------------------------------------------- projections
+
+
+def effects_change_target_states(network: ir.Network) -> None:
+    """synapse S { on pre { I_ext += w } }   connect A -> B with S   (I_ext an input of B, not a state)"""
+    for projection in network.projections:
+        target = network.population(projection.target).model
+        states = {s.name for s in target.states}
+        for assignment in projection.synapse.on_pre:
+            if assignment.variable not in states:
+                raise InvalidValueError(
+                    f"on pre of {projection.synapse.name} changes `{assignment.variable}`, "
+                    f"which is not a state variable of {target.name}",
+                    assignment.span or projection.span,
+                )
+            if assignment.op not in (ir.AssignOp.ADD, ir.AssignOp.SUB):
+                raise InvalidValueError("on pre may only add to or subtract from a variable", assignment.span)
+
+
+def connection_rules_fit(network: ir.Network) -> None:
+    """connect A -> B with S { p = 1.5 }     connect A -> B with S { rule = one_to_one }   (sizes 10 and 20)"""
+    for projection in network.projections:
+        n_pre, n_post = network.population(projection.source).size, network.population(projection.target).size
+        match projection.rule:
+            case ir.OneToOne() if n_pre != n_post:
+                raise InvalidValueError(
+                    f"one-to-one projection {projection.name} joins populations of different sizes ({n_pre} and {n_post})",
+                    projection.span,
+                )
+            case ir.FixedProbability(p) if not 0.0 <= p <= 1.0:
+                raise InvalidValueError(f"connection probability must be in [0, 1], not {p!r}", projection.rule.span)
+
+
+def delays_are_whole_steps(network: ir.Network) -> None:
+    """connect A -> B with S { delay = 0.04 ms }   (dt = 0.1 ms: rounds to 0 steps)"""
+    dt = network.simulation.dt
+    for projection in network.projections:
+        match projection.delay:
+            case ir.Constant(value) | ir.Uniform(low=value):
+                shortest = value
+            case ir.Values(values):
+                shortest = min(values, default=dt)
+        if not _steps(shortest, dt) >= 1:
+            raise InvalidValueError(
+                f"projection {projection.name} has a delay shorter than one step ({dt!r} s); the shortest delay is dt",
+                projection.delay.span or projection.span,
+            )
+
+
+# --------------------------------------------------------------------------- stimuli, sources, records
+
+
+def stimuli_drive_inputs(network: ir.Network) -> None:
+    """stimulus A { v += 2 mV }   (v a state variable, not an input)"""
+    for stimulus in network.stimuli:
+        model = network.population(stimulus.population).model
+        inputs = [i.name for i in model.inputs]
+        if stimulus.variable not in inputs:
+            raise InvalidValueError(
+                f"a stimulus can only drive an input of {model.name} ({', '.join(inputs) or 'it has none'}), "
+                f"not `{stimulus.variable}`",
+                stimulus.span,
+            )
+
+
+def pulses_fit_the_grid(network: ir.Network) -> None:
+    """stimulus A { I_ext += pulses(period = 0.01 ms, width = 0.01 ms, amplitude = 1 nA) }   (dt = 0.1 ms)"""
+    dt = network.simulation.dt
+    for stimulus in network.stimuli:
+        if isinstance(pulses := stimulus.waveform, ir.PulseTrain):
+            period, width, start = _steps(pulses.period, dt), _steps(pulses.width, dt), _steps(pulses.start, dt)
+            if period < 1 or not 0 <= width <= period or start < 0:
+                raise InvalidValueError("pulses need period >= dt, 0 <= width <= period and start >= 0", pulses.span)
+
+
+def poisson_rates_are_rates(network: ir.Network) -> None:
+    """noise = PoissonSource[10] { rate = [5 Hz, -1 Hz, ...] }"""
+    for population in network.populations:
+        match population.model:
+            case ir.PoissonSource(rate=ir.Constant(value) as rate):
+                values = [value]
+            case ir.PoissonSource(rate=ir.Uniform(low, high) as rate):
+                values = [low, high]
+            case ir.PoissonSource(rate=ir.Values(values) as rate):
+                if len(values) != population.size:
+                    raise InvalidValueError(
+                        f"{population.name} has {population.size} neurons but {len(values)} rates", rate.span or population.span
+                    )
+            case _:
+                continue
+        for k, value in enumerate(values):
+            if not (math.isfinite(value) and value >= 0.0):
+                raise InvalidValueError(
+                    f"a Poisson rate must be finite and >= 0, but {population.name} has {value!r} Hz"
+                    + (f" (rate {k})" if len(values) > 1 else ""),
+                    rate.span or population.span,
+                )
+
+
+def spike_times_fit_the_run(network: ir.Network) -> None:
+    """cue = SpikeTimes[2] { indices = [0, 1]  times = [10 ms, 5 ms] }   (not sorted)"""
+    dt = network.simulation.dt
+    for population in network.populations:
+        if not isinstance(source := population.model, ir.SpikeTimes):
+            continue
+        span = source.span or population.span
+        if len(source.indices) != len(source.times):
+            raise InvalidValueError(
+                f"{population.name} has {len(source.indices)} indices but {len(source.times)} times", span
+            )
+        seen: dict[tuple[int, int], int] = {}
+        for k, (neuron, time) in enumerate(zip(source.indices, source.times)):
+            if not 0 <= neuron < population.size:
+                raise InvalidValueError(f"spike {k} of {population.name} is of neuron {neuron}, outside 0 to {population.size - 1}", span)
+            if not (math.isfinite(time) and _steps(time, dt) >= 1):
+                raise InvalidValueError(f"spike {k} of {population.name} is at {time!r} s, before the first step ends ({dt!r} s)", span)
+            if k and time < source.times[k - 1]:
+                raise InvalidValueError(
+                    f"the spike times of {population.name} must be sorted, but spike {k} ({time!r} s) comes before "
+                    f"spike {k - 1} ({source.times[k - 1]!r} s)",
+                    span,
+                )
+            if (neuron, _steps(time, dt)) in seen:
+                raise InvalidValueError(
+                    f"neuron {neuron} of {population.name} spikes twice in one step (spikes {seen[neuron, _steps(time, dt)]} and {k})",
+                    span,
+                )
+            seen[neuron, _steps(time, dt)] = k
+
+
+def records_name_variables(network: ir.Network) -> None:
+    """record u of V1[0:3]   (no variable u)     record v of V1[20]   (V1 has 20 neurons)"""
+    for record in network.state_records:
+        population = network.population(record.population)
+        model = population.model
+        names = [s.name for s in model.states] + [i.name for i in model.inputs]
+        if record.variable not in names:
+            raise InvalidValueError(f"{model.name} has no state variable or input `{record.variable}` to record", record.span)
+        if any(not 0 <= i < population.size for i in record.indices):
+            raise InvalidValueError(f"record indices must be in [0, {population.size}) for {population.name}", record.span)
+
+
+RULES: tuple[Rule, ...] = (
+    positive_step,
+    populations_have_neurons,
+    names_exist,
+    sources_are_not_targets,
+    expressions_read_known_names,
+    resets_assign_states,
+    effects_change_target_states,
+    connection_rules_fit,
+    delays_are_whole_steps,
+    stimuli_drive_inputs,
+    pulses_fit_the_grid,
+    poisson_rates_are_rates,
+    spike_times_fit_the_run,
+    records_name_variables,
+)
