@@ -84,7 +84,7 @@ def integrate(model: ir.NeuronModel, dt: float) -> Integration:
     _check_variables(model)
     choice = model.method
     held = held_variables(model, dt)
-    asked = f"as the model asks (method = {choice.method.value})" if choice else None
+    asked = "the model's choice" if choice else None
     if model.noises:
         if choice is not None and choice.method is not ir.Method.EULER:
             raise InvalidValueError(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from brainsim import ir
-from brainsim.backends.kernel import eval_expr
+from brainsim.backends.kernel import compile_expr, eval_expr
 from brainsim.backends.numpy_backend import NumpyOps
 from brainsim.integrators import REFRACTORY, expm, integrate
 
@@ -17,7 +17,7 @@ DT = 0.1e-3
 XP = NumpyOps()
 
 
-def model(equations, states=("v",), inputs=(), refractory=0.0, **parameters) -> ir.NeuronModel:
+def model(equations, states=("v",), inputs=(), refractory=0.0, method=None, noises=(), **parameters) -> ir.NeuronModel:
     return ir.NeuronModel(
         name="M",
         parameters=nets.parameters(**parameters),
@@ -27,16 +27,31 @@ def model(equations, states=("v",), inputs=(), refractory=0.0, **parameters) -> 
         threshold=None,
         reset=(),
         refractory=refractory,
+        method=None if method is None else ir.MethodChoice(method),
+        noises=noises,
     )
 
 
-def advance(integration, values: dict, steps: int, extra: dict | None = None) -> list[dict]:
-    """Apply the updates `steps` times (simultaneously from the old values)."""
-    env = dict(integration.constants) | {"dt": DT, REFRACTORY: False} | (extra or {})
+def parameters(neuron: ir.NeuronModel) -> dict[str, float]:
+    return {p.name: p.value for p in neuron.parameters}
+
+
+def advance(integration, values: dict, steps: int, extra: dict | None = None, dt: float = DT, rng=None) -> list[dict]:
+    """Run `steps` steps of `integration` with numpy: per step, bind t = n dt and a standard
+    normal draw per noise name (from `rng`, shaped like the state), evaluate the stages in
+    order, then the updates simultaneously from the old values."""
+    stages = [(name, compile_expr(e, XP)) for name, e in integration.stages]
+    updates = [(name, compile_expr(e, XP)) for name, e in integration.updates]
+    env = dict(integration.constants) | {"dt": dt, REFRACTORY: False} | (extra or {})
+    shape = np.shape(next(iter(values.values())))
     history = []
-    for _ in range(steps):
-        values = values | {name: float(eval_expr(e, env | values, XP)) for name, e in integration.updates}
-        history.append(values)
+    with np.errstate(all="ignore"):  # as the numpy loop runs: a `where` may discard a 0 / 0
+        for n in range(steps):
+            step_env = env | values | {"t": n * dt} | {name: rng.standard_normal(shape) for name in integration.noises}
+            for name, stage in stages:
+                step_env[name] = stage(step_env)
+            values = values | {name: update(step_env) for name, update in updates}
+            history.append(values)
     return history
 
 
