@@ -35,10 +35,6 @@ def div(a: ir.Expr, b: ir.Expr) -> ir.Expr:
     return ir.Binary(ir.BinaryOp.DIV, a, b)
 
 
-def neg(a: ir.Expr) -> ir.Expr:
-    return ir.Unary(ir.UnaryOp.NEG, a)
-
-
 def call(function: ir.Function, *args: ir.Expr) -> ir.Expr:
     return ir.Call(function, args)
 
