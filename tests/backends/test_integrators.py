@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from brainsim import ir
-from brainsim.backends.kernel import eval_expr
+from brainsim.backends.kernel import compile_expr, eval_expr
 from brainsim.backends.numpy_backend import NumpyOps
-from brainsim.integrators import REFRACTORY, Method, expm, integrate
+from brainsim.integrators import REFRACTORY, expm, integrate
 
 from . import networks as nets
 from .networks import add, div, mul, neg, state, sub, var
@@ -17,7 +17,7 @@ DT = 0.1e-3
 XP = NumpyOps()
 
 
-def model(equations, states=("v",), inputs=(), refractory=0.0, **parameters) -> ir.NeuronModel:
+def model(equations, states=("v",), inputs=(), refractory=0.0, method=None, noises=(), **parameters) -> ir.NeuronModel:
     return ir.NeuronModel(
         name="M",
         parameters=nets.parameters(**parameters),
@@ -27,16 +27,31 @@ def model(equations, states=("v",), inputs=(), refractory=0.0, **parameters) -> 
         threshold=None,
         reset=(),
         refractory=refractory,
+        method=None if method is None else ir.MethodChoice(method),
+        noises=noises,
     )
 
 
-def advance(integration, values: dict, steps: int, extra: dict | None = None) -> list[dict]:
-    """Apply the updates `steps` times (simultaneously from the old values)."""
-    env = dict(integration.constants) | {"dt": DT, REFRACTORY: False} | (extra or {})
+def parameters(neuron: ir.NeuronModel) -> dict[str, float]:
+    return {p.name: p.value for p in neuron.parameters}
+
+
+def advance(integration, values: dict, steps: int, extra: dict | None = None, dt: float = DT, rng=None) -> list[dict]:
+    """Run `steps` steps of `integration` with numpy: per step, bind t = n dt and a standard
+    normal draw per noise name (from `rng`, shaped like the state), evaluate the stages in
+    order, then the updates simultaneously from the old values."""
+    stages = [(name, compile_expr(e, XP)) for name, e in integration.stages]
+    updates = [(name, compile_expr(e, XP)) for name, e in integration.updates]
+    env = dict(integration.constants) | {"dt": dt, REFRACTORY: False} | (extra or {})
+    shape = np.shape(next(iter(values.values())))
     history = []
-    for _ in range(steps):
-        values = values | {name: float(eval_expr(e, env | values, XP)) for name, e in integration.updates}
-        history.append(values)
+    with np.errstate(all="ignore"):  # as the numpy loop runs: a `where` may discard a 0 / 0
+        for n in range(steps):
+            step_env = env | values | {"t": n * dt} | {name: rng.standard_normal(shape) for name in integration.noises}
+            for name, stage in stages:
+                step_env[name] = stage(step_env)
+            values = values | {name: update(step_env) for name, update in updates}
+            history.append(values)
     return history
 
 
@@ -47,7 +62,7 @@ def ulps(a: float, b: float) -> float:
 @pytest.mark.parametrize("tau", [1e-3, 5e-3, 20e-3, 1.0])
 def test_decay_propagator_is_exp_minus_dt_over_tau(tau):
     integration = integrate(model((ir.Equation("v", div(neg(var("v")), var("tau"))),), tau=tau), DT)
-    assert integration.method is Method.EXACT
+    assert integration.method is ir.Method.EXACT
     assert ulps(dict(integration.constants)["_P_v_v"], math.exp(-DT / tau)) <= 1
 
 
@@ -86,7 +101,7 @@ def test_driven_lif_follows_the_analytic_membrane_solution():
     tau, e_l, r, current = 10e-3, -70e-3, 10e6, 1.3e-9
     rhs = div(add(sub(var("E_L"), var("v")), mul(var("R"), var("I"))), var("tau"))
     integration = integrate(model((ir.Equation("v", rhs),), inputs=("I",), tau=tau, E_L=e_l, R=r), DT)
-    assert integration.method is Method.EXACT
+    assert integration.method is ir.Method.EXACT
     history = advance(integration, {"v": e_l}, 5000, {"I": current})
     for n in (0, 9, 99, 999, 4999):
         t = (n + 1) * DT
@@ -97,7 +112,7 @@ def test_v_and_synaptic_current_follow_the_analytic_solution():
     """SeedNeuron without input: I(t) = I0 e^(-t/ts), and v relaxes while driven by it."""
     neuron = nets.seed_neuron()
     integration = integrate(neuron, DT)
-    assert integration.method is Method.EXACT
+    assert integration.method is ir.Method.EXACT
     p = {q.name: q.value for q in neuron.parameters}
     tm, ts, e_l, r = p["tau_m"], p["tau_syn"], p["E_L"], p["R_m"]
     v0, i0 = -60e-3, 2e-9
@@ -113,7 +128,7 @@ def test_v_and_synaptic_current_follow_the_analytic_solution():
 def test_a_pure_integrator_has_a_singular_matrix_and_is_still_exact():
     """dq/dt = I / C: q(t) = q0 + I t / C."""
     integration = integrate(model((ir.Equation("q", div(var("I"), var("C"))),), states=("q",), inputs=("I",), C=2.0), DT)
-    assert integration.method is Method.EXACT
+    assert integration.method is ir.Method.EXACT
     history = advance(integration, {"q": 1.0}, 1000, {"I": 3.0})
     assert history[-1]["q"] == pytest.approx(1.0 + 3.0 * 1000 * DT / 2.0, rel=1e-13)
 
@@ -129,7 +144,7 @@ def test_a_pure_integrator_has_a_singular_matrix_and_is_still_exact():
 )
 def test_what_is_not_linear_gets_forward_euler(rhs, why):
     integration = integrate(model((ir.Equation("v", rhs),), a=2.0), DT)
-    assert integration.method is Method.EULER, why
+    assert integration.method is ir.Method.EULER, why
     assert integration.constants == ()
     (name, update), = integration.updates
     assert name == "v"

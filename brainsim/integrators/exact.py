@@ -1,0 +1,231 @@
+"""The exact method: propagators of a linear system with constant coefficients.
+
+When every right-hand side is affine in the state variables and the inputs,
+with coefficients built only from parameters, literals and `dt` (inputs are
+constant over a step), dX/dt = A X + B u + c has the exact step
+X(t+dt) = P X + Phi (B u + c), with [[P, Phi], [0, I]] = expm([[A dt, I dt], [0, 0]]),
+so a singular A (a pure integrator) needs no special case. The numbers are
+computed once, on the host, in float64, and the updates refer to them by
+generated names (`_P_v_ge`, `_c_v`), so every backend computes the same sums of
+the same products.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import numpy as np
+
+from brainsim import ir
+from brainsim.errors import InvalidValueError
+from brainsim.integrators import linear
+from brainsim.integrators.clamping import REFRACTORY, hold
+from brainsim.integrators.matrix_exponential import expm
+from brainsim.integrators.printing import format_expr
+from brainsim.integrators.rewrite import reads
+
+
+def affine_rows(model: ir.NeuronModel, dt: float) -> dict[str, dict[str, float] | None]:
+    """Each equation's right-hand side as {variable or input: coefficient, "": constant term}
+    with the model's parameter values, or None where it is not affine with constant coefficients."""
+    values = {p.name: p.value for p in model.parameters} | {"dt": dt}
+    return {e.variable: _affine(e.rhs, values, _variables(model)) for e in model.equations}
+
+
+def why_not_exact(model: ir.NeuronModel, equation: ir.Equation) -> str:
+    """Why `equation` (whose row `affine_rows` found None) is not affine with constant
+    coefficients, in words: "dm/dt is not linear in the state with constant coefficients:
+    it multiplies m by ..."."""
+    constant = {p.name for p in model.parameters} | {"dt"}
+    prefix = f"d{equation.variable}/dt is not linear in the state with constant coefficients"
+    try:
+        rest, coefficients = linear.split(equation.rhs, _variables(model))
+    except linear.NotLinear as problem:
+        return f"{prefix}: {problem.reason}"
+    for name, coefficient in coefficients.items():
+        if varying := reads(coefficient) - constant:
+            return f"{prefix}: it multiplies {name} by {format_expr(coefficient)}, which varies with {_listed(varying)}"
+    if rest is not None and (varying := reads(rest) - constant):
+        return f"{prefix}: its term {format_expr(rest)} varies with {_listed(varying)}"
+    return f"{prefix}: a coefficient is not a finite number"
+
+
+def _variables(model: ir.NeuronModel) -> frozenset[str]:
+    return frozenset(s.name for s in model.states) | {i.name for i in model.inputs}
+
+
+def _listed(names: set[str]) -> str:
+    return ", ".join(sorted(names))
+
+
+_CONSTANT = ""  # the key of the constant term in an affine form; never a variable name
+
+
+def _affine(expr: ir.Expr, values: Mapping[str, float], variables: frozenset[str]) -> dict[str, float] | None:
+    """`expr` as {variable: coefficient, _CONSTANT: term}, or None if it is not affine.
+
+    Coefficients must come from literals and `values` (parameters, dt) alone.
+    """
+
+    def constant(form: dict[str, float] | None) -> float | None:
+        return form.get(_CONSTANT, 0.0) if form is not None and set(form) <= {_CONSTANT} else None
+
+    def scaled(form: dict[str, float], factor: float) -> dict[str, float]:
+        return {key: value * factor for key, value in form.items()}
+
+    def recurse(e: ir.Expr) -> dict[str, float] | None:
+        return _affine(e, values, variables)
+
+    match expr:
+        case ir.Const(value):
+            return {_CONSTANT: value}
+        case ir.Var(name) if name in variables:
+            return {name: 1.0}
+        case ir.Var(name) if name in values:
+            return {_CONSTANT: values[name]}
+        case ir.Unary(ir.UnaryOp.NEG, operand):
+            form = recurse(operand)
+            return None if form is None else scaled(form, -1.0)
+        case ir.Binary(ir.BinaryOp.ADD | ir.BinaryOp.SUB as op, left, right):
+            a, b = recurse(left), recurse(right)
+            if a is None or b is None:
+                return None
+            sign = 1.0 if op is ir.BinaryOp.ADD else -1.0
+            return {key: a.get(key, 0.0) + sign * b.get(key, 0.0) for key in a | b}
+        case ir.Binary(ir.BinaryOp.MUL, left, right):
+            a, b = recurse(left), recurse(right)
+            if a is None or b is None:
+                return None
+            if (factor := constant(a)) is not None:
+                return scaled(b, factor)
+            if (factor := constant(b)) is not None:
+                return scaled(a, factor)
+            return None
+        case ir.Binary(ir.BinaryOp.DIV, left, right):
+            a, divisor = recurse(left), constant(recurse(right))
+            if a is None or not divisor:
+                return None
+            return {key: value / divisor for key, value in a.items()}
+        case ir.Binary(ir.BinaryOp.POW, left, right):
+            base, exponent = constant(recurse(left)), constant(recurse(right))
+            return _folded(lambda: base**exponent, base is not None and exponent is not None)
+        case ir.Call(function, args):
+            folded = [constant(recurse(arg)) for arg in args]
+            return _folded(lambda: ir.HOST_FUNCTIONS[function](*folded), None not in folded)
+        case _:
+            return None  # t, comparisons, conditionals, products of variables
+
+
+
+
+def _folded(compute, possible: bool) -> dict[str, float] | None:
+    """A constant term computed on the host, or None where that is impossible (then: Euler)."""
+    if not possible:
+        return None
+    try:
+        value = float(compute())
+    except (ValueError, OverflowError, ZeroDivisionError, TypeError):
+        return None
+    return {_CONSTANT: value} if math.isfinite(value) else None
+
+
+def exact(
+    model: ir.NeuronModel, rows: dict[str, dict[str, float]], dt: float, clamped: frozenset[str]
+) -> tuple[tuple[tuple[str, ir.Expr], ...], tuple[tuple[str, float], ...]]:
+    """(updates, constants) of the exact method for the affine `rows` of `affine_rows`.
+
+    A variable in `clamped` holds while refractory; one that depends on a
+    clamped variable gets the propagators of the system without the clamped
+    rows (`_Pr_...`, `_cr_...`) while refractory, where they differ.
+    """
+    states = [s.name for s in model.states]
+    variables = states + [i.name for i in model.inputs]
+    free = _system(rows, states, variables[len(states):], exclude=set())
+    held = _system(rows, states, variables[len(states):], exclude=clamped) if clamped else free
+    constants: dict[str, float] = {}
+    updates = []
+    for equation in model.equations:
+        name = equation.variable
+        i = states.index(name)
+        free_row = _propagator_row(i, *free, dt)
+        new = _propagate(name, free_row, variables, "_P", "_c", constants)
+        if name in clamped:
+            new = hold(name, new)
+        elif not np.array_equal(free_row, held_row := _propagator_row(i, *held, dt)):
+            refractory_update = _propagate(name, held_row, variables, "_Pr", "_cr", constants)
+            new = ir.Where(ir.Var(REFRACTORY), refractory_update, new)
+        updates.append((name, new))
+    taken = {p.name for p in model.parameters} | set(variables)
+    if clash := taken & constants.keys():
+        raise InvalidValueError(f"model {model.name} uses the reserved name(s) {sorted(clash)}", model.span)
+    return tuple(updates), tuple(constants.items())
+
+
+def _system(
+    rows: dict[str, dict[str, float]], states: list[str], inputs: list[str], exclude: set[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(A, B, c) of dX/dt = A X + B u + c; the rows of `exclude` left zero."""
+    a, b, c = np.zeros((len(states), len(states))), np.zeros((len(states), len(inputs))), np.zeros(len(states))
+    for name, row in rows.items():
+        if name in exclude:
+            continue
+        i = states.index(name)
+        for key, coefficient in row.items():
+            if key == _CONSTANT:
+                c[i] = coefficient
+            elif key in inputs:
+                b[i, inputs.index(key)] = coefficient
+            else:
+                a[i, states.index(key)] = coefficient
+    return a, b, c
+
+
+def _propagator_row(i: int, a: np.ndarray, b: np.ndarray, c: np.ndarray, dt: float) -> np.ndarray:
+    """Row i of [P, Phi B, Phi c]: x_i(t + dt) = P_i X + (Phi B)_i u + (Phi c)_i.
+
+    [[P, Phi], [0, I]] = expm([[A dt, I dt], [0, 0]]), taken over only the
+    variables x_i depends on (directly or not): the entries stay of order dt
+    (no needless squarings), and a variable that does not depend on a clamped
+    one gets bit for bit the same row whether the neuron is refractory or not.
+    """
+    closure = _dependencies(a, i)
+    k = len(closure)
+    augmented = np.zeros((2 * k, 2 * k))
+    augmented[:k, :k] = a[np.ix_(closure, closure)] * dt
+    augmented[:k, k:] = np.eye(k) * dt
+    exponential = expm(augmented)
+    r = closure.index(i)
+    p = np.zeros(len(a))
+    p[closure] = exponential[r, :k]
+    phi = exponential[r, k:]
+    return np.concatenate([p, phi @ b[closure], [phi @ c[closure]]])
+
+
+def _dependencies(a: np.ndarray, i: int) -> list[int]:
+    """The state indices x_i depends on through A, itself included, ascending."""
+    found, frontier = {i}, [i]
+    while frontier:
+        j = frontier.pop()
+        for k in np.flatnonzero(a[j]):
+            if int(k) not in found:
+                found.add(int(k))
+                frontier.append(int(k))
+    return sorted(found)
+
+
+def _propagate(name: str, row: np.ndarray, variables: list[str], p: str, c: str, constants: dict[str, float]) -> ir.Expr:
+    """sum_j row[j] * variables[j] + row[-1], in variable order, skipping exact zeros."""
+    terms: list[ir.Expr] = []
+    for j, other in enumerate(variables):
+        if row[j] != 0.0:
+            constant = f"{p}_{name}_{other}"
+            constants[constant] = float(row[j])
+            terms.append(ir.Binary(ir.BinaryOp.MUL, ir.Var(constant), ir.Var(other)))
+    if row[-1] != 0.0 or not terms:
+        constants[f"{c}_{name}"] = float(row[-1])
+        terms.append(ir.Var(f"{c}_{name}"))
+    total = terms[0]
+    for term in terms[1:]:
+        total = ir.Binary(ir.BinaryOp.ADD, total, term)
+    return total
