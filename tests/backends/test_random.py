@@ -166,6 +166,19 @@ QUANTILES = [
 ]
 
 
+def test_as241_coefficients_match_wichuras_transcription_hash_sums():
+    # AS241 publishes, for each region, the sum of the mantissas of its coefficients (the
+    # denominators' leading 1 left out) "for use in checking transcription".
+    def mantissa(x):
+        return x / 10 ** math.floor(math.log10(x))
+
+    published = {"AB": 55.8831928806149014439, "CD": 49.33206503301610289036, "EF": 47.52583317549289671629}
+    for name, (numerator, denominator) in zip(published, (random._CENTRAL, random._NEAR_TAIL, random._FAR_TAIL)):
+        assert denominator[-1] == 1.0
+        total = sum(map(mantissa, numerator)) + sum(map(mantissa, denominator[:-1]))
+        assert abs(total - published[name]) < 1e-13, name
+
+
 def test_normal_quantile_matches_known_quantiles_to_1e_15_on_both_backends():
     p = np.array([p for p, _ in QUANTILES])
     expected = np.array([x for _, x in QUANTILES])
