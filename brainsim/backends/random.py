@@ -32,7 +32,7 @@ normal 2.5 ms. The numpy figures came from this command (on one line), then
 with the statement "r.uniform(w, xp)" and "r.normal(w, xp)":
 
     python -m timeit -p -s "import numpy as np; from brainsim.backends import random as r;
-        from brainsim.backends.numpy_backend import NumpyOps; xp = NumpyOps(); n = np.arange(10**5);
+        from brainsim.backends.numpy_backend import NumpyNumerics; xp = NumpyNumerics(); n = np.arange(10**5);
         w = r.random_words(42, 7, 12345, n, xp)" "r.random_words(42, 7, 12345, n, xp)"
 """
 

@@ -3,7 +3,7 @@
 import pytest
 
 from brainsim import ir
-from brainsim.backends.kernel import eval_expr
+from brainsim.backends.expressions import eval_expr
 from brainsim.errors import InvalidValueError, SourceSpan
 from brainsim.integrators import integrate
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from brainsim import ir
-from brainsim.backends.kernel import eval_expr
+from brainsim.backends.expressions import eval_expr
 from brainsim.integrators import integrate
 
 from .networks import add, div, mul, neg, sub, var

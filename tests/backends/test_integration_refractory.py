@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from brainsim import ir
-from brainsim.backends.kernel import eval_expr
+from brainsim.backends.expressions import eval_expr
 from brainsim.integrators import REFRACTORY, integrate
 
 from .networks import div, neg, sub, var

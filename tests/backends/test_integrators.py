@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 
 from brainsim import ir
-from brainsim.backends.kernel import compile_expr, eval_expr
-from brainsim.backends.numpy_backend import NumpyOps
+from brainsim.backends.expressions import compile_expr, eval_expr
+from brainsim.backends.numpy_backend import NumpyNumerics
 from brainsim.integrators import REFRACTORY, expm, integrate
 
 from . import networks as nets
 from .networks import add, div, mul, neg, state, sub, var
 
 DT = 0.1e-3
-XP = NumpyOps()
+XP = NumpyNumerics()
 
 
 def model(equations, states=("v",), inputs=(), refractory=0.0, method=None, noises=(), **parameters) -> ir.NeuronModel:

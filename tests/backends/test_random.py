@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from brainsim.backends import random
-from brainsim.backends.jax_backend import JaxOps
-from brainsim.backends.numpy_backend import NumpyOps
+from brainsim.backends.jax_backend import JaxNumerics
+from brainsim.backends.numpy_backend import NumpyNumerics
 
-NP, JAX = NumpyOps(), JaxOps()
+NP, JAX = NumpyNumerics(), JaxNumerics()
 SEED = 0x1234_5678_9ABC_DEF0  # both halves of the key non-zero
 STREAM = random.stream_id(random.POISSON, 3, 1)
 N_NEURONS = 100_000
