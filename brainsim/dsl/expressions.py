@@ -48,7 +48,9 @@ BUILTINS = {
     "dt": Symbol("dt", "built-in (the time step)", SECOND, ir.Var("dt")),
 }
 NOISE_DIMENSION = SECOND ** -0.5
-NOISE_PLACE = "white noise may appear only in the right side of a neuron's equations (`dx/dt = ...`), directly or through an alias"
+NOISE_PLACE = (
+    "white noise may appear only in the right side of a neuron's equations (`dx/dt = ...`), directly or through an alias"
+)
 LIST_PLACES = "a list `[...]` is a value only of a spike source's `rate`, `indices` or `times`"
 
 
