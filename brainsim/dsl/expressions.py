@@ -49,7 +49,8 @@ BUILTINS = {
 }
 NOISE_DIMENSION = SECOND ** -0.5
 NOISE_PLACE = (
-    "white noise may appear only in the right side of a neuron's equations (`dx/dt = ...`), directly or through an alias"
+    "white noise may appear only in the right side of a neuron's equations (`dx/dt = ...`), "
+    "directly or through an alias"
 )
 LIST_PLACES = "a list `[...]` is a value only of a spike source's `rate`, `indices` or `times`"
 
