@@ -20,7 +20,7 @@ from brainsim.dsl.models import LoweredSynapse, lower_neuron, lower_synapse
 from brainsim.dsl.settings import constant, unique_settings
 from brainsim.dsl.sources import SOURCE_MODELS, lower_source
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
-from brainsim.units import DIMENSIONLESS, Dimension, to_si
+from brainsim.units import DIMENSIONLESS, to_si
 
 SIMULATION_SETTINGS = ("dt", "duration", "seed")
 DEFAULT_DT = to_si("0.1", "ms")[0]
