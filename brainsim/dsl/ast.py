@@ -97,6 +97,17 @@ class Call:
 Expr = Quantity | Name | Boolean | Unary | Binary | Call
 
 
+@dataclass(frozen=True, slots=True)
+class ValueList:
+    """`[a, b, ...]`: one value per element, written only as a setting of a spike source."""
+
+    items: tuple[Expr, ...]
+    span: SourceSpan
+
+
+Value = Expr | ValueList
+
+
 # --------------------------------------------------------------------------- statements
 
 
@@ -105,7 +116,7 @@ class Declaration:
     """`name = value`: a setting, parameter, input, state, alias or override."""
 
     name: Ident
-    value: Expr
+    value: Value
     span: SourceSpan
 
 
@@ -146,6 +157,14 @@ class Refractory:
 
 
 @dataclass(frozen=True, slots=True)
+class Method:
+    """`method = rk4`: how the model's equations are integrated; `choice` is the name written."""
+
+    choice: Ident
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
 class Simulation:
     """`simulation { dt = ...  duration = ...  seed = ... }`."""
 
@@ -166,6 +185,7 @@ class Neuron:
     spike: Spike | None
     reset: tuple[Assignment, ...]
     refractory: Refractory | None
+    method: Method | None
     span: SourceSpan
 
 
@@ -190,7 +210,11 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class Population:
-    """`[excitatory|inhibitory] name = Model[size] { overrides }` in a region."""
+    """`[excitatory|inhibitory] name = Model[size] { overrides }` in a region.
+
+    For a spike source (`PoissonSource[100] { rate = 10 Hz }`) the braces hold
+    its settings, kept in `overrides` too.
+    """
 
     kind: ir.NeuronKind
     name: Ident

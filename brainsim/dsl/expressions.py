@@ -47,6 +47,21 @@ BUILTINS = {
     "t": Symbol("t", "built-in (the simulation time)", SECOND, ir.Var("t")),
     "dt": Symbol("dt", "built-in (the time step)", SECOND, ir.Var("dt")),
 }
+NOISE_DIMENSION = SECOND ** -0.5
+NOISE_PLACE = (
+    "white noise may appear only in the right side of a neuron's equations (`dx/dt = ...`), "
+    "directly or through an alias"
+)
+LIST_PLACES = "a list `[...]` is a value only of a spike source's `rate`, `indices` or `times`"
+
+
+def is_noise(name: str) -> bool:
+    """Whether `name` is built-in white noise: `xi`, or `xi_<suffix>` for a further independent source."""
+    return name == ir.NOISE or name.startswith(ir.NOISE + "_")
+
+
+def noise_symbol(name: str) -> Symbol:
+    return Symbol(name, "built-in (white noise)", NOISE_DIMENSION, ir.Var(name))
 
 
 @dataclass(frozen=True)
@@ -58,7 +73,9 @@ class Scope:
     name to the reason.
     `constants` hold the values of parameters, for folding exponents. Model
     names (`symbols` and `unavailable`) shadow unit names. `unknown_hint`
-    explains an unknown name when no close match does.
+    explains an unknown name when no close match does. White noise (`xi`,
+    `xi_<suffix>`) resolves in every scope but may be read, directly or
+    through an alias, only where `noise` is set (the right side of equations).
     """
 
     symbols: Mapping[str, Symbol]
@@ -67,16 +84,25 @@ class Scope:
     resolve_alias: Callable[[str, SourceSpan], Symbol | None] | None = None
     aliases: frozenset[str] = frozenset()
     unknown_hint: str | None = None
+    noise: bool = False
 
     def names(self) -> frozenset[str]:
         return frozenset(self.symbols) | frozenset(self.unavailable) | self.aliases
 
     def lookup(self, name: ast.Name) -> Symbol:
-        """The symbol `name` refers to; raises UnknownNameError with a hint."""
+        """The symbol `name` refers to; raises UnknownNameError with a hint.
+
+        Rejects::
+
+            spike when v > V_th + xi * 1 mV * sqrt(ms)     # noise outside equations
+        """
         symbol = self.symbols.get(name.name)
         if symbol is None and self.resolve_alias is not None:
             symbol = self.resolve_alias(name.name, name.span)
+        if symbol is None and is_noise(name.name):
+            symbol = noise_symbol(name.name)
         if symbol is not None:
+            self._check_noise(symbol, name)
             return symbol
         if name.name in self.unavailable:
             raise UnknownNameError(f"`{name.name}` cannot be used here: {self.unavailable[name.name]}", name.span)
@@ -87,6 +113,19 @@ class Scope:
             f"unknown name `{name.name}`",
             name.span,
             did_you_mean(name.name, [*self.symbols, *self.aliases]) or self.unknown_hint or _no_match_hint(self),
+        )
+
+
+    def _check_noise(self, symbol: Symbol, name: ast.Name) -> None:
+        if self.noise:
+            return
+        noises = [n for n in reads(symbol.expr) if is_noise(n)]
+        if not noises:
+            return
+        if is_noise(symbol.name):
+            raise UnknownNameError(f"`{name.name}` is white noise, which cannot be used here", name.span, NOISE_PLACE)
+        raise UnknownNameError(
+            f"alias `{name.name}` reads white noise `{noises[0]}`, which cannot be used here", name.span, NOISE_PLACE
         )
 
 
@@ -107,15 +146,18 @@ class Typed:
     source: ast.Expr
 
 
-def lower_expression(node: ast.Expr, scope: Scope) -> Typed:
+def lower_expression(node: ast.Value, scope: Scope) -> Typed:
     """Lower and type-check one expression.
 
     Raises:
         UnknownNameError: a name or function that nothing declares.
         UnitError: dimensions that do not fit an operator or function.
-        InvalidValueError: a call with the wrong arguments, or `true`/`false`.
+        InvalidValueError: a call with the wrong arguments, `true`/`false`, or
+            a list (`[...]`), which only spike sources take, from their settings.
     """
     match node:
+        case ast.ValueList():
+            raise InvalidValueError("a list of values cannot be used here", node.span, LIST_PLACES)
         case ast.Quantity():
             value, dimension = quantity_value(node, scope.names())
             if not math.isfinite(value):
@@ -179,11 +221,11 @@ def _power(node: ast.Binary, base: Typed, exponent: Typed, scope: Scope) -> Dime
         raise UnitError(f"an exponent must be dimensionless, but this one is {exponent.type}", node.right.span)
     if base.type == DIMENSIONLESS:
         return DIMENSIONLESS
-    variables = reads(exponent.expr) - set(scope.constants)
+    variables = [name for name in reads(exponent.expr) if name not in scope.constants]
     if variables:
         raise UnitError(
             f"the base has dimension {base.type}, so its exponent must be a constant, "
-            f"but it reads `{sorted(variables)[0]}`",
+            f"but it reads `{variables[0]}`",
             node.right.span,
         )
     return base.type ** constant_value(exponent, scope.constants, "the exponent")
@@ -311,21 +353,25 @@ def fold(expr: ir.Expr, values: Mapping[str, float]) -> float:
     raise AssertionError(f"unknown IR node {expr!r}")
 
 
-def reads(expr: ir.Expr) -> set[str]:
-    """The names of the variables `expr` reads."""
+def reads(expr: ir.Expr) -> tuple[str, ...]:
+    """The names of the variables `expr` reads, each once, in the order written."""
+    return tuple(dict.fromkeys(_names_read(expr)))
+
+
+def _names_read(expr: ir.Expr) -> list[str]:
     match expr:
         case ir.Var(name=name):
-            return {name}
+            return [name]
         case ir.Const():
-            return set()
+            return []
         case ir.Unary(operand=operand):
-            return reads(operand)
+            return _names_read(operand)
         case ir.Binary(left=left, right=right):
-            return reads(left) | reads(right)
+            return _names_read(left) + _names_read(right)
         case ir.Call(args=args):
-            return set().union(*(reads(arg) for arg in args))
+            return [name for arg in args for name in _names_read(arg)]
         case ir.Where(condition=condition, then=then, otherwise=otherwise):
-            return reads(condition) | reads(then) | reads(otherwise)
+            return _names_read(condition) + _names_read(then) + _names_read(otherwise)
     raise AssertionError(f"unknown IR node {expr!r}")
 
 

@@ -14,7 +14,7 @@ Aliases are substituted into the expressions that read them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from brainsim import ir
 from brainsim.dsl import ast
@@ -26,13 +26,16 @@ from brainsim.dsl.expressions import (
     Typed,
     constant_value,
     expect_type,
+    is_noise,
     lower_expression,
+    reads,
 )
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
 # The settings of a `connect` block; a synapse may not use them as names.
 CONNECT_SETTINGS = ("p", "rule", "delay", "autapses", "weight")
+METHODS = tuple(method.value for method in ir.Method)
 _ARTICLE = {"parameter": "a", "input": "an", "state variable": "a", "alias": "an"}
 
 
@@ -56,21 +59,45 @@ def lower_neuron(
         **_symbols(states, "a state variable", constants.written),
         **BUILTINS,
     }
-    scope = _AliasResolver(neuron.aliases, symbols, constants.scope.constants).scope
+    # Aliases are lowered where noise may be read; each use checks where it is.
+    equation_scope = _AliasResolver(neuron.aliases, symbols, constants.scope.constants).scope
     for alias in neuron.aliases:  # check the aliases nothing reads, too
-        scope.lookup(ast.Name(alias.name.name, alias.name.span))
+        equation_scope.lookup(ast.Name(alias.name.name, alias.name.span))
+    scope = replace(equation_scope, noise=False)
     dimensions = {s.name: s.dimension for s in states}
+    equations = _equations(neuron, equation_scope, dimensions, constants.kinds)
     return ir.NeuronModel(
         name=neuron.name.name,
         parameters=constants.parameters,
         states=states,
         inputs=inputs,
-        equations=_equations(neuron, scope, dimensions, constants.kinds),
+        equations=equations,
         threshold=_threshold(neuron.spike, scope),
         reset=tuple(_reset(assignment, scope, dimensions, constants.kinds) for assignment in neuron.reset),
         refractory=_refractory(neuron.refractory, constants.scope),
+        method=_method(neuron.method),
+        noises=tuple(dict.fromkeys(n for e in equations for n in reads(e.rhs) if is_noise(n))),
         span=neuron.span,
     )
+
+
+def _method(method: ast.Method | None) -> ir.MethodChoice | None:
+    """`method = rk4`; whether the method can integrate the equations is `brainsim.integrators`' check.
+
+    Rejects::
+
+        method = rk5
+    """
+    if method is None:
+        return None
+    name = method.choice.name
+    if name not in METHODS:
+        raise UnknownNameError(
+            f"unknown integration method `{name}`; the methods are {', '.join(METHODS)}",
+            method.choice.span,
+            did_you_mean(name.lower(), METHODS),
+        )
+    return ir.MethodChoice(ir.Method(name), method.span)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,19 +141,24 @@ def _declared_names(
 ) -> dict[str, str]:
     """Every name a model declares, with its kind; rejects duplicates and reserved names.
 
+    `reserved` maps the names this kind of model may not declare to why; no
+    model may declare white noise (`xi`, `xi_<suffix>`) or a name starting
+    with `_` (the engine's own variables, such as `_refractory`).
+
     Rejects::
 
         neuron N { parameters { tau = 10 ms }  state { tau = 0 mV } }
+        neuron N { parameters { _refractory = 1 } }
+        neuron N { state { xi = 0 } }
     """
     kinds: dict[str, str] = {}
     first: dict[str, ast.Declaration] = {}
     for kind, declarations in groups:
         for declaration in declarations:
             name = declaration.name.name
-            if name in reserved:
-                raise DuplicateNameError(
-                    f"{reserved[name]}; choose another name", declaration.name.span
-                )
+            reason = reserved.get(name) or _reserved_reason(name)
+            if reason:
+                raise DuplicateNameError(f"{reason}; choose another name", declaration.name.span)
             if name in kinds:
                 raise DuplicateNameError(
                     f"`{name}` is declared twice in `{model}` (first as {_ARTICLE[kinds[name]]} {kinds[name]} "
@@ -136,6 +168,14 @@ def _declared_names(
             kinds[name] = kind
             first[name] = declaration
     return kinds
+
+
+def _reserved_reason(name: str) -> str | None:
+    if name.startswith("_"):
+        return f"`{name}` starts with `_`, and names starting with `_` are reserved for the engine's own variables"
+    if is_noise(name):
+        return f"`{name}` is built-in (white noise: `xi` and `xi_<suffix>`)"
+    return None
 
 
 def _overrides(
@@ -322,7 +362,11 @@ def _symbols(
 
 
 class _AliasResolver:
-    """Lowers each alias on first use, and finds aliases that refer to each other in a cycle."""
+    """Lowers each alias on first use, and finds aliases that refer to each other in a cycle.
+
+    Its scope may read white noise: an alias that does may be used only where
+    noise may (the scope of each use checks).
+    """
 
     def __init__(
         self, declarations: tuple[ast.Declaration, ...], symbols: dict[str, Symbol], values: Mapping[str, float]
@@ -331,7 +375,7 @@ class _AliasResolver:
         self._done: dict[str, Symbol] = {}
         self._active: list[str] = []
         self.scope = Scope(
-            symbols, constants=values, resolve_alias=self.resolve, aliases=frozenset(self._declarations)
+            symbols, constants=values, resolve_alias=self.resolve, aliases=frozenset(self._declarations), noise=True
         )
 
     def resolve(self, name: str, used_at: SourceSpan) -> Symbol | None:

@@ -152,6 +152,9 @@ class _ToAst(Transformer):
         name, value = children
         return ast.Declaration(self._ident(name), value, self._span(meta))
 
+    def value_list(self, meta: Meta, items: list) -> ast.ValueList:
+        return ast.ValueList(tuple(items), self._span(meta))
+
     # ------------------------------------------------------------ neuron and synapse models
 
     def neuron(self, meta: Meta, children: list) -> tuple[str, ast.Neuron]:
@@ -159,6 +162,7 @@ class _ToAst(Transformer):
         blocks = self._unique_blocks(items, "neuron")
         spike = blocks.get("spike")
         refractory = blocks.get("refractory")
+        method = blocks.get("method")
         return "neuron", ast.Neuron(
             name=self._ident(name),
             parameters=_content(blocks, "parameters"),
@@ -169,6 +173,7 @@ class _ToAst(Transformer):
             spike=spike.content if spike else None,
             reset=_content(blocks, "reset"),
             refractory=refractory.content if refractory else None,
+            method=method.content if method else None,
             span=self._span(meta),
         )
 
@@ -194,7 +199,7 @@ class _ToAst(Transformer):
         for block in items:
             if block.keyword in blocks:
                 shown = "on pre" if block.keyword == "on_pre" else block.keyword
-                noun = "statement" if block.keyword in ("spike", "refractory") else "block"
+                noun = "statement" if block.keyword in ("spike", "refractory", "method") else "block"
                 first = blocks[block.keyword].span.line
                 raise ParseError(
                     f"a {owner} has one `{shown}` {noun}; this is the second (the first is on line {first})",
@@ -235,6 +240,10 @@ class _ToAst(Transformer):
     def refractory(self, meta: Meta, children: list) -> _Block:
         (period,) = children
         return self._block("refractory", meta, ast.Refractory(period, self._span(meta)))
+
+    def method(self, meta: Meta, children: list) -> _Block:
+        _, choice = children
+        return self._block("method", meta, ast.Method(self._ident(choice), self._span(meta)))
 
     def equation(self, meta: Meta, children: list) -> ast.Equation:
         derivative, rhs, unless = children

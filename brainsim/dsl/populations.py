@@ -1,8 +1,9 @@
 """The simulation settings, the models by name, regions and their populations.
 
 `declare` builds the `Declared` table that the rest of lowering reads: the
-settings, every model lowered as declared, and every population (with its
-region's overrides applied). `resolve` turns an endpoint (`Region` or
+settings, every model lowered as declared, and every population (a neuron
+model with its region's overrides applied, or a spike source from its
+settings). `resolve` turns an endpoint (`Region` or
 `Region.pop`) into populations.
 """
 
@@ -15,15 +16,15 @@ from decimal import Decimal
 from brainsim import ir
 from brainsim.dsl import ast
 from brainsim.dsl.dimensions import SECOND
-from brainsim.dsl.expressions import Scope, constant_value, expect_type, lower_expression
 from brainsim.dsl.models import LoweredSynapse, lower_neuron, lower_synapse
+from brainsim.dsl.settings import constant, unique_settings
+from brainsim.dsl.sources import SOURCE_MODELS, lower_source
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
-from brainsim.units import DIMENSIONLESS, Dimension, to_si
+from brainsim.units import DIMENSIONLESS, to_si
 
 SIMULATION_SETTINGS = ("dt", "duration", "seed")
 DEFAULT_DT = to_si("0.1", "ms")[0]
 MAX_POPULATION_SIZE = 2**31 - 1  # neuron indices must fit the backends' int32 arrays
-_NO_NAMES = Scope({})
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def declare(model: ast.Model) -> Declared:
                 f"region `{name}` is declared twice (first on line {region_spans[name].line})", region.name.span
             )
         region_spans[name] = region.span
-        regions[name] = _populations(region, neurons, synapses, neuron_models)
+        regions[name] = _populations(region, neurons, synapses, neuron_models, simulation)
     return Declared(simulation, neurons, synapses, neuron_models, synapse_models, regions, region_spans)
 
 
@@ -103,37 +104,6 @@ def lower_simulation(simulation: ast.Simulation) -> ir.SimulationSettings:
     return ir.SimulationSettings(dt, duration, seed, simulation.span)
 
 
-def unique_settings(
-    declarations: tuple[ast.Declaration, ...], known: tuple[str, ...], what: str
-) -> dict[str, ast.Declaration]:
-    """Settings by name; each must be one of `known` and appear once.
-
-    `what` names an unknown one in the error, e.g. "simulation setting `{name}`".
-    """
-    settings: dict[str, ast.Declaration] = {}
-    for declaration in declarations:
-        name = declaration.name.name
-        if name not in known:
-            raise UnknownNameError(
-                f"unknown {what.format(name=name)}; the known ones are {', '.join(known)}",
-                declaration.name.span,
-                did_you_mean(name, known),
-            )
-        if name in settings:
-            raise DuplicateNameError(
-                f"`{name}` is set twice (first on line {settings[name].span.line})", declaration.name.span
-            )
-        settings[name] = declaration
-    return settings
-
-
-def constant(value: ast.Expr, wanted: Dimension, what: str) -> float:
-    """A constant quantity written with units only (no names), checked to be in `wanted`."""
-    typed = lower_expression(value, _NO_NAMES)
-    expect_type(typed, wanted, f"{what} must have dimension {{wanted}}, but it is {{got}}")
-    return constant_value(typed, {}, what)
-
-
 def keyword_span(span: SourceSpan, keyword: str) -> SourceSpan:
     """The span of the keyword that starts the statement at `span`."""
     return SourceSpan(span.file, span.line, span.column, span.line, span.column + len(keyword), span.text)
@@ -143,16 +113,21 @@ def keyword_span(span: SourceSpan, keyword: str) -> SourceSpan:
 
 
 def _models(model: ast.Model) -> tuple[dict[str, ast.Neuron], dict[str, ast.Synapse]]:
-    """Neuron and synapse models by name; the two share one namespace.
+    """Neuron and synapse models by name; the two share one namespace, and the spike sources are built in.
 
     Rejects::
 
         neuron LIF { ... }
         synapse LIF { ... }
+        neuron PoissonSource { ... }
     """
     seen: dict[str, ast.Ident] = {}
     for declared in (*model.neurons, *model.synapses):
         name = declared.name.name
+        if name in SOURCE_MODELS:
+            raise DuplicateNameError(
+                f"`{name}` is a built-in spike source; choose another name", declared.name.span
+            )
         if name in seen:
             raise DuplicateNameError(
                 f"model `{name}` is declared twice (first on line {seen[name].span.line})", declared.name.span
@@ -166,6 +141,7 @@ def _populations(
     neurons: dict[str, ast.Neuron],
     synapses: dict[str, ast.Synapse],
     models: dict[str, ir.NeuronModel],
+    simulation: ir.SimulationSettings,
 ) -> tuple[ir.Population, ...]:
     """Rejects::
 
@@ -183,11 +159,11 @@ def _populations(
                 population.name.span,
             )
         model_name = population.model.name
-        if model_name not in neurons:
+        if model_name not in neurons and model_name not in SOURCE_MODELS:
             hint = (
                 f"`{model_name}` is a synapse model; a population needs a neuron model"
                 if model_name in synapses
-                else did_you_mean(model_name, neurons)
+                else did_you_mean(model_name, [*neurons, *SOURCE_MODELS])
             )
             raise UnknownNameError(f"unknown neuron model `{model_name}`", population.model.span, hint)
         size = whole_number(population.size, "a population size")
@@ -196,12 +172,15 @@ def _populations(
                 f"a population needs 1 to {MAX_POPULATION_SIZE} neurons, but `{short}` has {size}",
                 population.size.span,
             )
-        model = models[model_name]
-        if population.overrides:
-            model = lower_neuron(neurons[model_name], population.overrides, model)
-        populations[short] = ir.Population(
-            f"{region.name.name}.{short}", region.name.name, size, model, population.kind, population.span
-        )
+        name = f"{region.name.name}.{short}"
+        model: ir.NeuronModel | ir.SpikeSource
+        if model_name in SOURCE_MODELS:
+            model = lower_source(population, name, size, simulation)
+        elif population.overrides:
+            model = lower_neuron(neurons[model_name], population.overrides, models[model_name])
+        else:
+            model = models[model_name]
+        populations[short] = ir.Population(name, region.name.name, size, model, population.kind, population.span)
     return tuple(populations.values())
 
 

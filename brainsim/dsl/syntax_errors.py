@@ -25,7 +25,8 @@ KEYWORD_PLACES = {
     ),
     **dict.fromkeys(("parameters", "state"), "directly inside a `neuron { }` or `synapse { }` block"),
     **dict.fromkeys(
-        ("inputs", "aliases", "equations", "spike", "reset", "refractory"), "directly inside a `neuron { }` block"
+        ("inputs", "aliases", "equations", "spike", "reset", "refractory", "method"),
+        "directly inside a `neuron { }` block",
     ),
     "on": "directly inside a `synapse { }` block",
     **dict.fromkeys(("excitatory", "inhibitory"), "inside a `region { }` block, before a population's name"),
@@ -39,6 +40,8 @@ _REGEX_TERMINALS = {
     "UNLESS_REFRACTORY": "`(unless refractory)`",
     "$END": "the end of the file",
 }
+# Words that are keywords only where the grammar expects them (regex terminals).
+_CONTEXTUAL_KEYWORDS = {"METHOD": "method"}
 _VALUE_STARTS = {"NAME", "NUMBER", "QUANTITY", "(", "-", "not", "true", "false"}
 _OPERATORS = {"or", "and", "<", "<=", ">", ">=", "==", "!=", "+", "-", "*", "/", "**"}
 
@@ -86,6 +89,12 @@ _MISTAKES = {
         "region R { a = M[1]  b = M }",
         "simulation {} region R { a = M }",
         "simulation {} region R { a = M[1]  b = M }",
+    ],
+    "a method is named: `method = rk4` (or exact, exponential_euler, rk2, euler)": [
+        "neuron N { method = 1 }",
+        "neuron N { state {} method = 1 }",
+        "simulation {} neuron N { method = 1 }",
+        "simulation {} neuron N { state {} method = 1 }",
     ],
     "comparisons do not chain: write `a < b and b < c`": [
         "neuron N { spike when a < b < c }",
@@ -158,7 +167,7 @@ def _misspelled_keyword_hint(token: Token, expected: set[str], parser: Lark) -> 
     """A did-you-mean hint for a name where a keyword was expected (`paramters`)."""
     if token.type != "NAME":
         return None
-    keywords = [word for word in (_literal(name, parser) for name in expected) if word and word.isidentifier()]
+    keywords = [word for word in (_keyword(name, parser) for name in expected) if word and word.isidentifier()]
     return did_you_mean(str(token), keywords)
 
 
@@ -185,7 +194,7 @@ def _expected(error: UnexpectedInput) -> set[str]:
 
 def _expected_words(names: set[str], parser: Lark) -> str:
     """The expected terminals in words: the specific ones, then "a value" and "an operator"."""
-    shown = {name: _literal(name, parser) or name for name in names}
+    shown = {name: _keyword(name, parser) or name for name in names}
     groups: list[str] = []
     if "NUMBER" in shown:
         groups.append("a value")
@@ -213,6 +222,11 @@ def _describe(token: Token) -> str:
         case "DERIVATIVE":
             return f"equation `{token}`"
     return f"`{token}`"
+
+
+def _keyword(terminal_name: str, parser: Lark) -> str | None:
+    """The text of a keyword or punctuation terminal, contextual keywords included."""
+    return _literal(terminal_name, parser) or _CONTEXTUAL_KEYWORDS.get(terminal_name)
 
 
 def _literal(terminal_name: str, parser: Lark) -> str | None:

@@ -1,11 +1,14 @@
 """The statements that use populations: `connect`, `stimulus` and `record`.
 
 A statement whose endpoint is a region expands to one IR object per
-population of that region (for `connect`, per pair of populations).
+population of that region (for `connect`, per pair of populations). A spike
+source has no variables: it may be the source of a `connect` and its spikes
+may be recorded, nothing else (`neuron_model` checks).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from brainsim import ir
@@ -13,7 +16,8 @@ from brainsim.dsl import ast
 from brainsim.dsl.dimensions import SECOND, missing_unit_hint
 from brainsim.dsl.expressions import FUNCTIONS, Scope, constant_value, lower_expression
 from brainsim.dsl.models import CONNECT_SETTINGS, LoweredSynapse, initial_value, lower_synapse
-from brainsim.dsl.populations import Declared, constant, resolve, unique_settings, whole_number
+from brainsim.dsl.populations import Declared, resolve, whole_number
+from brainsim.dsl.settings import constant, unique_settings
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
@@ -39,7 +43,7 @@ def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projectio
     if overrides:
         lowered = lower_synapse(synapse, overrides, lowered.model)
     for target in targets:
-        _check_effects(connect, lowered, target)
+        _check_effects(connect, lowered, target, neuron_model(target, connect.target.span, "for a synapse to act on"))
     projections = []
     for source in sources:
         for target in targets:
@@ -218,21 +222,42 @@ def _autapses(settings: dict[str, ast.Declaration]) -> bool:
     raise InvalidValueError("`autapses` is `true` or `false`", settings["autapses"].value.span)
 
 
-def _check_effects(connect: ast.Connect, lowered: LoweredSynapse, target: ir.Population) -> None:
-    """Each `on pre` effect must act on a state variable of the target, in its dimension.
+def neuron_model(population: ir.Population, span: SourceSpan, purpose: str) -> ir.NeuronModel:
+    """The neuron model of `population`, which a statement at `span` needs `purpose`.
+
+    Rejects::
+
+        region Input { noise = PoissonSource[10] { rate = 5 Hz } }
+        connect A -> Input with S        # also: stimulus Input { ... }, record v of Input
+    """
+    match population.model:
+        case ir.NeuronModel() as model:
+            return model
+        case source:
+            raise InvalidValueError(
+                f"`{population.name}` is a spike source ({source.name}): it has no variables {purpose}",
+                span,
+                "a spike source can be the source of a `connect`, and `record spikes of` records it",
+            )
+
+
+def _check_effects(
+    connect: ast.Connect, lowered: LoweredSynapse, target: ir.Population, model: ir.NeuronModel
+) -> None:
+    """Each `on pre` effect must act on a state variable of the target's `model`, in its dimension.
 
     Rejects::
 
         synapse S { state { w = 1 nA }  on pre { ge += w } }
         connect A -> B with S                  # B's model has no `ge`, or `ge` is in volts
     """
-    states = {s.name: s.dimension for s in target.model.states}
+    states = {s.name: s.dimension for s in model.states}
     for assignment, effect in zip(lowered.model.on_pre, lowered.effects, strict=True):
         name = assignment.variable
         where = f"(`on pre {{ {name} {assignment.op.value} ... }}` on line {assignment.span.line})"
         if name not in states:
             raise UnknownNameError(
-                f"synapse `{connect.synapse.name}` acts on `{name}`, but neuron model `{target.model.name}` "
+                f"synapse `{connect.synapse.name}` acts on `{name}`, but neuron model `{model.name}` "
                 f"of `{target.name}` has no state variable `{name}` {where}",
                 connect.synapse.span,
                 did_you_mean(name, states),
@@ -259,15 +284,16 @@ def lower_stimulus(stimulus: ast.Stimulus, declared: Declared) -> list[ir.Stimul
     populations = resolve(stimulus.target, declared)
     stimuli = []
     for assignment in stimulus.inputs:
-        waveform, dimension = _waveform(assignment.value, declared.simulation.duration)
+        waveform, dimension = _waveform(assignment.value)
         name = assignment.variable.name
         for population in populations:
-            inputs = {i.name: i.dimension for i in population.model.inputs}
+            model = neuron_model(population, stimulus.target.span, "for a stimulus to drive")
+            inputs = {i.name: i.dimension for i in model.inputs}
             if name not in inputs:
                 raise UnknownNameError(
-                    f"neuron model `{population.model.name}` of `{population.name}` has no input `{name}`",
+                    f"neuron model `{model.name}` of `{population.name}` has no input `{name}`",
                     assignment.variable.span,
-                    did_you_mean(name, inputs) or _input_hint(name, population),
+                    did_you_mean(name, inputs) or _input_hint(name, model),
                 )
             if inputs[name] != dimension:
                 raise UnitError(
@@ -280,8 +306,8 @@ def lower_stimulus(stimulus: ast.Stimulus, declared: Declared) -> list[ir.Stimul
     return stimuli
 
 
-def _input_hint(name: str, population: ir.Population) -> str:
-    if any(s.name == name for s in population.model.states):
+def _input_hint(name: str, model: ir.NeuronModel) -> str:
+    if any(s.name == name for s in model.states):
         return (
             f"`{name}` is a state variable; a stimulus drives an input, declared as "
             "`inputs { I_ext = 0 nA }` and read by the equations"
@@ -289,11 +315,11 @@ def _input_hint(name: str, population: ir.Population) -> str:
     return "declare it in the model's `inputs { }` block, e.g. `inputs { I_ext = 0 nA }`"
 
 
-def _waveform(value: ast.Expr, duration: float) -> tuple[ir.Waveform, Dimension]:
+def _waveform(value: ast.Value) -> tuple[ir.Waveform, Dimension]:
     """A constant amount or `pulses(...)`, with the dimension of its amplitude."""
     match value:
         case ast.Call(function=ast.Ident(name="pulses")):
-            return _pulses(value, duration)
+            return _pulses(value)
         case ast.Call(function=function) if function.name not in FUNCTIONS and function.name != "where":
             raise UnknownNameError(
                 f"unknown waveform `{function.name}`; a stimulus is a constant or `pulses(...)`",
@@ -304,8 +330,10 @@ def _waveform(value: ast.Expr, duration: float) -> tuple[ir.Waveform, Dimension]
     return ir.ConstantCurrent(constant_value(typed, {}, "the stimulus"), value.span), typed.type
 
 
-def _pulses(call: ast.Call, duration: float) -> tuple[ir.PulseTrain, Dimension]:
-    """Rejects::
+def _pulses(call: ast.Call) -> tuple[ir.PulseTrain, Dimension]:
+    """A pulse train; without `stop` it never stops, so a run longer than the file's keeps it going.
+
+    Rejects::
 
         pulses(period = 0 ms, width = 1 ms, amplitude = 1 nA)      # period must be > 0
         pulses(period = 5 ms, width = 10 ms, amplitude = 1 nA)     # width > period
@@ -326,7 +354,7 @@ def _pulses(call: ast.Call, duration: float) -> tuple[ir.PulseTrain, Dimension]:
     }
     amplitude = lower_expression(arguments["amplitude"].value, Scope({}))
     period, width = times["period"], times["width"]
-    start, stop = times.get("start", 0.0), times.get("stop", duration)
+    start, stop = times.get("start", 0.0), times.get("stop", math.inf)
     if period <= 0:
         raise InvalidValueError(
             f"`period` must be greater than 0, but it is {period:g} s", arguments["period"].value.span
@@ -385,7 +413,7 @@ def lower_records(
                 for variable in variables:
                     for selection in targets:
                         for population in _selected(selection, declared):
-                            _check_recordable(variable, population)
+                            _check_recordable(variable, population, selection.endpoint.span)
                             once((population.name, variable.name), variable.span)
                             indices = _indices(selection.neurons, population)
                             states.append(ir.StateRecord(population.name, variable.name, indices, selection.span))
@@ -406,11 +434,12 @@ def _selected(selection: ast.Selection, declared: Declared) -> tuple[ir.Populati
     return populations
 
 
-def _check_recordable(variable: ast.Ident, population: ir.Population) -> None:
-    names = [s.name for s in population.model.states] + [i.name for i in population.model.inputs]
+def _check_recordable(variable: ast.Ident, population: ir.Population, span: SourceSpan) -> None:
+    model = neuron_model(population, span, "to record")
+    names = [s.name for s in model.states] + [i.name for i in model.inputs]
     if variable.name not in names:
         raise UnknownNameError(
-            f"neuron model `{population.model.name}` of `{population.name}` has no state variable or input "
+            f"neuron model `{model.name}` of `{population.name}` has no state variable or input "
             f"`{variable.name}`",
             variable.span,
             did_you_mean(variable.name, names),

@@ -3,6 +3,7 @@ expansion of region-level statements, defaults, and spans."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -230,7 +231,7 @@ def test_stimulus_expands_per_population_with_pulse_defaults() -> None:
         "stimulus V1.b { I_ext += 1 nA  I_ext += pulses(period = 2 ms, width = 2 ms, amplitude = 1 nA,"
         " start = 1 ms, stop = 5 ms) }\n"
     )
-    pulses = ir.PulseTrain(0.004, 0.001, 2e-9, 0.0, 0.01)
+    pulses = ir.PulseTrain(0.004, 0.001, 2e-9, 0.0, math.inf)  # no `stop`: never stops
     assert net.stimuli == (
         ir.Stimulus("V1.a", "I_ext", pulses),
         ir.Stimulus("V1.b", "I_ext", pulses),

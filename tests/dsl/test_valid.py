@@ -3,6 +3,7 @@ and the shipped models lower to exactly the network they describe."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,6 @@ def test_visual_pathway_lowers_to_the_seed_network() -> None:
     (stimulus,) = network.stimuli
     assert (stimulus.population, stimulus.variable) == ("Retina.photoreceptors", "I_ext")
     pulses = stimulus.waveform
-    assert (pulses.period, pulses.width, pulses.start, pulses.stop) == (0.02, 0.01, 0.0, 0.15)
+    assert (pulses.period, pulses.width, pulses.start, pulses.stop) == (0.02, 0.01, 0.0, math.inf)
     assert [r.population for r in network.spike_records] == [p.name for p in network.populations]
     assert network.state_records == (ir.StateRecord("V1.simple", "v", (0, 1, 2)),)
