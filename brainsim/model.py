@@ -22,9 +22,10 @@ class Model:
 
     network: ir.Network
 
-    def compile(self, backend: str = "numpy") -> Simulation:
-        """Build a runnable simulation of this model on `backend` ("numpy" or "jax")."""
-        return compile_network(self.network, backend=backend)
+    def compile(self, backend: str = "numpy", **options) -> Simulation:
+        """Build a runnable simulation of this model on `backend` ("numpy" or "jax");
+        `options` go to the backend (see `brainsim.backends.compile_network`)."""
+        return compile_network(self.network, backend=backend, **options)
 
     def with_seed(self, seed: int) -> "Model":
         """The same model with another seed for its random initial values and connections."""

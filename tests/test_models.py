@@ -9,13 +9,19 @@ import brainsim
 from backends.identity import assert_identical
 
 MODELS = sorted((Path(__file__).parent.parent / "models").glob("*.brain"))
+# Identity is checked over the first part of the largest models; their own tests
+# (test_peer_cobahh.py, test_poisson_lif.py) run them at full length.
+IDENTITY_DURATION = {"cobahh": 0.2, "poisson_lif": 1.0}
 
 
 @pytest.fixture(scope="module")
 def runs():
     """Each model run once per backend, shared by the tests below."""
     return {
-        path.stem: {backend: brainsim.load(path).compile(backend=backend).run() for backend in ("numpy", "jax")}
+        path.stem: {
+            backend: brainsim.load(path).compile(backend=backend).run(IDENTITY_DURATION.get(path.stem))
+            for backend in ("numpy", "jax")
+        }
         for path in MODELS
     }
 

@@ -15,19 +15,26 @@ from brainsim.backends.simulation import Simulation
 from brainsim.errors import InvalidValueError
 
 BACKENDS = ("numpy", "jax")
+OPTIONS = {"numpy": (), "jax": ("spike_capacity", "event_batch", "chunk_steps")}
 
 
 def compile_network(network: ir.Network, backend: str = "numpy", **options) -> Simulation:
     """Build the arrays of `network` and compile its step for `backend`.
 
     `options` go to the backend: the jax backend takes `spike_capacity` (initial
-    bound on spikes per step and population, grown on demand), `event_budget`
-    (initial bound on synaptic events per step and projection, grown on demand)
-    and `chunk_steps` (steps per compiled chunk; bounds recording memory).
+    bound on spikes per step and population, instead of the estimate; grown on
+    demand), `event_batch` (synapse slots delivered at once per pathway, instead
+    of the estimate) and `chunk_steps` (steps per compiled chunk; bounds
+    recording memory).
 
     Raises:
         InvalidValueError: unknown backend, or a network the backends cannot run.
     """
+    if unknown := set(options) - set(OPTIONS.get(backend, ())):
+        raise InvalidValueError(
+            f"the {backend} backend takes no option {', '.join(sorted(unknown))}; "
+            f"its options are {', '.join(OPTIONS.get(backend, ())) or 'none'}"
+        )
     match backend:
         case "numpy":
             from brainsim.backends.numpy_backend import NumpySimulation

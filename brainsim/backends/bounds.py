@@ -1,22 +1,24 @@
-"""Static bounds for backends with static shapes: estimated from the model, grown on overflow.
+"""Static bounds for backends with static shapes, estimated from the model before the first compile.
 
 A compiled step with static shapes lists at most `capacity` spikes per step of
-each population and at most `budget` synapse slots per step of each pathway.
-The bounds are estimated before the first compilation from what the model says:
+each population. The capacity is estimated from what the model says:
 
 * a `SpikeTimes` source: its largest number of spikes in one step (exact);
 * a `PoissonSource`: the upper tail of its spike count per step, from its rates;
-* a neuron population: the upper tail of the spike count of `ASSUMED_RATE`
-  per neuron (the rate is not known before the run);
-* a pathway: the expected slots of its source's spikes at the estimated count
-  (mean padded row length), with the same tail margin.
+* a neuron population: the upper tail of the spike count at `ASSUMED_PEAK_RATE`
+  per neuron (a rate is not known before the run).
 
-The tail is mean + 6 sqrt(mean) + 8, rounded up to a power of two: for a
-Poisson count that is exceeded in fewer than 1 step in 10^8. A chunk that
-overflows a bound anyway grows it (to a power of two at least twice the old
-one and at least the count seen, at most what can ever be needed), is
-recompiled and rerun from its start state, so nothing is ever dropped; each
-growth is recorded in `growths` and reported by the run.
+The tail is mean + 6 sqrt(mean) + 8, rounded up to a power of two: a Poisson
+count of that mean exceeds it in fewer than 1 step in 10^8. A chunk that
+overflows a capacity anyway grows it (to a power of two at least twice the old
+one and at least the count seen), is recompiled and rerun from its start
+state, so nothing is ever dropped; each growth is recorded in `growths`, and
+the run reports it.
+
+Synaptic events cannot overflow: each pathway delivers its synapses in batches
+of `batches[c]` slots, as many batches as a step's spikes need. The batch size
+only sets speed (one batch per step is best, a batch much larger than a step
+needs is wasted work): it is the expected slots of a step at `TYPICAL_RATE`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import numpy as np
 from brainsim import ir
 from brainsim.network import HostNetwork, PoissonDrive, SpikeSchedule
 
-ASSUMED_RATE = 50.0  # Hz: what a neuron population is assumed to fire at most, on average, before a run
+ASSUMED_PEAK_RATE = 50.0  # Hz: the mean rate a neuron population is assumed to stay below, for its capacity
+TYPICAL_RATE = 10.0  # Hz: the rate a neuron population's pathway batches are sized for
 
 
 def tail(mean: float) -> int:
@@ -42,80 +45,74 @@ def grown(bound: int, peak: int, limit: int) -> int:
 
 
 class StaticBounds:
-    """Spike capacities per population (network index) and slot budgets per pathway.
+    """Spike capacities per population (network index) and synapse batch sizes per pathway.
 
-    `spike_capacity` / `event_budget` override the estimates (the initial bound of
-    every population / pathway), e.g. to test growth.
+    `spike_capacity` / `event_batch` override the estimates (for every population /
+    pathway), e.g. to test growth and batching.
     """
 
-    def __init__(self, host: HostNetwork, spike_capacity: int | None = None, event_budget: int | None = None):
+    def __init__(self, host: HostNetwork, spike_capacity: int | None = None, event_batch: int | None = None):
         self._host = host
         populations = host.network.populations
-        means = [self._expected_spikes(i) for i in range(len(populations))]
         self.capacities = [
-            max(1, min(p.size, spike_capacity if spike_capacity else self._capacity(i, means[i])))
+            max(1, min(p.size, spike_capacity if spike_capacity else self._capacity(i)))
             for i, p in enumerate(populations)
         ]
-        self.budgets, self.budget_limits = [], []
+        self.batches = []
         for pathway in host.pathways:
             piece = pathway.slots.shape[1]
             rows = np.diff(pathway.indptr[:-1])
             padded = -(-rows // piece) * piece  # each row's slots, its last piece padded
-            limit = max(piece, int(padded.sum()))
-            if event_budget:
-                wanted = event_budget
+            if event_batch:
+                wanted = event_batch
             else:
-                wanted = tail(means[pathway.source] * float(padded.mean() if len(padded) else 0.0))
-            wanted = min(wanted, self.capacities[pathway.source] * pathway.slots.size)
-            self.budget_limits.append(limit)
-            self.budgets.append(min(limit, max(piece, -(-int(wanted) // piece) * piece)))
+                mean_row = float(padded.mean()) if len(padded) else 0.0
+                wanted = 2 ** math.ceil(math.log2(max(1.0, self._expected_spikes(pathway.source, TYPICAL_RATE) * mean_row)))
+            # No step needs more than every row at once, or than its spikes on the longest rows.
+            wanted = min(wanted, int(padded.sum()), self.capacities[pathway.source] * pathway.slots.size)
+            self.batches.append(max(piece, -(-int(wanted) // piece) * piece))
         self.growths: list[str] = []
 
-    def _expected_spikes(self, i: int) -> float:
-        """The expected spikes per step of population i, at most (an estimate for neurons)."""
+    def _expected_spikes(self, i: int, neuron_rate: float) -> float:
+        """The expected spikes per step of population i (for neurons: at `neuron_rate`)."""
         population, dt = self._host.network.populations[i], self._host.dt
-        match population.model:
-            case ir.NeuronModel():
-                return population.size * ASSUMED_RATE * dt
-        source = next(s for s in self._host.sources if s.population == i)
-        match source:
+        if isinstance(population.model, ir.NeuronModel):
+            return population.size * neuron_rate * dt
+        match self._source(i):
             case PoissonDrive(probability=None):
-                return population.size * min(1.0, ASSUMED_RATE * dt)  # a rate that changes in time: assumed
+                return population.size * min(1.0, ASSUMED_PEAK_RATE * dt)  # a rate that changes in time: assumed
             case PoissonDrive(probability=probability):
                 return float(np.minimum(probability, 1.0).sum())
             case SpikeSchedule(most=most):
                 return float(most)
         raise TypeError(f"not a population: {population!r}")
 
-    def _capacity(self, i: int, mean: float) -> int:
-        source = next((s for s in self._host.sources if s.population == i), None)
-        return source.most if isinstance(source, SpikeSchedule) else tail(mean)
+    def _source(self, i: int):
+        return next(s for s in self._host.sources if s.population == i)
+
+    def _capacity(self, i: int) -> int:
+        if isinstance(self._host.network.populations[i].model, ir.SpikeTimes):
+            return self._source(i).most
+        return tail(self._expected_spikes(i, ASSUMED_PEAK_RATE))
 
     def key(self) -> tuple:
         """What a compiled chunk depends on."""
-        return tuple(self.capacities), tuple(self.budgets)
+        return tuple(self.capacities), tuple(self.batches)
 
-    def grow(self, peaks: np.ndarray, slots: np.ndarray, start_step: int) -> bool:
-        """Raise every bound a chunk overflowed (`peaks`: spikes per population, `slots`:
-        per pathway, the most seen in one step); True if any grew."""
+    def grow(self, peaks: np.ndarray, start_step: int) -> bool:
+        """Raise every capacity a chunk overflowed (`peaks`: the most spikes of each
+        population in one step); True if any grew."""
         grew = False
         populations = self._host.network.populations
         for i, peak in enumerate(peaks):
             if peak > self.capacities[i]:
                 new = grown(self.capacities[i], int(peak), populations[i].size)
-                self.growths.append(f"{populations[i].name}: {int(peak)} spikes in one step (from step {start_step}) "
-                                    f"> capacity {self.capacities[i]}, now {new}")
+                self.growths.append(f"{populations[i].name}: {int(peak)} spikes in one step (in the chunk from step "
+                                    f"{start_step}) > capacity {self.capacities[i]}; grown to {new}, recompiled")
                 self.capacities[i], grew = new, True
-        for c, peak in enumerate(slots):
-            if peak > self.budgets[c]:
-                new = grown(self.budgets[c], int(peak), self.budget_limits[c])
-                name = self._host.network.projections[self._host.pathways[c].projections[0]].name
-                self.growths.append(f"pathway of {name}: {int(peak)} synapse slots in one step (from step {start_step}) "
-                                    f"> budget {self.budgets[c]}, now {new}")
-                self.budgets[c], grew = new, True
         return grew
 
     def describe(self) -> str:
         names = [p.name for p in self._host.network.populations]
-        return (f"capacities {dict(zip(names, self.capacities))}, budgets {self.budgets}, "
+        return (f"capacities {dict(zip(names, self.capacities))}, batches {self.batches}, "
                 f"{len(self.growths)} growth(s)")

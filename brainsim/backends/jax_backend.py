@@ -19,12 +19,12 @@ Bit-identical to numpy in float64 on CPU because:
   numpy loop flushes subnormal numbers to zero as XLA's CPU runtime does.
 
 Shapes are static, so each population may report at most `capacity` spikes per
-step, and each projection may deliver the synapses of those spikes up to its
-event `budget` per step. Every step counts its spikes exactly, and each chunk
-counts the synapses of every step's spikes; if a chunk saw more than a capacity
-or a budget somewhere, that bound grows (to the next power of two above twice
-the old, or above the count seen), the chunk is recompiled and rerun from its
-start state. No spike and no event is ever dropped.
+step (`brainsim.backends.bounds`: estimated from the model before the first
+compile). Every step counts its spikes exactly; if a chunk saw more than a
+capacity somewhere, that capacity grows, the chunk is recompiled and rerun from
+its start state, and the growth is reported. Synapses are delivered in batches
+of a fixed size, as many as a step's spikes need, so they never overflow. No
+spike and no event is ever dropped.
 """
 
 from __future__ import annotations
@@ -148,23 +148,34 @@ class JaxEvents(Events):
     def may_fire(self, count):
         return True
 
-    def synapses_of(self, indptr, slots, rows, budget):
+    def for_synapses(self, indptr, slots, rows, batch, body, state):
         # The rows cut into pieces of P slots (a row's last piece padded with the sentinel),
-        # concatenated, then padded to `budget`, a multiple of P. Piece q belongs to the
-        # first row whose running total of pieces exceeds q; finding it costs a comparison
-        # per piece and row. Per slot it cost as much as the gathers and the scatter it saves.
+        # concatenated, and cut into batches of `batch` slots (a multiple of P): as many
+        # batches as this step's rows need, in a while loop, so the work follows the spikes
+        # and nothing can overflow. Piece q belongs to the first row whose running total of
+        # pieces exceeds q. With room for every row at its longest in one batch, the rows'
+        # slots are laid out directly, without search or loop.
+        from jax import lax
+
         jnp = self._jnp
         size = slots.shape[1]
         starts, ends, pieces = _pieces(indptr, rows, size)
-        if budget >= rows.shape[0] * slots.size:  # room for every row at its longest: no search needed
-            synapses, end = starts[:, None] + slots.reshape(-1), ends
-        else:
-            total = jnp.cumsum(pieces)
-            piece = jnp.arange(budget // size)
-            row = (piece[:, None] >= total).sum(axis=1)  # past the last piece: len(rows), clamped by the gathers
-            synapses = ((starts - (total - pieces) * size)[row] + piece * size)[:, None] + slots[0]
-            end = jnp.where(piece < total[-1], ends[row], 0)
-        return jnp.where(synapses < end[:, None], synapses, indptr[-1]).reshape(-1)
+        sentinel = indptr[-1]
+        if batch >= rows.shape[0] * slots.size:
+            synapses = starts[:, None] + slots.reshape(-1)
+            return body(jnp.where(synapses < ends[:, None], synapses, sentinel).reshape(-1), state)
+        total = jnp.cumsum(pieces)
+        per_batch = batch // size
+        offsets = starts - (total - pieces) * size  # synapse of piece q of row r: offsets[r] + q P + i
+        last = rows.shape[0] - 1
+
+        def one_batch(k, state):
+            piece = k * per_batch + jnp.arange(per_batch)
+            row = jnp.minimum(jnp.searchsorted(total, piece, side="right"), last)
+            synapses = (offsets[row] + piece * size)[:, None] + slots[0]
+            return body(jnp.where(synapses < ends[row][:, None], synapses, sentinel).reshape(-1), state)
+
+        return lax.fori_loop(0, (total[-1] + per_batch - 1) // per_batch, one_batch, state)
 
     def deliver(self, buffer, start, width, x):
         from jax import lax
@@ -219,8 +230,9 @@ class JaxSimulation(Simulation):
     """The kernel's step under `lax.scan` and `jit`, run in chunks of at most `chunk_steps`.
 
     `bounds` (`brainsim.backends.bounds.StaticBounds`) holds the spike capacity of
-    each population and the slot budget of each pathway, estimated from the model
-    and grown on demand (kept for later runs; `bounds.growths` says when and why).
+    each population, estimated from the model and grown on demand (kept for later
+    runs; `bounds.growths` says when and why), and the synapse batch size of each
+    pathway.
     `exactness_problem` is None when results are bit-identical to numpy's, else the
     reason they may not be.
     """
@@ -232,7 +244,7 @@ class JaxSimulation(Simulation):
         network: ir.Network,
         *,
         spike_capacity: int | None = None,
-        event_budget: int | None = None,
+        event_batch: int | None = None,
         chunk_steps: int | None = None,
     ):
         self.exactness_problem = configure()
@@ -241,7 +253,7 @@ class JaxSimulation(Simulation):
         import jax
 
         super().__init__(network)
-        self.bounds = StaticBounds(self.host, spike_capacity, event_budget)
+        self.bounds = StaticBounds(self.host, spike_capacity, event_batch)
         self.chunk_steps = chunk_steps or _DEFAULT_CHUNK_STEPS
         self._numerics, self._events = JaxNumerics(), JaxEvents()
         program = compile_step(self.host, self._numerics, self._events)
@@ -255,9 +267,9 @@ class JaxSimulation(Simulation):
         return {p.name: c for p, c in zip(self.network.populations, self.bounds.capacities)}
 
     @property
-    def event_budgets(self) -> list[int]:
-        """Synapse slots per step each pathway can deliver without growing its bound."""
-        return list(self.bounds.budgets)
+    def event_batches(self) -> list[int]:
+        """Synapse slots each pathway delivers at once (as many batches as a step needs)."""
+        return list(self.bounds.batches)
 
     def _run(self, n_steps: int) -> Run:
         import jax
@@ -282,9 +294,8 @@ class JaxSimulation(Simulation):
                 began = time.perf_counter()
                 outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
                 run_seconds += time.perf_counter() - began
-                next_carry, peaks, slots, bad_step, bad_flags, outputs = outcome
-                # A chunk whose spikes overflowed undercounts slots, never overcounts: grow both.
-                if not self.bounds.grow(np.asarray(peaks), np.asarray(slots), start):
+                next_carry, peaks, bad_step, bad_flags, outputs = outcome
+                if not self.bounds.grow(np.asarray(peaks), start):
                     break
             if (step := int(bad_step)) >= 0:
                 raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
@@ -319,12 +330,11 @@ class JaxSimulation(Simulation):
         import jax.numpy as jnp
         from jax import lax
 
-        capacities, budgets = self.bounds.key()
-        program = compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), budgets)
-        sources = [pathway.source for pathway in self.host.pathways]
+        capacities, batches = self.bounds.key()
+        program = compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches)
 
         def run_chunk(carry, arrays, start):
-            # Spike counts per neuron and the peaks that decide capacity and budget
+            # Spike counts per neuron and the peaks that decide capacity
             # growth are computed from the outputs, once per chunk, not in every step.
             def body(state, n):
                 kernel_carry, bad_step, bad_flags = state
@@ -339,12 +349,7 @@ class JaxSimulation(Simulation):
             initial = (carry, jnp.int64(-1), flags)
             (carry, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
             peaks = jnp.stack([count.max() for _, count in outputs.spikes]) if capacities else jnp.zeros(0, jnp.int64)
-            slots = jnp.zeros(0, jnp.int64)
-            for pathway, s in zip(arrays.pathways, sources):  # the slots each step's spikes need
-                piece = pathway.slots.shape[1]
-                _, _, pieces = _pieces(pathway.indptr, outputs.spikes[s][0], piece)
-                slots = jnp.append(slots, pieces.sum(axis=1).max() * piece)
-            return carry, peaks, slots, bad_step, bad_flags, outputs
+            return carry, peaks, bad_step, bad_flags, outputs
 
         lowered = jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0))
         try:

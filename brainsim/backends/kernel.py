@@ -144,7 +144,7 @@ class _PathwayCode:
     gathered: tuple[int, ...]
     effects: tuple[tuple[int, bool, Compiled], ...]  # (buffer, negate, value)
     delay: int | None
-    budget: int | None
+    batch: int | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -293,17 +293,22 @@ class Step:
             rows, count = spikes[code.source]
             if not events.may_fire(count):
                 continue
-            pathway = arrays.pathways[c]
-            chosen = events.synapses_of(pathway.indptr, pathway.slots, rows, code.budget)
-            post = pathway.post[chosen]
-            env = dict(zip(code.scalar_names, pathway.scalars))
-            env.update((code.states[k], synapses[c][k][chosen]) for k in code.gathered)
-            arrival = n + 1 + (code.delay if code.delay is not None else pathway.delay[chosen])
-            for b, negate, value in code.effects:
-                buffer = self.buffers[b]
-                index = (arrival % buffer.length) * buffer.width + post
-                amount = value(env)
-                buffers[b] = xp.scatter_add(buffers[b], index, -amount if negate else amount)
+            pathway, states = arrays.pathways[c], synapses[c]
+
+            def effects(chosen, buffers, code=code, pathway=pathway, states=states):
+                post = pathway.post[chosen]
+                env = dict(zip(code.scalar_names, pathway.scalars))
+                env.update((code.states[k], states[k][chosen]) for k in code.gathered)
+                arrival = n + 1 + (code.delay if code.delay is not None else pathway.delay[chosen])
+                buffers = list(buffers)
+                for b, negate, value in code.effects:
+                    buffer = self.buffers[b]
+                    index = (arrival % buffer.length) * buffer.width + post
+                    amount = value(env)
+                    buffers[b] = xp.scatter_add(buffers[b], index, -amount if negate else amount)
+                return tuple(buffers)
+
+            buffers = list(events.for_synapses(pathway.indptr, pathway.slots, rows, code.batch, effects, tuple(buffers)))
         return buffers
 
 
@@ -329,20 +334,20 @@ def compile_step(
     xp: Numerics,
     events: Events,
     capacities: Mapping[int, int] | None = None,
-    budgets: tuple[int, ...] | None = None,
+    batches: tuple[int, ...] | None = None,
 ) -> Program:
     """The step of `host`'s network, written with `xp` and `events`.
 
     For backends with static shapes: `capacities` bounds the spikes per step that
     `events.spikes_by_population` returns, per population (network index);
-    `budgets` the synapses per step that `events.synapses_of` returns, per pathway.
-    None: unbounded.
+    `batches` is the number of synapse slots `events.for_synapses` hands to each
+    pathway's effects at once. None: unbounded.
     """
     network = host.network
     capacities = capacities or {}
-    budgets = budgets or (None,) * len(host.pathways)
+    batches = batches or (None,) * len(host.pathways)
     groups, group_arrays = zip(*(_group_code(host, g, xp, capacities) for g in range(len(host.groups)))) if host.groups else ((), ())
-    pathways, pathway_arrays = zip(*(_pathway_code(host, c, xp, b) for c, b in zip(range(len(host.pathways)), budgets))) if host.pathways else ((), ())
+    pathways, pathway_arrays = zip(*(_pathway_code(host, c, xp, b) for c, b in zip(range(len(host.pathways)), batches))) if host.pathways else ((), ())
     sources, source_arrays = zip(*(_source_code(host, s, xp, capacities) for s in host.sources)) if host.sources else ((), ())
     # Spikes come out group by group, then source by source; outputs list them in network order.
     produced = [i for group in host.groups for i in group.indices] + [s.population for s in host.sources]
@@ -426,7 +431,7 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
     return code, arrays
 
 
-def _pathway_code(host: HostNetwork, c: int, xp: Numerics, budget: int | None) -> tuple[_PathwayCode, PathwayArrays]:
+def _pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) -> tuple[_PathwayCode, PathwayArrays]:
     pathway = host.pathways[c]
     synapse = pathway.synapse
     scalars = {p.name: p.value for p in synapse.parameters}
@@ -447,7 +452,7 @@ def _pathway_code(host: HostNetwork, c: int, xp: Numerics, budget: int | None) -
         gathered=tuple(states.index(name) for name in sorted(gathered)),
         effects=tuple(effects),
         delay=pathway.uniform_delay,
-        budget=budget,
+        batch=batch,
     )
     arrays = PathwayArrays(
         indptr=pathway.indptr,

@@ -99,17 +99,17 @@ class NumpyEvents(Events):
     def may_fire(self, count):
         return count > 0
 
-    def synapses_of(self, indptr, slots, rows, budget):
+    def for_synapses(self, indptr, slots, rows, batch, body, state):
         if len(rows) == 0:
-            return _NO_SPIKES
+            return state
         if len(rows) == 1:
             row = rows[0]
-            return np.arange(indptr[row], indptr[row + 1])
+            return body(np.arange(indptr[row], indptr[row + 1]), state)
         starts = indptr[rows]
         lengths = indptr[rows + 1] - starts
         ends = lengths.cumsum()
         # Synapse k of the concatenated rows is starts[row] + (k - first k of that row).
-        return (starts - ends + lengths).repeat(lengths) + np.arange(ends[-1])
+        return body((starts - ends + lengths).repeat(lengths) + np.arange(ends[-1]), state)
 
     def deliver(self, buffer, start, width, x):
         end = start + width

@@ -9,7 +9,9 @@ The kernel is written once against two objects:
   with dynamic shapes (numpy) lists exactly the neurons that fired and the
   synapses they reach; a backend with static shapes (jax) pads each list to a
   bound (`brainsim.backends.bounds`) and reports the true counts, so that the
-  driver can grow the bound and rerun.
+  driver can grow the bound and rerun; it delivers synapses in batches of a
+  fixed size, as many batches as a step's spikes need, so no synaptic event
+  ever overflows.
 
 Each operation is tested on its own against the other backend
 (tests/backends/test_ops.py).
@@ -78,14 +80,16 @@ class Events(abc.ABC):
         """
 
     @abc.abstractmethod
-    def synapses_of(self, indptr, slots, rows, budget: int | None):
-        """Synapse indices of the presynaptic neurons `rows`, row by row in CSR order.
+    def for_synapses(self, indptr, slots, rows, batch: int | None, body, state):
+        """`state` after `body(synapses, state)` over the synapses of the presynaptic neurons
+        `rows`, row by row in CSR order.
 
-        `indptr` has one more, empty row for padding; `slots` are the static-shape
-        layout of the longest row (`brainsim.network.Pathway.slots`). A backend with
-        static shapes returns a fixed number of indices, at most `budget` of them
-        real, padded with the sentinel synapse `indptr[-1]`; the rows may hold more
-        synapses than that (the driver must notice). Padding rows hold no synapses.
+        `indptr` has one more, empty row, which padded spike lists name; `slots` is the
+        static-shape layout of the longest row (`brainsim.network.Pathway.slots`). A
+        backend with dynamic shapes calls `body` once with exactly those synapses. A
+        backend with static shapes calls it on batches of `batch` slots, as many as the
+        rows need, each padded with the sentinel synapse `indptr[-1]`; the order of the
+        synapses, and so of every sum, is the same.
         """
 
     @abc.abstractmethod

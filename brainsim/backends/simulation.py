@@ -102,7 +102,7 @@ class Simulation(abc.ABC):
             for record, values in zip(host.records, run.traces)
         }
         final_state = {}
-        for name in sizes:
+        for name in host.placement:  # neuron populations (a spike source has no state)
             g, offset = host.placement[name]
             final_state[name] = {v: values[offset : offset + sizes[name]].copy() for v, values in run.states[g].items()}
         return Results(

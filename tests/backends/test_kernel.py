@@ -1,6 +1,7 @@
 """The kernel's pieces: expressions, the shared exp/tanh, and each shim op, on both backends."""
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -178,24 +179,35 @@ def pathway_rows(indptr):
     return np.append(indptr, indptr[-1]), np.arange(4).reshape(1, 4)
 
 
-@pytest.mark.parametrize("budget", [4, 8, 12, 16])
-def test_synapses_of_gives_the_rows_in_order_and_jax_fills_its_budget_with_the_sentinel(budget):
+@pytest.mark.parametrize("batch", [4, 8, 12, 16])
+def test_for_synapses_visits_the_rows_in_order_and_jax_pads_its_batches_with_the_sentinel(batch):
     """jax: rows padded with the sentinel 6 to pieces of 4 slots (the longest row's power of
-    two), concatenated; the first `budget` slots of that, padded with 6. With room for every
-    row at its longest (16 = 4 rows x 4), each row takes one piece. 4 is the empty padding row."""
+    two), concatenated, cut into batches of `batch` slots (the last padded with 6). With room
+    for every row at its longest in one batch (16 = 4 rows x 4), each row takes one piece.
+    4 is the empty padding row."""
     indptr, slots = pathway_rows(np.array([0, 2, 2, 5, 6]))
-    synapses_of = jax.jit(JAX_EVENTS.synapses_of, static_argnums=3)
     row_synapses = {0: [0, 1], 1: [], 2: [2, 3, 4], 3: [5], 4: []}
+
+    def record(chosen, state):  # appends the batch's synapses to a fixed-size log
+        log, filled = state
+        return jax.lax.dynamic_update_slice(log, chosen, (filled,)), filled + chosen.shape[0]
+
+    @jax.jit
+    def visited(rows):
+        return JAX_EVENTS.for_synapses(jnp.asarray(indptr), slots, rows, batch, record, (jnp.full(64, -1), 0))
+
     for rows in ([0, 2, 3], [1], [2], [], [1, 3], [0, 1, 3], [3, 2, 0, 1]):
         synapses = [s for r in rows for s in row_synapses[r]]
-        assert list(NP_EVENTS.synapses_of(indptr, slots, np.array(rows, dtype=np.int64), None)) == synapses
+        got = NP_EVENTS.for_synapses(indptr, slots, np.array(rows, dtype=np.int64), None, lambda c, st: st + list(c), [])
+        assert got == synapses
         for padded_rows in ([rows + [4] * (4 - len(rows))] if rows else []) + [rows + [4] * (8 - len(rows))]:
-            got = list(np.asarray(synapses_of(indptr, slots, np.array(padded_rows, dtype=np.int64), budget)))
-            if budget >= 4 * len(padded_rows):
+            log, filled = visited(np.array(padded_rows, dtype=np.int64))
+            got = list(np.asarray(log)[: int(filled)])
+            if batch >= 4 * len(padded_rows):
                 assert got == [s for r in padded_rows for s in (row_synapses[r] + [6] * 4)[:4]]
             else:
                 pieces = [s for r in rows for s in row_synapses[r] + [6] * (-len(row_synapses[r]) % 4)]
-                assert got == (pieces + [6] * budget)[:budget]
+                assert got == pieces + [6] * (-len(pieces) % batch)
 
 
 def test_spikes_by_population_and_update_fired_agree():

@@ -93,30 +93,37 @@ def test_a_spike_capacity_that_overflows_grows_and_drops_nothing(cuba_runs):
     assert_identical(numpy_run, tiny_capacity_run)
 
 
-def test_an_event_budget_that_overflows_grows_and_drops_nothing(cuba_runs):
-    """A budget of one piece (16 slots) holds the synapses of no more than one spiking
-    neuron: the first chunk overflows, the budgets grow, and the rerun matches numpy."""
+@pytest.mark.parametrize("batch", [1, 48])
+def test_synapses_delivered_in_small_batches_drop_nothing(cuba_runs, batch):
+    """A batch of one piece (16 slots) holds the synapses of at most one spiking neuron,
+    so most steps loop over several batches; the sums still run in the same order."""
     numpy_run = cuba_runs[0]
-    simulation = compile_network(nets.cuba_small(), backend="jax", event_budget=1)
-    assert simulation.event_budgets == [16, 16]
+    simulation = compile_network(nets.cuba_small(), backend="jax", event_batch=batch)
+    assert simulation.event_batches == [16, 16] if batch == 1 else [48, 48]
     assert_identical(numpy_run, simulation.run())
-    assert all(budget > 16 for budget in simulation.event_budgets)
+    assert simulation.event_batches == ([16, 16] if batch == 1 else [48, 48])
 
 
-@pytest.mark.parametrize("options", [{"spike_capacity": 1}, {"event_budget": 16}])
-def test_capacities_and_budgets_grow_and_are_kept_for_later_runs(options):
-    simulation = compile_network(nets.cuba_small(duration=0.02), backend="jax", **options)
-    initial = list(simulation.event_budgets)
+def test_capacities_grow_are_reported_and_are_kept_for_later_runs():
+    simulation = compile_network(nets.cuba_small(duration=0.02), backend="jax", spike_capacity=1)
     first = simulation.run()
-    grown, budgets = dict(simulation.capacities), list(simulation.event_budgets)
-    if "spike_capacity" in options:
-        assert all(capacity > 1 for capacity in grown.values())
-    assert all(b > a for a, b in zip(initial, budgets))
+    grown = dict(simulation.capacities)
+    assert all(capacity > 1 for capacity in grown.values())
+    assert simulation.bounds.growths and "grown to" in simulation.bounds.growths[0]
     assert first.compile_seconds > 0 and first.run_seconds > 0
+    reported = len(simulation.bounds.growths)
     second = simulation.run()
-    assert simulation.capacities == grown and simulation.event_budgets == budgets and second.compile_seconds == 0.0
+    assert simulation.capacities == grown and second.compile_seconds == 0.0
+    assert len(simulation.bounds.growths) == reported
     assert_identical(first, second)
     assert_identical(run(nets.cuba_small(duration=0.02)), second)
+
+
+def test_estimated_capacities_need_no_recompile_for_cuba():
+    """The bounds estimated from the model hold CUBA's spikes: one compilation, no growth."""
+    simulation = compile_network(nets.cuba_small(duration=0.05), backend="jax")
+    simulation.run()
+    assert simulation.bounds.growths == [] and len(simulation._compiled) == 1
 
 
 def test_the_visual_pathway_with_pulses_is_bit_identical_and_chunking_changes_nothing():
