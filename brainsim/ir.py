@@ -144,15 +144,18 @@ def children(expr: Expr) -> tuple[Expr, ...]:
     raise TypeError(f"not an expression: {expr!r}")
 
 
-def free_names(expr: Expr) -> set[str]:
-    """The names `expr` reads (walked without recursion, so any depth is fine)."""
-    names, pending = set(), [expr]
+def free_names(expr: Expr):
+    """The names `expr` reads, each once, in the order written, as a set-like view
+    (`&`, `-`, `in` work; iteration is in order). Walked without recursion, so any
+    depth is fine."""
+    names: dict[str, None] = {}
+    pending = [expr]
     while pending:
         node = pending.pop()
         if isinstance(node, Var):
-            names.add(node.name)
-        pending.extend(children(node))
-    return names
+            names.setdefault(node.name)
+        pending.extend(reversed(children(node)))
+    return names.keys()
 
 
 def depth(expr: Expr) -> int:

@@ -11,7 +11,9 @@ Each rule is a function whose docstring shows, in model text, what it rejects.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 from typing import Callable, Iterator
 
 from brainsim import ir
@@ -27,8 +29,25 @@ Rule = Callable[[ir.Network], None]
 
 def validate(network: ir.Network) -> None:
     """Raise InvalidValueError for the first rule `network` breaks."""
-    for rule in RULES:
-        rule(network)
+    with deep_expressions():
+        for rule in RULES:
+            rule(network)
+
+
+@contextlib.contextmanager
+def deep_expressions():
+    """Let Python recurse deeply enough for the deepest expression `validate` accepts.
+
+    IR expressions are trees: hashing one, compiling it and calling its compiled
+    closures recurse once per level (a few frames each), so a model with a long
+    chain of aliases needs more than Python's default of 1000 frames.
+    """
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(saved, 8 * MAX_EXPRESSION_DEPTH))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(saved)
 
 
 def _span_of(*nodes):
@@ -115,6 +134,31 @@ def _known(expr: ir.Expr, known: set[str], where: str, span) -> None:
         )
     if unknown := ir.free_names(expr) - known:
         raise InvalidValueError(f"{where} reads unknown name(s) {sorted(unknown)}", _span_of(expr) or span)
+
+
+def names_are_not_reserved(network: ir.Network) -> None:
+    """parameters { _refractory = 1 }   (names starting with `_` are the engine's own)"""
+    models = [p.model for p in network.populations if isinstance(p.model, ir.NeuronModel)]
+    for model in models + [p.synapse for p in network.projections]:
+        declared = [*model.parameters, *model.states, *getattr(model, "inputs", ())]
+        for item in declared:
+            if item.name.startswith("_"):
+                raise InvalidValueError(
+                    f"`{item.name}` in {model.name}: names starting with `_` are reserved for the engine", item.span or model.span
+                )
+
+
+def equations_integrate_states(network: ir.Network) -> None:
+    """equations { dtau/dt = 1 }   (tau a parameter, not a state variable)"""
+    for population in network.populations:
+        if isinstance(model := population.model, ir.NeuronModel):
+            states = {s.name for s in model.states}
+            for equation in model.equations:
+                if equation.variable not in states:
+                    raise InvalidValueError(
+                        f"model {model.name} has an equation for `{equation.variable}`, which is not a state variable",
+                        equation.span or model.span,
+                    )
 
 
 def resets_assign_states(network: ir.Network) -> None:
@@ -271,11 +315,13 @@ def records_name_variables(network: ir.Network) -> None:
 
 
 RULES: tuple[Rule, ...] = (
+    expressions_read_known_names,  # first: it bounds the depth that the other rules' hashing recurses through
     positive_step,
     populations_have_neurons,
     names_exist,
     sources_are_not_targets,
-    expressions_read_known_names,
+    names_are_not_reserved,
+    equations_integrate_states,
     resets_assign_states,
     effects_change_target_states,
     connection_rules_fit,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from brainsim import ir
 from brainsim.backends.simulation import Simulation
 from brainsim.errors import InvalidValueError
+from brainsim.validate import deep_expressions
 
 BACKENDS = ("numpy", "jax")
 OPTIONS = {"numpy": (), "jax": ("spike_capacity", "event_batch", "chunk_steps")}
@@ -30,6 +31,8 @@ def compile_network(network: ir.Network, backend: str = "numpy", **options) -> S
     Raises:
         InvalidValueError: unknown backend, or a network the backends cannot run.
     """
+    if backend not in BACKENDS:
+        raise InvalidValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if unknown := set(options) - set(OPTIONS.get(backend, ())):
         raise InvalidValueError(
             f"the {backend} backend takes no option {', '.join(sorted(unknown))}; "
@@ -37,14 +40,11 @@ def compile_network(network: ir.Network, backend: str = "numpy", **options) -> S
         )
     match backend:
         case "numpy":
-            from brainsim.backends.numpy_backend import NumpySimulation
-
-            return NumpySimulation(network, **options)
+            from brainsim.backends.numpy_backend import NumpySimulation as Backend
         case "jax":
-            from brainsim.backends.jax_backend import JaxSimulation
-
-            return JaxSimulation(network, **options)
-    raise InvalidValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+            from brainsim.backends.jax_backend import JaxSimulation as Backend
+    with deep_expressions():  # building the step walks every expression
+        return Backend(network, **options)
 
 
 __all__ = ["BACKENDS", "Simulation", "compile_network"]

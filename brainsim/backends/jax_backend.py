@@ -171,7 +171,7 @@ class JaxEvents(Events):
 
         def one_batch(k, state):
             piece = k * per_batch + jnp.arange(per_batch)
-            row = jnp.minimum(jnp.searchsorted(total, piece, side="right"), last)
+            row = jnp.minimum(jnp.searchsorted(total, piece, side="right", method="scan_unrolled"), last)
             synapses = (offsets[row] + piece * size)[:, None] + slots[0]
             return body(jnp.where(synapses < ends[row][:, None], synapses, sentinel).reshape(-1), state)
 

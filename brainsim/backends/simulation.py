@@ -9,8 +9,6 @@ turns into `Results`.
 from __future__ import annotations
 
 import abc
-import contextlib
-import sys
 import time
 from dataclasses import dataclass
 
@@ -19,23 +17,7 @@ import numpy as np
 from brainsim import ir
 from brainsim.network import HostNetwork, build
 from brainsim.results import Results, SpikeTrains, Trace
-from brainsim.validate import MAX_EXPRESSION_DEPTH, validate
-
-
-@contextlib.contextmanager
-def deep_expressions():
-    """Let Python recurse deeply enough for the deepest expression `validate` accepts.
-
-    IR expressions are trees: hashing one, compiling it and calling its compiled
-    closures recurse once per level (a few frames each), so a model with a long
-    chain of aliases needs more than Python's default of 1000 frames.
-    """
-    saved = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(saved, 8 * MAX_EXPRESSION_DEPTH))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(saved)
+from brainsim.validate import deep_expressions, validate
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,8 +49,8 @@ class Simulation(abc.ABC):
     def __init__(self, network: ir.Network):
         started = time.perf_counter()
         self.network = network
+        validate(network)
         with deep_expressions():
-            validate(network)
             self.host: HostNetwork = build(network)
         self.build_seconds = time.perf_counter() - started
 
@@ -101,8 +83,8 @@ class Simulation(abc.ABC):
             (record.population, record.variable): Trace(record.population, record.variable, record.indices, times, values)
             for record, values in zip(host.records, run.traces)
         }
-        final_state = {}
-        for name in host.placement:  # neuron populations (a spike source has no state)
+        final_state = {name: {} for name in sizes}  # a spike source has no state
+        for name in host.placement:
             g, offset = host.placement[name]
             final_state[name] = {v: values[offset : offset + sizes[name]].copy() for v, values in run.states[g].items()}
         return Results(

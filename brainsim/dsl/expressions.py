@@ -119,7 +119,7 @@ class Scope:
     def _check_noise(self, symbol: Symbol, name: ast.Name) -> None:
         if self.noise:
             return
-        noises = [n for n in reads(symbol.expr) if is_noise(n)]
+        noises = [n for n in ir.free_names(symbol.expr) if is_noise(n)]
         if not noises:
             return
         if is_noise(symbol.name):
@@ -221,7 +221,7 @@ def _power(node: ast.Binary, base: Typed, exponent: Typed, scope: Scope) -> Dime
         raise UnitError(f"an exponent must be dimensionless, but this one is {exponent.type}", node.right.span)
     if base.type == DIMENSIONLESS:
         return DIMENSIONLESS
-    variables = [name for name in reads(exponent.expr) if name not in scope.constants]
+    variables = [name for name in ir.free_names(exponent.expr) if name not in scope.constants]
     if variables:
         raise UnitError(
             f"the base has dimension {base.type}, so its exponent must be a constant, "
@@ -350,28 +350,6 @@ def fold(expr: ir.Expr, values: Mapping[str, float]) -> float:
             return ir.HOST_FUNCTIONS[function](*(fold(arg, values) for arg in args))
         case ir.Where(condition=condition, then=then, otherwise=otherwise):
             return fold(then, values) if fold(condition, values) else fold(otherwise, values)
-    raise AssertionError(f"unknown IR node {expr!r}")
-
-
-def reads(expr: ir.Expr) -> tuple[str, ...]:
-    """The names of the variables `expr` reads, each once, in the order written."""
-    return tuple(dict.fromkeys(_names_read(expr)))
-
-
-def _names_read(expr: ir.Expr) -> list[str]:
-    match expr:
-        case ir.Var(name=name):
-            return [name]
-        case ir.Const():
-            return []
-        case ir.Unary(operand=operand):
-            return _names_read(operand)
-        case ir.Binary(left=left, right=right):
-            return _names_read(left) + _names_read(right)
-        case ir.Call(args=args):
-            return [name for arg in args for name in _names_read(arg)]
-        case ir.Where(condition=condition, then=then, otherwise=otherwise):
-            return _names_read(condition) + _names_read(then) + _names_read(otherwise)
     raise AssertionError(f"unknown IR node {expr!r}")
 
 

@@ -28,7 +28,6 @@ from brainsim.dsl.expressions import (
     expect_type,
     is_noise,
     lower_expression,
-    reads,
 )
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
@@ -76,7 +75,7 @@ def lower_neuron(
         reset=tuple(_reset(assignment, scope, dimensions, constants.kinds) for assignment in neuron.reset),
         refractory=_refractory(neuron.refractory, constants.scope),
         method=_method(neuron.method),
-        noises=tuple(dict.fromkeys(n for e in equations for n in reads(e.rhs) if is_noise(n))),
+        noises=tuple(dict.fromkeys(n for e in equations for n in ir.free_names(e.rhs) if is_noise(n))),
         span=neuron.span,
     )
 

@@ -18,7 +18,7 @@ import math
 from brainsim import ir
 from brainsim.dsl import ast
 from brainsim.dsl.dimensions import SECOND
-from brainsim.dsl.expressions import BUILTINS, Scope, constant_value, expect_type, lower_expression, reads
+from brainsim.dsl.expressions import BUILTINS, Scope, constant_value, expect_type, lower_expression
 from brainsim.dsl.models import initial_value
 from brainsim.dsl.settings import NO_NAMES, constant, unique_settings
 from brainsim.errors import InvalidValueError, UnitError
@@ -76,7 +76,7 @@ def _poisson(population: ast.Population, name: str, size: int) -> ir.PoissonSour
         case _:
             typed = lower_expression(value, _RATE_SCOPE)
             expect_type(typed, HERTZ, "a rate must have dimension {wanted}, but it is {got}")
-            if reads(typed.expr):  # of `t` or `dt`: evaluated by the engine each step
+            if ir.free_names(typed.expr):  # of `t` or `dt`: evaluated by the engine each step
                 rate = typed.expr
             else:
                 rate = ir.Constant(_not_negative(constant_value(typed, {}, "the rate"), value), value.span)

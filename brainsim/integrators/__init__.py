@@ -75,13 +75,12 @@ def integrate(model: ir.NeuronModel, dt: float) -> Integration:
     system is linear with constant coefficients, else euler (today's models keep
     their results bit for bit); Euler–Maruyama if the equations read white noise.
 
-    Raises InvalidValueError if an equation names something that is not a state
-    variable, if the model's method cannot integrate its equations (exact on a
+    `model` is valid (`brainsim.validate`). Raises InvalidValueError if the
+    model's method cannot integrate its equations (exact on a
     system not linear with constant coefficients, exponential_euler on an
     equation not linear in its own variable, any method but euler with noise),
     or if an equation reads noise other than linearly.
     """
-    _check_variables(model)
     choice = model.method
     held = held_variables(model, dt)
     asked = "the model's choice" if choice else None
@@ -124,14 +123,3 @@ def integrate(model: ir.NeuronModel, dt: float) -> Integration:
 
 def _integration(model, method, stages, updates, constants, reason) -> Integration:
     return Integration(model.name, method, stages, updates, constants, (), reason)
-
-
-def _check_variables(model: ir.NeuronModel) -> None:
-    """Each equation's variable is a state variable (`dx/dt = ...` with no `x` in `state`)."""
-    states = {s.name for s in model.states}
-    for equation in model.equations:
-        if equation.variable not in states:
-            raise InvalidValueError(
-                f"model {model.name} has an equation for `{equation.variable}`, which is not a state variable",
-                equation.span,
-            )

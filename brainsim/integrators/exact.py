@@ -18,12 +18,11 @@ from typing import Mapping
 import numpy as np
 
 from brainsim import ir
-from brainsim.errors import InvalidValueError
 from brainsim.integrators import linear
 from brainsim.integrators.clamping import REFRACTORY, hold
 from brainsim.integrators.matrix_exponential import expm
 from brainsim.integrators.printing import format_expr
-from brainsim.integrators.rewrite import reads
+
 
 
 def affine_rows(model: ir.NeuronModel, dt: float) -> dict[str, dict[str, float] | None]:
@@ -44,9 +43,9 @@ def why_not_exact(model: ir.NeuronModel, equation: ir.Equation) -> str:
     except linear.NotLinear as problem:
         return f"{prefix}: {problem.reason}"
     for name, coefficient in coefficients.items():
-        if varying := reads(coefficient) - constant:
+        if varying := ir.free_names(coefficient) - constant:
             return f"{prefix}: it multiplies {name} by {format_expr(coefficient)}, which varies with {_listed(varying)}"
-    if rest is not None and (varying := reads(rest) - constant):
+    if rest is not None and (varying := ir.free_names(rest) - constant):
         return f"{prefix}: its term {format_expr(rest)} varies with {_listed(varying)}"
     return f"{prefix}: a coefficient is not a finite number"
 
@@ -156,9 +155,6 @@ def exact(
             refractory_update = _propagate(name, held_row, variables, "_Pr", "_cr", constants)
             new = ir.Where(ir.Var(REFRACTORY), refractory_update, new)
         updates.append((name, new))
-    taken = {p.name for p in model.parameters} | set(variables)
-    if clash := taken & constants.keys():
-        raise InvalidValueError(f"model {model.name} uses the reserved name(s) {sorted(clash)}", model.span)
     return tuple(updates), tuple(constants.items())
 
 

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from brainsim import ir
 from brainsim.integrators.clamping import held_derivative, hold
-from brainsim.integrators.rewrite import add, mul, reads, substitute, var
+from brainsim.integrators.rewrite import add, mul, substitute, var
 
 Stages = tuple[tuple[str, ir.Expr], ...]
 Updates = tuple[tuple[str, ir.Expr], ...]
@@ -68,7 +68,7 @@ def runge_kutta(model: ir.NeuronModel, tableau: Tableau, dt: float, held: frozen
         return var(name)
 
     names = [e.variable for e in model.equations]
-    reads_time = any("t" in reads(e.rhs) for e in model.equations)
+    reads_time = any("t" in ir.free_names(e.rhs) for e in model.equations)
     stages: list[tuple[str, ir.Expr]] = []
 
     def derivatives(i: int, renamed: dict[str, ir.Expr]) -> None:

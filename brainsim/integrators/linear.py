@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from brainsim import ir
 from brainsim.integrators.printing import format_expr
-from brainsim.integrators.rewrite import ONE, ZERO, reads
+from brainsim.integrators.rewrite import ONE, ZERO
 
 
 class NotLinear(Exception):
@@ -32,7 +32,7 @@ def split(expr: ir.Expr, names: frozenset[str]) -> tuple[ir.Expr | None, dict[st
     two factors that both read names, a division by one, a function, power,
     comparison or condition of one.
     """
-    found = reads(expr) & names
+    found = ir.free_names(expr) & names
     if not found:
         return expr, {}
     match expr:
@@ -44,15 +44,15 @@ def split(expr: ir.Expr, names: frozenset[str]) -> tuple[ir.Expr | None, dict[st
         case ir.Binary(ir.BinaryOp.ADD | ir.BinaryOp.SUB as op, left, right):
             (rest_a, a), (rest_b, b) = split(left, names), split(right, names)
             return _combined(op, rest_a, rest_b), {name: _combined(op, a.get(name), b.get(name)) for name in a | b}
-        case ir.Binary(ir.BinaryOp.MUL, left, right) if reads(left) & names and reads(right) & names:
+        case ir.Binary(ir.BinaryOp.MUL, left, right) if ir.free_names(left) & names and ir.free_names(right) & names:
             raise NotLinear(f"it multiplies {format_expr(left)} by {format_expr(right)}", expr)
-        case ir.Binary(ir.BinaryOp.MUL, left, right) if reads(left) & names:
+        case ir.Binary(ir.BinaryOp.MUL, left, right) if ir.free_names(left) & names:
             rest, coefficients = split(left, names)
             return _scaled(rest, right), {name: _scaled(c, right) for name, c in coefficients.items()}
         case ir.Binary(ir.BinaryOp.MUL, left, right):
             rest, coefficients = split(right, names)
             return _scaled(rest, left), {name: _scaled(c, left) for name, c in coefficients.items()}
-        case ir.Binary(ir.BinaryOp.DIV, left, right) if not reads(right) & names:
+        case ir.Binary(ir.BinaryOp.DIV, left, right) if not ir.free_names(right) & names:
             rest, coefficients = split(left, names)
             return _divided(rest, right), {name: _divided(c, right) for name, c in coefficients.items()}
         case ir.Binary(ir.BinaryOp.DIV, _, right):
@@ -61,13 +61,13 @@ def split(expr: ir.Expr, names: frozenset[str]) -> tuple[ir.Expr | None, dict[st
             raise NotLinear(f"it raises {format_expr(left)} to the power {format_expr(right)}", expr)
         case ir.Call(function, args):
             raise NotLinear(f"it takes {function.function_name}({', '.join(format_expr(a) for a in args)})", expr)
-        case ir.Where(condition, then, otherwise) if not reads(condition) & names:
+        case ir.Where(condition, then, otherwise) if not ir.free_names(condition) & names:
             (rest_a, a), (rest_b, b) = split(then, names), split(otherwise, names)
             return _chosen(condition, rest_a, rest_b), {
                 name: _chosen(condition, a.get(name), b.get(name)) for name in a | b
             }
         case ir.Where(condition, _, _):
-            raise NotLinear(f"it reads {_listed(reads(condition) & names)} in the condition {format_expr(condition)}", expr)
+            raise NotLinear(f"it reads {_listed(ir.free_names(condition) & names)} in the condition {format_expr(condition)}", expr)
     raise NotLinear(f"it reads {_listed(found)} in the truth value {format_expr(expr)}", expr)
 
 

@@ -39,24 +39,6 @@ def call(function: ir.Function, *args: ir.Expr) -> ir.Expr:
     return ir.Call(function, args)
 
 
-def reads(expr: ir.Expr) -> set[str]:
-    """The names `expr` reads."""
-    match expr:
-        case ir.Const():
-            return set()
-        case ir.Var(name):
-            return {name}
-        case ir.Unary(_, operand):
-            return reads(operand)
-        case ir.Binary(_, left, right):
-            return reads(left) | reads(right)
-        case ir.Call(_, args):
-            return set().union(*(reads(a) for a in args))
-        case ir.Where(condition, then, otherwise):
-            return reads(condition) | reads(then) | reads(otherwise)
-    raise TypeError(f"not an expression: {expr!r}")
-
-
 def substitute(expr: ir.Expr, replacements: Mapping[str, ir.Expr]) -> ir.Expr:
     """`expr` with every `Var` named in `replacements` replaced (spans kept elsewhere)."""
     match expr:

@@ -184,10 +184,3 @@ def test_an_integration_prints():
     assert text.startswith("CubaLIF: exact")
     assert "v' = _refractory" not in text and "v' = v if _refractory else" in text
     assert "_P_v_ge = " in text
-
-
-def test_an_equation_for_an_unknown_variable_is_rejected():
-    from brainsim.errors import InvalidValueError
-
-    with pytest.raises(InvalidValueError, match="not a state variable"):
-        integrate(model((ir.Equation("x", var("v")),)), DT)
