@@ -18,7 +18,7 @@ import sys
 
 from brainsim import ir
 from brainsim.errors import BrainsimError
-from brainsim.integrators import integrate
+from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
 from brainsim.results import compare_results
 from brainsim.units import lookup_unit, to_si
@@ -108,6 +108,8 @@ def _run(args: argparse.Namespace) -> int:
         f"(build {simulation.build_seconds:.2f} s, compile {results.compile_seconds:.2f} s, "
         f"run {results.run_seconds:.2f} s)"
     )
+    for growth in getattr(simulation, "bounds", None) and simulation.bounds.growths or ():
+        print(f"note: a static bound overflowed and the chunk was rerun: {growth}", file=sys.stderr)
     print(results.format_table())
     return EXIT_OK
 
@@ -139,11 +141,17 @@ def describe(model: Model, updates: bool = False) -> str:
     ]
     for population in network.populations:
         kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
-        integration = integrate(population.model, settings.dt)
-        lines.append(f"  {population.name}: {population.size} x {population.model.name}{kind}, "
-                     f"{integration.method.value} integration")
-        if updates:
-            lines.extend("      " + line for line in str(integration).splitlines())
+        head = f"  {population.name}: {population.size} x {population.model.name}{kind}"
+        match population.model:
+            case ir.NeuronModel():
+                integration = integrate(population.model, settings.dt)
+                lines.append(f"{head}, {integration.method.value} integration ({integration.reason})")
+                if updates:
+                    lines.extend("      " + line for line in str(integration).splitlines())
+            case ir.PoissonSource(rate=rate):
+                lines.append(f"{head}, rate {_rate(rate)}")
+            case ir.SpikeTimes(times=times):
+                lines.append(f"{head}, {len(times)} spike(s) given")
     lines.append("projections:")
     for projection in network.projections:
         lines.append(f"  {projection.name}: {projection.synapse.name}, {_rule(projection.rule)}")
@@ -170,13 +178,25 @@ def _rule(rule: ir.ConnectionRule) -> str:
     raise TypeError(f"not a connection rule: {rule!r}")
 
 
+def _rate(rate: ir.Initializer | ir.Expr) -> str:
+    match rate:
+        case ir.Constant(value):
+            return f"{value:g} Hz"
+        case ir.Uniform(low, high):
+            return f"uniform({low:g} Hz, {high:g} Hz) per neuron"
+        case ir.Values(values):
+            return f"one per neuron, {min(values):g} to {max(values):g} Hz"
+    return f"{format_expr(rate)} (Hz, an expression of t)"
+
+
 def _waveform(waveform: ir.Waveform) -> str:
     match waveform:
         case ir.ConstantCurrent(amplitude=amplitude):
             return f"constant {amplitude:g}"
         case ir.PulseTrain(period=period, width=width, amplitude=amplitude, start=start, stop=stop):
+            until = "the end of the run" if stop == float("inf") else f"{stop * 1e3:g} ms"
             return (f"pulses of {amplitude:g} for {width * 1e3:g} ms every {period * 1e3:g} ms "
-                    f"from {start * 1e3:g} ms to {stop * 1e3:g} ms")
+                    f"from {start * 1e3:g} ms to {until}")
     raise TypeError(f"not a waveform: {waveform!r}")
 
 
