@@ -211,9 +211,12 @@ def _compact(mask, capacity: int):
     import jax.numpy as jnp
 
     n = mask.shape[0]
-    if n <= 16 * _BLOCK:
-        return jnp.nonzero(mask, size=capacity, fill_value=n)[0], mask.sum(dtype=jnp.int64)
     n_blocks = -(-n // _BLOCK)
+    # The blocks pay a prefix sum over min(capacity, n_blocks) whole blocks: worth it only
+    # when that is well below the mask's own length (measured: 3200 neurons, capacity 16:
+    # 11 us per step against 13.5 for nonzero; capacity 64: 20 against 13.6).
+    if n <= 16 * _BLOCK or 2 * min(capacity, n_blocks) * _BLOCK > n:
+        return jnp.nonzero(mask, size=capacity, fill_value=n)[0], mask.sum(dtype=jnp.int64)
     blocks = jnp.pad(mask, (0, (n_blocks + 1) * _BLOCK - n)).reshape(n_blocks + 1, _BLOCK)  # + an empty block
     counts = blocks.sum(axis=1, dtype=jnp.int64)
     before = jnp.cumsum(counts) - counts  # spikes in the blocks before each block
