@@ -7,33 +7,14 @@
 from __future__ import annotations
 
 from brainsim import ir
+from brainsim.integrators.rewrite import add, div, mul, sub, var  # noqa: F401 (re-exported for the tests)
 from brainsim.units import DIMENSIONLESS
 
 ms, mV, nA, Mohm = 1e-3, 1e-3, 1e-9, 1e6
 
 
-def var(name: str) -> ir.Var:
-    return ir.Var(name)
-
-
 def const(value: float) -> ir.Const:
     return ir.Const(value)
-
-
-def add(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    return ir.Binary(ir.BinaryOp.ADD, a, b)
-
-
-def sub(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    return ir.Binary(ir.BinaryOp.SUB, a, b)
-
-
-def mul(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    return ir.Binary(ir.BinaryOp.MUL, a, b)
-
-
-def div(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    return ir.Binary(ir.BinaryOp.DIV, a, b)
 
 
 def gt(a: ir.Expr, b: ir.Expr) -> ir.Expr:
