@@ -2,9 +2,14 @@
 
 `validate(network)` runs every rule and raises the first `InvalidValueError`,
 located by the IR node's span. Host construction (`brainsim.network`) and the
-kernel assume a valid network and check nothing again. The front end catches
-most of these mistakes earlier, with more context (names, units); this room is
-what holds for every IR, however it was made (the DSL, the Python API).
+kernel assume a valid network and check nothing again. Lowering
+(`brainsim.dsl.lower`) calls `validate` as its last step, so a value rule whose
+IR node spans the written value (`p`, a delay, a constant rate, how many rates)
+lives only here, worded for the model text. The front end keeps what needs its
+own knowledge: names (with did-you-mean hints), dimensions, and values it can
+point at more closely than an IR node's span (a list's element, one argument of
+`pulses`, a written size or slice); this room is what holds for every IR,
+however it was made (the DSL, the Python API).
 
 Each rule is a function whose docstring shows, in model text, what it rejects.
 """
