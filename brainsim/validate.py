@@ -2,9 +2,14 @@
 
 `validate(network)` runs every rule and raises the first `InvalidValueError`,
 located by the IR node's span. Host construction (`brainsim.network`) and the
-kernel assume a valid network and check nothing again. The front end catches
-most of these mistakes earlier, with more context (names, units); this room is
-what holds for every IR, however it was made (the DSL, the Python API).
+kernel assume a valid network and check nothing again. Lowering
+(`brainsim.dsl.lower`) calls `validate` as its last step, so a value rule whose
+IR node spans the written value (`p`, a delay, a constant rate, how many rates)
+lives only here, worded for the model text. The front end keeps what needs its
+own knowledge: names (with did-you-mean hints), dimensions, and values it can
+point at more closely than an IR node's span (a list's element, one argument of
+`pulses`, a written size or slice); this room is what holds for every IR,
+however it was made (the DSL, the Python API).
 
 Each rule is a function whose docstring shows, in model text, what it rejects.
 """
@@ -23,6 +28,9 @@ from brainsim.integrators import REFRACTORY
 MAX_EXPRESSION_DEPTH = 2000
 """Deeper expressions (a chain of thousands of aliases) are refused: compiling
 one walks it recursively."""
+
+MAX_POPULATION_SIZE = 2**31 - 1
+"""Neuron indices must fit the backends' int32 arrays."""
 
 Rule = Callable[[ir.Network], None]
 
@@ -64,14 +72,17 @@ def _steps(seconds: float, dt: float) -> int:
 def positive_step(network: ir.Network) -> None:
     """simulation { dt = 0 ms  duration = 10 ms }"""
     if not network.simulation.dt > 0:
-        raise InvalidValueError(f"dt must be positive, not {network.simulation.dt!r}", network.simulation.span)
+        raise InvalidValueError(f"`dt` must be greater than 0, but it is {network.simulation.dt:g} s", network.simulation.span)
 
 
 def populations_have_neurons(network: ir.Network) -> None:
-    """region R { r = LIF[0] }"""
+    """region R { r = LIF[0] }     region R { r = LIF[3000000000] }   (more than int32 indices reach)"""
     for population in network.populations:
-        if population.size < 1:
-            raise InvalidValueError(f"population {population.name} has no neurons", population.span)
+        if not 1 <= population.size <= MAX_POPULATION_SIZE:
+            raise InvalidValueError(
+                f"a population needs 1 to {MAX_POPULATION_SIZE} neurons, but `{population.name}` has {population.size}",
+                population.span,
+            )
 
 
 def names_exist(network: ir.Network) -> None:
@@ -195,14 +206,16 @@ def connection_rules_fit(network: ir.Network) -> None:
     """connect A -> B with S { p = 1.5 }     connect A -> B with S { rule = one_to_one }   (sizes 10 and 20)"""
     for projection in network.projections:
         n_pre, n_post = network.population(projection.source).size, network.population(projection.target).size
+        span = projection.rule.span or projection.span
         match projection.rule:
             case ir.OneToOne() if n_pre != n_post:
                 raise InvalidValueError(
-                    f"one-to-one projection {projection.name} joins populations of different sizes ({n_pre} and {n_post})",
-                    projection.span,
+                    f"one_to_one joins populations of different sizes: `{projection.source}` has {n_pre} neurons "
+                    f"and `{projection.target}` {n_post}; it needs populations of equal size",
+                    span,
                 )
             case ir.FixedProbability(p) if not 0.0 <= p <= 1.0:
-                raise InvalidValueError(f"connection probability must be in [0, 1], not {p!r}", projection.rule.span)
+                raise InvalidValueError(f"`p` is a probability, between 0 and 1, but it is {p:g}", span)
 
 
 def delays_are_whole_steps(network: ir.Network) -> None:
@@ -216,7 +229,8 @@ def delays_are_whole_steps(network: ir.Network) -> None:
                 shortest = min(values, default=dt)
         if not _steps(shortest, dt) >= 1:
             raise InvalidValueError(
-                f"projection {projection.name} has a delay shorter than one step ({dt!r} s); the shortest delay is dt",
+                f"the delay of {projection.name} ({shortest:g} s) rounds to {_steps(shortest, dt)} steps, shorter than "
+                f"one step (dt = {dt:g} s); a delay must be at least one step after rounding to whole steps",
                 projection.delay.span or projection.span,
             )
 
@@ -248,26 +262,32 @@ def pulses_fit_the_grid(network: ir.Network) -> None:
 
 
 def poisson_rates_are_rates(network: ir.Network) -> None:
-    """noise = PoissonSource[10] { rate = [5 Hz, -1 Hz, ...] }"""
+    """noise = PoissonSource[10] { rate = -5 Hz }     mixed = PoissonSource[4] { rate = [5 Hz, 10 Hz, 20 Hz] }"""
     for population in network.populations:
+        which = f"`{population.name}`"
         match population.model:
             case ir.PoissonSource(rate=ir.Constant(value) as rate):
-                values = [value]
+                rates = [(value, which)]
             case ir.PoissonSource(rate=ir.Uniform(low, high) as rate):
-                values = [low, high]
+                rates = [(low, f"the low end of uniform, {which}"), (high, f"the high end of uniform, {which}")]
             case ir.PoissonSource(rate=ir.Values(values) as rate):
                 if len(values) != population.size:
                     raise InvalidValueError(
-                        f"{population.name} has {population.size} neurons but {len(values)} rates", rate.span or population.span
+                        f"`rate` lists {len(values)} values, but {which} has {population.size} neurons; "
+                        "give one per neuron",
+                        rate.span or population.span,
                     )
+                rates = [(value, f"rate {k} of {which}") for k, value in enumerate(values)]
             case _:
                 continue
-        for k, value in enumerate(values):
-            if not (math.isfinite(value) and value >= 0.0):
+        for value, where in rates:
+            if not math.isfinite(value):
                 raise InvalidValueError(
-                    f"a Poisson rate must be finite and >= 0, but {population.name} has {value!r} Hz"
-                    + (f" (rate {k})" if len(values) > 1 else ""),
-                    rate.span or population.span,
+                    f"the rate is not a finite number: it is {value!r} Hz ({where})", rate.span or population.span
+                )
+            if value < 0.0:
+                raise InvalidValueError(
+                    f"a rate must not be negative, but it is {value:g} Hz ({where})", rate.span or population.span
                 )
 
 

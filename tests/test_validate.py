@@ -42,9 +42,9 @@ def source(model, size=3) -> ir.Population:
 
 
 CASES = [
-    (lambda n: dataclasses.replace(n, simulation=dataclasses.replace(n.simulation, dt=0.0)), "dt must be positive"),
+    (lambda n: dataclasses.replace(n, simulation=dataclasses.replace(n.simulation, dt=0.0)), "`dt` must be greater than 0, but it is 0 s"),
     (lambda n: dataclasses.replace(n, populations=(dataclasses.replace(n.populations[0], size=0), *n.populations[1:])),
-     "has no neurons"),
+     "a population needs 1 to 2147483647 neurons"),
     (lambda n: first_projection(n, target="V9.x"), "no population named 'V9.x'"),
     (lambda n: with_model(n, parameters=(*n.populations[0].model.parameters, ir.Parameter("_refractory", 1.0, None))),
      "reserved for the engine"),
@@ -53,15 +53,15 @@ CASES = [
     (lambda n: with_model(n, threshold=ir.Binary(ir.BinaryOp.GT, deep(MAX_EXPRESSION_DEPTH + 1), ir.Var("V_th"))),
      "operations deep"),
     (lambda n: with_model(n, reset=(ir.Assignment("tau_m", ir.AssignOp.SET, ir.Const(1.0)),)), "not a state variable"),
-    (lambda n: first_projection(n, rule=ir.FixedProbability(1.5)), "probability must be in"),
-    (lambda n: first_projection(n, rule=ir.OneToOne()), "different sizes"),
-    (lambda n: first_projection(n, delay=ir.Constant(0.04 * MS)), "shorter than one step"),
+    (lambda n: first_projection(n, rule=ir.FixedProbability(1.5)), "`p` is a probability, between 0 and 1"),
+    (lambda n: first_projection(n, rule=ir.OneToOne()), "needs populations of equal size"),
+    (lambda n: first_projection(n, delay=ir.Constant(0.04 * MS)), "rounds to 0 steps, shorter than one step"),
     (lambda n: dataclasses.replace(n, stimuli=(ir.Stimulus("V1.simple", "v", ir.ConstantCurrent(1.0)),)), "input"),
     (lambda n: dataclasses.replace(n, stimuli=(ir.Stimulus(
         "V1.simple", "I_ext", ir.PulseTrain(0.01 * MS, 0.01 * MS, 1.0, 0.0, float("inf"))),)), "period >= dt"),
-    (lambda n: with_population(n, source(ir.PoissonSource(ir.Values((5.0, -1.0, 2.0))))), "finite and >= 0"),
-    (lambda n: with_population(n, source(ir.PoissonSource(ir.Values((5.0, 1.0))))), "3 neurons but 2 rates"),
-    (lambda n: with_population(n, source(ir.PoissonSource(ir.Constant(float("nan"))))), "finite and >= 0"),
+    (lambda n: with_population(n, source(ir.PoissonSource(ir.Values((5.0, -1.0, 2.0))))), r"must not be negative, but it is -1 Hz \(rate 1 of `Input.src`\)"),
+    (lambda n: with_population(n, source(ir.PoissonSource(ir.Values((5.0, 1.0))))), "`rate` lists 2 values, but `Input.src` has 3 neurons"),
+    (lambda n: with_population(n, source(ir.PoissonSource(ir.Constant(float("nan"))))), "not a finite number"),
     (lambda n: with_population(n, source(ir.PoissonSource(ir.Var("v"))) ), r"unknown name\(s\) \['v'\]"),
     (lambda n: with_population(n, source(ir.SpikeTimes((0, 1), (2 * MS, 1 * MS)))), "must be sorted"),
     (lambda n: with_population(n, source(ir.SpikeTimes((0, 0), (1 * MS, 1.04 * MS)))), "spikes twice in one step"),

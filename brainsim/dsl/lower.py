@@ -1,7 +1,9 @@
 """AST -> IR: the checked, SI-valued `ir.Network` of a parsed model.
 
-Lowering resolves every name, checks every dimension and value, applies
-defaults and overrides, and expands region-level statements per population.
+Lowering resolves every name, checks every dimension and the values only the
+text can locate (a list's element, a written argument), applies defaults and
+overrides, and expands region-level statements per population; its last step is
+`brainsim.validate`, the one room for the rules every IR must satisfy.
 The work is split by concern: `models` (neuron and synapse models),
 `populations` (settings, regions, endpoints), `wiring` (connect, stimulus,
 record), `expressions` (names, dimensions, constant folding).
@@ -14,6 +16,7 @@ from brainsim.dsl import ast
 from brainsim.dsl.populations import declare
 from brainsim.dsl.syntax_errors import too_deep
 from brainsim.dsl.wiring import lower_connect, lower_records, lower_stimulus, number_repeats
+from brainsim.validate import validate
 
 
 def lower(model: ast.Model) -> ir.Network:
@@ -30,7 +33,9 @@ def lower(model: ast.Model) -> ir.Network:
             the first mistake found, with its position in the model text.
     """
     try:
-        return _lower(model)
+        network = _lower(model)
+        validate(network)
+        return network
     except RecursionError:
         text = model.simulation.span.text
         raise too_deep(text, model.filename) from None

@@ -21,10 +21,10 @@ from brainsim.dsl.settings import constant, unique_settings
 from brainsim.dsl.sources import SOURCE_MODELS, lower_source
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, to_si
+from brainsim.validate import MAX_POPULATION_SIZE
 
 SIMULATION_SETTINGS = ("dt", "duration", "seed")
 DEFAULT_DT = to_si("0.1", "ms")[0]
-MAX_POPULATION_SIZE = 2**31 - 1  # neuron indices must fit the backends' int32 arrays
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,11 @@ settings, not overrides:
     noise = PoissonSource[1000] { rate = 10 Hz }
     cue   = SpikeTimes[2]       { indices = [0, 1, 0]  times = [5 ms, 10 ms, 20 ms] }
 
-Every value is checked here except one: a rate written as an expression of `t`
-may turn negative during the run, which only the engine can see.
+A value is checked here where the text can point closer than the IR node's
+span: an element of a list, the low end of `uniform`, one spike time.
+`brainsim.validate` checks what the IR locates as well (how many rates, a
+constant rate's sign); a rate written as an expression of `t` may turn negative
+during the run, which only the engine can see.
 """
 
 from __future__ import annotations
@@ -34,22 +37,21 @@ def lower_source(
 ) -> ir.SpikeSource:
     """The spike source of population `name` (qualified) of `size` neurons, from its settings."""
     if population.model.name == ir.PoissonSource.name:
-        return _poisson(population, name, size)
+        return _poisson(population, size)
     return _spike_times(population, name, size, simulation)
 
 
 # --------------------------------------------------------------------------- PoissonSource
 
 
-def _poisson(population: ast.Population, name: str, size: int) -> ir.PoissonSource:
+def _poisson(population: ast.Population, size: int) -> ir.PoissonSource:
     """`rate`: a constant, one value per neuron, `uniform(low, high)`, or an expression of `t`.
 
     Rejects::
 
         PoissonSource[10]                              # no rate
         PoissonSource[10] { rate = 5 ms }              # not in Hz
-        PoissonSource[2]  { rate = [5 Hz, -1 Hz] }     # negative
-        PoissonSource[3]  { rate = [5 Hz, 10 Hz] }     # one value per neuron
+        PoissonSource[2]  { rate = [5 Hz, -1 Hz] }     # an element negative (validate: a constant)
         PoissonSource[10] { rate = 5 Hz * v }          # only t and dt may be read
     """
     settings = unique_settings(population.overrides, ("rate",), "setting `{name}` of `PoissonSource`")
@@ -61,12 +63,7 @@ def _poisson(population: ast.Population, name: str, size: int) -> ir.PoissonSour
         )
     value = settings["rate"].value
     match value:
-        case ast.ValueList(items=items):
-            if len(items) != size:
-                raise InvalidValueError(
-                    f"`rate` lists {len(items)} values, but `{name}` has {size} neurons; give one per neuron",
-                    value.span,
-                )
+        case ast.ValueList(items=items):  # one per neuron: brainsim.validate counts them
             rate: ir.Initializer | ir.Expr = ir.Values(tuple(_rate(item) for item in items), value.span)
         case ast.Call(function=ast.Ident(name="uniform")):
             rate, dimension = initial_value(value, NO_NAMES, {}, "the rate")
@@ -79,7 +76,7 @@ def _poisson(population: ast.Population, name: str, size: int) -> ir.PoissonSour
             if ir.free_names(typed.expr):  # of `t` or `dt`: evaluated by the engine each step
                 rate = typed.expr
             else:
-                rate = ir.Constant(_not_negative(constant_value(typed, {}, "the rate"), value), value.span)
+                rate = ir.Constant(constant_value(typed, {}, "the rate"), value.span)
     return ir.PoissonSource(rate, population.span)
 
 

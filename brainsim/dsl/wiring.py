@@ -132,11 +132,12 @@ def _rule(
     sources: tuple[ir.Population, ...],
     targets: tuple[ir.Population, ...],
 ) -> ir.ConnectionRule:
-    """Rejects::
+    """The rule, its span on the written value (`brainsim.validate` checks `p` and one-to-one sizes there).
 
-        connect A -> B with S { p = 1.5 }                        # p outside [0, 1]
+    Rejects::
+
         connect A -> B with S { rule = one_to_one  p = 0.5 }     # two rules
-        connect A -> B with S { rule = one_to_one }              # A and B of unequal size
+        connect A -> C with S { rule = one_to_one }              # C holds two populations
     """
     if "p" in settings:
         declaration = settings["p"]
@@ -144,19 +145,16 @@ def _rule(
             raise InvalidValueError(
                 "`p` sets a fixed connection probability; it cannot be combined with `rule`", declaration.name.span
             )
-        p = constant(declaration.value, DIMENSIONLESS, "`p`")
-        if not 0 <= p <= 1:
-            raise InvalidValueError(f"`p` is a probability, between 0 and 1, but it is {p:g}", declaration.value.span)
-        return ir.FixedProbability(p, declaration.span)
+        return ir.FixedProbability(constant(declaration.value, DIMENSIONLESS, "`p`"), declaration.value.span)
     if "rule" not in settings:
         return ir.AllToAll()
     declaration = settings["rule"]
     match declaration.value:
         case ast.Name(name="all_to_all"):
-            return ir.AllToAll(declaration.span)
+            return ir.AllToAll(declaration.value.span)
         case ast.Name(name="one_to_one"):
-            _check_one_to_one(connect, sources, targets, declaration.value.span)
-            return ir.OneToOne(declaration.span)
+            _one_population_each(connect, sources, targets)
+            return ir.OneToOne(declaration.value.span)
         case ast.Name(name=name):
             raise UnknownNameError(
                 f"unknown connection rule `{name}`; the rules are {', '.join(RULES)} (or `p = ...`)",
@@ -166,9 +164,10 @@ def _rule(
     raise InvalidValueError(f"`rule` is one of {', '.join(RULES)}", declaration.value.span)
 
 
-def _check_one_to_one(
-    connect: ast.Connect, sources: tuple[ir.Population, ...], targets: tuple[ir.Population, ...], span: SourceSpan
+def _one_population_each(
+    connect: ast.Connect, sources: tuple[ir.Population, ...], targets: tuple[ir.Population, ...]
 ) -> None:
+    """One-to-one joins two populations, so neither endpoint may be a region of several."""
     for endpoint, populations in ((connect.source, sources), (connect.target, targets)):
         if len(populations) != 1:
             names = ", ".join(p.name for p in populations)
@@ -177,20 +176,13 @@ def _check_one_to_one(
                 f"holds {len(populations)} ({names}); name one of them",
                 endpoint.span,
             )
-    if sources[0].size != targets[0].size:
-        raise InvalidValueError(
-            f"one_to_one needs populations of equal size, but `{sources[0].name}` has {sources[0].size} "
-            f"neurons and `{targets[0].name}` {targets[0].size}",
-            span,
-        )
 
 
 def _delay(settings: dict[str, ast.Declaration], dt: float) -> ir.Initializer:
-    """A constant or uniform delay, at least one step after rounding; one step by default.
+    """A constant or uniform delay, spanning its written value; one step by default.
 
-    Rejects::
+    `brainsim.validate` checks that it rounds to at least one step. Rejects::
 
-        connect A -> B with S { delay = 0.01 ms }     # rounds to 0 steps (dt = 0.1 ms)
         connect A -> B with S { delay = 2 mV }        # not a time
     """
     if "delay" not in settings:
@@ -201,15 +193,6 @@ def _delay(settings: dict[str, ast.Declaration], dt: float) -> ir.Initializer:
         raise UnitError(
             f"a delay must be a time (s), but it is {dimension}", value.span, missing_unit_hint(value, SECOND)
         )
-    ends = (delay.low, delay.high) if isinstance(delay, ir.Uniform) else (delay.value,)
-    for end in ends:
-        steps = round(end / dt)
-        if steps < 1:
-            raise InvalidValueError(
-                f"a delay must be at least one step (dt = {dt:g} s) after rounding to whole steps, "
-                f"but {end:g} s rounds to {steps} steps",
-                value.span,
-            )
     return delay
 
 

@@ -3,6 +3,7 @@ expansion of region-level statements, defaults, and spans."""
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from pathlib import Path
@@ -310,3 +311,14 @@ def test_the_front_end_never_evaluates_text_and_never_imports_a_backend() -> Non
         code = source.read_text(encoding="utf-8")
         assert not re.search(r"(?<![\w.])(eval|exec|compile|__import__)\(", code), source.name
         assert "brainsim.backends" not in code, source.name
+
+
+def test_lowering_ends_by_validating_the_network(monkeypatch):
+    """The value rules the IR can locate (`p`, delays, rates) live only in brainsim.validate,
+    so lowering must hand it every network it makes, and the network it returns."""
+    lowering = importlib.import_module("brainsim.dsl.lower")  # the module; `brainsim.dsl.lower` is its function
+    seen = []
+    monkeypatch.setattr(lowering, "validate", seen.append)
+    lowered = network("region A { a = LIF[3] }\nconnect A -> A with Exc { p = 1.5  delay = 0.01 ms }")
+    assert seen == [lowered]
+    assert lowered.projections[0].rule.p == 1.5  # nothing before validate rejected it
