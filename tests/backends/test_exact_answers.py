@@ -191,3 +191,24 @@ def test_a_spike_capacity_that_overflows_grows_to_at_least_twice_and_to_the_peak
     assert_identical(numpy_run, simulation.run())
     grown = simulation.capacities["A.burst"]
     assert grown >= 2 * 3 and grown >= peak and grown & (grown - 1) == 0
+
+
+# --------------------------------------------------------------------------- survivors of the mutation run
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_threshold_written_with_not_fires_when_its_operand_is_false(backend):
+    text = f"""
+simulation {{ dt = 0.1 ms  duration = 2 ms }}
+neuron Negated {{ inputs {{ I = 0 nA }}  state {{ quiet = 0 mV }}  spike when not (I < 0.5 nA) }}
+region A {{ driver = Negated[1] }}
+{KICK}
+record spikes of A
+"""
+    assert np.array_equal(run(text, backend).spikes["A.driver"].times, [(SPIKE_STEP + 1) * 0.1e-3])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_connection_probability_of_zero_makes_no_synapses(backend):
+    text = delayed_effect("0.1 ms").replace("{ delay = 0.1 ms }", "{ p = 0  delay = 0.1 ms }")
+    assert np.all(run(text, backend).traces[("A.target", "x")].values == 0.01)
