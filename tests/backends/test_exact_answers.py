@@ -22,6 +22,8 @@ from brainsim.integrators import Method, integrate
 from .identity import assert_identical
 
 BACKENDS = ["numpy", "jax"]
+# `quiet` is there because the jax backend fails (IndexError in JaxOps.finite_flags)
+# on a model without state variables; reported in docs/testing.md.
 DRIVER = """
 neuron Driver { inputs { I = 0 nA }  state { quiet = 0 mV }  spike when I > 0.5 nA }
 """
