@@ -61,7 +61,7 @@ def test_an_event_with_a_delay_of_d_steps_arrives_at_the_start_of_step_n_plus_1_
     assert np.array_equal(np.rint(results.spikes["Probe.driver"].times / DT), [11])
     samples = results.traces[("Probe.probe", "I_syn")].values[:, 0]
     assert np.flatnonzero(samples)[0] == 11 + delay_steps
-    assert samples[11 + delay_steps] == pytest.approx(1e-15 * math.exp(-DT / 5e-3), rel=1e-14)
+    assert samples[11 + delay_steps] == pytest.approx(1e-15 * math.exp(-DT / 5e-3), rel=1e-14, abs=0)
 
 
 def test_stimulus_pulses_follow_the_step_schedule():
