@@ -10,7 +10,7 @@ What it does:
 1. copies the tracked files of a git revision (default: the working tree as it
    is) into a scratch folder, so the checkout is never mutated;
 2. adds a `[tool.mutmut]` table to the copy's pyproject.toml: mutate
-   brainsim/backends/*.py, brainsim/integrators.py and brainsim/network.py;
+   brainsim/backends/*.py, brainsim/integrators/, brainsim/network/ and brainsim/validate.py;
    tests: tests/backends and tests/test_models.py (no peer, DSL or CLI tests);
 3. runs `mutmut run` on a seeded random sample of the mutants (or on all of
    them with `--sample 0`), then writes `mutmut results` (survivors) and the
@@ -36,7 +36,7 @@ import tarfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-ONLY_MUTATE = ["brainsim/backends/*", "brainsim/integrators.py", "brainsim/network.py"]
+ONLY_MUTATE = ["brainsim/backends/*", "brainsim/integrators/*", "brainsim/network/*", "brainsim/validate.py"]
 TESTS = ["tests/backends", "tests/test_models.py"]
 # jax is multithreaded, so workers are forked from a server that has not imported it.
 CONFIG = f"""

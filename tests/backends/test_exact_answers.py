@@ -17,15 +17,15 @@ import pytest
 
 import brainsim
 from brainsim.backends import compile_network
-from brainsim.integrators import Method, integrate
+from brainsim import ir
+from brainsim.integrators import integrate
 
 from .identity import assert_identical
 
 BACKENDS = ["numpy", "jax"]
-# `quiet` is there because the jax backend fails (IndexError in JaxOps.finite_flags)
-# on a model without state variables; reported in docs/testing.md.
+# A model without state variables (once an IndexError on jax).
 DRIVER = """
-neuron Driver { inputs { I = 0 nA }  state { quiet = 0 mV }  spike when I > 0.5 nA }
+neuron Driver { inputs { I = 0 nA }  spike when I > 0.5 nA }
 """
 KICK = "stimulus A.driver { I += pulses(period = 100 ms, width = 0.1 ms, amplitude = 1 nA, start = 1 ms) }"
 SPIKE_STEP = 10  # the driver's spike, stamped t_11
@@ -156,7 +156,7 @@ def test_forward_euler_holds_a_clamped_variable_for_exactly_the_refractory_steps
     """t_ref = 0.56 ms is R = 6 steps: after the spike in step n, v stays exactly 0 through
     the sample of step n + 6 and moves in step n + 7; the unclamped clock never stops."""
     model = brainsim.loads(EULER_REFRACTORY)
-    assert integrate(model.network.populations[0].model, 0.1e-3).method is Method.EULER
+    assert integrate(model.network.populations[0].model, 0.1e-3).method is ir.Method.EULER
     results = model.compile(backend).run()
     spike_steps = np.rint(results.spikes["A.q"].times / 0.1e-3).astype(int) - 1
     assert len(spike_steps) >= 2
@@ -202,7 +202,7 @@ def test_a_spike_capacity_that_overflows_grows_to_at_least_twice_and_to_the_peak
 def test_a_threshold_written_with_not_fires_when_its_operand_is_false(backend):
     text = f"""
 simulation {{ dt = 0.1 ms  duration = 2 ms }}
-neuron Negated {{ inputs {{ I = 0 nA }}  state {{ quiet = 0 mV }}  spike when not (I < 0.5 nA) }}
+neuron Negated {{ inputs {{ I = 0 nA }}  spike when not (I < 0.5 nA) }}
 region A {{ driver = Negated[1] }}
 {KICK}
 record spikes of A
