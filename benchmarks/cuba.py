@@ -66,8 +66,7 @@ def benchmark(network: ir.Network, repeats: int = 3) -> dict[str, float]:
     for name, seconds in times.items():
         ratio = "" if name.endswith("compile") else f"{seconds / baseline:6.2f}x hand-written"
         print(f"  {name:26s} {seconds:8.3f} s   {ratio}")
-    print(f"  numpy and jax spike trains identical: {identical}; jax spike capacities: {jax_simulation.capacities}, "
-          f"event budgets: {jax_simulation.event_budgets}")
+    print(f"  numpy and jax spike trains identical: {identical}; jax bounds: {jax_simulation.bounds.describe()}")
     return times
 
 

@@ -62,10 +62,10 @@ class Carry(NamedTuple):
 
 
 class GroupArrays(NamedTuple):
-    """Runtime constants of a group: `scalars` (parameters, propagators, literals, dt),
+    """Runtime constants of a group: `scalars` (name -> value: parameters, propagators, literals, dt),
     stimulus amplitudes, and for noise the per-neuron stream and index within the population."""
 
-    scalars: tuple
+    scalars: dict
     amplitudes: tuple
     streams: Any
     neurons: Any
@@ -76,7 +76,7 @@ class PathwayArrays(NamedTuple):
     slots: Any
     post: Any
     delay: Any
-    scalars: tuple
+    scalars: dict
 
 
 class SourceArrays(NamedTuple):
@@ -84,7 +84,7 @@ class SourceArrays(NamedTuple):
     schedule (`indptr`, `neurons`)."""
 
     probability: Any
-    scalars: tuple
+    scalars: dict
     indptr: Any
     neurons: Any
 
@@ -118,7 +118,6 @@ _RESET = {
 
 @dataclass(frozen=True, eq=False)
 class _GroupCode:
-    scalar_names: tuple[str, ...]
     states: tuple[str, ...]
     noises: tuple[str, ...]
     stages: tuple[tuple[str, Compiled], ...]
@@ -139,7 +138,6 @@ class _GroupCode:
 @dataclass(frozen=True, eq=False)
 class _PathwayCode:
     source: int
-    scalar_names: tuple[str, ...]
     states: tuple[str, ...]
     gathered: tuple[int, ...]
     effects: tuple[tuple[int, bool, Compiled], ...]  # (buffer, negate, value)
@@ -153,7 +151,6 @@ class _SourceCode:
     size: int
     stream: int
     rate: Compiled | None
-    scalar_names: tuple[str, ...]
     most: int | None  # spikes per step at most, for a schedule
     capacity: int
 
@@ -180,20 +177,21 @@ class Step:
     def __call__(self, carry: Carry, arrays: Arrays, n) -> tuple[Carry, Outputs]:
         variables = [dict(zip(code.states, state.variables)) for code, state in zip(self.groups, carry.groups)]
         buffers = self.deliver(n, variables, list(carry.buffers))
-        inputs = [self.drive(n, code, a) for code, a in zip(self.groups, arrays.groups)]
-        new_groups, spikes, finite = [], [], []
+        inputs = [self.drive(n, code, a) if code.schedules else {} for code, a in zip(self.groups, arrays.groups)]
+        new_groups, envs, spikes, finite = [], [], [], []
         for g, code in enumerate(self.groups):
-            refractory = n < carry.groups[g].refractory_until if code.refractory_steps else False
+            until = carry.groups[g].refractory_until
+            refractory = n < until if code.refractory_steps else False
             env = self.integrate(n, code, arrays.groups[g], variables[g], inputs[g], refractory)
-            finite.append(self.xp.finite_flags([env[s] for s in code.states], code.slices))
-            state, fired = self.fire(n, code, env, refractory, carry.groups[g].refractory_until)
+            finite.append(self.xp.finite_flags(list(map(env.__getitem__, code.states)), code.slices))
+            state, fired = self.fire(n, code, env, refractory, until)
             new_groups.append(state)
-            variables[g] = dict(zip(code.states, state.variables))
+            envs.append(env)
             spikes.extend(fired)
         for code, a in zip(self.sources, arrays.sources):
             spikes.extend(self.emit(n, code, a))
         spikes = [spikes[k] for k in self.spike_order]
-        traces = self.record(variables, inputs, arrays)
+        traces = self.record(envs, arrays)
         buffers = self.schedule(n, spikes, carry.synapses, arrays, buffers)
         return Carry(tuple(new_groups), carry.synapses, tuple(buffers)), Outputs(tuple(spikes), tuple(traces), tuple(finite))
 
@@ -210,7 +208,7 @@ class Step:
     # 2 ------------------------------------------------------------------
     def drive(self, n, code: _GroupCode, arrays: GroupArrays) -> dict:
         """Each input: its default plus the stimuli active in step n, in network order."""
-        scalars = dict(zip(code.scalar_names, arrays.scalars))
+        scalars = arrays.scalars
         values = {}
         for s, amplitude in zip(code.schedules, arrays.amplitudes):
             schedule = self.stimuli[s]
@@ -223,14 +221,14 @@ class Step:
     def integrate(self, n, code: _GroupCode, arrays: GroupArrays, variables: dict, inputs: dict, refractory) -> dict:
         """The environment after integration: stages in order, then all updates from the old values."""
         xp = self.xp
-        scalars = dict(zip(code.scalar_names, arrays.scalars))
+        scalars = arrays.scalars
         env = {**scalars, **variables, **inputs, "t": n * scalars["dt"], REFRACTORY: refractory}
         for k, name in enumerate(code.noises):
             words = random.random_words(self.seed, arrays.streams + k, n, arrays.neurons, xp)
             env[name] = random.normal(words, xp)
         for name, stage in code.stages:
             env[name] = stage(env)
-        env.update([(name, _full(update(env), code.size, xp)) for name, update in code.updates])
+        env.update([(name, update(env)) for name, update in code.updates])
         return env
 
     # 4 ------------------------------------------------------------------
@@ -246,7 +244,7 @@ class Step:
             until = events.update_fired(until, firing, n + 1 + code.refractory_steps)
         for name, op, value in code.resets:
             env[name] = events.update_fired(env[name], firing, _RESET[op](env[name], value(env)))
-        state = GroupState(tuple(env[s] for s in code.states), until)
+        state = GroupState(tuple(map(env.__getitem__, code.states)), until)
         return state, list(events.spikes_by_population(firing, code.slices, code.capacities))
 
     def emit(self, n, code: _SourceCode, arrays: SourceArrays) -> list:
@@ -261,26 +259,19 @@ class Step:
             if code.rate is None:
                 probability = arrays.probability
             else:
-                scalars = dict(zip(code.scalar_names, arrays.scalars))
+                scalars = arrays.scalars
                 probability = code.rate({**scalars, "t": n * scalars["dt"]}) * scalars["dt"]
             fired = draws < probability
         return list(events.spikes_by_population(events.firing(fired), ((0, code.size),), (code.capacity,)))
 
     # 5 ------------------------------------------------------------------
-    def record(self, variables: list[dict], inputs: list[dict], arrays: Arrays) -> list:
-        """The recorded variables after the step (an input: the value used during it)."""
-        traces = []
-        for r, record in enumerate(self.records):
-            g, name = record.group, record.variable
-            code = self.groups[g]
-            if name in variables[g]:
-                value = variables[g][name]
-            elif name in inputs[g]:
-                value = inputs[g][name]
-            else:
-                value = arrays.groups[g].scalars[code.scalar_names.index(name)]
-            traces.append(_full(value, code.size, self.xp)[arrays.records[r]])
-        return traces
+    def record(self, envs: list[dict], arrays: Arrays) -> list:
+        """The recorded variables after the step, from each group's environment after
+        `fire` (a state: after the reset; an input: the value used during the step)."""
+        return [
+            _full(envs[record.group][record.variable], self.groups[record.group].size, self.xp)[indices]
+            for record, indices in zip(self.records, arrays.records)
+        ]
 
     # 6 ------------------------------------------------------------------
     def schedule(self, n, spikes: list, synapses: tuple, arrays: Arrays, buffers: list) -> list:
@@ -295,20 +286,18 @@ class Step:
                 continue
             pathway, states = arrays.pathways[c], synapses[c]
 
-            def effects(chosen, buffers, code=code, pathway=pathway, states=states):
+            def effects(chosen, buffers: list, code=code, pathway=pathway, states=states) -> list:
                 post = pathway.post[chosen]
-                env = dict(zip(code.scalar_names, pathway.scalars))
-                env.update((code.states[k], states[k][chosen]) for k in code.gathered)
+                env = {**pathway.scalars, **{code.states[k]: states[k][chosen] for k in code.gathered}}
                 arrival = n + 1 + (code.delay if code.delay is not None else pathway.delay[chosen])
-                buffers = list(buffers)
                 for b, negate, value in code.effects:
                     buffer = self.buffers[b]
                     index = (arrival % buffer.length) * buffer.width + post
                     amount = value(env)
                     buffers[b] = xp.scatter_add(buffers[b], index, -amount if negate else amount)
-                return tuple(buffers)
+                return buffers
 
-            buffers = list(events.for_synapses(pathway.indptr, pathway.slots, rows, code.batch, effects, tuple(buffers)))
+            buffers = events.for_synapses(pathway.indptr, pathway.slots, rows, code.batch, effects, buffers)
         return buffers
 
 
@@ -383,6 +372,14 @@ def compile_step(
     return Program(step, arrays, carry)
 
 
+def _per_neuron(update: Compiled, expr: ir.Expr, per_neuron: set[str], size: int, xp: Numerics) -> Compiled:
+    """`update`, broadcast to every neuron if `expr` reads nothing per neuron (a propagator
+    that underflowed to zero leaves only a constant: a time constant far below dt)."""
+    if ir.free_names(expr) & per_neuron:
+        return update
+    return lambda env: xp.full(size, update(env))
+
+
 def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int, int]) -> tuple[_GroupCode, GroupArrays]:
     group = host.groups[g]
     model, integration = group.model, group.integration
@@ -398,12 +395,13 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
         return compile_expr(lift_constants(expr, table), xp)
 
     stages = tuple((name, prepare(expr)) for name, expr in integration.stages)
-    updates = tuple((name, prepare(expr)) for name, expr in integration.updates)
+    per_neuron = {s.name for s in model.states} | {i.name for i in model.inputs} | {REFRACTORY, *integration.noises}
+    per_neuron |= {name for name, _ in integration.stages}
+    updates = tuple((name, _per_neuron(prepare(expr), expr, per_neuron, group.size, xp)) for name, expr in integration.updates)
     threshold = prepare(model.threshold) if model.threshold is not None else None
     resets = tuple((a.variable, a.op, prepare(a.value)) for a in model.reset)
     values = scalars | table  # complete only now that every expression has lifted its literals
     code = _GroupCode(
-        scalar_names=tuple(values),
         states=tuple(s.name for s in model.states),
         noises=integration.noises,
         stages=stages,
@@ -423,7 +421,7 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
         ])
         neurons = np.concatenate([np.arange(size, dtype=np.uint32) for size in group.sizes])
     arrays = GroupArrays(
-        scalars=tuple(np.float64(v) for v in values.values()),
+        scalars={name: np.float64(v) for name, v in values.items()},
         amplitudes=tuple(host.schedules[s].amplitude for s in code.schedules),
         streams=streams,
         neurons=neurons,
@@ -447,7 +445,6 @@ def _pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) ->
     values = scalars | table
     code = _PathwayCode(
         source=pathway.source,
-        scalar_names=tuple(values),
         states=states,
         gathered=tuple(states.index(name) for name in sorted(gathered)),
         effects=tuple(effects),
@@ -459,7 +456,7 @@ def _pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) ->
         slots=pathway.slots,
         post=pathway.post,
         delay=pathway.delay_steps,
-        scalars=tuple(np.float64(v) for v in values.values()),
+        scalars={name: np.float64(v) for name, v in values.items()},
     )
     return code, arrays
 
@@ -468,19 +465,19 @@ def _source_code(host: HostNetwork, source, xp: Numerics, capacities: Mapping[in
     capacity = capacities.get(source.population, source.size)
     match source:
         case SpikeSchedule():
-            code = _SourceCode(source.population, source.size, 0, None, (), source.most, capacity)
-            return code, SourceArrays(None, (), source.indptr, source.neurons)
+            code = _SourceCode(source.population, source.size, 0, None, source.most, capacity)
+            return code, SourceArrays(None, {}, source.indptr, source.neurons)
         case PoissonDrive(rate=None):
             stream = random.stream_id(random.POISSON, source.population, 0)
-            return _SourceCode(source.population, source.size, stream, None, (), None, capacity), SourceArrays(
-                source.probability, (), None, None
+            return _SourceCode(source.population, source.size, stream, None, None, capacity), SourceArrays(
+                source.probability, {}, None, None
             )
         case PoissonDrive(rate=rate):
             table = {"dt": host.dt}
             compiled = compile_expr(lift_constants(rate, table), xp)
             stream = random.stream_id(random.POISSON, source.population, 0)
-            code = _SourceCode(source.population, source.size, stream, compiled, tuple(table), None, capacity)
-            return code, SourceArrays(None, tuple(np.float64(v) for v in table.values()), None, None)
+            code = _SourceCode(source.population, source.size, stream, compiled, None, capacity)
+            return code, SourceArrays(None, {name: np.float64(v) for name, v in table.items()}, None, None)
     raise TypeError(f"not a spike source: {source!r}")
 
 
