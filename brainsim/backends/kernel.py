@@ -175,18 +175,19 @@ class Step:
     spike_order: tuple[int, ...]
 
     def __call__(self, carry: Carry, arrays: Arrays, n) -> tuple[Carry, Outputs]:
-        variables = [dict(zip(code.states, state.variables)) for code, state in zip(self.groups, carry.groups)]
-        buffers = self.deliver(n, variables, list(carry.buffers))
-        inputs = [self.drive(n, code, a) if code.schedules else {} for code, a in zip(self.groups, arrays.groups)]
-        new_groups, envs, spikes, finite = [], [], [], []
+        # Each group's environment: its runtime constants, its state, `t`, whether each
+        # neuron is refractory; the phases below read and extend it.
+        envs = [self.environment(n, code, a, state) for code, a, state in zip(self.groups, arrays.groups, carry.groups)]
+        buffers = self.deliver(n, envs, list(carry.buffers))
+        new_groups, spikes, finite = [], [], []
         for g, code in enumerate(self.groups):
-            until = carry.groups[g].refractory_until
-            refractory = n < until if code.refractory_steps else False
-            env = self.integrate(n, code, arrays.groups[g], variables[g], inputs[g], refractory)
+            env = envs[g]
+            if code.schedules:
+                self.drive(n, code, arrays.groups[g], env)
+            self.integrate(n, code, arrays.groups[g], env)
             finite.append(self.xp.finite_flags(list(map(env.__getitem__, code.states)), code.slices))
-            state, fired = self.fire(n, code, env, refractory, until)
+            state, fired = self.fire(n, code, env, carry.groups[g].refractory_until)
             new_groups.append(state)
-            envs.append(env)
             spikes.extend(fired)
         for code, a in zip(self.sources, arrays.sources):
             spikes.extend(self.emit(n, code, a))
@@ -195,46 +196,47 @@ class Step:
         buffers = self.schedule(n, spikes, carry.synapses, arrays, buffers)
         return Carry(tuple(new_groups), carry.synapses, tuple(buffers)), Outputs(tuple(spikes), tuple(traces), tuple(finite))
 
+    def environment(self, n, code: _GroupCode, arrays: GroupArrays, state: GroupState) -> dict:
+        env = dict(arrays.scalars)
+        env.update(zip(code.states, state.variables))
+        env["t"] = n * env["dt"]
+        env[REFRACTORY] = n < state.refractory_until if code.refractory_steps else False
+        return env
+
     # 1 ------------------------------------------------------------------
-    def deliver(self, n, variables: list[dict], buffers: list) -> list:
+    def deliver(self, n, envs: list[dict], buffers: list) -> list:
         """Add ring-buffer slot n mod L to its variable (every neuron) and clear it."""
         for b, buffer in enumerate(self.buffers):
-            values = variables[buffer.group]
-            values[buffer.variable], buffers[b] = self.events.deliver(
-                buffers[b], (n % buffer.length) * buffer.width, buffer.width, values[buffer.variable]
+            env = envs[buffer.group]
+            env[buffer.variable], buffers[b] = self.events.deliver(
+                buffers[b], (n % buffer.length) * buffer.width, buffer.width, env[buffer.variable]
             )
         return buffers
 
     # 2 ------------------------------------------------------------------
-    def drive(self, n, code: _GroupCode, arrays: GroupArrays) -> dict:
+    def drive(self, n, code: _GroupCode, arrays: GroupArrays, env: dict) -> None:
         """Each input: its default plus the stimuli active in step n, in network order."""
-        scalars = arrays.scalars
-        values = {}
         for s, amplitude in zip(code.schedules, arrays.amplitudes):
             schedule = self.stimuli[s]
             active = (n >= schedule.start) & (n < schedule.stop) & ((n - schedule.start) % schedule.period < schedule.width)
-            name = schedule.variable
-            values[name] = values.get(name, scalars[name]) + self.xp.where(active, amplitude, 0.0)
-        return values
+            env[schedule.variable] = env[schedule.variable] + self.xp.where(active, amplitude, 0.0)
 
     # 3 ------------------------------------------------------------------
-    def integrate(self, n, code: _GroupCode, arrays: GroupArrays, variables: dict, inputs: dict, refractory) -> dict:
-        """The environment after integration: stages in order, then all updates from the old values."""
+    def integrate(self, n, code: _GroupCode, arrays: GroupArrays, env: dict) -> None:
+        """White-noise draws, the method's stages in order, then every update from the old values."""
         xp = self.xp
-        scalars = arrays.scalars
-        env = {**scalars, **variables, **inputs, "t": n * scalars["dt"], REFRACTORY: refractory}
         for k, name in enumerate(code.noises):
             words = random.random_words(self.seed, arrays.streams + k, n, arrays.neurons, xp)
             env[name] = random.normal(words, xp)
         for name, stage in code.stages:
             env[name] = stage(env)
         env.update([(name, update(env)) for name, update in code.updates])
-        return env
 
     # 4 ------------------------------------------------------------------
-    def fire(self, n, code: _GroupCode, env: dict, refractory, until) -> tuple[GroupState, list]:
+    def fire(self, n, code: _GroupCode, env: dict, until) -> tuple[GroupState, list]:
         """Threshold (not while refractory), refractory periods, resets in order; spikes per population."""
         xp, events = self.xp, self.events
+        refractory = env[REFRACTORY]
         env["t"] = (n + 1) * env["dt"]
         fired = _full(code.threshold(env), code.size, xp) if code.threshold else xp.zeros(code.size, dtype=bool)
         if code.refractory_steps:
