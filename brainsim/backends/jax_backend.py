@@ -29,6 +29,7 @@ spike and no event is ever dropped.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -199,34 +200,31 @@ def _pieces(indptr, rows, size: int):
     return starts, ends, (ends - starts + (size - 1)) // size
 
 
-_BLOCK = 64
-
-
 def _compact(mask, capacity: int):
     """(The indices of the first `capacity` true entries of `mask`, ascending, padded with len(mask);
     the number of true entries).
 
-    As jnp.nonzero(mask, size=capacity), but XLA's prefix sums cost about 10 ns per
-    element on CPU, so for long masks only the blocks of 64 that hold a spike get
-    one: count per block, pick the non-empty blocks, rank within those. The total
-    comes from the same prefix sum.
+    As jnp.nonzero(mask, size=capacity), but XLA's prefix sums and scatters cost
+    several ns per element on CPU, so for long masks only the blocks that hold a
+    spike get one: count per block, pick the (at most `capacity`) non-empty
+    blocks, rank within those. Blocks are as long as keeps `capacity` of them
+    within a quarter of the mask (4 to 64 neurons), so the work stays below the
+    mask's length whatever the capacity. The total comes from the same prefix sum.
     """
     import jax.numpy as jnp
 
     n = mask.shape[0]
-    n_blocks = -(-n // _BLOCK)
-    # The blocks pay a prefix sum over min(capacity, n_blocks) whole blocks: worth it only
-    # when that is well below the mask's own length (measured: 3200 neurons, capacity 16:
-    # 11 us per step against 13.5 for nonzero; capacity 64: 20 against 13.6).
-    if n <= 16 * _BLOCK or 2 * min(capacity, n_blocks) * _BLOCK > n:
+    if n <= 1024:
         return jnp.nonzero(mask, size=capacity, fill_value=n)[0], mask.sum(dtype=jnp.int64)
-    blocks = jnp.pad(mask, (0, (n_blocks + 1) * _BLOCK - n)).reshape(n_blocks + 1, _BLOCK)  # + an empty block
+    block = max(4, min(64, 2 ** math.floor(math.log2(max(1, n // (4 * capacity))))))
+    n_blocks = -(-n // block)
+    blocks = jnp.pad(mask, (0, (n_blocks + 1) * block - n)).reshape(n_blocks + 1, block)  # + an empty block
     counts = blocks.sum(axis=1, dtype=jnp.int64)
     before = jnp.cumsum(counts) - counts  # spikes in the blocks before each block
     active = jnp.nonzero(counts[:n_blocks] > 0, size=min(capacity, n_blocks), fill_value=n_blocks)[0]
     chosen = blocks[active]
     rank = before[active][:, None] + jnp.cumsum(chosen, axis=1, dtype=jnp.int64) - chosen
-    index = active[:, None] * _BLOCK + jnp.arange(_BLOCK)
+    index = active[:, None] * block + jnp.arange(block)
     slot = jnp.where(chosen & (rank < capacity), rank, capacity)
     indices = jnp.full(capacity + 1, n, dtype=jnp.int64).at[slot.reshape(-1)].set(index.reshape(-1), mode="drop")
     return indices[:capacity], before[n_blocks]
