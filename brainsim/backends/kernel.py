@@ -177,7 +177,13 @@ class Step:
     def __call__(self, carry: Carry, arrays: Arrays, n) -> tuple[Carry, Outputs]:
         # Each group's environment: its runtime constants, its state, `t`, whether each
         # neuron is refractory; the phases below read and extend it.
-        envs = [self.environment(n, code, a, state) for code, a, state in zip(self.groups, arrays.groups, carry.groups)]
+        envs = []
+        for code, a, state in zip(self.groups, arrays.groups, carry.groups):
+            env = dict(a.scalars)
+            env.update(zip(code.states, state.variables))
+            env["t"] = n * env["dt"]
+            env[REFRACTORY] = n < state.refractory_until if code.refractory_steps else False
+            envs.append(env)
         buffers = self.deliver(n, envs, list(carry.buffers))
         new_groups, spikes, finite = [], [], []
         for g, code in enumerate(self.groups):
@@ -195,13 +201,6 @@ class Step:
         traces = self.record(envs, arrays)
         buffers = self.schedule(n, spikes, carry.synapses, arrays, buffers)
         return Carry(tuple(new_groups), carry.synapses, tuple(buffers)), Outputs(tuple(spikes), tuple(traces), tuple(finite))
-
-    def environment(self, n, code: _GroupCode, arrays: GroupArrays, state: GroupState) -> dict:
-        env = dict(arrays.scalars)
-        env.update(zip(code.states, state.variables))
-        env["t"] = n * env["dt"]
-        env[REFRACTORY] = n < state.refractory_until if code.refractory_steps else False
-        return env
 
     # 1 ------------------------------------------------------------------
     def deliver(self, n, envs: list[dict], buffers: list) -> list:
