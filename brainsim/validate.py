@@ -75,6 +75,13 @@ def positive_step(network: ir.Network) -> None:
         raise InvalidValueError(f"`dt` must be greater than 0, but it is {network.simulation.dt:g} s", network.simulation.span)
 
 
+def seed_fits_the_generator(network: ir.Network) -> None:
+    """simulation { duration = 10 ms  seed = 18446744073709551616 }   (the generator's key holds 64 bits)"""
+    seed = network.simulation.seed
+    if not 0 <= seed < 2**64:
+        raise InvalidValueError(f"`seed` must be a whole number from 0 to 2^64 - 1, but it is {seed}", network.simulation.span)
+
+
 def populations_have_neurons(network: ir.Network) -> None:
     """region R { r = LIF[0] }     region R { r = LIF[3000000000] }   (more than int32 indices reach)"""
     for population in network.populations:
@@ -337,6 +344,7 @@ def records_name_variables(network: ir.Network) -> None:
 RULES: tuple[Rule, ...] = (
     expressions_read_known_names,  # first: it bounds the depth that the other rules' hashing recurses through
     positive_step,
+    seed_fits_the_generator,
     populations_have_neurons,
     names_exist,
     sources_are_not_targets,

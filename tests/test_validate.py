@@ -42,6 +42,7 @@ def source(model, size=3) -> ir.Population:
 
 
 CASES = [
+    (lambda n: dataclasses.replace(n, simulation=dataclasses.replace(n.simulation, seed=2**64)), "from 0 to 2\\^64 - 1"),
     (lambda n: dataclasses.replace(n, simulation=dataclasses.replace(n.simulation, dt=0.0)), "`dt` must be greater than 0, but it is 0 s"),
     (lambda n: dataclasses.replace(n, populations=(dataclasses.replace(n.populations[0], size=0), *n.populations[1:])),
      "a population needs 1 to 2147483647 neurons"),
