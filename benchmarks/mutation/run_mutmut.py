@@ -11,7 +11,7 @@ What it does:
    is) into a scratch folder, so the checkout is never mutated;
 2. adds a `[tool.mutmut]` table to the copy's pyproject.toml: mutate
    brainsim/backends/*.py, brainsim/integrators/, brainsim/network/ and brainsim/validate.py;
-   tests: tests/backends and tests/test_models.py (no peer, DSL or CLI tests);
+   tests: tests/backends, tests/test_models.py and tests/test_validate.py (no peer, DSL or CLI tests);
 3. runs `mutmut run` on a seeded random sample of the mutants (or on all of
    them with `--sample 0`), then writes `mutmut results` (survivors) and the
    diff of every surviving mutant to `--out`.
@@ -37,7 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ONLY_MUTATE = ["brainsim/backends/*", "brainsim/integrators/*", "brainsim/network/*", "brainsim/validate.py"]
-TESTS = ["tests/backends", "tests/test_models.py"]
+TESTS = ["tests/backends", "tests/test_models.py", "tests/test_validate.py"]
 # jax is multithreaded, so workers are forked from a server that has not imported it.
 CONFIG = f"""
 [tool.mutmut]

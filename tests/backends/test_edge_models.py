@@ -47,3 +47,23 @@ def test_pulses_without_stop_go_on_when_the_run_is_longer_than_the_file():
     results = both(model, 0.3)
     late = results.spikes["Retina.photoreceptors"].times > 0.15
     assert late.sum() > 0.4 * (~late).sum()  # the flashes go on after the file's 150 ms
+
+
+def test_an_input_without_stimulus_is_recorded_as_its_default_for_every_neuron():
+    text = """
+simulation { duration = 2 ms }
+neuron N { inputs { I = 1.5 nA }  state { v = 0 mV }  equations { dv/dt = -v / (10 ms) } }
+region R { n = N[4] }
+record I of R[0:3]
+"""
+    trace = both(brainsim.loads(text, "inputs.brain")).traces[("R.n", "I")]
+    assert trace.values.shape == (20, 3) and np.all(trace.values == 1.5e-9)
+
+
+def test_estimated_capacities_hold_a_poisson_tail():
+    """The bound is at least mean + 6 sqrt(mean) + 8 and a power of two, for any mean."""
+    from brainsim.backends.bounds import tail
+
+    for mean in (0.0, 0.5, 3.2, 20.0, 320.0, 1e5):
+        bound = tail(mean)
+        assert bound >= mean + 6 * np.sqrt(mean) + 8 and bound & (bound - 1) == 0
