@@ -125,7 +125,6 @@ class _GroupCode:
     threshold: Compiled | None
     resets: tuple[tuple[str, ir.AssignOp, Compiled], ...]
     schedules: tuple[int, ...]
-    buffers: tuple[int, ...]
     slices: tuple[tuple[int, int], ...]
     capacities: tuple[int, ...]
     refractory_steps: int
@@ -410,7 +409,6 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
         threshold=threshold,
         resets=resets,
         schedules=tuple(s for s, schedule in enumerate(host.schedules) if schedule.group == g),
-        buffers=tuple(b for b, buffer in enumerate(host.buffers) if buffer.group == g),
         slices=group.slices,
         capacities=tuple(capacities.get(i, size) for i, size in zip(group.indices, group.sizes)),
         refractory_steps=group.refractory_steps,
