@@ -80,8 +80,9 @@ class PathwayArrays(NamedTuple):
 
 
 class SourceArrays(NamedTuple):
-    """A spike source: Poisson (`probability` per neuron or the rate's `scalars`) or a
-    schedule (`indptr`, `neurons`)."""
+    """A spike source: Poisson (`probability` per neuron or the rate's `scalars`, and
+    `neurons`, the channel indices its draws are keyed by) or a schedule (`indptr`,
+    `neurons`: the channels of each step's spikes)."""
 
     probability: Any
     scalars: dict
@@ -254,8 +255,7 @@ class Step:
             last = arrays.indptr.shape[0] - 2
             fired = events.scheduled(arrays.indptr, arrays.neurons, xp.minimum(n + 1, last), code.size, code.most)
         else:
-            neurons = xp.arange(code.size, dtype=xp.int64)
-            draws = random.uniform(random.random_words(self.seed, code.stream, n, neurons, xp), xp)
+            draws = random.uniform(random.random_words(self.seed, code.stream, n, arrays.neurons, xp), xp)
             if code.rate is None:
                 probability = arrays.probability
             else:
@@ -469,14 +469,15 @@ def _source_code(host: HostNetwork, source, xp: Numerics, capacities: Mapping[in
         case PoissonDrive(rate=None):
             stream = random.stream_id(random.POISSON, source.population, 0)
             return _SourceCode(source.population, source.size, stream, None, None, capacity), SourceArrays(
-                source.probability, {}, None, None
+                source.probability, {}, None, np.arange(source.size, dtype=np.int64)
             )
         case PoissonDrive(rate=rate):
             table = {"dt": host.dt}
             compiled = compile_expr(lift_constants(rate, table), xp)
             stream = random.stream_id(random.POISSON, source.population, 0)
             code = _SourceCode(source.population, source.size, stream, compiled, None, capacity)
-            return code, SourceArrays(None, {name: np.float64(v) for name, v in table.items()}, None, None)
+            scalars = {name: np.float64(v) for name, v in table.items()}
+            return code, SourceArrays(None, scalars, None, np.arange(source.size, dtype=np.int64))
     raise TypeError(f"not a spike source: {source!r}")
 
 

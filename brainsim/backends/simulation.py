@@ -50,8 +50,7 @@ class Simulation(abc.ABC):
         started = time.perf_counter()
         self.network = network
         validate(network)
-        with deep_expressions():
-            self.host: HostNetwork = build(network)
+        self.host: HostNetwork = build(network)  # deep expressions: see compile_network
         self.build_seconds = time.perf_counter() - started
 
     def run(self, duration: float | None = None) -> Results:
