@@ -61,9 +61,13 @@ class Function(enum.Enum):
 
     EXP = ("exp", 1)
     LOG = ("log", 1)
+    LOG10 = ("log10", 1)
     SQRT = ("sqrt", 1)
     ABS = ("abs", 1)
     TANH = ("tanh", 1)
+    SIN = ("sin", 1)
+    COS = ("cos", 1)
+    FLOOR = ("floor", 1)
     MIN = ("min", 2)
     MAX = ("max", 2)
     CLIP = ("clip", 3)
@@ -190,6 +194,10 @@ HOST_FUNCTIONS: dict[Function, Callable] = {
     Function.SQRT: math.sqrt,
     Function.ABS: abs,
     Function.TANH: math.tanh,
+    Function.LOG10: math.log10,
+    Function.SIN: math.sin,
+    Function.COS: math.cos,
+    Function.FLOOR: lambda x: float(math.floor(x)),
     Function.MIN: min,
     Function.MAX: max,
     Function.CLIP: lambda x, low, high: min(max(x, low), high),
@@ -224,7 +232,96 @@ class Values:
     span: SourceSpan | None = _span()
 
 
-Initializer = Union[Constant, Uniform, Values]
+@dataclass(frozen=True, slots=True)
+class Normal:
+    """Drawn independently for each element from a normal distribution."""
+
+    mean: float
+    std: float
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ClippedNormal:
+    """A normal draw kept inside [low, high]: values outside are drawn again
+    (NEST's `normal_clipped`), so the distribution is truncated, not piled up at the ends."""
+
+    mean: float
+    std: float
+    low: float
+    high: float
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class LogNormal:
+    """Drawn from the lognormal distribution whose own mean and standard deviation
+    are `mean` (> 0) and `std` (so they carry the element's unit)."""
+
+    mean: float
+    std: float
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Formula:
+    """A value per element computed on the host from an expression of the element.
+
+    For a neuron (a parameter or an initial value) the expression reads the
+    names in `NEURON_NAMES` and the model's parameters; for a synapse (a weight,
+    a delay, a connection probability or condition) those in `PAIR_NAMES`.
+    """
+
+    expr: "Expr"
+    span: SourceSpan | None = _span()
+
+
+Initializer = Union[Constant, Uniform, Values, Normal, ClippedNormal, LogNormal, Formula]
+
+NEURON_NAMES = ("i", "N", "x", "y", "z")
+"""What a per-neuron `Formula` may read besides parameters: the neuron's index in
+its population, the population's size, and the neuron's position (m; 0 without a
+position rule)."""
+
+PAIR_NAMES = ("i", "j", "N_pre", "N_post", "x_pre", "y_pre", "z_pre", "x_post", "y_post", "z_post", "distance")
+"""What a per-synapse `Formula` may read: the presynaptic and postsynaptic neuron's
+index in its population, the two population sizes, both positions (m), and
+the Euclidean distance between them (m)."""
+
+
+# --------------------------------------------------------------------------- positions
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    """Neurons on a regular grid of `shape` (1 to 3 numbers, x fastest), `spacing`
+    metres apart, the first at `origin` (x, y, z)."""
+
+    shape: tuple[int, ...]
+    spacing: float
+    origin: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class RandomBox:
+    """Neurons placed independently and uniformly in the box [low, high) (x, y, z; m),
+    drawn from the network seed."""
+
+    low: tuple[float, float, float]
+    high: tuple[float, float, float]
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Written positions, one (x, y, z) per neuron (m), e.g. read from a file."""
+
+    points: tuple[tuple[float, float, float], ...]
+    span: SourceSpan | None = _span()
+
+
+Positions = Union[Grid, RandomBox, Placed]
 
 
 # --------------------------------------------------------------------------- neuron models
@@ -232,10 +329,12 @@ Initializer = Union[Constant, Uniform, Values]
 
 @dataclass(frozen=True, slots=True)
 class Parameter:
-    """A named constant of a model, one value per population."""
+    """A named constant of a model: a float when every neuron of the population has
+    the same value, else an `Initializer` the host draws or computes per neuron
+    (a heterogeneous parameter; it stays constant during the run)."""
 
     name: str
-    value: float
+    value: "float | Initializer"
     dimension: Dimension
     span: SourceSpan | None = _span()
 
@@ -391,13 +490,19 @@ class Population:
     size: int
     model: NeuronModel | SpikeSource
     kind: NeuronKind = NeuronKind.UNSPECIFIED
+    positions: Positions | None = None
     span: SourceSpan | None = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Region:
+    """A named group of populations; `name` is qualified by the regions it sits in
+    (`Cortex.L4`), `parent` is the enclosing region's name (None at the top), and
+    `populations` are the qualified names of the populations directly inside it."""
+
     name: str
     populations: tuple[str, ...]
+    parent: str | None = None
     span: SourceSpan | None = _span()
 
 
@@ -415,6 +520,7 @@ class SynapseModel:
     parameters: tuple[Parameter, ...]
     states: tuple[StateVariable, ...]
     on_pre: tuple[Assignment, ...]
+    kind: NeuronKind = NeuronKind.UNSPECIFIED  # declared excitatory or inhibitory (Dale's law)
     span: SourceSpan | None = _span()
 
 
@@ -430,13 +536,48 @@ class OneToOne:
 
 @dataclass(frozen=True, slots=True)
 class FixedProbability:
-    """Each (pre, post) pair is connected independently with probability `p`."""
+    """Each (pre, post) pair is connected independently with probability `p`: a
+    number, or an expression of the pair (`PAIR_NAMES`), e.g. of their distance."""
 
-    p: float
+    p: "float | Expr"
     span: SourceSpan | None = _span()
 
 
-ConnectionRule = Union[AllToAll, OneToOne, FixedProbability]
+@dataclass(frozen=True, slots=True)
+class FixedIndegree:
+    """Each postsynaptic neuron receives `n` synapses from presynaptic neurons drawn at random."""
+
+    n: int
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class FixedOutdegree:
+    """Each presynaptic neuron makes `n` synapses onto postsynaptic neurons drawn at random."""
+
+    n: int
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class FixedTotalNumber:
+    """`n` synapses between pairs drawn at random."""
+
+    n: int
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeList:
+    """Written synapses, `pre[k] -> post[k]` (indices in the two populations), e.g. a
+    connectome read from a file; a synapse's values may then be `Values` in this order."""
+
+    pre: tuple[int, ...]
+    post: tuple[int, ...]
+    span: SourceSpan | None = _span()
+
+
+ConnectionRule = Union[AllToAll, OneToOne, FixedProbability, FixedIndegree, FixedOutdegree, FixedTotalNumber, EdgeList]
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +595,8 @@ class Projection:
     rule: ConnectionRule
     delay: Initializer
     allow_autapses: bool = False
+    allow_multapses: bool = True  # the random-degree rules may draw a pair twice
+    condition: "Expr | None" = None  # only pairs (PAIR_NAMES) where it holds are candidates
     span: SourceSpan | None = _span()
 
 
@@ -475,7 +618,57 @@ class PulseTrain:
     span: SourceSpan | None = _span()
 
 
-Waveform = Union[ConstantCurrent, PulseTrain]
+@dataclass(frozen=True, slots=True)
+class StepCurrent:
+    """`amplitudes[k]` from `times[k]` until the next time (times ascending); 0 before the first."""
+
+    times: tuple[float, ...]
+    amplitudes: tuple[float, ...]
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Sinusoid:
+    """offset + amplitude * sin(2 pi frequency (t - start) + phase), from `start` until `stop`."""
+
+    amplitude: float
+    frequency: float
+    phase: float
+    offset: float
+    start: float
+    stop: float
+    span: SourceSpan | None = _span()
+
+
+class Interpolation(enum.Enum):
+    LINEAR = "linear"  # straight lines between the samples
+    PREVIOUS = "previous"  # each sample held until the next (a staircase)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSeries:
+    """A current given by samples (`times` ascending, s), e.g. read from a file,
+    `interpolation` between them; 0 before the first sample and after the last."""
+
+    times: tuple[float, ...]
+    values: tuple[float, ...]
+    interpolation: Interpolation
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class OrnsteinUhlenbeck:
+    """A noise current per neuron, independent between neurons: mean `mean`, standard
+    deviation `std` and correlation time `tau` (s), advanced exactly each step from
+    the runtime generator; it starts at `mean`."""
+
+    mean: float
+    std: float
+    tau: float
+    span: SourceSpan | None = _span()
+
+
+Waveform = Union[ConstantCurrent, PulseTrain, StepCurrent, Sinusoid, TimeSeries, OrnsteinUhlenbeck]
 
 
 @dataclass(frozen=True, slots=True)

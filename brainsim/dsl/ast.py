@@ -94,7 +94,16 @@ class Call:
     span: SourceSpan
 
 
-Expr = Quantity | Name | Boolean | Unary | Binary | Call
+@dataclass(frozen=True, slots=True)
+class Text:
+    """`"a string"` (without its quotes): a file name, the argument of the
+    constructs that read files (imports, `from_file`, edge lists)."""
+
+    value: str
+    span: SourceSpan
+
+
+Expr = Quantity | Name | Boolean | Text | Unary | Binary | Call
 
 
 @dataclass(frozen=True, slots=True)

@@ -170,6 +170,11 @@ def lower_expression(node: ast.Value, scope: Scope) -> Typed:
             raise InvalidValueError(
                 "`true` and `false` are settings (such as `autapses = true`), not values in expressions", node.span
             )
+        case ast.Text():
+            raise InvalidValueError(
+                f'a file name ("{node.value}") cannot be used here', node.span,
+                hint="file names are read by `import` and by the settings that read files",
+            )
         case ast.Unary(op=ir.UnaryOp.NEG):
             operand = _numeric(lower_expression(node.operand, scope), "`-`")
             return Typed(ir.Unary(node.op, operand.expr, node.span), operand.type, node)

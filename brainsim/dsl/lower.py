@@ -49,7 +49,7 @@ def _lower(model: ast.Model) -> ir.Network:
     return ir.Network(
         simulation=declared.simulation,
         regions=tuple(
-            ir.Region(name, tuple(p.name for p in populations), declared.region_spans[name])
+            ir.Region(name, tuple(p.name for p in populations), span=declared.region_spans[name])
             for name, populations in declared.regions.items()
         ),
         populations=tuple(p for populations in declared.regions.values() for p in populations),

@@ -385,6 +385,9 @@ class _ToAst(Transformer):
     def false(self, meta: Meta, children: list) -> ast.Boolean:
         return ast.Boolean(False, self._span(meta))
 
+    def text(self, meta: Meta, children: list) -> ast.Text:
+        return ast.Text(str(children[0])[1:-1], self._span(meta))
+
     def call(self, meta: Meta, children: list) -> ast.Call:
         function, *arguments = children
         args = tuple(a for a in arguments if not isinstance(a, ast.KeywordArgument))

@@ -180,7 +180,7 @@ def _populations(
             model = lower_neuron(neurons[model_name], population.overrides, models[model_name])
         else:
             model = models[model_name]
-        populations[short] = ir.Population(name, region.name.name, size, model, population.kind, population.span)
+        populations[short] = ir.Population(name, region.name.name, size, model, population.kind, span=population.span)
     return tuple(populations.values())
 
 

@@ -36,13 +36,14 @@ _REGEX_TERMINALS = {
     "NAME": "a name",
     "NUMBER": "a number",
     "QUANTITY": "a quantity",
+    "STRING": "a file name",
     "DERIVATIVE": "an equation `dx/dt = ...`",
     "UNLESS_REFRACTORY": "`(unless refractory)`",
     "$END": "the end of the file",
 }
 # Words that are keywords only where the grammar expects them (regex terminals).
 _CONTEXTUAL_KEYWORDS = {"METHOD": "method"}
-_VALUE_STARTS = {"NAME", "NUMBER", "QUANTITY", "(", "-", "not", "true", "false"}
+_VALUE_STARTS = {"NAME", "NUMBER", "QUANTITY", "STRING", "(", "-", "not", "true", "false"}
 _OPERATORS = {"or", "and", "<", "<=", ">", ">=", "==", "!=", "+", "-", "*", "/", "**"}
 
 # Common mistakes, recognised by the parser state they leave (Lark's
@@ -219,6 +220,8 @@ def _describe(token: Token) -> str:
             return f"number `{token}`"
         case "QUANTITY":
             return f"quantity `{token}`"
+        case "STRING":
+            return f"file name {token}"
         case "DERIVATIVE":
             return f"equation `{token}`"
     return f"`{token}`"
