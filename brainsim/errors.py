@@ -101,6 +101,10 @@ class SimulationError(BrainsimError):
     kind = "simulation error"
 
 
+class DelayRoundingWarning(UserWarning):
+    """Rounding a projection's delays to whole steps changed one by more than 1%."""
+
+
 def _caret_excerpt(span: SourceSpan) -> str:
     line = span.source_line()
     gutter = f"{span.line:>5} | "

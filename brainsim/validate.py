@@ -210,7 +210,8 @@ def effects_change_target_states(network: ir.Network) -> None:
 
 
 def connection_rules_fit(network: ir.Network) -> None:
-    """connect A -> B with S { p = 1.5 }     connect A -> B with S { rule = one_to_one }   (sizes 10 and 20)"""
+    """connect A -> B with S { p = 1.5 }     connect A -> B with S { rule = one_to_one }   (sizes 10 and 20)
+    connect A -> B with S { indegree = -1 }   connect A -> B with S { indegree = 20  multapses = false }  (A has 10)"""
     for projection in network.projections:
         n_pre, n_post = network.population(projection.source).size, network.population(projection.target).size
         span = projection.rule.span or projection.span
@@ -221,19 +222,110 @@ def connection_rules_fit(network: ir.Network) -> None:
                     f"and `{projection.target}` {n_post}; it needs populations of equal size",
                     span,
                 )
-            case ir.FixedProbability(p) if not 0.0 <= p <= 1.0:
+            case ir.FixedProbability(float() as p) if not 0.0 <= p <= 1.0:
                 raise InvalidValueError(f"`p` is a probability, between 0 and 1, but it is {p:g}", span)
+            case ir.FixedIndegree(n) | ir.FixedOutdegree(n) | ir.FixedTotalNumber(n) as rule:
+                if n < 0:
+                    raise InvalidValueError(f"a number of synapses must not be negative, but it is {n}", span)
+                self_pairs = projection.source == projection.target and not projection.allow_autapses
+                pool = {
+                    ir.FixedIndegree: n_pre - self_pairs,
+                    ir.FixedOutdegree: n_post - self_pairs,
+                    ir.FixedTotalNumber: n_pre * n_post - self_pairs * n_pre,
+                }[type(rule)]
+                if n > pool and not projection.allow_multapses:
+                    raise InvalidValueError(
+                        f"{projection.name} asks for {n} distinct synapses {_per(rule)}, but there are only {pool} "
+                        "candidates; allow repeated pairs with `multapses = true`, or ask for fewer",
+                        span,
+                    )
+
+
+def _per(rule: ir.ConnectionRule) -> str:
+    match rule:
+        case ir.FixedIndegree():
+            return "onto each postsynaptic neuron"
+        case ir.FixedOutdegree():
+            return "from each presynaptic neuron"
+    return "in all"
+
+
+def edge_lists_fit(network: ir.Network) -> None:
+    """edges = "connectome.csv"   with a row `12, 3` where the source has 10 neurons; or a `condition` beside it"""
+    for projection in network.projections:
+        if not isinstance(edges := projection.rule, ir.EdgeList):
+            continue
+        span = edges.span or projection.span
+        if len(edges.pre) != len(edges.post):
+            raise InvalidValueError(f"the edge list of {projection.name} has {len(edges.pre)} pre and {len(edges.post)} post indices", span)
+        if projection.condition is not None:
+            raise InvalidValueError(
+                f"{projection.name}: an edge list names its synapses, so a `condition` has nothing to choose from", span
+            )
+        for name, indices, population in (("pre", edges.pre, projection.source), ("post", edges.post, projection.target)):
+            size = network.population(population).size
+            if bad := [k for k, index in enumerate(indices) if not 0 <= index < size]:
+                raise InvalidValueError(
+                    f"edge {bad[0]} of {projection.name} has {name} = {indices[bad[0]]}, outside `{population}` "
+                    f"(neurons 0 to {size - 1})",
+                    span,
+                )
+
+
+def pair_expressions_read_pair_names(network: ir.Network) -> None:
+    """connect A -> B with S { p = exp(-d / 100 um) }   (d is not a name of the pair: `distance` is)"""
+    for projection in network.projections:
+        known = set(ir.PAIR_NAMES) | {p.name for p in projection.synapse.parameters}
+        for expr, where in _pair_expressions(projection):
+            _known(expr, known, f"{where} of {projection.name}", projection.span)
+
+
+def _pair_expressions(projection: ir.Projection) -> Iterator[tuple[ir.Expr, str]]:
+    if isinstance(projection.rule, ir.FixedProbability) and not isinstance(projection.rule.p, float):
+        yield projection.rule.p, "the connection probability"
+    if projection.condition is not None:
+        yield projection.condition, "the condition"
+    for state in projection.synapse.states:
+        if isinstance(state.initial, ir.Formula):
+            yield state.initial.expr, f"the initial value of `{state.name}`"
+    if isinstance(projection.delay, ir.Formula):
+        yield projection.delay.expr, "the delay"
+
+
+def written_values_fit_the_synapses(network: ir.Network) -> None:
+    """edges = "connectome.csv"   (3 rows)   delay = [1 ms, 2 ms]   (two delays for three synapses)"""
+    for projection in network.projections:
+        initials = [(s.initial, f"`{s.name}`") for s in projection.synapse.states] + [(projection.delay, "delays")]
+        for initial, what in initials:
+            if not isinstance(initial, ir.Values):
+                continue
+            span = initial.span or projection.span
+            if not isinstance(projection.rule, ir.EdgeList):
+                raise InvalidValueError(
+                    f"{projection.name} lists {what} one by one, which needs an edge list (the synapses of other "
+                    "rules are drawn, so their number is not known when the model is written)",
+                    span,
+                )
+            if len(initial.values) != len(projection.rule.pre):
+                raise InvalidValueError(
+                    f"{projection.name} has {len(projection.rule.pre)} synapses, but {len(initial.values)} {what}", span
+                )
 
 
 def delays_are_whole_steps(network: ir.Network) -> None:
-    """connect A -> B with S { delay = 0.04 ms }   (dt = 0.1 ms: rounds to 0 steps)"""
+    """connect A -> B with S { delay = 0.04 ms }   (dt = 0.1 ms: rounds to 0 steps)
+
+    Delays drawn from an unbounded distribution or computed per pair are checked
+    when drawn (`brainsim.network.connectivity.delay_steps`)."""
     dt = network.simulation.dt
     for projection in network.projections:
         match projection.delay:
-            case ir.Constant(value) | ir.Uniform(low=value):
+            case ir.Constant(value) | ir.Uniform(low=value) | ir.ClippedNormal(low=value):
                 shortest = value
             case ir.Values(values):
                 shortest = min(values, default=dt)
+            case _:
+                continue
         if not _steps(shortest, dt) >= 1:
             raise InvalidValueError(
                 f"the delay of {projection.name} ({shortest:g} s) rounds to {_steps(shortest, dt)} steps, shorter than "
@@ -353,6 +445,9 @@ RULES: tuple[Rule, ...] = (
     resets_assign_states,
     effects_change_target_states,
     connection_rules_fit,
+    edge_lists_fit,
+    pair_expressions_read_pair_names,
+    written_values_fit_the_synapses,
     delays_are_whole_steps,
     stimuli_drive_inputs,
     pulses_fit_the_grid,

@@ -33,7 +33,9 @@ from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, U
 from brainsim.units import DIMENSIONLESS, Dimension
 
 # The settings of a `connect` block; a synapse may not use them as names.
-CONNECT_SETTINGS = ("p", "rule", "delay", "autapses", "weight")
+CONNECT_SETTINGS = (
+    "p", "rule", "delay", "autapses", "weight", "condition", "indegree", "outdegree", "total", "multapses", "edges",
+)
 METHODS = tuple(method.value for method in ir.Method)
 _ARTICLE = {"parameter": "a", "input": "an", "state variable": "a", "alias": "an"}
 

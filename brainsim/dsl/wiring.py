@@ -13,15 +13,25 @@ from dataclasses import replace
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import SECOND, missing_unit_hint
+from brainsim.dsl.dimensions import BOOLEAN, SECOND, missing_unit_hint
+from brainsim.dsl.edges import read_edges
 from brainsim.dsl.expressions import FUNCTIONS, Scope, constant_value, lower_expression
 from brainsim.dsl.models import CONNECT_SETTINGS, LoweredSynapse, initial_value, lower_synapse
+from brainsim.dsl.pair_values import is_pair_value, pair_expression, pair_scope, synapse_value
 from brainsim.dsl.populations import Declared, resolve, whole_number
 from brainsim.dsl.settings import constant, unique_settings
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
 RULES = ("all_to_all", "one_to_one")
+RULE_SETTINGS = {
+    "rule": "sets the connection rule",
+    "p": "sets a fixed connection probability",
+    "indegree": "sets a fixed number of synapses onto each postsynaptic neuron",
+    "outdegree": "sets a fixed number of synapses from each presynaptic neuron",
+    "total": "sets a fixed total number of synapses",
+    "edges": "lists the synapses",
+}
 PULSE_SETTINGS = ("period", "width", "amplitude", "start", "stop")
 
 # --------------------------------------------------------------------------- connect
@@ -36,12 +46,18 @@ def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projectio
     targets = resolve(connect.target, declared)
     synapse = _synapse(connect, declared)
     settings, overrides = _connect_settings(connect, synapse)
-    rule = _rule(settings, connect, sources, targets)
-    delay = _delay(settings, declared.simulation.dt)
-    autapses = _autapses(settings)
     lowered = declared.synapse_models[synapse.name.name]
-    if overrides:
-        lowered = lower_synapse(synapse, overrides, lowered.model)
+    per_synapse = [o for o in overrides if is_pair_value(o.value, pair_scope(lowered.model))]
+    constant = tuple(o for o in overrides if o not in per_synapse)
+    if constant:
+        lowered = lower_synapse(synapse, constant, lowered.model)
+    scope = pair_scope(lowered.model)
+    rule, columns = _rule(settings, connect, sources, targets, scope, lowered.model)
+    lowered = _per_synapse_values(lowered, per_synapse, columns, scope)
+    delay = columns.get("delay") or _delay(settings, declared.simulation.dt, scope)
+    condition = _condition(settings, rule, scope)
+    autapses = _switch(settings, "autapses", False)
+    multapses = _multapses(settings, rule)
     for target in targets:
         _check_effects(connect, lowered, target, neuron_model(target, connect.target.span, "for a synapse to act on"))
     projections = []
@@ -55,6 +71,8 @@ def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projectio
                 rule=rule,
                 delay=delay,
                 allow_autapses=autapses and source.name == target.name,
+                allow_multapses=multapses,
+                condition=condition,
                 span=connect.span,
             ))
     return projections
@@ -131,55 +149,104 @@ def _rule(
     connect: ast.Connect,
     sources: tuple[ir.Population, ...],
     targets: tuple[ir.Population, ...],
-) -> ir.ConnectionRule:
-    """The rule, its span on the written value (`brainsim.validate` checks `p` and one-to-one sizes there).
+    scope: Scope,
+    synapse: ir.SynapseModel,
+) -> tuple[ir.ConnectionRule, dict[str, ir.Values]]:
+    """The rule, its span on the written value (`brainsim.validate` checks `p`, degrees and
+    one-to-one sizes there), and the per-synapse columns of an edge list by setting name.
 
     Rejects::
 
         connect A -> B with S { rule = one_to_one  p = 0.5 }     # two rules
         connect A -> C with S { rule = one_to_one }              # C holds two populations
+        connect A -> B with S { indegree = 2.5 }                 # not a whole number
     """
-    if "p" in settings:
-        declaration = settings["p"]
-        if "rule" in settings:
-            raise InvalidValueError(
-                "`p` sets a fixed connection probability; it cannot be combined with `rule`", declaration.name.span
-            )
-        return ir.FixedProbability(constant(declaration.value, DIMENSIONLESS, "`p`"), declaration.value.span)
-    if "rule" not in settings:
-        return ir.AllToAll()
-    declaration = settings["rule"]
-    match declaration.value:
+    given = [key for key in settings if key in RULE_SETTINGS]
+    if len(given) > 1:
+        first, second = given[0], given[1]
+        raise InvalidValueError(
+            f"`{second}` {RULE_SETTINGS[second]}; it cannot be combined with `{first}`", settings[second].name.span
+        )
+    if not given:
+        return ir.AllToAll(), {}
+    key = given[0]
+    value = settings[key].value
+    match key:
+        case "p":
+            return ir.FixedProbability(pair_expression(value, scope, DIMENSIONLESS, "`p`"), value.span), {}
+        case "indegree":
+            return ir.FixedIndegree(_count(value, key), value.span), {}
+        case "outdegree":
+            return ir.FixedOutdegree(_count(value, key), value.span), {}
+        case "total":
+            return ir.FixedTotalNumber(_count(value, key), value.span), {}
+        case "edges":
+            _one_population_each(connect, sources, targets, "an edge list")
+            return read_edges(value, sources[0], targets[0], synapse)
+    match value:
         case ast.Name(name="all_to_all"):
-            return ir.AllToAll(declaration.value.span)
+            return ir.AllToAll(value.span), {}
         case ast.Name(name="one_to_one"):
-            _one_population_each(connect, sources, targets)
-            return ir.OneToOne(declaration.value.span)
+            _one_population_each(connect, sources, targets, "one_to_one")
+            return ir.OneToOne(value.span), {}
         case ast.Name(name=name):
             raise UnknownNameError(
-                f"unknown connection rule `{name}`; the rules are {', '.join(RULES)} (or `p = ...`)",
-                declaration.value.span,
+                f"unknown connection rule `{name}`; the rules are {', '.join(RULES)} "
+                "(or `p`, `indegree`, `outdegree`, `total`, `edges`)",
+                value.span,
                 did_you_mean(name, RULES),
             )
-    raise InvalidValueError(f"`rule` is one of {', '.join(RULES)}", declaration.value.span)
+    raise InvalidValueError(f"`rule` is one of {', '.join(RULES)}", value.span)
+
+
+def _count(value: ast.Value, key: str) -> int:
+    """A number of synapses: a whole number (its sign is `brainsim.validate`'s check)."""
+    number = constant(value, DIMENSIONLESS, f"`{key}`")
+    if number != round(number):
+        raise InvalidValueError(f"`{key}` is a number of synapses, a whole number, but it is {number:g}", value.span)
+    return int(number)
 
 
 def _one_population_each(
-    connect: ast.Connect, sources: tuple[ir.Population, ...], targets: tuple[ir.Population, ...]
+    connect: ast.Connect, sources: tuple[ir.Population, ...], targets: tuple[ir.Population, ...], rule: str
 ) -> None:
-    """One-to-one joins two populations, so neither endpoint may be a region of several."""
+    """One-to-one and an edge list join two populations, so neither endpoint may be a region of several."""
     for endpoint, populations in ((connect.source, sources), (connect.target, targets)):
         if len(populations) != 1:
             names = ", ".join(p.name for p in populations)
             raise InvalidValueError(
-                f"one_to_one connects one population to one population, but `{endpoint.region.name}` "
+                f"{rule} connects one population to one population, but `{endpoint.region.name}` "
                 f"holds {len(populations)} ({names}); name one of them",
                 endpoint.span,
             )
 
 
-def _delay(settings: dict[str, ast.Declaration], dt: float) -> ir.Initializer:
-    """A constant or uniform delay, spanning its written value; one step by default.
+def _per_synapse_values(
+    lowered: LoweredSynapse, declarations: list[ast.Declaration], columns: dict[str, ir.Values], scope: Scope
+) -> LoweredSynapse:
+    """The synapse with the states a connect sets per synapse: distributions, pair formulas, edge-list columns.
+
+    Rejects::
+
+        connect A -> B with S { edges = "with_weights.csv"  weight = 2 nA }   # the weight twice
+    """
+    values: dict[str, ir.Initializer] = {name: v for name, v in columns.items() if name != "delay"}
+    for declaration in declarations:
+        name = declaration.name.name
+        if name in values:
+            raise DuplicateNameError(
+                f"`{name}` is given by a column of the edge list and set here too", declaration.name.span
+            )
+        state = next(s for s in lowered.model.states if s.name == name)
+        values[name] = synapse_value(declaration.value, scope, state.dimension, f"the initial value of `{name}`")
+    if not values:
+        return lowered
+    states = tuple(replace(s, initial=values.get(s.name, s.initial)) for s in lowered.model.states)
+    return replace(lowered, model=replace(lowered.model, states=states))
+
+
+def _delay(settings: dict[str, ast.Declaration], dt: float, scope: Scope) -> ir.Initializer:
+    """A delay per synapse, spanning its written value; one step by default.
 
     `brainsim.validate` checks that it rounds to at least one step. Rejects::
 
@@ -188,6 +255,8 @@ def _delay(settings: dict[str, ast.Declaration], dt: float) -> ir.Initializer:
     if "delay" not in settings:
         return ir.Constant(dt)
     value = settings["delay"].value
+    if is_pair_value(value, scope):
+        return synapse_value(value, scope, SECOND, "the delay")
     delay, dimension = initial_value(value, Scope({}), {}, "the delay")
     if dimension != SECOND:
         raise UnitError(
@@ -196,13 +265,38 @@ def _delay(settings: dict[str, ast.Declaration], dt: float) -> ir.Initializer:
     return delay
 
 
-def _autapses(settings: dict[str, ast.Declaration]) -> bool:
-    if "autapses" not in settings:
-        return False
-    match settings["autapses"].value:
+def _condition(settings: dict[str, ast.Declaration], rule: ir.ConnectionRule, scope: Scope) -> ir.Expr | None:
+    """`condition = i != j`: only the pairs where it holds are candidates of the rule."""
+    if "condition" not in settings:
+        return None
+    value = settings["condition"].value
+    condition = pair_expression(value, scope, BOOLEAN, "`condition`")
+    return replace(condition, span=value.span) if condition.span is None else condition
+
+
+def _switch(settings: dict[str, ast.Declaration], key: str, default: bool) -> bool:
+    if key not in settings:
+        return default
+    match settings[key].value:
         case ast.Boolean(value=value):
             return value
-    raise InvalidValueError("`autapses` is `true` or `false`", settings["autapses"].value.span)
+    raise InvalidValueError(f"`{key}` is `true` or `false`", settings[key].value.span)
+
+
+def _multapses(settings: dict[str, ast.Declaration], rule: ir.ConnectionRule) -> bool:
+    """Whether a random-degree rule may draw a pair twice (NEST's default: yes).
+
+    Rejects::
+
+        connect A -> B with S { p = 0.1  multapses = false }   # only the degree rules draw pairs
+    """
+    allowed = _switch(settings, "multapses", True)
+    if "multapses" in settings and not isinstance(rule, ir.FixedIndegree | ir.FixedOutdegree | ir.FixedTotalNumber):
+        raise InvalidValueError(
+            "`multapses` applies to the rules that draw pairs: `indegree`, `outdegree` and `total`",
+            settings["multapses"].name.span,
+        )
+    return allowed
 
 
 def neuron_model(population: ir.Population, span: SourceSpan, purpose: str) -> ir.NeuronModel:

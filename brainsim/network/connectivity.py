@@ -19,13 +19,18 @@ padded spike lists.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
 from brainsim import ir
-from brainsim.network.groups import draw
+from brainsim.errors import DelayRoundingWarning, InvalidValueError
+from brainsim.network.pairs import PairSpace, Pairs, pair_space
+
+DELAY_TOLERANCE = 0.01
+"""Rounding a delay to whole steps by more than this fraction of it warns."""
 
 _PIECE = 16  # slots per piece of a row in the static-shape layout (see `Pathway.slots`)
 
@@ -57,49 +62,195 @@ class Connectivity:
 
 
 def connect(network: ir.Network, j: int, placement: Mapping[str, tuple[int, int]]) -> Connectivity:
-    """Draw the synapses of projection `j`, their initial states and delays, from the seed."""
+    """Draw the synapses of projection `j`, their initial states and delays, from the seed.
+
+    Values are made in the rule's own order (an edge list's written order) and
+    then sorted by presynaptic neuron, so `ir.Values` follow the written edges.
+    Raises InvalidValueError where only the drawn values show a mistake (a degree
+    larger than what a condition leaves, a drawn delay under one step); warns
+    with `DelayRoundingWarning` when rounding to whole steps changes a delay by more than 1%.
+    """
     projection = network.projections[j]
     seed, dt = network.simulation.seed, network.simulation.dt
-    source = network.population(projection.source)
-    target = network.population(projection.target)
-    self_projection = projection.source == projection.target and not projection.allow_autapses
-    pre, post = _pairs(projection.rule, source.size, target.size, self_projection, np.random.default_rng([seed, 1, j]))
-    n_synapses = len(pre)
+    space = pair_space(network, projection)
+    pre, post = choose_pairs(projection, space, np.random.default_rng([seed, 1, j]))
+    order = np.lexsort((post, pre))
+    pairs = space.pairs(pre, post)
     states = {
-        state.name: draw(state.initial, n_synapses, [seed, 2, j, k]) for k, state in enumerate(projection.synapse.states)
+        state.name: draw(state.initial, len(pre), [seed, 2, j, k], pairs)[order]
+        for k, state in enumerate(projection.synapse.states)
     }
-    # np.rint rounds halves to even, as `groups.steps` does for scalars.
-    delays = np.rint(draw(projection.delay, n_synapses, [seed, 3, j]) / dt).astype(np.int64)
+    delays = draw(projection.delay, len(pre), [seed, 3, j], pairs)[order]
     group, offset = placement[projection.target]
     return Connectivity(
         projection=projection,
-        source_size=source.size,
+        source_size=space.n_pre,
         target_group=group,
-        indptr=np.searchsorted(pre, np.arange(source.size + 1)).astype(np.int64),
-        post=post + offset,
-        delay_steps=delays,
+        indptr=np.searchsorted(pre[order], np.arange(space.n_pre + 1)).astype(np.int64),
+        post=post[order] + offset,
+        delay_steps=delay_steps(projection, delays, dt),
         states=states,
     )
 
 
-def _pairs(
-    rule: ir.ConnectionRule, n_pre: int, n_post: int, no_autapses: bool, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """(pre, post) index arrays of the synapses, sorted by pre then post."""
+def delay_steps(projection: ir.Projection, delays: np.ndarray, dt: float) -> np.ndarray:
+    """`delays` (s) in whole steps, rounded to the nearest (halves to even, as `groups.steps`).
+
+    Raises InvalidValueError if one rounds below one step (a constant delay is
+    `brainsim.validate`'s to reject; this catches drawn ones); warns once per
+    projection, with the largest change, if rounding moves a delay by more than 1%.
+    """
+    steps = np.rint(delays / dt).astype(np.int64)
+    where = f"{projection.delay.span}: " if projection.delay.span else ""
+    if len(steps) and steps.min() < 1:
+        k = int(np.argmin(steps))
+        raise InvalidValueError(
+            f"a delay of {projection.name} is {delays[k]:g} s, which rounds to {steps[k]} steps; a delay must be "
+            f"at least one step (dt = {dt:g} s) after rounding",
+            projection.delay.span or projection.span,
+        )
+    with np.errstate(all="ignore"):
+        change = np.abs(steps * dt - delays) / delays
+    if len(steps) and change.max() > DELAY_TOLERANCE:
+        k = int(np.argmax(change))
+        warnings.warn(DelayRoundingWarning(
+            f"{where}rounding the delays of {projection.name} to whole steps of dt = {dt:g} s changes "
+            f"{delays[k]:g} s to {steps[k] * dt:g} s ({change[k]:.1%}); choose delays that are multiples of dt, "
+            "or a smaller dt"
+        ), stacklevel=2)
+    return steps
+
+
+def choose_pairs(projection: ir.Projection, space: PairSpace, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(pre, post) index arrays of the synapses of `projection`, in the rule's order."""
+    rule, condition = projection.rule, projection.condition
+    no_autapses = projection.source == projection.target and not projection.allow_autapses
+    candidates = Candidates(space, condition, no_autapses)
     match rule:
-        case ir.AllToAll():
-            flat = np.arange(n_pre * n_post, dtype=np.int64)
+        case ir.EdgeList(pre, post):
+            return np.asarray(pre, dtype=np.int64), np.asarray(post, dtype=np.int64)
         case ir.OneToOne():
-            flat = np.arange(n_pre, dtype=np.int64) * (n_post + 1)
-        case ir.FixedProbability(p):
-            flat = bernoulli_positions(n_pre * n_post, p, rng)
-        case _:
-            raise TypeError(f"not a connection rule: {rule!r}")
-    pre, post = np.divmod(flat, n_post)
-    if no_autapses:
-        keep = pre != post
-        pre, post = pre[keep], post[keep]
-    return pre, post
+            pairs = space.pairs(np.arange(space.n_pre), np.arange(space.n_post))
+            keep = candidates.mask(pairs)
+            return pairs.pre[keep], pairs.post[keep]
+        case ir.FixedProbability(float() as p) if condition is None:
+            pre, post = np.divmod(bernoulli_positions(space.n_pre * space.n_post, p, rng), space.n_post)
+            keep = pre != post if no_autapses else slice(None)
+            return pre[keep], post[keep]
+        case ir.AllToAll() | ir.FixedProbability():
+            return _kept(rule, candidates, rng)
+        case ir.FixedIndegree(n):
+            return _by_neuron(n, space.n_post, candidates.of_post, rng, projection, "postsynaptic", swap=True)
+        case ir.FixedOutdegree(n):
+            return _by_neuron(n, space.n_pre, candidates.of_pre, rng, projection, "presynaptic", swap=False)
+        case ir.FixedTotalNumber(n):
+            return _total(n, candidates, rng, projection)
+    raise TypeError(f"not a connection rule: {rule!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class Candidates:
+    """The pairs a projection may connect: those where `condition` holds, without autapses if excluded."""
+
+    space: PairSpace
+    condition: ir.Expr | None
+    no_autapses: bool
+
+    def mask(self, pairs: Pairs) -> np.ndarray:
+        keep = np.ones(len(pairs.pre), dtype=bool)
+        if self.no_autapses:
+            keep &= pairs.pre != pairs.post
+        if self.condition is not None:
+            keep &= pairs.compute(self.condition) != 0.0
+        return keep
+
+    def of_pre(self, i: int) -> np.ndarray:
+        """The postsynaptic candidates of presynaptic neuron `i`, ascending."""
+        pairs = self.space.row(i)
+        return pairs.post[self.mask(pairs)]
+
+    def of_post(self, j: int) -> np.ndarray:
+        """The presynaptic candidates of postsynaptic neuron `j`, ascending."""
+        pairs = self.space.column(j)
+        return pairs.pre[self.mask(pairs)]
+
+
+def _kept(rule: ir.AllToAll | ir.FixedProbability, candidates: Candidates, rng: np.random.Generator):
+    """All candidate pairs (all_to_all), or each kept with its probability, block by block of pre neurons.
+
+    A uniform number is drawn for every pair of a block, candidate or not, so the
+    draws of a pair do not depend on the condition's value elsewhere.
+    """
+    kept_pre, kept_post = [], []
+    for pairs in candidates.space.blocks():
+        keep = candidates.mask(pairs)
+        if isinstance(rule, ir.FixedProbability):
+            p = rule.p
+            if not isinstance(p, float):
+                p = pairs.compute(p)
+                _check_probability(p, pairs, rule)
+            keep &= rng.random(len(pairs.pre)) < p
+        kept_pre.append(pairs.pre[keep])
+        kept_post.append(pairs.post[keep])
+    return np.concatenate(kept_pre or [np.zeros(0, np.int64)]), np.concatenate(kept_post or [np.zeros(0, np.int64)])
+
+
+def _check_probability(p, pairs: Pairs, rule: ir.FixedProbability) -> None:
+    """p = exp(-distance / 100 um) * 2     (above 1 for close pairs)"""
+    bad = np.flatnonzero(~((p >= 0.0) & (p <= 1.0)))
+    if bad.size:
+        k = bad[0]
+        raise InvalidValueError(
+            f"the connection probability is {p[k]!r} for the pair i = {pairs.pre[k]}, j = {pairs.post[k]}; "
+            "a probability must be between 0 and 1",
+            rule.span,
+        )
+
+
+def _by_neuron(n, count, candidates_of, rng, projection, side: str, swap: bool):
+    """`n` synapses per neuron of one side (`count` neurons), the other end drawn from its candidates."""
+    ends = []
+    for k in range(count):
+        pool = candidates_of(k)
+        ends.append(pool[_choose(rng, len(pool), n, projection, f"{side} neuron {k}")])
+    own = np.repeat(np.arange(count, dtype=np.int64), n)
+    other = np.concatenate(ends) if ends else np.zeros(0, np.int64)
+    return (other, own) if swap else (own, other)
+
+
+def _total(n: int, candidates: Candidates, rng: np.random.Generator, projection: ir.Projection):
+    """`n` synapses drawn among all candidate pairs; without a condition, never listing all pairs."""
+    space = candidates.space
+    if candidates.condition is None:
+        width = space.n_post - 1 if candidates.no_autapses else space.n_post
+        flat = _choose(rng, space.n_pre * width, n, projection, "the projection")
+        pre, post = np.divmod(flat, max(width, 1))
+        if candidates.no_autapses:
+            post = post + (post >= pre)  # skip the diagonal
+        return pre, post
+    pre, post = _kept(ir.AllToAll(), candidates, rng)
+    chosen = _choose(rng, len(pre), n, projection, "the projection")
+    return pre[chosen], post[chosen]
+
+
+def _choose(rng: np.random.Generator, count: int, n: int, projection: ir.Projection, whose: str) -> np.ndarray:
+    """`n` indices into range(count): with repeats if multapses are allowed, else distinct.
+
+    Rejects (B.b has 100 neurons)::
+
+        connect A -> B with S { indegree = 200  multapses = false }
+        connect A -> B with S { indegree = 5  condition = i == j + 1000 }   (no candidates)
+    """
+    if n and (count == 0 or (n > count and not projection.allow_multapses)):
+        raise InvalidValueError(
+            f"{projection.name} needs {n} distinct synapses for {whose}, but only {count} candidate pairs are there"
+            + (" (after the condition)" if projection.condition is not None else ""),
+            projection.rule.span or projection.span,
+            "allow repeated pairs with `multapses = true`, or ask for fewer" if count else None,
+        )
+    if projection.allow_multapses:
+        return rng.integers(0, count, n) if n else np.zeros(0, np.int64)
+    return np.sort(rng.choice(count, n, replace=False))
 
 
 def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.ndarray:
@@ -233,3 +384,51 @@ def buffers(all_pathways: tuple[Pathway, ...], group_sizes: list[int]) -> tuple[
             key = (pathway.target_group, assignment.variable)
             lengths[key] = max(lengths.get(key, 0), pathway.max_delay + 1)
     return tuple(Buffer(g, name, length, group_sizes[g] + 1) for (g, name), length in lengths.items())
+
+
+# --------------------------------------------------------------------------- synapse values
+# The synapse side of `brainsim.network.values` (being written on another branch);
+# the lead merges the two into one `draw`.
+
+
+def draw(initial: ir.Initializer, size: int, key: list[int], pairs: Pairs) -> np.ndarray:
+    """`size` float64 values of `initial` for the synapses `pairs`; random ones from numpy's
+    generator keyed by `key`, a `Formula` evaluated over the pairs.
+
+    Raises InvalidValueError (at the formula) if a `Formula` is not a finite number for a synapse.
+    """
+    match initial:
+        case ir.Constant(value):
+            return np.full(size, value, dtype=np.float64)
+        case ir.Uniform(low, high):
+            return np.random.default_rng(key).uniform(low, high, size)
+        case ir.Values(values):
+            return np.array(values, dtype=np.float64)
+        case ir.Normal(mean, std):
+            return np.random.default_rng(key).normal(mean, std, size)
+        case ir.ClippedNormal(mean, std, low, high):
+            return _clipped_normal(np.random.default_rng(key), mean, std, low, high, size)
+        case ir.LogNormal(mean, std):
+            sigma = math.sqrt(math.log1p((std / mean) ** 2))
+            return np.random.default_rng(key).lognormal(math.log(mean) - sigma**2 / 2, sigma, size)
+        case ir.Formula(expr):
+            values = pairs.compute(expr)
+            if bad := np.flatnonzero(~np.isfinite(values)).tolist():
+                k = bad[0]
+                raise InvalidValueError(
+                    f"this formula is {values[k]!r} for the synapse i = {pairs.pre[k]}, j = {pairs.post[k]}; "
+                    "it must be a finite number",
+                    initial.span,
+                )
+            return values
+    raise TypeError(f"not an initializer: {initial!r}")
+
+
+def _clipped_normal(rng: np.random.Generator, mean: float, std: float, low: float, high: float, size: int) -> np.ndarray:
+    """Normal draws, each one outside [low, high] drawn again until inside (in element order)."""
+    values = rng.normal(mean, std, size)
+    outside = np.flatnonzero((values < low) | (values > high))
+    while outside.size:
+        values[outside] = rng.normal(mean, std, outside.size)
+        outside = outside[(values[outside] < low) | (values[outside] > high)]
+    return values

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from brainsim import ir
-from brainsim.errors import InvalidValueError
+from brainsim.errors import DelayRoundingWarning, InvalidValueError
 from brainsim.network import build
 from brainsim.network.connectivity import bernoulli_positions
 from brainsim.validate import validate
@@ -96,7 +96,8 @@ def test_bernoulli_positions_scale_without_a_dense_matrix():
 
 def test_delays_are_rounded_to_whole_steps_of_at_least_one():
     network = two_populations(30, 30, projection(ir.AllToAll(), delay=ir.Uniform(1 * MS, 3 * MS)))
-    delays = build(network).projections[0].delay_steps
+    with pytest.warns(DelayRoundingWarning, match="rounding the delays of p"):
+        delays = build(network).projections[0].delay_steps
     assert delays.min() >= 10 and delays.max() <= 30 and len(np.unique(delays)) > 10
     network = two_populations(3, 3, projection(ir.AllToAll(), delay=ir.Constant(0.04 * MS)))
     with pytest.raises(InvalidValueError, match="shorter than one step"):
