@@ -98,7 +98,8 @@ def delay_steps(projection: ir.Projection, delays: np.ndarray, dt: float) -> np.
 
     Raises InvalidValueError if one rounds below one step (a constant delay is
     `brainsim.validate`'s to reject; this catches drawn ones); warns once per
-    projection, with the largest change, if rounding moves a delay by more than 1%.
+    projection, with the largest change, if rounding moves a written or computed (not a
+    randomly drawn) delay by more than 1%.
     """
     steps = np.rint(delays / dt).astype(np.int64)
     where = f"{projection.delay.span}: " if projection.delay.span else ""
@@ -111,7 +112,9 @@ def delay_steps(projection: ir.Projection, delays: np.ndarray, dt: float) -> np.
         )
     with np.errstate(all="ignore"):
         change = np.abs(steps * dt - delays) / delays
-    if len(steps) and change.max() > DELAY_TOLERANCE:
+    # A random delay is quantised by design; a written or computed one that is off the grid is a surprise.
+    random = isinstance(projection.delay, ir.Uniform | ir.Normal | ir.ClippedNormal | ir.LogNormal)
+    if len(steps) and not random and change.max() > DELAY_TOLERANCE:
         k = int(np.argmax(change))
         warnings.warn(DelayRoundingWarning(
             f"{where}rounding the delays of {projection.name} to whole steps of dt = {dt:g} s changes "

@@ -81,6 +81,7 @@ def test_on_pre_effects_of_one_synapse_apply_in_order_with_their_signs(backend):
     ],
 )
 @pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.filterwarnings("ignore::brainsim.errors.DelayRoundingWarning")  # the rounding is what is tested
 def test_a_delay_is_rounded_to_the_nearest_whole_step(backend, delay, steps):
     """The event of the spike in step 10 is added at the start of step 11 + d."""
     x = run(delayed_effect(delay), backend).traces[("A.target", "x")].values

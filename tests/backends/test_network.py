@@ -96,9 +96,11 @@ def test_bernoulli_positions_scale_without_a_dense_matrix():
 
 def test_delays_are_rounded_to_whole_steps_of_at_least_one():
     network = two_populations(30, 30, projection(ir.AllToAll(), delay=ir.Uniform(1 * MS, 3 * MS)))
-    with pytest.warns(DelayRoundingWarning, match="rounding the delays of p"):
-        delays = build(network).projections[0].delay_steps
+    delays = build(network).projections[0].delay_steps
     assert delays.min() >= 10 and delays.max() <= 30 and len(np.unique(delays)) > 10
+    network = two_populations(3, 3, projection(ir.AllToAll(), delay=ir.Constant(0.26 * MS)))
+    with pytest.warns(DelayRoundingWarning, match=r"rounding the delays of p .* changes 0.00026 s to 0.0003 s \(15.4%\)"):
+        build(network)
     network = two_populations(3, 3, projection(ir.AllToAll(), delay=ir.Constant(0.04 * MS)))
     with pytest.raises(InvalidValueError, match="shorter than one step"):
         validate(network)
