@@ -77,7 +77,7 @@ def _shown(value: float | np.ndarray) -> str:
     if isinstance(value, float):
         return repr(value)
     return (f"per neuron: {value.size} values, {np.unique(value).size} distinct, "
-            f"from {value.min()!r} to {value.max()!r}")
+            f"from {float(value.min())!r} to {float(value.max())!r}")
 
 
 def integrate(model: ir.NeuronModel, dt: float, parameters: Mapping[str, np.ndarray] | None = None) -> Integration:
