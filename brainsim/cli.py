@@ -20,6 +20,7 @@ from brainsim import ir
 from brainsim.errors import BrainsimError
 from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
+from brainsim.network.values import neuron_values
 from brainsim.results import compare_results
 from brainsim.units import lookup_unit, to_si
 
@@ -139,12 +140,13 @@ def describe(model: Model, updates: bool = False) -> str:
         f"({settings.n_steps} steps), seed {settings.seed}",
         "populations:",
     ]
-    for population in network.populations:
+    for index, population in enumerate(network.populations):
         kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
         head = f"  {population.name}: {population.size} x {population.model.name}{kind}"
         match population.model:
             case ir.NeuronModel():
-                integration = integrate(population.model, settings.dt)
+                heterogeneous = neuron_values(population, settings.seed, index).parameters
+                integration = integrate(population.model, settings.dt, heterogeneous)
                 lines.append(f"{head}, {integration.method.value} integration ({integration.reason})")
                 if updates:
                     lines.extend("      " + line for line in str(integration).splitlines())

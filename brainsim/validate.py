@@ -114,6 +114,94 @@ def sources_are_not_targets(network: ir.Network) -> None:
             raise InvalidValueError(f"{name} is a spike source ({model.name}) and has no variables to be {role}", node.span)
 
 
+# --------------------------------------------------------------------------- values per neuron
+
+
+def _neuron_values(network: ir.Network) -> Iterator[tuple[ir.Population, str, ir.Initializer, int]]:
+    """(population, what, initializer, index among the model's parameters or -1 for a state)
+    of every neuron parameter and initial value that is not one float."""
+    for population in network.populations:
+        if isinstance(model := population.model, ir.NeuronModel):
+            for k, parameter in enumerate(model.parameters):
+                if not isinstance(parameter.value, float):
+                    yield population, f"parameter `{parameter.name}` of {population.name}", parameter.value, k
+            for state in model.states:
+                yield population, f"the initial value of `{state.name}` of {population.name}", state.initial, -1
+
+
+def distributions_are_distributions(network: ir.Network) -> None:
+    """tau_m = normal(10 ms, -1 ms)     v = normal(0 mV, 1 mV, low = 1 mV, high = -1 mV)     tau = lognormal(-1 ms, 1 ms)
+
+    Also a clipped normal whose bounds keep almost none of its draws (fewer than 1 in 10^4),
+    which would be drawn again and again.
+    """
+    for population, what, initial, _ in _neuron_values(network):
+        span = initial.span or population.span
+        match initial:
+            case ir.Normal(std=std) | ir.ClippedNormal(std=std) | ir.LogNormal(std=std) if not std >= 0:
+                raise InvalidValueError(f"a standard deviation must not be negative, but it is {std:g} ({what})", span)
+            case ir.Uniform(low, high) | ir.ClippedNormal(low=low, high=high) if not low < high:
+                raise InvalidValueError(f"the bounds need low < high, but they are {low:g} and {high:g} ({what})", span)
+            case ir.LogNormal(mean=mean) if not mean > 0:
+                raise InvalidValueError(f"the mean of a lognormal value must be greater than 0, but it is {mean:g} ({what})", span)
+            case ir.ClippedNormal(mean, std, low, high) if _normal_mass(mean, std, low, high) < 1e-4:
+                raise InvalidValueError(
+                    f"the bounds [{low:g}, {high:g}] keep almost no draws of normal({mean:g}, {std:g}) ({what})", span,
+                    hint="a clipped normal draws again every value outside its bounds",
+                )
+
+
+def _normal_mass(mean: float, std: float, low: float, high: float) -> float:
+    """The probability that a normal(mean, std) draw falls in [low, high]."""
+    if std == 0:
+        return float(low <= mean <= high)
+    cdf = lambda bound: 0.5 * math.erfc(-(bound - mean) / (std * math.sqrt(2)))  # noqa: E731
+    return cdf(high) - cdf(low)
+
+
+def values_fit_the_population(network: ir.Network) -> None:
+    """exc = LIF[100] { tau_m = from_file("params.csv", column = "tau_m") }   (params.csv has 99 rows)"""
+    for population, what, initial, _ in _neuron_values(network):
+        if isinstance(initial, ir.Values) and len(initial.values) != population.size:
+            raise InvalidValueError(
+                f"{what} has {len(initial.values)} values (rows), but the population has {population.size} neurons; "
+                "give one per neuron",
+                initial.span or population.span,
+            )
+
+
+def formulas_read_neuron_names(network: ir.Network) -> None:
+    """parameters { V_th = -50 mV + t * 1 V/s }   (a per-neuron formula reads `t`, in an IR made without the front end)
+
+    A parameter's formula may read `ir.NEURON_NAMES` and the parameters above it; an
+    initial value's, those and every parameter.
+    """
+    for population, what, initial, k in _neuron_values(network):
+        if isinstance(initial, ir.Formula):
+            parameters = population.model.parameters
+            known = {*ir.NEURON_NAMES, *(p.name for p in (parameters[:k] if k >= 0 else parameters))}
+            _known(initial.expr, known, what, initial.span or population.span)
+
+
+def positions_fit_the_population(network: ir.Network) -> None:
+    """exc = LIF[100] at from_file("positions.csv")   (positions.csv has 50 rows)"""
+    for population in network.populations:
+        match population.positions:
+            case ir.Grid(shape=shape) if math.prod(shape) != population.size:
+                count = math.prod(shape)
+            case ir.Placed(points=points) if len(points) != population.size:
+                count = len(points)
+            case ir.RandomBox(low, high) if not all(a <= b for a, b in zip(low, high)):
+                raise InvalidValueError(f"the box of {population.name} needs low <= high on every axis",
+                                        population.positions.span or population.span)
+            case _:
+                continue
+        raise InvalidValueError(
+            f"{count} positions are given, but {population.name} has {population.size} neurons",
+            population.positions.span or population.span,
+        )
+
+
 # --------------------------------------------------------------------------- expressions
 
 
@@ -438,6 +526,10 @@ RULES: tuple[Rule, ...] = (
     positive_step,
     seed_fits_the_generator,
     populations_have_neurons,
+    distributions_are_distributions,
+    values_fit_the_population,
+    formulas_read_neuron_names,
+    positions_fit_the_population,
     names_exist,
     sources_are_not_targets,
     names_are_not_reserved,

@@ -62,7 +62,8 @@ class Carry(NamedTuple):
 
 
 class GroupArrays(NamedTuple):
-    """Runtime constants of a group: `scalars` (name -> value: parameters, propagators, literals, dt),
+    """Runtime constants of a group: `scalars` (name -> value: parameters, propagators, literals, dt;
+    an array of the group's size for a heterogeneous parameter or a per-neuron propagator),
     stimulus amplitudes, and for noise the per-neuron stream and index within the population."""
 
     scalars: dict
@@ -383,8 +384,10 @@ def _per_neuron(update: Compiled, expr: ir.Expr, per_neuron: set[str], size: int
 def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int, int]) -> tuple[_GroupCode, GroupArrays]:
     group = host.groups[g]
     model, integration = group.model, group.integration
+    # A heterogeneous parameter or a per-neuron propagator is an array of the group's size,
+    # bound at run time like every other value.
     scalars = (
-        {p.name: p.value for p in model.parameters}
+        {p.name: group.parameters.get(p.name, p.value) for p in model.parameters}
         | dict(integration.constants)
         | {i.name: i.default for i in model.inputs}
         | {"dt": host.dt}
@@ -396,7 +399,7 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
 
     stages = tuple((name, prepare(expr)) for name, expr in integration.stages)
     per_neuron = {s.name for s in model.states} | {i.name for i in model.inputs} | {REFRACTORY, *integration.noises}
-    per_neuron |= {name for name, _ in integration.stages}
+    per_neuron |= {name for name, _ in integration.stages} | {name for name, v in scalars.items() if np.ndim(v)}
     updates = tuple((name, _per_neuron(prepare(expr), expr, per_neuron, group.size, xp)) for name, expr in integration.updates)
     threshold = prepare(model.threshold) if model.threshold is not None else None
     resets = tuple((a.variable, a.op, prepare(a.value)) for a in model.reset)
@@ -420,7 +423,7 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
         ])
         neurons = np.concatenate([np.arange(size, dtype=np.uint32) for size in group.sizes])
     arrays = GroupArrays(
-        scalars={name: np.float64(v) for name, v in values.items()},
+        scalars={name: np.asarray(v, dtype=np.float64) if np.ndim(v) else np.float64(v) for name, v in values.items()},
         amplitudes=tuple(host.schedules[s].amplitude for s in code.schedules),
         streams=streams,
         neurons=neurons,

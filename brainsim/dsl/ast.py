@@ -219,10 +219,11 @@ class Count:
 
 @dataclass(frozen=True, slots=True)
 class Population:
-    """`[excitatory|inhibitory] name = Model[size] { overrides }` in a region.
+    """`[excitatory|inhibitory] name = Model[size] [at rule] { overrides }` in a region.
 
     For a spike source (`PoissonSource[100] { rate = 10 Hz }`) the braces hold
-    its settings, kept in `overrides` too.
+    its settings, kept in `overrides` too. `at` is the position rule as written
+    (`grid(10, 10, spacing = 50 um)`, `box(...)`, `from_file(...)`), if any.
     """
 
     kind: ir.NeuronKind
@@ -230,6 +231,7 @@ class Population:
     model: Ident
     size: Count
     overrides: tuple[Declaration, ...]
+    at: Expr | None
     span: SourceSpan
 
 

@@ -22,7 +22,14 @@ from brainsim.units import DIMENSIONLESS, Dimension, is_unit, to_si
 FUNCTIONS = {function.function_name: function for function in ir.Function}
 # Calls that are not maths: where each one may be written.
 SPECIAL_CALLS = {
-    "uniform": "`uniform(low, high)` draws initial values: use it as the whole initial value of a state or as a delay",
+    "uniform": "`uniform(low, high)` draws a value per element: use it as the whole value of a neuron's parameter "
+               "or initial value, or as a delay",
+    "normal": "`normal(mean, std)` draws a value per neuron: use it as the whole value of a neuron's parameter "
+              "or initial value",
+    "lognormal": "`lognormal(mean, std)` draws a value per neuron: use it as the whole value of a neuron's "
+                 "parameter or initial value",
+    "from_file": "`from_file(...)` reads a value per neuron: use it as the whole value of a neuron's parameter "
+                 "or initial value, or as a population's positions (`at from_file(...)`)",
     "pulses": "`pulses(...)` is a stimulus waveform: use it in a `stimulus` block",
 }
 

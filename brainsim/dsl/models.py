@@ -7,8 +7,13 @@ and the parameters below it are folded again, so `V_reset = E_L` follows an
 overridden `E_L`.
 
 Parameters fold, in order, to SI floats; each may use the parameters above
-it. Initial values are constants of the parameters or `uniform(low, high)`.
-Aliases are substituted into the expressions that read them.
+it. A neuron's parameter or initial value may instead differ between neurons
+(a distribution, a file column, or a formula of the neuron's index, position
+or such parameters: `brainsim.dsl.initializers`); it is then an initializer,
+and every parameter or initial value that reads it becomes a formula. Such a
+heterogeneous parameter may be read by equations, the threshold and resets,
+but not where one number is needed (an input's default, the refractory
+period, an exponent). Aliases are substituted into the expressions that read them.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from brainsim.dsl.expressions import (
     is_noise,
     lower_expression,
 )
+from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, lower_value, number
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
@@ -55,7 +61,7 @@ def lower_neuron(
     inputs = tuple(_input(declaration, constants.scope) for declaration in neuron.inputs)
     states = _states(neuron.states, constants, declared)
     symbols = {
-        **constants.scope.symbols,
+        **_symbols(constants.parameters, "a parameter", constants.written),
         **_symbols(inputs, "an input", constants.written),
         **_symbols(states, "a state variable", constants.written),
         **BUILTINS,
@@ -119,13 +125,13 @@ def lower_synapse(
     groups = (("parameter", synapse.parameters), ("state variable", synapse.states))
     reserved = {name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS}
     constants = _constants("synapse", synapse.name.name, groups, reserved, overrides, declared)
-    states = _states(synapse.states, constants, declared)
+    states = _states(synapse.states, constants, declared, allowed=("uniform",))
     scope = Scope(
         {**constants.scope.symbols, **_symbols(states, "a state variable", constants.written)},
         constants=constants.scope.constants,
         unknown_hint="an `on pre` effect may read only the synapse's own parameters and state variables",
     )
-    effects = [_number(lower_expression(a.value, scope), "an `on pre` effect") for a in synapse.on_pre]
+    effects = [number(lower_expression(a.value, scope), "an `on pre` effect") for a in synapse.on_pre]
     on_pre = tuple(
         ir.Assignment(a.variable.name, a.op, effect.expr, a.span)
         for a, effect in zip(synapse.on_pre, effects, strict=True)
@@ -217,8 +223,10 @@ class _Constants:
 
     `replaced` holds the overriding declarations by name; `written` the value
     expression each name has after overrides (for hints); `scope` reads the
-    parameters and knows their values, and explains why other names are not
-    constants.
+    parameters that are one number and knows their values, and explains why
+    other names are not constants; `per_element` is the scope of initial values,
+    which may also read the parameters that differ between neurons (and a
+    neuron's `i`, `N`, `x`, `y`, `z`), named in `varying`.
     """
 
     kinds: dict[str, str]
@@ -226,6 +234,8 @@ class _Constants:
     written: dict[str, ast.Expr]
     parameters: tuple[ir.Parameter, ...]
     scope: Scope
+    per_element: Scope
+    varying: frozenset[str]
 
 
 def _constants(
@@ -240,17 +250,24 @@ def _constants(
     replaced = _overrides(overrides, kinds, what, model, ("parameter", "state variable"))
     written = {d.name.name: replaced.get(d.name.name, d).value for _, group in groups for d in group}
     declarations = groups[0][1]
-    parameters = _parameters(declarations, replaced, kinds, written, declared.parameters if declared else ())
-    scope = Scope(
-        _symbols(parameters, "a parameter", written),
-        unavailable={
-            name: f"it is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
-            for name, kind in kinds.items()
-            if kind != "parameter"
-        },
-        constants={p.name: p.value for p in parameters},
-    )
-    return _Constants(kinds, replaced, written, parameters, scope)
+    # A neuron's values may read its index and position, unless the model declares those names itself.
+    builtins = {n: symbol for n, symbol in NEURON_SYMBOLS.items() if n not in kinds} if what == "neuron" else {}
+    parameters = _parameters(declarations, replaced, kinds, written, declared.parameters if declared else (), builtins)
+    fixed = [p for p in parameters if isinstance(p.value, float)]
+    varying = frozenset(p.name for p in parameters if p not in fixed) | frozenset(builtins)
+    not_parameters = {
+        name: f"it is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
+        for name, kind in kinds.items()
+        if kind != "parameter"
+    }
+    heterogeneous = {
+        p.name: "it differs between neurons, and this value must be one number for all of them"
+        for p in parameters if p not in fixed
+    }
+    values = {p.name: p.value for p in fixed}
+    scope = Scope(_symbols(fixed, "a parameter", written), {**not_parameters, **heterogeneous}, values)
+    per_element = Scope({**_symbols(parameters, "a parameter", written), **builtins}, not_parameters, values)
+    return _Constants(kinds, replaced, written, parameters, scope, per_element, varying)
 
 
 def _parameters(
@@ -259,32 +276,47 @@ def _parameters(
     kinds: Mapping[str, str],
     written: Mapping[str, ast.Expr],
     declared: tuple[ir.Parameter, ...],
+    builtins: Mapping[str, Symbol],
 ) -> tuple[ir.Parameter, ...]:
-    """Fold the parameters in order; each may read only the parameters above it."""
+    """Fold the parameters in order; each may read only the parameters above it (and
+    `builtins`, which, like the heterogeneous parameters, differ between neurons).
+    Without `builtins` (a synapse) every parameter is one number.
+
+    Rejects::
+
+        exc = LIF[10] { tau_m = normal(10 mV, 1 mV) }     # tau_m is a time
+    """
     declared_dimensions = {p.name: p.dimension for p in declared}
     names = [d.name.name for d in declarations]
     others = {n: f"it is {_ARTICLE[k]} {k}, and a parameter must be a constant" for n, k in kinds.items()
               if k != "parameter"}
     parameters: list[ir.Parameter] = []
     values: dict[str, float] = {}
+    allowed = DISTRIBUTIONS if builtins else ()
     for position, original in enumerate(declarations):
         name = original.name.name
         declaration = replaced.get(name, original)
         below = {n: f"it is declared below `{name}`; a parameter may use only the parameters above it"
                  for n in names[position:]}
-        scope = Scope(_symbols(parameters, "a parameter", written), {**others, **below}, values)
-        typed = _number(lower_expression(declaration.value, scope), f"parameter `{name}`")
-        if name in declared_dimensions:
-            expect_type(typed, declared_dimensions[name],
-                        f"`{name}` has dimension {{wanted}}, so its new value must too, but it is {{got}}", scope)
-        values[name] = constant_value(typed, values, f"parameter `{name}`")
-        parameters.append(ir.Parameter(name, values[name], typed.type, declaration.span))
+        scope = Scope({**_symbols(parameters, "a parameter", written), **builtins}, {**others, **below}, values)
+        varying = frozenset(builtins) | {p.name for p in parameters if p.name not in values}
+        value, dimension = lower_value(declaration.value, scope, values, f"parameter `{name}`", varying, allowed)
+        wanted = declared_dimensions.get(name)
+        if wanted is not None and dimension != wanted:
+            raise UnitError(
+                f"`{name}` has dimension {wanted}, so its new value must too, but it is {dimension}",
+                declaration.value.span,
+                missing_unit_hint(declaration.value, wanted),
+            )
+        if isinstance(value, float):
+            values[name] = value
+        parameters.append(ir.Parameter(name, value, dimension, declaration.span))
     return tuple(parameters)
 
 
 def _input(declaration: ast.Declaration, scope: Scope) -> ir.Input:
     name = declaration.name.name
-    typed = _number(lower_expression(declaration.value, scope), f"input `{name}`")
+    typed = number(lower_expression(declaration.value, scope), f"input `{name}`")
     return ir.Input(name, typed.type, constant_value(typed, scope.constants, f"input `{name}`"), declaration.span)
 
 
@@ -292,6 +324,7 @@ def _states(
     declarations: tuple[ast.Declaration, ...],
     constants: _Constants,
     declared: ir.NeuronModel | ir.SynapseModel | None,
+    allowed: tuple[str, ...] = DISTRIBUTIONS,
 ) -> tuple[ir.StateVariable, ...]:
     """The state variables with their initial values; an override must keep the declared dimension."""
     dimensions = {s.name: s.dimension for s in declared.states} if declared else {}
@@ -299,8 +332,10 @@ def _states(
     for original in declarations:
         name = original.name.name
         declaration = constants.replaced.get(name, original)
-        scope = constants.scope
-        initial, dimension = initial_value(declaration.value, scope, scope.constants, f"the initial value of `{name}`")
+        scope = constants.per_element
+        value, dimension = lower_value(
+            declaration.value, scope, scope.constants, f"the initial value of `{name}`", constants.varying, allowed
+        )
         wanted = dimensions.get(name)
         if wanted is not None and dimension != wanted:
             raise UnitError(
@@ -308,6 +343,7 @@ def _states(
                 declaration.value.span,
                 missing_unit_hint(declaration.value, wanted),
             )
+        initial = ir.Constant(value, declaration.value.span) if isinstance(value, float) else value
         states.append(ir.StateVariable(name, dimension, initial, declaration.span))
     return tuple(states)
 
@@ -315,39 +351,15 @@ def _states(
 def initial_value(
     value: ast.Expr, scope: Scope, values: Mapping[str, float], what: str
 ) -> tuple[ir.Initializer, Dimension]:
-    """A constant or `uniform(low, high)` initial value, in SI, with its dimension.
+    """A constant or `uniform(low, high)` value (a delay, a rate), in SI, with its dimension.
 
     Rejects::
 
         v = uniform(-60 mV, -70 mV)    # low must be below high
         v = uniform(-60 mV, 1 ms)      # both ends in one dimension
     """
-    match value:
-        case ast.Call(function=ast.Ident(name="uniform"), args=args, keywords=keywords):
-            if keywords or len(args) != 2:
-                raise InvalidValueError("`uniform` takes 2 arguments: `uniform(low, high)`", value.span)
-            low, high = (_number(lower_expression(arg, scope), what) for arg in args)
-            if low.type != high.type:
-                raise UnitError(
-                    f"both ends of `uniform` must have the same dimension, but low is {low.type} and high {high.type}",
-                    value.span,
-                    missing_unit_hint(low.source, high.type) or missing_unit_hint(high.source, low.type),
-                )
-            low_value = constant_value(low, values, what)
-            high_value = constant_value(high, values, what)
-            if not low_value < high_value:
-                raise InvalidValueError(
-                    f"`uniform(low, high)` needs low < high, but {low_value:g} >= {high_value:g} (SI units)", value.span
-                )
-            return ir.Uniform(low_value, high_value, value.span), low.type
-    typed = _number(lower_expression(value, scope), what)
-    return ir.Constant(constant_value(typed, values, what), value.span), typed.type
-
-
-def _number(typed: Typed, what: str) -> Typed:
-    if typed.type == BOOLEAN:
-        raise UnitError(f"{what} must be a number, but this is a condition (true/false)", typed.source.span)
-    return typed
+    initial, dimension = lower_value(value, scope, values, what, allowed=("uniform",))
+    return (ir.Constant(initial, value.span) if isinstance(initial, float) else initial), dimension
 
 
 def _symbols(
@@ -493,7 +505,7 @@ def _reset(
     """
     _require_state(assignment.variable, states, kinds, "a reset assigns state variables")
     name = assignment.variable.name
-    value = _number(lower_expression(assignment.value, scope), f"the value assigned to `{name}`")
+    value = number(lower_expression(assignment.value, scope), f"the value assigned to `{name}`")
     written = f"`{name} {assignment.op.value} ...`"
     if assignment.op in (ir.AssignOp.MUL, ir.AssignOp.DIV):
         expect_type(value, DIMENSIONLESS, written + " needs a dimensionless factor, but this is {got}", scope)
@@ -511,7 +523,7 @@ def _refractory(refractory: ast.Refractory | None, scope: Scope) -> float:
     """
     if refractory is None:
         return 0.0
-    typed = _number(lower_expression(refractory.period, scope), "the refractory period")
+    typed = number(lower_expression(refractory.period, scope), "the refractory period")
     expect_type(typed, SECOND, "the refractory period must be a time ({wanted}), but it is {got}", scope)
     value = constant_value(typed, scope.constants, "the refractory period")
     if value < 0:

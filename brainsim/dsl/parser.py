@@ -275,15 +275,19 @@ class _ToAst(Transformer):
         return "region", ast.Region(self._ident(name), tuple(populations), self._span(meta))
 
     def population(self, meta: Meta, children: list) -> ast.Population:
-        kind, name, model, size, overrides = children
+        kind, name, model, size, at, overrides = children
         return ast.Population(
             kind=kind or ir.NeuronKind.UNSPECIFIED,
             name=self._ident(name),
             model=self._ident(model),
             size=ast.Count(str(size), self._span(size)),
             overrides=overrides or (),
+            at=at,
             span=self._span(meta),
         )
+
+    def at(self, meta: Meta, children: list) -> ast.Expr:
+        return children[0]
 
     def kind(self, meta: Meta, children: list) -> ir.NeuronKind:
         return ir.NeuronKind(str(children[0]))

@@ -17,6 +17,7 @@ from brainsim import ir
 from brainsim.dsl import ast
 from brainsim.dsl.dimensions import SECOND
 from brainsim.dsl.models import LoweredSynapse, lower_neuron, lower_synapse
+from brainsim.dsl.positions import lower_positions
 from brainsim.dsl.settings import constant, unique_settings
 from brainsim.dsl.sources import SOURCE_MODELS, lower_source
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
@@ -180,7 +181,10 @@ def _populations(
             model = lower_neuron(neurons[model_name], population.overrides, models[model_name])
         else:
             model = models[model_name]
-        populations[short] = ir.Population(name, region.name.name, size, model, population.kind, span=population.span)
+        positions = lower_positions(population.at, size) if population.at is not None else None
+        populations[short] = ir.Population(
+            name, region.name.name, size, model, population.kind, positions, span=population.span
+        )
     return tuple(populations.values())
 
 

@@ -30,6 +30,7 @@ KEYWORD_PLACES = {
     ),
     "on": "directly inside a `synapse { }` block",
     **dict.fromkeys(("excitatory", "inhibitory"), "inside a `region { }` block, before a population's name"),
+    "at": "after a population's size, before its overrides: `exc = LIF[100] at grid(10, 10, spacing = 50 um)`",
 }
 
 _REGEX_TERMINALS = {

@@ -23,11 +23,14 @@ reads noise gets Euler–Maruyama (see `integrate`). Variables marked
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
 
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.integrators.clamping import REFRACTORY, held_variables
-from brainsim.integrators.exact import affine_rows, exact, why_not_exact
+from brainsim.integrators.exact import affine_rows, distinct_parameters, exact, why_not_exact
 from brainsim.integrators.explicit import TABLEAUS, euler, runge_kutta
 from brainsim.integrators.exponential_euler import exponential_euler
 from brainsim.integrators.matrix_exponential import expm
@@ -46,7 +49,8 @@ class Integration:
     constants, the noise draws and earlier stages. `updates` give the new value
     of each variable with an equation, all from the old values (simultaneously),
     and may read the stages. `constants` are the values of generated names
-    (propagators, fractions of dt). `noises` are generated names the kernel binds
+    (propagators, fractions of dt): a float, or one value per neuron (an array) for
+    the exact method's propagators of heterogeneous parameters. `noises` are generated names the kernel binds
     each step to independent standard normal draws per neuron, one per name in
     the model's `noises`, in that order. `reason` says why this method.
     """
@@ -55,7 +59,7 @@ class Integration:
     method: ir.Method
     stages: tuple[tuple[str, ir.Expr], ...]
     updates: tuple[tuple[str, ir.Expr], ...]
-    constants: tuple[tuple[str, float], ...]
+    constants: tuple[tuple[str, float | np.ndarray], ...]
     noises: tuple[str, ...]
     reason: str
 
@@ -63,13 +67,25 @@ class Integration:
         lines = [f"{self.model}: {self.method.value} ({self.reason})"]
         lines += [f"  {name} = {format_expr(expr)}" for name, expr in self.stages]
         lines += [f"  {name}' = {format_expr(expr)}" for name, expr in self.updates]
-        lines += [f"  {name} = {value!r}" for name, value in self.constants]
+        lines += [f"  {name} = {_shown(value)}" for name, value in self.constants]
         lines += [f"  {name} ~ N(0, 1), per neuron and step" for name in self.noises]
         return "\n".join(lines)
 
 
-def integrate(model: ir.NeuronModel, dt: float) -> Integration:
+def _shown(value: float | np.ndarray) -> str:
+    """A constant for `brainsim info`: its repr, or for one value per neuron a summary."""
+    if isinstance(value, float):
+        return repr(value)
+    return (f"per neuron: {value.size} values, {np.unique(value).size} distinct, "
+            f"from {float(value.min())!r} to {float(value.max())!r}")
+
+
+def integrate(model: ir.NeuronModel, dt: float, parameters: Mapping[str, np.ndarray] | None = None) -> Integration:
     """The one-step update of `model` with its parameter values, for step `dt` (s).
+
+    `parameters` holds the values per neuron of the model's heterogeneous
+    parameters (`brainsim.network.values`); the exact method needs those its
+    equations read, the other methods read them at run time.
 
     The method is the model's `method`, or, if it names none: exact if the
     system is linear with constant coefficients, else euler (today's models keep
@@ -98,18 +114,19 @@ def integrate(model: ir.NeuronModel, dt: float) -> Integration:
     method = choice.method if choice else None
     match method:
         case None | ir.Method.EXACT:
-            rows = affine_rows(model, dt)
-            nonlinear = [e for e in model.equations if rows[e.variable] is None]
+            variants, neurons = distinct_parameters(model, parameters or {})
+            rows = [affine_rows(variant, dt) for variant in variants]
+            nonlinear = [(variant, e) for variant, r in zip(variants, rows) for e in model.equations if r[e.variable] is None]
             if not nonlinear:
-                return _integration(model, ir.Method.EXACT, (), *exact(model, rows, dt, held),
+                return _integration(model, ir.Method.EXACT, (), *exact(model, rows, dt, held, neurons),
                                     asked or "linear with constant coefficients")
             if method is ir.Method.EXACT:
                 raise InvalidValueError(
-                    f"model {model.name} cannot use method = exact: {why_not_exact(model, nonlinear[0])}",
+                    f"model {model.name} cannot use method = exact: {why_not_exact(*nonlinear[0])}",
                     choice.span,
                     hint="use method = exponential_euler, rk4 or euler",
                 )
-            names = ", ".join(f"d{e.variable}/dt" for e in nonlinear)
+            names = ", ".join(dict.fromkeys(f"d{e.variable}/dt" for _, e in nonlinear))
             return _integration(model, ir.Method.EULER, (), euler(model, held), (),
                                 f"chosen automatically: {names} not linear with constant coefficients")
         case ir.Method.EULER:

@@ -8,12 +8,20 @@ so a singular A (a pure integrator) needs no special case. The numbers are
 computed once, on the host, in float64, and the updates refer to them by
 generated names (`_P_v_ge`, `_c_v`), so every backend computes the same sums of
 the same products.
+
+A heterogeneous parameter (one value per neuron) that the equations read makes
+the coefficients differ between neurons. The neurons are then sorted by their
+tuple of such values (`distinct_parameters`), the propagators are computed once
+per distinct tuple, exactly as for a homogeneous model, and a propagator that
+differs between tuples becomes an array with one value per neuron: a
+population with a few distinct values costs a few matrix exponentials.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Mapping
+from dataclasses import replace
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -23,6 +31,27 @@ from brainsim.integrators.clamping import REFRACTORY, hold
 from brainsim.integrators.matrix_exponential import expm
 from brainsim.integrators.printing import format_expr
 
+
+
+def distinct_parameters(
+    model: ir.NeuronModel, parameters: Mapping[str, np.ndarray]
+) -> tuple[list[ir.NeuronModel], np.ndarray | None]:
+    """`model` once per distinct tuple of the heterogeneous parameters its equations read,
+    with those parameters as numbers, and the index of each neuron's tuple (None: a
+    single variant, no heterogeneous parameter read). `parameters` holds those
+    parameters' values per neuron (`brainsim.network.values`)."""
+    read = {name for e in model.equations for name in ir.free_names(e.rhs)}
+    names = [p.name for p in model.parameters if not isinstance(p.value, float) and p.name in read]
+    if not names:
+        return [model], None
+    tuples, neurons = np.unique(np.stack([parameters[n] for n in names], axis=1), axis=0, return_inverse=True)
+    variants = []
+    for values in tuples:
+        chosen = dict(zip(names, map(float, values)))
+        variants.append(replace(model, parameters=tuple(
+            replace(p, value=chosen[p.name]) if p.name in chosen else p for p in model.parameters
+        )))
+    return variants, neurons.reshape(-1)
 
 
 def affine_rows(model: ir.NeuronModel, dt: float) -> dict[str, dict[str, float] | None]:
@@ -130,29 +159,36 @@ def _folded(compute, possible: bool) -> dict[str, float] | None:
 
 
 def exact(
-    model: ir.NeuronModel, rows: dict[str, dict[str, float]], dt: float, clamped: frozenset[str]
-) -> tuple[tuple[tuple[str, ir.Expr], ...], tuple[tuple[str, float], ...]]:
-    """(updates, constants) of the exact method for the affine `rows` of `affine_rows`.
+    model: ir.NeuronModel,
+    rows: Sequence[dict[str, dict[str, float]]],
+    dt: float,
+    clamped: frozenset[str],
+    neurons: np.ndarray | None = None,
+) -> tuple[tuple[tuple[str, ir.Expr], ...], tuple[tuple[str, float | np.ndarray], ...]]:
+    """(updates, constants) of the exact method for the affine `rows` of `affine_rows`,
+    one per variant of `distinct_parameters`, whose index per neuron is `neurons`.
 
-    A variable in `clamped` holds while refractory; one that depends on a
-    clamped variable gets the propagators of the system without the clamped
-    rows (`_Pr_...`, `_cr_...`) while refractory, where they differ.
+    A constant is a float where every variant gives the same bits, else an array
+    with one value per neuron. A variable in `clamped` holds while refractory;
+    one that depends on a clamped variable gets the propagators of the system
+    without the clamped rows (`_Pr_...`, `_cr_...`) while refractory, where they differ.
     """
     states = [s.name for s in model.states]
     variables = states + [i.name for i in model.inputs]
-    free = _system(rows, states, variables[len(states):], exclude=set())
-    held = _system(rows, states, variables[len(states):], exclude=clamped) if clamped else free
-    constants: dict[str, float] = {}
+    inputs = variables[len(states):]
+    free = [_system(r, states, inputs, exclude=set()) for r in rows]
+    held = [_system(r, states, inputs, exclude=clamped) for r in rows] if clamped else free
+    constants: dict[str, float | np.ndarray] = {}
     updates = []
     for equation in model.equations:
         name = equation.variable
         i = states.index(name)
-        free_row = _propagator_row(i, *free, dt)
-        new = _propagate(name, free_row, variables, "_P", "_c", constants)
+        free_rows = np.stack([_propagator_row(i, *system, dt) for system in free])
+        new = _propagate(name, free_rows, variables, "_P", "_c", constants, neurons)
         if name in clamped:
             new = hold(name, new)
-        elif not np.array_equal(free_row, held_row := _propagator_row(i, *held, dt)):
-            refractory_update = _propagate(name, held_row, variables, "_Pr", "_cr", constants)
+        elif not np.array_equal(free_rows, held_rows := np.stack([_propagator_row(i, *system, dt) for system in held])):
+            refractory_update = _propagate(name, held_rows, variables, "_Pr", "_cr", constants, neurons)
             new = ir.Where(ir.Var(REFRACTORY), refractory_update, new)
         updates.append((name, new))
     return tuple(updates), tuple(constants.items())
@@ -210,18 +246,35 @@ def _dependencies(a: np.ndarray, i: int) -> list[int]:
     return sorted(found)
 
 
-def _propagate(name: str, row: np.ndarray, variables: list[str], p: str, c: str, constants: dict[str, float]) -> ir.Expr:
-    """sum_j row[j] * variables[j] + row[-1], in variable order, skipping exact zeros."""
+def _propagate(
+    name: str,
+    rows: np.ndarray,
+    variables: list[str],
+    p: str,
+    c: str,
+    constants: dict[str, float | np.ndarray],
+    neurons: np.ndarray | None,
+) -> ir.Expr:
+    """sum_j rows[:, j] * variables[j] + rows[:, -1], in variable order, skipping the
+    columns that are exactly zero for every variant (`rows` has one row per variant)."""
     terms: list[ir.Expr] = []
     for j, other in enumerate(variables):
-        if row[j] != 0.0:
+        if np.any(rows[:, j] != 0.0):
             constant = f"{p}_{name}_{other}"
-            constants[constant] = float(row[j])
+            constants[constant] = _per_neuron(rows[:, j], neurons)
             terms.append(ir.Binary(ir.BinaryOp.MUL, ir.Var(constant), ir.Var(other)))
-    if row[-1] != 0.0 or not terms:
-        constants[f"{c}_{name}"] = float(row[-1])
+    if np.any(rows[:, -1] != 0.0) or not terms:
+        constants[f"{c}_{name}"] = _per_neuron(rows[:, -1], neurons)
         terms.append(ir.Var(f"{c}_{name}"))
     total = terms[0]
     for term in terms[1:]:
         total = ir.Binary(ir.BinaryOp.ADD, total, term)
     return total
+
+
+def _per_neuron(column: np.ndarray, neurons: np.ndarray | None) -> float | np.ndarray:
+    """One float where every variant has the same bits (then a scalar times a state is the
+    same product as an array's would be), else the value of each neuron's variant."""
+    if neurons is None or np.all(column.view(np.uint64) == column[0:1].view(np.uint64)):
+        return float(column[0])
+    return column[neurons]

@@ -16,6 +16,8 @@ drawn, so adding a population does not change the draws of another:
     initial value of synapse state k of j        default_rng([seed, 2, j, k])
     delays of projection j                       default_rng([seed, 3, j])
     rates of Poisson source population i         default_rng([seed, 4, i])
+    heterogeneous parameter k of population i    default_rng([seed, 5, i, k])
+    positions of population i                    default_rng([seed, 6, i])
 
 Runtime randomness (Poisson spikes, noise) comes from the counter-based
 generator, `brainsim.backends.random`, inside the step.

@@ -4,6 +4,13 @@ Populations whose neuron models are equal (same equations and parameter values)
 are simulated together as one `Group`: elementwise arithmetic gives the same
 bits on a concatenated array as on its pieces, so grouping changes only speed.
 Spike sources are not grouped; `brainsim.network.drive` places them.
+
+Populations with heterogeneous parameters (`ir.Parameter.value` an
+initializer) group too when their models are equal: each population draws its
+own values (`brainsim.network.values`), the group holds them concatenated, and
+the kernel reads them as per-neuron arrays; the exact method's propagators are
+computed per distinct tuple of values, so they do not depend on the grouping
+either.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.integrators import Integration, integrate
+from brainsim.network.values import draw, neuron_values  # draw: also for drive and connectivity, imported from here
 
 
 @dataclass(frozen=True, eq=False)
@@ -22,7 +30,9 @@ class Group:
     """Populations sharing one neuron model, simulated as one array of `size` neurons.
 
     Population `populations[k]` holds elements offsets[k] : offsets[k] + sizes[k];
-    `indices[k]` is its position in the network's population list.
+    `indices[k]` is its position in the network's population list. `parameters`
+    holds the heterogeneous parameters (name -> one value per neuron), `initial`
+    the state at t = 0.
     """
 
     model: ir.NeuronModel
@@ -32,6 +42,7 @@ class Group:
     offsets: tuple[int, ...]
     sizes: tuple[int, ...]
     refractory_steps: int
+    parameters: Mapping[str, np.ndarray]
     initial: Mapping[str, np.ndarray]
 
     @property
@@ -56,35 +67,23 @@ def build_groups(network: ir.Network) -> tuple[tuple[Group, ...], dict[str, tupl
         populations = [network.populations[i] for i in indices]
         sizes = tuple(p.size for p in populations)
         offsets = tuple(int(o) for o in np.cumsum((0,) + sizes[:-1]))
-        initial = {
-            state.name: np.concatenate([draw(state.initial, p.size, [seed, 0, i, k]) for i, p in zip(indices, populations)])
-            for k, state in enumerate(model.states)
-        }
+        drawn = [neuron_values(p, seed, i) for i, p in zip(indices, populations)]
+        parameters = {name: np.concatenate([d.parameters[name] for d in drawn]) for name in drawn[0].parameters}
+        initial = {s.name: np.concatenate([d.initial[s.name] for d in drawn]) for s in model.states}
         for population, offset in zip(populations, offsets):
             placement[population.name] = (len(groups), offset)
         groups.append(Group(
             model=model,
-            integration=integrate(model, dt),
+            integration=integrate(model, dt, parameters),
             populations=tuple(p.name for p in populations),
             indices=tuple(indices),
             offsets=offsets,
             sizes=sizes,
             refractory_steps=steps(model.refractory, dt),
+            parameters=parameters,
             initial=initial,
         ))
     return tuple(groups), placement
-
-
-def draw(initial: ir.Initializer, size: int, key: list[int]) -> np.ndarray:
-    """`size` values of `initial`, random ones from numpy's generator keyed by `key`."""
-    match initial:
-        case ir.Constant(value):
-            return np.full(size, value, dtype=np.float64)
-        case ir.Uniform(low, high):
-            return np.random.default_rng(key).uniform(low, high, size)
-        case ir.Values(values):
-            return np.array(values, dtype=np.float64)
-    raise TypeError(f"not an initializer: {initial!r}")
 
 
 def steps(seconds: float, dt: float) -> int:

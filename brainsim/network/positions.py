@@ -1,7 +1,9 @@
-"""Where each neuron of a population sits: its position rule computed on the host.
+"""Where each neuron of a population is: the host computation of its position rule.
 
-A population without a position rule has every neuron at the origin. The pair
-expressions of connectivity (`brainsim.network.pairs`) read these positions.
+`positions(population, seed, index)` is the one place positions are made; the
+per-neuron formulas (`brainsim.network.values`) and the pair expressions of
+connectivity read them. A population without a position rule sits at the
+origin: every neuron at (0, 0, 0).
 """
 
 from __future__ import annotations
@@ -12,21 +14,20 @@ from brainsim import ir
 
 
 def positions(population: ir.Population, seed: int, index: int) -> np.ndarray:
-    """The (x, y, z) of each neuron of `population` (network index `index`), m, shape (size, 3).
-
-    A random rule draws from numpy's generator keyed by [seed, 6, index].
-    """
+    """The (x, y, z) of every neuron of `population` (network index `index`), in m,
+    as an array of shape (size, 3); a random rule draws from the generator keyed
+    by [seed, 6, index]."""
     size = population.size
     match population.positions:
         case None:
             return np.zeros((size, 3))
         case ir.Grid(shape, spacing, origin):
-            # x varies fastest: neuron k is at the multi-index of k in the reversed shape.
-            full = (*shape, *(1,) * (3 - len(shape)))
-            z, y, x = np.unravel_index(np.arange(size), full[::-1])
-            return np.stack([x, y, z], axis=1) * spacing + np.asarray(origin, dtype=np.float64)
+            # x fastest: neuron k sits at the multi-index unravel(k) of the reversed shape.
+            counts = tuple(shape) + (1,) * (3 - len(shape))
+            z, y, x = np.unravel_index(np.arange(size), counts[::-1])
+            return np.stack([x, y, z], axis=1) * spacing + np.asarray(origin)
         case ir.RandomBox(low, high):
             return np.random.default_rng([seed, 6, index]).uniform(low, high, (size, 3))
         case ir.Placed(points):
-            return np.asarray(points, dtype=np.float64).reshape(size, 3)
+            return np.array(points, dtype=np.float64).reshape(size, 3)
     raise TypeError(f"not a position rule: {population.positions!r}")
