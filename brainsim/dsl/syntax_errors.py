@@ -151,17 +151,56 @@ def _unexpected_end(error: UnexpectedInput, text: str, filename: str, parser: La
 
 def _unexpected_token(error: UnexpectedToken, text: str, filename: str, parser: Lark) -> ParseError:
     token = error.token
+    span = SourceSpan(filename, token.line, token.column, token.end_line, token.end_column, text)
+    if str(token) == "=" and _after_a_value(error, parser):
+        return ParseError(
+            "unexpected `=` after a value: `=` assigns, and a comparison is written `==`",
+            span,
+            "to compare, write `==`, `!=`, `<`, `<=`, `>` or `>=`, e.g. `spike when v >= V_th`",
+        )
     expected = _expected_words(_expected(error), parser)
     message = f"unexpected {_describe(token)}" + (f"; expected {expected}" if expected else "")
-    span = SourceSpan(filename, token.line, token.column, token.end_line, token.end_column, text)
     hint = (
-        _misplaced_keyword_hint(error, parser)
+        _keyword_as_name_hint(token, text, parser)
+        or _misspelled_unless_hint(token, text, _expected(error))
+        or _misplaced_keyword_hint(error, parser)
         or _misspelled_keyword_hint(token, _expected(error), parser)
         # use_accepts=False: with it, lark 1.3.1 crashes (TypeError in a debug
         # message) when an example reaches the same state with other accepts.
         or error.match_examples(parser.parse, _MISTAKES, use_accepts=False)
     )
     return ParseError(message, span, hint)
+
+
+def _after_a_value(error: UnexpectedToken, parser: Lark) -> bool:
+    """Whether the parser had just read a value that an operator could continue."""
+    return any(_keyword(name, parser) in _OPERATORS for name in _expected(error))
+
+
+def _keyword_as_name_hint(token: Token, text: str, parser: Lark) -> str | None:
+    """A keyword written as the name of a declaration (`refractory = 2 ms` in `parameters`)."""
+    word = str(token)
+    if not (word.isidentifier() and _literal(token.type, parser) == word):
+        return None
+    if not re.match(r"\s*=(?!=)", text[token.end_pos:]):
+        return None
+    if word == "refractory":
+        return "`refractory` is a keyword: the refractory period is a statement of the neuron, `refractory 2 ms`"
+    return f"`{word}` is a keyword and cannot be declared as a name; choose another name"
+
+
+_TWO_WORDS_IN_PARENTHESES = re.compile(r"\(\s*([A-Za-z_]+)\s+([A-Za-z_]+)\s*\)")
+
+
+def _misspelled_unless_hint(token: Token, text: str, expected: set[str]) -> str | None:
+    """`(unles refractory)`, `(unless refractroy)`: a did-you-mean for the equation's suffix."""
+    if str(token) != "(" or "UNLESS_REFRACTORY" not in expected:
+        return None
+    written = _TWO_WORDS_IN_PARENTHESES.match(text, token.start_pos)
+    if written is None:
+        return None
+    close = did_you_mean(f"{written[1]} {written[2]}", ["unless refractory"])
+    return "did you mean `(unless refractory)`?" if close else None
 
 
 def _misspelled_keyword_hint(token: Token, expected: set[str], parser: Lark) -> str | None:
