@@ -376,14 +376,14 @@ def bind_arguments(node: ast.Call, parameters: tuple[str, ...]) -> list[ast.Expr
                     arg.span,
                     "name this argument too, or move it before the named ones",
                 )
-    written = len(node.args) + len(node.keywords)
-    if written > len(parameters):
-        raise InvalidValueError(_count_message(name, parameters, written), node.span)
     bound = dict(zip(parameters, node.args))
     for keyword in node.keywords:
         if keyword.name.name in bound:
             raise DuplicateNameError(f"argument `{keyword.name.name}` of `{name}` is given twice", keyword.name.span)
         bound[keyword.name.name] = keyword.value
+    written = len(node.args) + len(node.keywords)
+    if written > len(parameters):
+        raise InvalidValueError(_count_message(name, parameters, written), node.span)
     missing = [parameter for parameter in parameters if parameter not in bound]
     if missing:
         raise InvalidValueError(

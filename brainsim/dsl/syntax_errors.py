@@ -162,7 +162,7 @@ def _unexpected_token(error: UnexpectedToken, text: str, filename: str, parser: 
     message = f"unexpected {_describe(token)}" + (f"; expected {expected}" if expected else "")
     hint = (
         _keyword_as_name_hint(token, text, parser)
-        or _misspelled_unless_hint(token, text, _expected(error))
+        or _misspelled_unless_hint(token, text)
         or _misplaced_keyword_hint(error, parser)
         or _misspelled_keyword_hint(token, _expected(error), parser)
         # use_accepts=False: with it, lark 1.3.1 crashes (TypeError in a debug
@@ -192,15 +192,18 @@ def _keyword_as_name_hint(token: Token, text: str, parser: Lark) -> str | None:
 _TWO_WORDS_IN_PARENTHESES = re.compile(r"\(\s*([A-Za-z_]+)\s+([A-Za-z_]+)\s*\)")
 
 
-def _misspelled_unless_hint(token: Token, text: str, expected: set[str]) -> str | None:
-    """`(unles refractory)`, `(unless refractroy)`: a did-you-mean for the equation's suffix."""
-    if str(token) != "(" or "UNLESS_REFRACTORY" not in expected:
-        return None
-    written = _TWO_WORDS_IN_PARENTHESES.match(text, token.start_pos)
-    if written is None:
-        return None
-    close = did_you_mean(f"{written[1]} {written[2]}", ["unless refractory"])
-    return "did you mean `(unless refractory)`?" if close else None
+def _misspelled_unless_hint(token: Token, text: str) -> str | None:
+    """`(unles refractory)`, `(unless refractroy)`: a did-you-mean for the equation's suffix.
+
+    The error is at the `(` (where `(unless refractory)` was expected) or, once the
+    parser has read `(unless` as the start of a parenthesised expression, at the next word.
+    """
+    for written in _TWO_WORDS_IN_PARENTHESES.finditer(text):
+        if written.start() <= token.start_pos < written.end():
+            if did_you_mean(f"{written[1]} {written[2]}", ["unless refractory"]):
+                return "did you mean `(unless refractory)`?"
+            return None
+    return None
 
 
 def _misspelled_keyword_hint(token: Token, expected: set[str], parser: Lark) -> str | None:
