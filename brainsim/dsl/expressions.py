@@ -1,7 +1,10 @@
 """AST expressions -> IR expressions, with name resolution and dimension checks.
 
 `lower_expression` resolves every name against a `Scope`, checks dimensions
-operator by operator, and returns the IR tree with its `Type`. The tree keeps
+operator by operator, and returns the IR tree with its `Type`. Calls bind their
+arguments by position or name (`SIGNATURES`); `where` and `a if c else b` become
+`ir.Where`, `nernst` a tree of plain nodes, and the physical constants of
+`brainsim.units` (R, F, k_B, e, zero_celsius, pi) constants. The tree keeps
 the user's operation order exactly (no simplification): backends depend on it.
 `fold` evaluates a constant IR expression on the host, with Python floats, to
 give parameters and initial values their SI numbers.
@@ -57,11 +60,6 @@ SIGNATURES: dict[str, tuple[str, ...]] = {
     "where": ("condition", "then", "otherwise"),
     "nernst": ("z", "c_out", "c_in", "T"),
 }
-# Functions whose argument and result are dimensionless numbers.
-_DIMENSIONLESS_FUNCTIONS = (
-    ir.Function.EXP, ir.Function.LOG, ir.Function.LOG10, ir.Function.TANH,
-    ir.Function.SIN, ir.Function.COS, ir.Function.FLOOR,
-)
 # Calls that are not maths: where each one may be written.
 SPECIAL_CALLS = {
     "uniform": "`uniform(low, high)` draws initial values: use it as the whole initial value of a state or as a delay",
@@ -333,7 +331,8 @@ def _call(node: ast.Call, scope: Scope) -> Typed:
     function = FUNCTIONS[name]
     numeric = [_numeric(arg, f"`{name}`") for arg in typed]
     match function:
-        case _ if function in _DIMENSIONLESS_FUNCTIONS:
+        case ir.Function.EXP | ir.Function.LOG | ir.Function.LOG10 | ir.Function.TANH | ir.Function.SIN | \
+                ir.Function.COS | ir.Function.FLOOR:
             _dimensionless(numeric[0], f"the argument of `{name}`", scope)
             result: Type = DIMENSIONLESS
         case ir.Function.SQRT:

@@ -9,7 +9,7 @@ import pytest
 
 import brainsim
 from brainsim import ir
-from brainsim.dsl import compile_text, parse
+from brainsim.dsl import compile_text
 from brainsim.errors import BrainsimError, DuplicateNameError, InvalidValueError, ParseError, UnitError, UnknownNameError
 from brainsim.integrators.printing import format_expr
 from brainsim.units import physical_constant
