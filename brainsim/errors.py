@@ -113,17 +113,24 @@ def _caret_excerpt(span: SourceSpan) -> str:
         width = span.end_column - span.column
     else:
         width = max(len(line.rstrip()) - start, 1)
-    marker = " " * (len(gutter) - 2) + "| " + " " * start + "^" * width
+    # The caret's indent repeats the line's tabs, so it lands under the span however tabs are shown.
+    indent = "".join(char if char == "\t" else " " for char in line[:start])
+    marker = " " * (len(gutter) - 2) + "| " + indent + "^" * width
     return f"{gutter}{line}\n{marker}"
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate to `name`, or None if none is close.
 
-    difflib picks the plausible candidates; among them the fewest edits win, so
-    `tau_n` suggests `tau_m` rather than `tau_syn`.
+    A candidate that differs only in case wins; otherwise difflib picks the plausible
+    candidates and among them the fewest edits win, so `tau_n` suggests `tau_m`
+    rather than `tau_syn`.
     """
-    matches = difflib.get_close_matches(name, sorted(set(candidates)), n=5, cutoff=0.6)
+    candidates = sorted(set(candidates))
+    same_letters = [candidate for candidate in candidates if candidate.lower() == name.lower() and candidate != name]
+    if same_letters:  # `V` for `v`: too short for difflib, and the likeliest slip
+        return f"did you mean `{same_letters[0]}`? (names are case-sensitive)"
+    matches = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
     if not matches:
         return None
     best = min(matches, key=lambda match: (_edit_distance(name, match), matches.index(match)))

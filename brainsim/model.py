@@ -13,6 +13,7 @@ from pathlib import Path
 from brainsim import ir
 from brainsim.backends import Simulation, compile_network
 from brainsim.dsl import compile_text
+from brainsim.dsl.parser import decode_source
 from brainsim.errors import BrainsimError, InvalidValueError
 
 
@@ -48,10 +49,10 @@ def load(path: str | Path) -> Model:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        data = path.read_bytes()
+    except OSError as error:
         raise BrainsimError(f"cannot read model file {str(path)!r}: {_reason(error)}") from None
-    return loads(text, filename=str(path))
+    return loads(decode_source(data, str(path)), filename=str(path))
 
 
 def _reason(error: Exception) -> str:

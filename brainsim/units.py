@@ -125,6 +125,45 @@ def known_unit_symbols() -> list[str]:
     return sorted(_BASE_SYMBOLS) + common
 
 
+# Physical constants a model may read by name (CODATA 2018; R, F, k_B and e are exact in
+# the SI since 2019): name -> (decimal value, unit factors (symbol, power), what it is).
+PHYSICAL_CONSTANTS = {
+    "R": ("8.314462618", (("J", 1), ("mol", -1), ("K", -1)), "the molar gas constant"),
+    "F": ("96485.33212", (("C", 1), ("mol", -1)), "the Faraday constant"),
+    "k_B": ("1.380649e-23", (("J", 1), ("K", -1)), "the Boltzmann constant"),
+    "e": ("1.602176634e-19", (("C", 1),), "the elementary charge"),
+    "zero_celsius": ("273.15", (("K", 1),), "0 degrees Celsius in kelvin"),
+    "pi": ("3.141592653589793238462643383279502884197", (), "the ratio of a circle's circumference to its diameter"),
+}
+
+
+def physical_constant(name: str) -> tuple[float, Dimension]:
+    """The SI value and dimension of a constant of `PHYSICAL_CONSTANTS`, rounded once."""
+    number, factors, _ = PHYSICAL_CONSTANTS[name]
+    value, dimension = Decimal(number), DIMENSIONLESS
+    for symbol, power in factors:
+        factor, unit_dimension = lookup_unit(symbol)
+        value *= factor**power
+        dimension = dimension * unit_dimension**power
+    return float(value), dimension
+
+
+# What each base unit measures, to explain a unit in words (`mS`: millisiemens, a conductance).
+_MEASURES = {
+    "s": "a time", "Hz": "a rate", "V": "a voltage", "A": "a current", "ohm": "a resistance",
+    "S": "a conductance", "F": "a capacitance", "C": "a charge", "M": "a concentration",
+    "mol": "an amount of substance", "m": "a length", "l": "a volume", "L": "a volume", "g": "a mass",
+    "K": "a temperature", "J": "an energy", "W": "a power",
+}
+
+
+def describe_unit(symbol: str) -> str:
+    """An accepted unit symbol in words: `mS` -> "millisiemens (a conductance)"."""
+    match = _UNIT_PATTERN.match(symbol)
+    base = match.group("base")
+    return f"{_PINT_PREFIX[match.group('prefix') or '']}{_BASE_SYMBOLS[base]} ({_MEASURES[base]})"
+
+
 _PINT_PREFIX = {
     "": "", "Y": "yotta", "Z": "zetta", "E": "exa", "P": "peta", "T": "tera", "G": "giga",
     "M": "mega", "k": "kilo", "h": "hecto", "da": "deca", "d": "deci", "c": "centi",

@@ -38,7 +38,7 @@ def compile_expr(expr: ir.Expr, xp: Numerics) -> Compiled:
     """A function env -> value of `expr`, built once so that a step does not re-walk the tree.
 
     Literal integer powers are multiplied out (x**3 is (x*x)*x) and x**0.5 is sqrt(x);
-    other powers, exp, log and tanh use `xmath`, identical on every backend.
+    other powers, exp, log, log10, tanh, sin and cos use `xmath`, identical on every backend.
     """
     match expr:
         case ir.Const(value):
@@ -111,6 +111,14 @@ def _function(function: ir.Function, xp: Numerics) -> Callable:
             return lambda x: xmath.tanh(x, xp)
         case ir.Function.LOG:
             return lambda x: xmath.log(x, xp)
+        case ir.Function.LOG10:
+            return lambda x: xmath.log10(x, xp)
+        case ir.Function.SIN:
+            return lambda x: xmath.sin(x, xp)
+        case ir.Function.COS:
+            return lambda x: xmath.cos(x, xp)
+        case ir.Function.FLOOR:
+            return xp.floor
         case ir.Function.SQRT:
             return xp.sqrt
         case ir.Function.ABS:

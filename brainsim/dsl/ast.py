@@ -95,6 +95,16 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Conditional:
+    """`then if condition else otherwise`."""
+
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
 class Text:
     """`"a string"` (without its quotes): a file name, the argument of the
     constructs that read files (imports, `from_file`, edge lists)."""
@@ -103,7 +113,7 @@ class Text:
     span: SourceSpan
 
 
-Expr = Quantity | Name | Boolean | Text | Unary | Binary | Call
+Expr = Quantity | Name | Boolean | Text | Unary | Binary | Call | Conditional
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ helpers suggest the unit a user probably meant (`mv` -> `mV`, `0` -> `0 mV`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
@@ -29,6 +30,8 @@ class BooleanType:
 BOOLEAN = BooleanType()
 Type = Dimension | BooleanType
 SECOND = units.lookup_unit("s")[1]
+KELVIN = units.lookup_unit("K")[1]
+VOLT = units.lookup_unit("V")[1]
 
 # One unit symbol of a (compound) unit text: operator, symbol, exponent.
 _UNIT_FACTOR = re.compile(r"([*/]?)([A-Za-z_][A-Za-z0-9_]*)(?:\^(-?[0-9]+))?")
@@ -119,3 +122,34 @@ def missing_unit_hint(expr: ast.Expr, expected: Type) -> str | None:
     symbol = symbol_for(expected)
     unit = symbol or f"<a unit of {expected}>"
     return f"a number without a unit is dimensionless, even 0; write `{number} {unit}`"
+
+
+# Units that a neuroscientist writes often, the commonest first: a unit written that
+# differs from one of these only in case (`mS`, `MS` for `ms`; `MV` for `mV`) was
+# probably meant as the more common one.
+_COMMON = ("ms", "mV", "s", "Hz", "nA", "pA", "nS", "uS", "mS", "pF", "nF", "uF", "Mohm", "kohm", "mM", "uM", "K")
+
+
+def confusable_unit_hint(quantities: Iterable[ast.Quantity]) -> str | None:
+    """For a dimension mismatch: a written unit that a commoner unit differs from only in case.
+
+    `10 mS` (millisiemens) where `10 ms` was meant gives a dimension no one reads; this
+    names the unit written and the one that was probably meant.
+    """
+    for quantity in quantities:
+        if quantity.unit is None:
+            continue
+        for match in _UNIT_FACTOR.finditer(quantity.unit):
+            symbol = match.group(2)
+            if not units.is_unit(symbol):
+                continue
+            rank = _COMMON.index(symbol) if symbol in _COMMON else len(_COMMON)
+            likelier = [u for u in _COMMON[:rank] if u.lower() == symbol.lower()]
+            if likelier:
+                written = f"{quantity.number} {quantity.unit}"
+                meant = f"{quantity.number} {quantity.unit.replace(symbol, likelier[0], 1)}"
+                return (
+                    f"`{written}` (line {quantity.span.line}) is in {units.describe_unit(symbol)}; "
+                    f"units are case-sensitive: did you mean `{meant}`, in {units.describe_unit(likelier[0])}?"
+                )
+    return None

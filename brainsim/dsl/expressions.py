@@ -1,7 +1,10 @@
 """AST expressions -> IR expressions, with name resolution and dimension checks.
 
 `lower_expression` resolves every name against a `Scope`, checks dimensions
-operator by operator, and returns the IR tree with its `Type`. The tree keeps
+operator by operator, and returns the IR tree with its `Type`. Calls bind their
+arguments by position or name (`SIGNATURES`); `where` and `a if c else b` become
+`ir.Where`, `nernst` a tree of plain nodes, and the physical constants of
+`brainsim.units` (R, F, k_B, e, zero_celsius, pi) constants. The tree keeps
 the user's operation order exactly (no simplification): backends depend on it.
 `fold` evaluates a constant IR expression on the host, with Python floats, to
 give parameters and initial values their SI numbers.
@@ -10,16 +13,53 @@ give parameters and initial values their SI numbers.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, SECOND, Type, bare_number, missing_unit_hint, quantity_value, symbol_for
-from brainsim.errors import InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
-from brainsim.units import DIMENSIONLESS, Dimension, is_unit, to_si
+from brainsim.dsl.dimensions import (
+    BOOLEAN,
+    KELVIN,
+    SECOND,
+    VOLT,
+    Type,
+    bare_number,
+    confusable_unit_hint,
+    missing_unit_hint,
+    quantity_value,
+    symbol_for,
+)
+from brainsim.errors import (
+    DuplicateNameError,
+    InvalidValueError,
+    SourceSpan,
+    UnitError,
+    UnknownNameError,
+    did_you_mean,
+)
+from brainsim.units import (
+    DIMENSIONLESS,
+    PHYSICAL_CONSTANTS,
+    Dimension,
+    describe_unit,
+    is_unit,
+    physical_constant,
+    to_si,
+)
 
 FUNCTIONS = {function.function_name: function for function in ir.Function}
+# The argument names of every call an expression may make, in order; calls may name
+# their arguments (`clip(x, low = 0 mV, high = 1 mV)`).
+_ONE = ("x",)
+SIGNATURES: dict[str, tuple[str, ...]] = {
+    **{name: _ONE for name, function in FUNCTIONS.items() if function.arity == 1},
+    "min": ("a", "b"),
+    "max": ("a", "b"),
+    "clip": ("x", "low", "high"),
+    "where": ("condition", "then", "otherwise"),
+    "nernst": ("z", "c_out", "c_in", "T"),
+}
 # Calls that are not maths: where each one may be written.
 SPECIAL_CALLS = {
     "uniform": "`uniform(low, high)` draws a value per element: use it as the whole value of a neuron's parameter "
@@ -113,14 +153,36 @@ class Scope:
             return symbol
         if name.name in self.unavailable:
             raise UnknownNameError(f"`{name.name}` cannot be used here: {self.unavailable[name.name]}", name.span)
+        if name.name in PHYSICAL_CONSTANTS:
+            value, dimension = physical_constant(name.name)
+            return Symbol(name.name, f"built-in constant ({PHYSICAL_CONSTANTS[name.name][2]})", dimension, ir.Const(value))
+        declared = [*self.symbols, *self.aliases]
         if is_unit(name.name):
+            self._check_not_a_miscased_name(name, declared)
             value, dimension = to_si("1", name.name)
             return Symbol(name.name, "unit", dimension, ir.Const(value))
         raise UnknownNameError(
             f"unknown name `{name.name}`",
             name.span,
-            did_you_mean(name.name, [*self.symbols, *self.aliases]) or self.unknown_hint or _no_match_hint(self),
+            did_you_mean(name.name, declared) or self.unknown_hint or _no_match_hint(self),
         )
+
+    @staticmethod
+    def _check_not_a_miscased_name(name: ast.Name, declared: list[str]) -> None:
+        """A bare unit that differs from a model name only in case is taken for a typo.
+
+        Rejects::
+
+            state { v = -70 mV }  equations { dv/dt = (E_L - V) / tau }   # V: volt, or v?
+        """
+        same = [n for n in declared if n.lower() == name.name.lower()]
+        if same:
+            raise UnknownNameError(
+                f"`{name.name}` would be the unit {describe_unit(name.name)}, but the model declares "
+                f"`{same[0]}`; names are case-sensitive",
+                name.span,
+                f"did you mean `{same[0]}`? (for the unit, write a number with it: `1 {name.name}`)",
+            )
 
 
     def _check_noise(self, symbol: Symbol, name: ast.Name) -> None:
@@ -192,7 +254,19 @@ def lower_expression(node: ast.Value, scope: Scope) -> Typed:
             return _binary(node, lower_expression(node.left, scope), lower_expression(node.right, scope), scope)
         case ast.Call():
             return _call(node, scope)
+        case ast.Conditional():
+            return _conditional(node, node.condition, node.then, node.otherwise, "`... if ... else ...`", scope)
     raise AssertionError(f"unknown expression node {node!r}")
+
+
+def _conditional(
+    node: ast.Expr, condition: ast.Expr, then: ast.Expr, otherwise: ast.Expr, what: str, scope: Scope
+) -> Typed:
+    """`then if condition else otherwise`, or `where(condition, then, otherwise)`: an `ir.Where`."""
+    test = _boolean(lower_expression(condition, scope), f"the condition of {what}")
+    a, b = _numeric(lower_expression(then, scope), what), _numeric(lower_expression(otherwise, scope), what)
+    result = _same(a, b, node, f"the two branches of {what}", scope)
+    return Typed(ir.Where(test.expr, a.expr, b.expr, node.span), result, node)
 
 
 def _reference(expr: ir.Expr, span: SourceSpan) -> ir.Expr:
@@ -244,37 +318,29 @@ def _power(node: ast.Binary, base: Typed, exponent: Typed, scope: Scope) -> Dime
 
 
 def _call(node: ast.Call, scope: Scope) -> Typed:
+    """A call of a maths function, of `where` or of `nernst`, its arguments bound by position or name."""
     name = node.function.name
     if name in SPECIAL_CALLS:
         raise InvalidValueError(f"`{name}(...)` cannot be used here", node.span, SPECIAL_CALLS[name])
-    if name != "where" and name not in FUNCTIONS:
-        known = sorted(FUNCTIONS) + ["where"]
+    if name not in SIGNATURES:
+        known = sorted(SIGNATURES)
         raise UnknownNameError(
             f"unknown function `{name}`",
             node.function.span,
             did_you_mean(name, known) or f"the functions are {', '.join(known)}",
         )
-    arity = 3 if name == "where" else FUNCTIONS[name].arity
-    if node.keywords or len(node.args) != arity:
-        raise InvalidValueError(
-            f"`{name}` takes {arity} argument{'s' if arity > 1 else ''}, written without names", node.span
-        )
-    args = [lower_expression(arg, scope) for arg in node.args]
+    args = bind_arguments(node, SIGNATURES[name])
     if name == "where":
-        condition = _boolean(args[0], "the condition of `where`")
-        result = _same(args[1], args[2], node, "the two branches of `where`", scope)
-        return Typed(ir.Where(condition.expr, args[1].expr, args[2].expr, node.span), result, node)
+        return _conditional(node, *args, "`where`", scope)
+    typed = [lower_expression(arg, scope) for arg in args]
+    if name == "nernst":
+        return _nernst(node, *typed, scope)
     function = FUNCTIONS[name]
-    label = f"`{name}`"
-    numeric = [_numeric(arg, label) for arg in args]
+    numeric = [_numeric(arg, f"`{name}`") for arg in typed]
     match function:
-        case ir.Function.EXP | ir.Function.LOG | ir.Function.TANH:
-            if numeric[0].type != DIMENSIONLESS:
-                raise UnitError(
-                    f"the argument of `{name}` must be dimensionless, but it is {numeric[0].type}",
-                    node.args[0].span,
-                    "divide by a quantity of the same dimension, e.g. `exp(v / (1 mV))`",
-                )
+        case ir.Function.EXP | ir.Function.LOG | ir.Function.LOG10 | ir.Function.TANH | ir.Function.SIN | \
+                ir.Function.COS | ir.Function.FLOOR:
+            _dimensionless(numeric[0], f"the argument of `{name}`", scope)
             result: Type = DIMENSIONLESS
         case ir.Function.SQRT:
             result = numeric[0].type ** 0.5
@@ -284,7 +350,93 @@ def _call(node: ast.Call, scope: Scope) -> Typed:
             result = numeric[0].type
             for other in numeric[1:]:
                 _same(numeric[0], other, node, f"the arguments of `{name}`", scope)
-    return Typed(ir.Call(function, tuple(arg.expr for arg in args), node.span), result, node)
+    return Typed(ir.Call(function, tuple(arg.expr for arg in typed), node.span), result, node)
+
+
+def bind_arguments(node: ast.Call, parameters: tuple[str, ...]) -> list[ast.Expr]:
+    """The arguments of `node` in the order of `parameters`, given by position, then by name.
+
+    Rejects::
+
+        clip(v, lo = 0 mV, high = 1 mV)      # unknown argument name (the known ones are listed)
+        where(v = V_th, a, b)                # `=` names an argument; a comparison is `==`
+        clip(v, 0 mV, high = 1 mV, low = 0 mV)   # `low` given twice
+        clip(low = 0 mV, v, 1 mV)            # a positional argument after a named one
+        clip(v, 0 mV)                        # 2 written, 3 expected
+    """
+    name = node.function.name
+    for keyword in node.keywords:
+        if keyword.name.name not in parameters:
+            raise UnknownNameError(
+                f"unknown argument `{keyword.name.name}` of `{name}`; the known ones are {', '.join(parameters)}",
+                keyword.name.span,
+                did_you_mean(keyword.name.name, parameters)
+                or f"`=` names an argument; a comparison is written `==`, as in `{keyword.name.name} == ...`",
+            )
+    if node.keywords:
+        first = min(node.keywords, key=lambda k: (k.span.line, k.span.column))
+        for arg in node.args:
+            if (arg.span.line, arg.span.column) > (first.span.line, first.span.column):
+                raise InvalidValueError(
+                    f"an argument without a name cannot follow a named one (`{first.name.name} = ...`)",
+                    arg.span,
+                    "name this argument too, or move it before the named ones",
+                )
+    bound = dict(zip(parameters, node.args))
+    for keyword in node.keywords:
+        if keyword.name.name in bound:
+            raise DuplicateNameError(f"argument `{keyword.name.name}` of `{name}` is given twice", keyword.name.span)
+        bound[keyword.name.name] = keyword.value
+    written = len(node.args) + len(node.keywords)
+    if written > len(parameters):
+        raise InvalidValueError(_count_message(name, parameters, written), node.span)
+    missing = [parameter for parameter in parameters if parameter not in bound]
+    if missing:
+        raise InvalidValueError(
+            f"{_count_message(name, parameters, written)}; `{missing[0]}` is missing", node.span
+        )
+    return [bound[parameter] for parameter in parameters]
+
+
+def _count_message(name: str, parameters: tuple[str, ...], written: int) -> str:
+    expected = f"{len(parameters)} argument{'s' if len(parameters) > 1 else ''} ({', '.join(parameters)})"
+    return f"`{name}` takes {expected}, but {written} {'was' if written == 1 else 'were'} written"
+
+
+def _dimensionless(typed: Typed, what: str, scope: Scope) -> None:
+    if typed.type != DIMENSIONLESS:
+        raise UnitError(
+            f"{what} must be dimensionless, but it is {typed.type}",
+            typed.source.span,
+            confusable_unit_hint(_quantities(typed.source, scope))
+            or "divide by a quantity of the same dimension, e.g. `exp(v / (1 mV))`",
+        )
+
+
+def _nernst(node: ast.Call, z: Typed, c_out: Typed, c_in: Typed, temperature: Typed, scope: Scope) -> Typed:
+    """`nernst(z, c_out, c_in, T)`: R T / (z F) log(c_out / c_in), in volts, as a tree of plain nodes.
+
+    Rejects::
+
+        nernst(1, 145 mM, 12 mM, 310.15)      # T must be a temperature (K)
+        nernst(1 mV, 145 mM, 12 mM, 310.15 K) # z, the valence, is a number
+        nernst(1, 145 mM, 12 mV, 310.15 K)    # the two concentrations differ in dimension
+    """
+    _dimensionless(_numeric(z, "`nernst`"), "`z` (the valence of the ion) of `nernst`", scope)
+    _same(_numeric(c_out, "`nernst`"), _numeric(c_in, "`nernst`"), node, "the concentrations of `nernst`", scope)
+    expect_type(
+        _numeric(temperature, "`nernst`"), KELVIN,
+        "`T` of `nernst` must be a temperature ({wanted}), but it is {got}", scope,
+    )
+    gas, _ = physical_constant("R")
+    faraday, _ = physical_constant("F")
+    thermal = ir.Binary(
+        ir.BinaryOp.DIV,
+        ir.Binary(ir.BinaryOp.MUL, ir.Const(gas), temperature.expr),
+        ir.Binary(ir.BinaryOp.MUL, z.expr, ir.Const(faraday)),
+    )
+    ratio = ir.Call(ir.Function.LOG, (ir.Binary(ir.BinaryOp.DIV, c_out.expr, c_in.expr),))
+    return Typed(ir.Binary(ir.BinaryOp.MUL, thermal, ratio, node.span), VOLT, node)
 
 
 def _numeric(typed: Typed, where: str) -> Typed:
@@ -316,7 +468,12 @@ def _same(left: Typed, right: Typed, node: ast.Expr, what: str, scope: Scope) ->
 
 
 def mismatch_hint(typed: Typed, wanted: Type, scope: Scope) -> str | None:
-    """Why `typed` lacks a unit, when it is (or names) a bare number like `0`."""
+    """Why `typed` has the wrong dimension: a bare number like `0` (in it or where a name it
+    reads is declared), or a unit that differs from a likelier one in case (`mS`, `ms`)."""
+    return _missing_unit(typed, wanted, scope) or confusable_unit_hint(_quantities(typed.source, scope))
+
+
+def _missing_unit(typed: Typed, wanted: Type, scope: Scope) -> str | None:
     hint = missing_unit_hint(typed.source, wanted)
     if hint or not isinstance(typed.source, ast.Name):
         return hint
@@ -331,6 +488,30 @@ def mismatch_hint(typed: Typed, wanted: Type, scope: Scope) -> str | None:
     )
 
 
+def _quantities(source: ast.Expr, scope: Scope) -> Iterator[ast.Quantity]:
+    """The quantities written in `source` and in the declarations of the names it reads."""
+    seen: set[str] = set()
+    pending = [source]
+    while pending:
+        node = pending.pop()
+        match node:
+            case ast.Quantity():
+                yield node
+            case ast.Name(name=name) if name not in seen:
+                seen.add(name)
+                symbol = scope.symbols.get(name)
+                if symbol is not None and symbol.declared is not None:
+                    pending.append(symbol.declared)
+            case ast.Unary(operand=operand):
+                pending.append(operand)
+            case ast.Binary(left=left, right=right):
+                pending.extend((right, left))
+            case ast.Call(args=args, keywords=keywords):
+                pending.extend(reversed([*args, *(k.value for k in keywords)]))
+            case ast.Conditional(condition=condition, then=then, otherwise=otherwise):
+                pending.extend((otherwise, condition, then))
+
+
 def expect_type(typed: Typed, wanted: Type, message: str, scope: Scope | None = None) -> None:
     """Raise UnitError(`message`) at `typed` unless it has type `wanted`.
 
@@ -338,7 +519,10 @@ def expect_type(typed: Typed, wanted: Type, message: str, scope: Scope | None = 
     """
     if typed.type == wanted:
         return
-    hint = mismatch_hint(typed, wanted, scope) if scope is not None else missing_unit_hint(typed.source, wanted)
+    if scope is not None:
+        hint = mismatch_hint(typed, wanted, scope)
+    else:
+        hint = missing_unit_hint(typed.source, wanted) or confusable_unit_hint(_quantities(typed.source, Scope({})))
     raise UnitError(message.format(got=typed.type, wanted=wanted), typed.source.span, hint)
 
 

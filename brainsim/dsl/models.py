@@ -33,6 +33,7 @@ from brainsim.dsl.expressions import (
     expect_type,
     is_noise,
     lower_expression,
+    mismatch_hint,
 )
 from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, lower_value, number
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
@@ -442,14 +443,17 @@ def _equations(
                 f"the right side of d{name}/dt has dimension {rhs.type}, but d{name}/dt has dimension {wanted} "
                 f"({name} per second)",
                 equation.rhs.span,
-                _state_unit_hint(name, neuron.states, rhs.type),
+                _state_unit_hint(name, neuron.states, rhs.type, states[name]) or mismatch_hint(rhs, wanted, scope),
             )
         equations.append(ir.Equation(name, rhs.expr, equation.unless_refractory, equation.span))
     return tuple(equations)
 
 
-def _state_unit_hint(name: str, states: tuple[ast.Declaration, ...], rhs: Type) -> str | None:
-    """`write v = 0 mV`, when a state is dimensionless only because its initial value has no unit."""
+def _state_unit_hint(name: str, states: tuple[ast.Declaration, ...], rhs: Type, state: Dimension) -> str | None:
+    """`write v = 0 mV`, when a state is dimensionless only because its initial value has no unit;
+    `divide by a time`, when the right side has the dimension of the state itself."""
+    if rhs == state:
+        return f"the right side has the dimension of `{name}` itself; divide it by a time, e.g. `(...) / (1 ms)`"
     number = next((bare_number(d.value) for d in states if d.name.name == name), None)
     if number is None or not isinstance(rhs, Dimension):
         return None

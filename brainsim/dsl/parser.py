@@ -54,8 +54,44 @@ def lark_parser() -> Lark:
     )
 
 
+def decode_source(data: bytes, filename: str) -> str:
+    """The text of a model file's bytes, which must be UTF-8 (a byte-order mark is dropped).
+
+    Raises:
+        ParseError: a byte sequence that is not UTF-8, at its line and column.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start].decode("utf-8", errors="replace")
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        shown = data.decode("utf-8", errors="replace")
+        raise ParseError(
+            f"the file is not UTF-8 text: byte 0x{data[error.start]:02X} cannot be read",
+            SourceSpan(filename, line, column, line, column + 1, shown),
+            "save the file as UTF-8 (most editors offer it under 'Save with encoding')",
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+# Characters read as others, one for one so that every column stays where it was
+# written: the micro sign and the Greek mu as the prefix `u` (`5 µm`, `2 μA`), the
+# Unicode minus sign (pasted from papers) as `-`. File names and comments keep theirs.
+_READ_AS = {"\u00b5": "u", "\u03bc": "u", "\u2212": "-"}
+_READ_AS_OUTSIDE_STRINGS = re.compile(r'"[^"\n]*"|#[^\n]*|[\u00b5\u03bc\u2212]')
+
+
+def _lexed(text: str) -> str:
+    """`text` as the lexer reads it (`_READ_AS`), same length, same columns."""
+    return _READ_AS_OUTSIDE_STRINGS.sub(lambda match: _READ_AS.get(match.group(), match.group()), text)
+
+
 def parse(text: str, filename: str = "<string>") -> ast.Model:
     """Parse the text of a `.brain` file into its AST.
+
+    A leading byte-order mark is ignored; `µ`/`μ` are read as the prefix `u` and `−`
+    as `-` (`_READ_AS`).
 
     Args:
         text: the model source.
@@ -66,8 +102,9 @@ def parse(text: str, filename: str = "<string>") -> ast.Model:
         ParseError: the text does not follow the grammar (or a block is repeated,
             or the `simulation` block is missing).
     """
+    text = text.removeprefix("\ufeff")
     try:
-        tree = lark_parser().parse(text)
+        tree = lark_parser().parse(_lexed(text))
     except UnexpectedInput as error:
         raise describe_parse_error(error, text, filename, lark_parser()) from None
     try:
@@ -353,6 +390,10 @@ class _ToAst(Transformer):
     def power(self, meta: Meta, children: list) -> ast.Binary:
         base, exponent = children
         return ast.Binary(ir.BinaryOp.POW, base, exponent, self._span(meta))
+
+    def conditional(self, meta: Meta, children: list) -> ast.Conditional:
+        then, condition, otherwise = children
+        return ast.Conditional(condition, then, otherwise, self._span(meta))
 
     def negative(self, meta: Meta, children: list) -> ast.Unary:
         return ast.Unary(ir.UnaryOp.NEG, children[0], self._span(meta))

@@ -152,17 +152,59 @@ def _unexpected_end(error: UnexpectedInput, text: str, filename: str, parser: La
 
 def _unexpected_token(error: UnexpectedToken, text: str, filename: str, parser: Lark) -> ParseError:
     token = error.token
+    span = SourceSpan(filename, token.line, token.column, token.end_line, token.end_column, text)
+    if str(token) == "=" and _after_a_value(error, parser):
+        return ParseError(
+            "unexpected `=` after a value: `=` assigns, and a comparison is written `==`",
+            span,
+            "to compare, write `==`, `!=`, `<`, `<=`, `>` or `>=`, e.g. `spike when v >= V_th`",
+        )
     expected = _expected_words(_expected(error), parser)
     message = f"unexpected {_describe(token)}" + (f"; expected {expected}" if expected else "")
-    span = SourceSpan(filename, token.line, token.column, token.end_line, token.end_column, text)
     hint = (
-        _misplaced_keyword_hint(error, parser)
+        _keyword_as_name_hint(token, text, parser)
+        or _misspelled_unless_hint(token, text)
+        or _misplaced_keyword_hint(error, parser)
         or _misspelled_keyword_hint(token, _expected(error), parser)
         # use_accepts=False: with it, lark 1.3.1 crashes (TypeError in a debug
         # message) when an example reaches the same state with other accepts.
         or error.match_examples(parser.parse, _MISTAKES, use_accepts=False)
     )
     return ParseError(message, span, hint)
+
+
+def _after_a_value(error: UnexpectedToken, parser: Lark) -> bool:
+    """Whether the parser had just read a value that an operator could continue."""
+    return any(_keyword(name, parser) in _OPERATORS for name in _expected(error))
+
+
+def _keyword_as_name_hint(token: Token, text: str, parser: Lark) -> str | None:
+    """A keyword written as the name of a declaration (`refractory = 2 ms` in `parameters`)."""
+    word = str(token)
+    if not (word.isidentifier() and _literal(token.type, parser) == word):
+        return None
+    if not re.match(r"\s*=(?!=)", text[token.end_pos:]):
+        return None
+    if word == "refractory":
+        return "`refractory` is a keyword: the refractory period is a statement of the neuron, `refractory 2 ms`"
+    return f"`{word}` is a keyword and cannot be declared as a name; choose another name"
+
+
+_TWO_WORDS_IN_PARENTHESES = re.compile(r"\(\s*([A-Za-z_]+)\s+([A-Za-z_]+)\s*\)")
+
+
+def _misspelled_unless_hint(token: Token, text: str) -> str | None:
+    """`(unles refractory)`, `(unless refractroy)`: a did-you-mean for the equation's suffix.
+
+    The error is at the `(` (where `(unless refractory)` was expected) or, once the
+    parser has read `(unless` as the start of a parenthesised expression, at the next word.
+    """
+    for written in _TWO_WORDS_IN_PARENTHESES.finditer(text):
+        if written.start() <= token.start_pos < written.end():
+            if did_you_mean(f"{written[1]} {written[2]}", ["unless refractory"]):
+                return "did you mean `(unless refractory)`?"
+            return None
+    return None
 
 
 def _misspelled_keyword_hint(token: Token, expected: set[str], parser: Lark) -> str | None:
