@@ -16,6 +16,7 @@ an include folder (or the standard library's). `from std` names modules of
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -106,12 +107,10 @@ class _Loader:
         written = Path(path.value)
         found = next((f / written for f in (folder, *self.include) if (f / written).is_file()), None)
         if found is None:
-            near = [p.name for p in (folder / written).parent.glob("*.brain")] if (folder / written).parent.is_dir() else []
             raise UnknownNameError(
                 f'cannot import "{path.value}": there is no such file ({_imports((*chain, path.value))})',
                 path.span,
-                did_you_mean(written.name, near) or (f"the .brain files there are {', '.join(sorted(near))}"
-                                                     if near else None),
+                _files_hint(folder / written),
             )
         resolved = found.resolve()
         if not any(resolved.is_relative_to(root) for root in self.roots):
@@ -132,6 +131,16 @@ class _Loader:
             return parse(text, _display(path), imported=True)
         except BrainsimError as error:
             raise note_chain(error, {_display(path): _imports(chain)}) from None
+
+
+def _files_hint(missing: Path) -> str | None:
+    """The file of the missing one's folder with the closest name (the `.brain` ending aside), or all of them."""
+    files = sorted(p.name for p in missing.parent.glob("*.brain")) if missing.parent.is_dir() else []
+    stems = {Path(name).stem: name for name in files}
+    close = difflib.get_close_matches(missing.stem, stems, n=1)
+    if close:
+        return f"did you mean `{stems[close[0]]}`?"
+    return f"the .brain files there are {', '.join(files)}" if files else None
 
 
 def _check_library(library: ast.Ident, chain: tuple[str, ...]) -> None:
