@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -310,3 +312,34 @@ def test_a_wrong_derivation_is_an_error_at_its_position(statement, kind, fragmen
     assert fragment in error.message
     assert hint is None or hint in error.hint
     assert error.span.line == text.count("\n")
+
+
+# --------------------------------------------------------------------------- the examples in docs/language.md
+
+
+def _doc_models(*markers: str) -> list[str]:
+    """The complete models (fenced blocks starting with `simulation {`) of docs/language.md holding a marker."""
+    lines = (Path(__file__).parents[2] / "docs" / "language.md").read_text(encoding="utf-8").splitlines()
+    blocks, current = [], None
+    for line in lines:
+        if line.startswith("```"):
+            if current is None:
+                current = []
+            else:
+                blocks.append("\n".join(current))
+                current = None
+        elif current is not None:
+            current.append(line)
+    return [b for b in blocks if b.startswith("simulation {") and any(m in b for m in markers)]
+
+
+@pytest.mark.parametrize("text", _doc_models("RegularSpiking =", "GABA_A", "region L4  {"))
+def test_the_documented_examples_run_identically_on_both_backends(text: str) -> None:
+    model = brainsim.loads(text, "language.md")
+    numpy, jax = (model.compile(backend=b).run() for b in ("numpy", "jax"))
+    assert_identical(numpy, jax)
+    assert sum(int(c.sum()) for c in numpy.spike_counts.values()) > 0
+
+
+def test_the_three_documented_examples_are_found() -> None:
+    assert len(_doc_models("RegularSpiking =", "GABA_A", "region L4  {")) == 3
