@@ -8,6 +8,7 @@
 
 from brainsim.errors import (
     BrainsimError,
+    DaleError,
     DuplicateNameError,
     InvalidValueError,
     ParseError,
@@ -20,6 +21,7 @@ from brainsim.model import Model, load, loads
 
 __all__ = [
     "BrainsimError",
+    "DaleError",
     "DuplicateNameError",
     "InvalidValueError",
     "Model",

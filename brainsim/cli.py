@@ -3,6 +3,7 @@
     brainsim run models/cuba.brain --backend jax --duration 200ms
     brainsim check models/cuba.brain
     brainsim info models/cuba.brain
+    brainsim run net.brain --include ../shared-models     # imports may read from there too
 
 A mistake in a model (or on the command line) prints the error with its
 file:line:column and exits with status 2, without a Python traceback.
@@ -66,6 +67,9 @@ def _build_parser() -> argparse.ArgumentParser:
     info.add_argument("--updates", action="store_true",
                       help="also print each population's update equations and propagator constants")
     info.set_defaults(command=_info)
+    for command in (run, check, info):
+        command.add_argument("--include", metavar="DIR", action="append", default=[],
+                             help="a folder that imports may read from besides the model's own (repeatable)")
     return parser
 
 
@@ -93,7 +97,7 @@ def _seed_argument(text: str) -> int:
 
 
 def _load(args: argparse.Namespace) -> Model:
-    model = load(args.model)
+    model = load(args.model, include=args.include)
     return model if args.seed is None else model.with_seed(args.seed)
 
 
@@ -126,7 +130,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    print(describe(load(args.model), updates=args.updates))
+    print(describe(load(args.model, include=args.include), updates=args.updates))
     return EXIT_OK
 
 

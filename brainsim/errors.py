@@ -95,6 +95,12 @@ class InvalidValueError(BrainsimError):
     kind = "value error"
 
 
+class DaleError(InvalidValueError):
+    """A connection breaks Dale's law: a neuron's synapses all excite, or all inhibit."""
+
+    kind = "Dale's law error"
+
+
 class SimulationError(BrainsimError):
     """Something went wrong while running: NaN or inf in a state, and the like."""
 

@@ -7,6 +7,7 @@ backend.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -36,14 +37,21 @@ class Model:
         return Model(replace(self.network, simulation=settings))
 
 
-def loads(text: str, filename: str = "<string>") -> Model:
-    """Check and lower model text; errors name `filename` and the line and column."""
-    return Model(compile_text(text, filename=filename))
+def loads(text: str, filename: str = "<string>", include: Sequence[str | Path] = ()) -> Model:
+    """Check and lower model text; errors name `filename` and the line and column.
+
+    Imports are relative to `filename`'s folder; `include` names more folders they may reach.
+    """
+    return Model(compile_text(text, filename=filename, include=tuple(Path(f) for f in include)))
 
 
-def load(path: str | Path) -> Model:
-    """Read, check and lower the `.brain` file at `path`.
+def load(path: str | Path, include: Sequence[str | Path] = ()) -> Model:
+    """Read, check and lower the `.brain` file at `path`, with the files it imports.
 
+    Args:
+        path: the model file; the files it imports must lie in its folder's tree
+            or in one of the `include` folders.
+        include: more folders for imports, searched after the importing file's folder.
     Raises:
         BrainsimError: the file cannot be read, or the model in it is wrong.
     """
@@ -52,7 +60,7 @@ def load(path: str | Path) -> Model:
         data = path.read_bytes()
     except OSError as error:
         raise BrainsimError(f"cannot read model file {str(path)!r}: {_reason(error)}") from None
-    return loads(decode_source(data, str(path)), filename=str(path))
+    return loads(decode_source(data, str(path)), filename=str(path), include=include)
 
 
 def _reason(error: Exception) -> str:

@@ -209,14 +209,25 @@ class Neuron:
 
 
 @dataclass(frozen=True, slots=True)
+class DerivedNeuron:
+    """`neuron Name = Base { overrides }`: the base model's equations with other values."""
+
+    name: Ident
+    base: Ident
+    overrides: tuple[Declaration, ...]
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
 class Synapse:
-    """`synapse Name { parameters {...}  state {...}  on pre {...} }`."""
+    """`[excitatory|inhibitory] synapse Name { parameters {...}  state {...}  on pre {...} }`."""
 
     name: Ident
     parameters: tuple[Declaration, ...]
     states: tuple[Declaration, ...]
     on_pre: tuple[Assignment, ...]
     span: SourceSpan
+    kind: ir.NeuronKind = ir.NeuronKind.UNSPECIFIED
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,18 +258,34 @@ class Population:
 
 @dataclass(frozen=True, slots=True)
 class Region:
+    """`region Name { populations and regions }`; `members` in source order."""
+
     name: Ident
-    populations: tuple[Population, ...]
+    members: tuple[Population | Region, ...]
     span: SourceSpan
+
+    @property
+    def populations(self) -> tuple[Population, ...]:
+        """The populations directly inside this region."""
+        return tuple(m for m in self.members if isinstance(m, Population))
+
+    @property
+    def regions(self) -> tuple[Region, ...]:
+        """The regions directly inside this region."""
+        return tuple(m for m in self.members if isinstance(m, Region))
 
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """`Region` (all its populations) or `Region.population`."""
+    """`Region`, `Region.Sub...` (all their populations at any depth) or `Region.population`."""
 
-    region: Ident
-    population: Ident | None
+    names: tuple[Ident, ...]
     span: SourceSpan
+
+    @property
+    def text(self) -> str:
+        """The endpoint as written: `Cortex.L4.exc`."""
+        return ".".join(name.name for name in self.names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,10 +355,30 @@ Record = RecordSpikes | RecordStates
 
 
 @dataclass(frozen=True, slots=True)
-class Model:
-    """A whole `.brain` file, its statements grouped by kind in source order."""
+class Import:
+    """`import "cells.brain"`: a file, relative to the importing file's folder."""
 
-    simulation: Simulation
+    path: Text
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class ImportLibrary:
+    """`import lif, izhikevich from std`: modules of a library (only `std` exists)."""
+
+    modules: tuple[Ident, ...]
+    library: Ident
+    span: SourceSpan
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A whole `.brain` file, its statements grouped by kind in source order.
+
+    `simulation` is None only in an imported file, which may not have one.
+    """
+
+    simulation: Simulation | None
     neurons: tuple[Neuron, ...]
     synapses: tuple[Synapse, ...]
     regions: tuple[Region, ...]
@@ -339,3 +386,5 @@ class Model:
     stimuli: tuple[Stimulus, ...]
     records: tuple[Record, ...]
     filename: str
+    derived_neurons: tuple[DerivedNeuron, ...] = ()
+    imports: tuple[Import | ImportLibrary, ...] = ()

@@ -2,7 +2,8 @@
 
 Lowering resolves every name, checks every dimension and the values only the
 text can locate (a list's element, a written argument), applies defaults and
-overrides, and expands region-level statements per population; its last step is
+overrides, expands region-level statements per population and checks Dale's
+law (`dale`); its last step is
 `brainsim.validate`, the one room for the rules every IR must satisfy.
 The work is split by concern: `models` (neuron and synapse models),
 `populations` (settings, regions, endpoints), `wiring` (connect, stimulus,
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from brainsim import ir
 from brainsim.dsl import ast
+from brainsim.dsl.dale import check_dale
 from brainsim.dsl.populations import declare
 from brainsim.dsl.syntax_errors import too_deep
 from brainsim.dsl.wiring import lower_connect, lower_records, lower_stimulus, number_repeats
@@ -43,16 +45,23 @@ def lower(model: ast.Model) -> ir.Network:
 
 def _lower(model: ast.Model) -> ir.Network:
     declared = declare(model)
-    projections = [p for connect in model.connects for p in lower_connect(connect, declared)]
+    tops = [name for name, parent in declared.region_parents.items() if parent is None]
+    populations = tuple(p for top in tops for p in declared.within(top))
+    by_name = {p.name: p for p in populations}
+    projections = []
+    for connect in model.connects:
+        lowered = lower_connect(connect, declared)
+        check_dale(connect, lowered, by_name)
+        projections += lowered
     stimuli = [s for stimulus in model.stimuli for s in lower_stimulus(stimulus, declared)]
     spike_records, state_records = lower_records(model.records, declared)
     return ir.Network(
         simulation=declared.simulation,
         regions=tuple(
-            ir.Region(name, tuple(p.name for p in populations), span=declared.region_spans[name])
-            for name, populations in declared.regions.items()
+            ir.Region(name, tuple(p.name for p in direct), declared.region_parents[name], declared.region_spans[name])
+            for name, direct in declared.regions.items()
         ),
-        populations=tuple(p for populations in declared.regions.values() for p in populations),
+        populations=populations,
         projections=number_repeats(projections),
         stimuli=tuple(stimuli),
         spike_records=spike_records,

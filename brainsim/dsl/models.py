@@ -137,7 +137,7 @@ def lower_synapse(
         ir.Assignment(a.variable.name, a.op, effect.expr, a.span)
         for a, effect in zip(synapse.on_pre, effects, strict=True)
     )
-    model = ir.SynapseModel(synapse.name.name, constants.parameters, states, on_pre, span=synapse.span)
+    model = ir.SynapseModel(synapse.name.name, constants.parameters, states, on_pre, synapse.kind, span=synapse.span)
     return LoweredSynapse(model, tuple(effect.type for effect in effects))
 
 

@@ -87,7 +87,7 @@ def _lexed(text: str) -> str:
     return _READ_AS_OUTSIDE_STRINGS.sub(lambda match: _READ_AS.get(match.group(), match.group()), text)
 
 
-def parse(text: str, filename: str = "<string>") -> ast.Model:
+def parse(text: str, filename: str = "<string>", imported: bool = False) -> ast.Model:
     """Parse the text of a `.brain` file into its AST.
 
     A leading byte-order mark is ignored; `µ`/`μ` are read as the prefix `u` and `−`
@@ -96,11 +96,12 @@ def parse(text: str, filename: str = "<string>") -> ast.Model:
     Args:
         text: the model source.
         filename: the name shown in error messages.
+        imported: the file is imported by another, so it has no `simulation` block.
     Returns:
         The `ast.Model`, with a span on every node.
     Raises:
         ParseError: the text does not follow the grammar (or a block is repeated,
-            or the `simulation` block is missing).
+            or the `simulation` block is missing, or an imported file has one).
     """
     text = text.removeprefix("\ufeff")
     try:
@@ -108,7 +109,7 @@ def parse(text: str, filename: str = "<string>") -> ast.Model:
     except UnexpectedInput as error:
         raise describe_parse_error(error, text, filename, lark_parser()) from None
     try:
-        return _ToAst(text, filename).transform(tree)
+        return _ToAst(text, filename, imported).transform(tree)
     except VisitError as error:
         if isinstance(error.orig_exc, BrainsimError):
             raise error.orig_exc from None
@@ -125,7 +126,7 @@ def span_of(item: Meta | Token, text: str, filename: str) -> SourceSpan:
     return SourceSpan(filename, item.line, item.column, item.end_line, item.end_column, text)
 
 
-_STATEMENTS = ("simulation", "neuron", "synapse", "region", "connect", "stimulus", "record")
+_STATEMENTS = ("simulation", "neuron", "derived_neuron", "synapse", "region", "connect", "stimulus", "record", "import")
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +142,11 @@ class _Block:
 class _ToAst(Transformer):
     """Parse tree -> AST. One method per rule or alias of the grammar."""
 
-    def __init__(self, text: str, filename: str):
+    def __init__(self, text: str, filename: str, imported: bool = False):
         super().__init__()
         self._text = text
         self._filename = filename
+        self._imported = imported
 
     def _span(self, item: Meta | Token) -> SourceSpan:
         return span_of(item, self._text, self._filename)
@@ -159,7 +161,13 @@ class _ToAst(Transformer):
         for kind, statement in statements:
             by_kind[kind].append(statement)
         simulations = by_kind["simulation"]
-        if not simulations:
+        if self._imported and simulations:
+            raise ParseError(
+                "an imported file may not have a `simulation` block; the importing model has the one",
+                _keyword_span(simulations[0].span, "simulation"),
+                "move the settings into the model that imports this file",
+            )
+        if not simulations and not self._imported:
             start = self._span(meta) if not meta.empty else SourceSpan(self._filename, 1, 1, 1, 1, self._text)
             raise ParseError(
                 "the model has no `simulation` block",
@@ -172,7 +180,7 @@ class _ToAst(Transformer):
                 _keyword_span(simulations[1].span, "simulation"),
             )
         return ast.Model(
-            simulation=simulations[0],
+            simulation=simulations[0] if simulations else None,
             neurons=tuple(by_kind["neuron"]),
             synapses=tuple(by_kind["synapse"]),
             regions=tuple(by_kind["region"]),
@@ -180,6 +188,8 @@ class _ToAst(Transformer):
             stimuli=tuple(by_kind["stimulus"]),
             records=tuple(by_kind["record"]),
             filename=self._filename,
+            derived_neurons=tuple(by_kind["derived_neuron"]),
+            imports=tuple(by_kind["import"]),
         )
 
     def simulation(self, meta: Meta, settings: list) -> tuple[str, ast.Simulation]:
@@ -214,8 +224,14 @@ class _ToAst(Transformer):
             span=self._span(meta),
         )
 
+    def derived_neuron(self, meta: Meta, children: list) -> tuple[str, ast.DerivedNeuron]:
+        name, base, overrides = children
+        return "derived_neuron", ast.DerivedNeuron(
+            self._ident(name), self._ident(base), overrides or (), self._span(meta)
+        )
+
     def synapse(self, meta: Meta, children: list) -> tuple[str, ast.Synapse]:
-        name, *items = children
+        kind, name, *items = children
         blocks = self._unique_blocks(items, "synapse")
         return "synapse", ast.Synapse(
             name=self._ident(name),
@@ -223,6 +239,7 @@ class _ToAst(Transformer):
             states=_content(blocks, "state"),
             on_pre=_content(blocks, "on_pre"),
             span=self._span(meta),
+            kind=kind or ir.NeuronKind.UNSPECIFIED,
         )
 
     def _unique_blocks(self, items: list[_Block], owner: str) -> dict[str, _Block]:
@@ -308,8 +325,10 @@ class _ToAst(Transformer):
     # ------------------------------------------------------------ the network
 
     def region(self, meta: Meta, children: list) -> tuple[str, ast.Region]:
-        name, *populations = children
-        return "region", ast.Region(self._ident(name), tuple(populations), self._span(meta))
+        name, *items = children
+        # A nested region arrives as this method's own ("region", Region) pair.
+        members = tuple(item[1] if isinstance(item, tuple) else item for item in items)
+        return "region", ast.Region(self._ident(name), members, self._span(meta))
 
     def population(self, meta: Meta, children: list) -> ast.Population:
         kind, name, model, size, at, overrides = children
@@ -339,10 +358,18 @@ class _ToAst(Transformer):
         source, target, synapse, settings = children
         return "connect", ast.Connect(source, target, self._ident(synapse), settings or (), self._span(meta))
 
-    def endpoint(self, meta: Meta, children: list) -> ast.Endpoint:
-        region, population = children
-        return ast.Endpoint(
-            self._ident(region), self._ident(population) if population is not None else None, self._span(meta)
+    def endpoint(self, meta: Meta, names: list) -> ast.Endpoint:
+        return ast.Endpoint(tuple(self._ident(name) for name in names), self._span(meta))
+
+    def import_file(self, meta: Meta, children: list) -> tuple[str, ast.Import]:
+        (path,) = children
+        span = self._span(path)
+        return "import", ast.Import(ast.Text(str(path)[1:-1], span), self._span(meta))
+
+    def import_std(self, meta: Meta, children: list) -> tuple[str, ast.ImportLibrary]:
+        *modules, library = children
+        return "import", ast.ImportLibrary(
+            tuple(self._ident(module) for module in modules), self._ident(library), self._span(meta)
         )
 
     def stimulus(self, meta: Meta, children: list) -> tuple[str, ast.Stimulus]:

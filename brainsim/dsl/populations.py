@@ -1,20 +1,22 @@
 """The simulation settings, the models by name, regions and their populations.
 
 `declare` builds the `Declared` table that the rest of lowering reads: the
-settings, every model lowered as declared, and every population (a neuron
-model with its region's overrides applied, or a spike source from its
-settings). `resolve` turns an endpoint (`Region` or
-`Region.pop`) into populations.
+settings, every model lowered as declared (derived models by `derived`), and
+every population (a neuron model with its region's overrides applied, or a
+spike source from its settings), region by region at every nesting level.
+`resolve` turns an endpoint (`Region`, `Region.Sub`, `Region.Sub.pop`) into
+populations.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from brainsim import ir
 from brainsim.dsl import ast
+from brainsim.dsl.derived import derive
 from brainsim.dsl.dimensions import SECOND
 from brainsim.dsl.models import LoweredSynapse, lower_neuron, lower_synapse
 from brainsim.dsl.positions import lower_positions
@@ -39,6 +41,16 @@ class Declared:
     synapse_models: dict[str, LoweredSynapse]
     regions: dict[str, tuple[ir.Population, ...]]
     region_spans: dict[str, SourceSpan]
+    region_parents: dict[str, str | None] = field(default_factory=dict)
+
+    def within(self, region: str) -> tuple[ir.Population, ...]:
+        """The populations of `region` (a qualified name) at any depth, in source order."""
+        inside = [p for name, pops in self.regions.items() if _is_within(name, region) for p in pops]
+        return tuple(sorted(inside, key=lambda p: (p.span.file, p.span.line, p.span.column) if p.span else ("", 0, 0)))
+
+
+def _is_within(name: str, region: str) -> bool:
+    return name == region or name.startswith(region + ".")
 
 
 def declare(model: ast.Model) -> Declared:
@@ -46,18 +58,44 @@ def declare(model: ast.Model) -> Declared:
     simulation = lower_simulation(model.simulation)
     neurons, synapses = _models(model)
     neuron_models = {name: lower_neuron(neuron) for name, neuron in neurons.items()}
+    derived_neurons, derived_models = derive(model.derived_neurons, neurons, neuron_models, synapses)
+    neurons.update(derived_neurons)
+    neuron_models.update(derived_models)
     synapse_models = {name: lower_synapse(synapse) for name, synapse in synapses.items()}
-    regions: dict[str, tuple[ir.Population, ...]] = {}
-    region_spans: dict[str, SourceSpan] = {}
+    declared = Declared(simulation, neurons, synapses, neuron_models, synapse_models, {}, {}, {})
     for region in model.regions:
-        name = region.name.name
-        if name in regions:
+        _declare_region(region, None, declared)
+    return declared
+
+
+def _declare_region(region: ast.Region, parent: str | None, declared: Declared) -> None:
+    """Declare `region` inside `parent` (a qualified name, None at the top) and the regions in it.
+
+    Rejects::
+
+        region V1 { a = LIF[1] }  region V1 { b = LIF[1] }     # a region twice
+        region C { region L4 { a = LIF[1] }  L4 = LIF[2] }     # a sub-region and a population `L4`
+    """
+    short = region.name.name
+    name = short if parent is None else f"{parent}.{short}"
+    if name in declared.regions:
+        first = declared.region_spans[name]
+        where = f"region `{short}` is declared twice" if parent is None else f"region `{parent}` has two regions `{short}`"
+        raise DuplicateNameError(f"{where} (first at {first})", region.name.span)
+    populations = _populations(region, name, declared.neurons, declared.synapses, declared.neuron_models,
+                               declared.simulation)
+    declared.region_spans[name] = region.span
+    declared.region_parents[name] = parent
+    declared.regions[name] = populations
+    for sub in region.regions:
+        clash = next((p for p in populations if p.name == f"{name}.{sub.name.name}"), None)
+        if clash is not None:
             raise DuplicateNameError(
-                f"region `{name}` is declared twice (first on line {region_spans[name].line})", region.name.span
+                f"region `{name}` has a population and a region both named `{sub.name.name}` "
+                f"(the population at {clash.span})",
+                sub.name.span,
             )
-        region_spans[name] = region.span
-        regions[name] = _populations(region, neurons, synapses, neuron_models, simulation)
-    return Declared(simulation, neurons, synapses, neuron_models, synapse_models, regions, region_spans)
+        _declare_region(sub, name, declared)
 
 
 # --------------------------------------------------------------------------- simulation
@@ -123,7 +161,7 @@ def _models(model: ast.Model) -> tuple[dict[str, ast.Neuron], dict[str, ast.Syna
         neuron PoissonSource { ... }
     """
     seen: dict[str, ast.Ident] = {}
-    for declared in (*model.neurons, *model.synapses):
+    for declared in (*model.neurons, *model.derived_neurons, *model.synapses):
         name = declared.name.name
         if name in SOURCE_MODELS:
             raise DuplicateNameError(
@@ -139,6 +177,7 @@ def _models(model: ast.Model) -> tuple[dict[str, ast.Neuron], dict[str, ast.Syna
 
 def _populations(
     region: ast.Region,
+    qualified: str,
     neurons: dict[str, ast.Neuron],
     synapses: dict[str, ast.Synapse],
     models: dict[str, ir.NeuronModel],
@@ -155,7 +194,7 @@ def _populations(
         short = population.name.name
         if short in populations:
             raise DuplicateNameError(
-                f"region `{region.name.name}` already has a population `{short}` "
+                f"region `{qualified}` already has a population `{short}` "
                 f"(line {populations[short].span.line})",
                 population.name.span,
             )
@@ -173,7 +212,7 @@ def _populations(
                 f"a population needs 1 to {MAX_POPULATION_SIZE} neurons, but `{short}` has {size}",
                 population.size.span,
             )
-        name = f"{region.name.name}.{short}"
+        name = f"{qualified}.{short}"
         model: ir.NeuronModel | ir.SpikeSource
         if model_name in SOURCE_MODELS:
             model = lower_source(population, name, size, simulation)
@@ -183,7 +222,7 @@ def _populations(
             model = models[model_name]
         positions = lower_positions(population.at, size) if population.at is not None else None
         populations[short] = ir.Population(
-            name, region.name.name, size, model, population.kind, positions, span=population.span
+            name, qualified, size, model, population.kind, positions, span=population.span
         )
     return tuple(populations.values())
 
@@ -200,30 +239,59 @@ def whole_number(count: ast.Count, what: str) -> int:
 
 
 def resolve(endpoint: ast.Endpoint, declared: Declared) -> tuple[ir.Population, ...]:
-    """The populations an endpoint names: all of a region's, or one.
+    """The populations an endpoint names: all of a region's at any depth, or one.
+
+    Each name after the first is a region or a population directly inside
+    what the names before it select.
 
     Rejects::
 
-        connect Retna -> V1 with S       # unknown region (did you mean `Retina`?)
-        connect V1.complex -> ...        # V1 has no population `complex`
+        connect Retna -> V1 with S          # unknown region (did you mean `Retina`?)
+        connect V1.complex -> ...           # V1 has no region or population `complex`
+        connect Cortex.L4.exc.x -> ...      # a population has no parts
     """
-    region = endpoint.region.name
-    if region not in declared.regions:
-        owners = [r for r, pops in declared.regions.items() if any(p.name == f"{r}.{region}" for p in pops)]
-        hint = f"`{region}` is a population of region `{owners[0]}`: write `{owners[0]}.{region}`" if owners else None
-        raise UnknownNameError(
-            f"unknown region `{region}`", endpoint.region.span, hint or did_you_mean(region, declared.regions)
-        )
-    populations = declared.regions[region]
-    if endpoint.population is None:
-        return populations
-    wanted = f"{region}.{endpoint.population.name}"
-    for population in populations:
-        if population.name == wanted:
-            return (population,)
-    shorts = [p.name.split(".", 1)[1] for p in populations]
-    raise UnknownNameError(
-        f"region `{region}` has no population `{endpoint.population.name}`",
-        endpoint.population.span,
-        did_you_mean(endpoint.population.name, shorts) or f"its populations are {', '.join(shorts) or 'none'}",
+    first, *rest = endpoint.names
+    if first.name not in declared.regions:
+        raise UnknownNameError(f"unknown region `{first.name}`", first.span, _top_level_hint(first.name, declared))
+    region = first.name
+    for position, part in enumerate(rest):
+        inside = f"{region}.{part.name}"
+        if inside in declared.regions:
+            region = inside
+            continue
+        population = next((p for p in declared.regions[region] if p.name == inside), None)
+        if population is None:
+            what = "region or population" if _sub_regions(region, declared) else "population"
+            raise UnknownNameError(
+                f"region `{region}` has no {what} `{part.name}`", part.span, _parts_hint(part, region, declared)
+            )
+        if position < len(rest) - 1:
+            raise UnknownNameError(
+                f"`{inside}` is a population; it has no regions or populations inside it", rest[position + 1].span
+            )
+        return (population,)
+    return declared.within(region)
+
+
+def _top_level_hint(name: str, declared: Declared) -> str | None:
+    """`write Cortex.L4.exc`, when a population or a nested region is named without its region."""
+    populations = [p.name for pops in declared.regions.values() for p in pops]
+    full = next((n for n in (*populations, *declared.regions) if n.endswith("." + name)), None)
+    if full is not None:
+        return f"`{name}` is inside region `{full.rsplit('.', 1)[0]}`: write `{full}`"
+    top = _sub_regions(None, declared)
+    return did_you_mean(name, top) or f"the regions are {', '.join(top) or 'none'}"
+
+
+def _sub_regions(region: str | None, declared: Declared) -> list[str]:
+    """The short names of the regions directly inside `region` (None: the top level)."""
+    return [r.rsplit(".", 1)[-1] for r, parent in declared.region_parents.items() if parent == region]
+
+
+def _parts_hint(part: ast.Ident, region: str, declared: Declared) -> str:
+    sub = _sub_regions(region, declared)
+    populations = [p.name.rsplit(".", 1)[1] for p in declared.regions[region]]
+    listed = "; ".join(
+        f"its {what} are {', '.join(names)}" for what, names in (("regions", sub), ("populations", populations)) if names
     )
+    return did_you_mean(part.name, [*sub, *populations]) or listed or f"`{region}` is empty"

@@ -215,7 +215,7 @@ def _one_population_each(
         if len(populations) != 1:
             names = ", ".join(p.name for p in populations)
             raise InvalidValueError(
-                f"{rule} connects one population to one population, but `{endpoint.region.name}` "
+                f"{rule} connects one population to one population, but `{endpoint.text}` "
                 f"holds {len(populations)} ({names}); name one of them",
                 endpoint.span,
             )
@@ -500,7 +500,7 @@ def lower_records(
 def _selected(selection: ast.Selection, declared: Declared) -> tuple[ir.Population, ...]:
     populations = resolve(selection.endpoint, declared)
     if selection.neurons is not None and len(populations) != 1:
-        region = selection.endpoint.region.name
+        region = selection.endpoint.text
         names = ", ".join(p.name for p in populations)
         raise InvalidValueError(
             f"region `{region}` holds {len(populations)} populations ({names}); "
