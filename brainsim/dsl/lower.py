@@ -5,8 +5,8 @@ text can locate (a list's element, a written argument), applies defaults and
 overrides, and expands region-level statements per population; its last step is
 `brainsim.validate`, the one room for the rules every IR must satisfy.
 The work is split by concern: `models` (neuron and synapse models),
-`populations` (settings, regions, endpoints), `wiring` (connect, stimulus,
-record), `expressions` (names, dimensions, constant folding).
+`populations` (settings, regions, endpoints), `wiring` (connect, record),
+`stimuli` (stimulus), `expressions` (names, dimensions, constant folding).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from brainsim import ir
 from brainsim.dsl import ast
 from brainsim.dsl.populations import declare
 from brainsim.dsl.syntax_errors import too_deep
-from brainsim.dsl.wiring import lower_connect, lower_records, lower_stimulus, number_repeats
+from brainsim.dsl.stimuli import lower_stimulus
+from brainsim.dsl.wiring import lower_connect, lower_records, number_repeats
 from brainsim.validate import validate
 
 
