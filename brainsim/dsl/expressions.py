@@ -24,6 +24,9 @@ FUNCTIONS = {function.function_name: function for function in ir.Function}
 SPECIAL_CALLS = {
     "uniform": "`uniform(low, high)` draws initial values: use it as the whole initial value of a state or as a delay",
     "pulses": "`pulses(...)` is a stimulus waveform: use it in a `stimulus` block",
+    "steps": "`steps(...)` is a stimulus waveform: use it in a `stimulus` block",
+    "sinusoid": "`sinusoid(...)` is a stimulus waveform: use it in a `stimulus` block",
+    "ou": "`ou(...)` is a stimulus waveform: use it in a `stimulus` block",
 }
 
 
