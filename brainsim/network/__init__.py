@@ -86,7 +86,7 @@ def build(network: ir.Network) -> HostNetwork:
         projections=projections,
         pathways=all_pathways,
         buffers=buffers(all_pathways, sizes),
-        schedules=tuple(schedule(network, s, placement, sizes) for s in network.stimuli),
+        schedules=tuple(schedule(network, k, placement, sizes) for k in range(len(network.stimuli))),
         sources=tuple(
             spike_source(network, i) for i, p in enumerate(network.populations) if not isinstance(p.model, ir.NeuronModel)
         ),

@@ -77,10 +77,9 @@ class NoiseCurrent:
     neurons: np.ndarray
 
 
-def schedule(
-    network: ir.Network, stimulus: ir.Stimulus, placement, group_sizes: list[int]
-) -> Schedule | NoiseCurrent:
-    """The host form of `stimulus`, for the group its population is simulated in."""
+def schedule(network: ir.Network, k: int, placement, group_sizes: list[int]) -> Schedule | NoiseCurrent:
+    """The host form of stimulus `k` of `network`, for the group its population is simulated in."""
+    stimulus = network.stimuli[k]
     population = network.population(stimulus.population)
     group, offset = placement[stimulus.population]
     inside = slice(offset, offset + population.size)
@@ -101,7 +100,7 @@ def schedule(
             mask[inside] = True
             neurons = np.zeros(group_sizes[group], dtype=np.uint32)
             neurons[inside] = np.arange(population.size, dtype=np.uint32)
-            earlier = sum(1 for s in network.stimuli[: network.stimuli.index(stimulus)]
+            earlier = sum(1 for s in network.stimuli[:k]
                           if s.population == stimulus.population and isinstance(s.waveform, ir.OrnsteinUhlenbeck))
             return NoiseCurrent(group, stimulus.variable, mask, mean, math.exp(-dt / tau),
                                 std * math.sqrt(-math.expm1(-2 * dt / tau)),
