@@ -260,9 +260,9 @@ def _from_file(call: ast.Call, wanted: Dimension) -> ir.TimeSeries:
     arguments = _named(call, FILE_SETTINGS, ("interpolation",), positional=1)
     interpolation = _interpolation(arguments["interpolation"])
     table = files.read_table(files.resolve(name, span), span)
+    times = table.column("t", SECOND, span)
     column = _value_column(table, arguments.get("column"), span)
     where = arguments["column"].value.span if "column" in arguments else span
-    times = table.column("t", SECOND, span)
     values = table.column(column, wanted, where)
     _check_samples(table, times, values, column, span)
     return ir.TimeSeries(tuple(times.tolist()), tuple(values.tolist()), interpolation, call.span)
