@@ -203,6 +203,14 @@ def _waveform(waveform: ir.Waveform) -> str:
             until = "the end of the run" if stop == float("inf") else f"{stop * 1e3:g} ms"
             return (f"pulses of {amplitude:g} for {width * 1e3:g} ms every {period * 1e3:g} ms "
                     f"from {start * 1e3:g} ms to {until}")
+        case ir.StepCurrent(times=times):
+            return f"steps at {len(times)} time(s) from {times[0] * 1e3:g} ms"
+        case ir.Sinusoid(amplitude=amplitude, frequency=frequency, offset=offset):
+            return f"sinusoid {offset:g} + {amplitude:g} sin(2 pi {frequency:g} Hz t + phase)"
+        case ir.TimeSeries(times=times, interpolation=interpolation):
+            return f"{len(times)} samples, {interpolation.value} interpolation"
+        case ir.OrnsteinUhlenbeck(mean=mean, std=std, tau=tau):
+            return f"Ornstein-Uhlenbeck noise, mean {mean:g}, std {std:g}, tau {tau * 1e3:g} ms"
     raise TypeError(f"not a waveform: {waveform!r}")
 
 

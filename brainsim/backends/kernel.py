@@ -39,7 +39,7 @@ from brainsim.backends.expressions import Compiled, compile_expr, lift_constants
 from brainsim.backends.ops import Events, Numerics
 from brainsim.errors import SimulationError
 from brainsim.integrators import REFRACTORY
-from brainsim.network import HostNetwork, PoissonDrive, SpikeSchedule
+from brainsim.network import HostNetwork, NoiseCurrent, PoissonDrive, Schedule, SpikeSchedule
 
 # --------------------------------------------------------------------------- typed state and arrays
 
@@ -54,21 +54,34 @@ class GroupState(NamedTuple):
 
 class Carry(NamedTuple):
     """Everything a step changes: group states, synapse states (per pathway, in
-    synapse model order), ring buffers."""
+    synapse model order), ring buffers, and per stimulus (network order) the state
+    of a noise current (None for the others)."""
 
     groups: tuple[GroupState, ...]
     synapses: tuple[tuple, ...]
     buffers: tuple
+    stimuli: tuple
 
 
 class GroupArrays(NamedTuple):
     """Runtime constants of a group: `scalars` (name -> value: parameters, propagators, literals, dt;
     an array of the group's size for a heterogeneous parameter or a per-neuron propagator),
-    stimulus amplitudes, and for noise the per-neuron stream and index within the population."""
+    its stimuli's arrays, and for noise the per-neuron stream and index within the population."""
 
     scalars: dict
-    amplitudes: tuple
+    stimuli: tuple
     streams: Any
+    neurons: Any
+
+
+class StimulusArrays(NamedTuple):
+    """A stimulus (`brainsim.network.drive`): a schedule's `amplitude` per neuron and
+    `levels` per step (None: none); a noise current's `amplitude` is its mask, with
+    `scalars` mean, decay and kick, and `neurons`, the indices its draws are keyed by."""
+
+    amplitude: Any
+    levels: Any
+    scalars: dict
     neurons: Any
 
 
@@ -127,6 +140,7 @@ class _GroupCode:
     threshold: Compiled | None
     resets: tuple[tuple[str, ir.AssignOp, Compiled], ...]
     schedules: tuple[int, ...]
+    clamped: frozenset[str]  # variables held while refractory: input arriving then is dropped
     slices: tuple[tuple[int, int], ...]
     capacities: tuple[int, ...]
     refractory_steps: int
@@ -171,6 +185,7 @@ class Step:
     pathways: tuple[_PathwayCode, ...]
     sources: tuple[_SourceCode, ...]
     stimuli: tuple
+    noise_streams: tuple  # per stimulus: its runtime generator stream (a noise current), else None
     buffers: tuple
     records: tuple
     spike_order: tuple[int, ...]
@@ -187,10 +202,11 @@ class Step:
             envs.append(env)
         buffers = self.deliver(n, envs, list(carry.buffers))
         new_groups, spikes, finite = [], [], []
+        stimuli = list(carry.stimuli)
         for g, code in enumerate(self.groups):
             env = envs[g]
             if code.schedules:
-                self.drive(n, code, arrays.groups[g], env)
+                self.drive(n, code, arrays.groups[g], env, stimuli)
             self.integrate(n, code, arrays.groups[g], env)
             finite.append(self.xp.finite_flags(list(map(env.__getitem__, code.states)), code.slices))
             state, fired = self.fire(n, code, env, carry.groups[g].refractory_until)
@@ -201,25 +217,39 @@ class Step:
         spikes = [spikes[k] for k in self.spike_order]
         traces = self.record(envs, arrays)
         buffers = self.schedule(n, spikes, carry.synapses, arrays, buffers)
-        return Carry(tuple(new_groups), carry.synapses, tuple(buffers)), Outputs(tuple(spikes), tuple(traces), tuple(finite))
+        return Carry(tuple(new_groups), carry.synapses, tuple(buffers), tuple(stimuli)), Outputs(tuple(spikes), tuple(traces), tuple(finite))
 
     # 1 ------------------------------------------------------------------
     def deliver(self, n, envs: list[dict], buffers: list) -> list:
-        """Add ring-buffer slot n mod L to its variable (every neuron) and clear it."""
+        """Add ring-buffer slot n mod L to its variable (every neuron) and clear it; a
+        refractory neuron drops what arrives onto a variable it holds (docs/decisions.md)."""
         for b, buffer in enumerate(self.buffers):
             env = envs[buffer.group]
+            before = env[buffer.variable]
             env[buffer.variable], buffers[b] = self.events.deliver(
-                buffers[b], (n % buffer.length) * buffer.width, buffer.width, env[buffer.variable]
+                buffers[b], (n % buffer.length) * buffer.width, buffer.width, before
             )
+            if buffer.variable in self.groups[buffer.group].clamped:
+                env[buffer.variable] = self.xp.where(env[REFRACTORY], before, env[buffer.variable])
         return buffers
 
     # 2 ------------------------------------------------------------------
-    def drive(self, n, code: _GroupCode, arrays: GroupArrays, env: dict) -> None:
-        """Each input: its default plus the stimuli active in step n, in network order."""
-        for s, amplitude in zip(code.schedules, arrays.amplitudes):
-            schedule = self.stimuli[s]
-            active = (n >= schedule.start) & (n < schedule.stop) & ((n - schedule.start) % schedule.period < schedule.width)
-            env[schedule.variable] = env[schedule.variable] + self.xp.where(active, amplitude, 0.0)
+    def drive(self, n, code: _GroupCode, arrays: GroupArrays, env: dict, stimuli: list) -> None:
+        """Each input: its default plus the stimuli of step n, in network order; a noise
+        current adds x_n and advances its state in `stimuli` to x_{n+1}."""
+        xp = self.xp
+        for s, a in zip(code.schedules, arrays.stimuli):
+            match self.stimuli[s]:
+                case NoiseCurrent(variable=variable):
+                    x = stimuli[s]
+                    env[variable] = env[variable] + xp.where(a.amplitude, x, 0.0)
+                    normal = random.normal(random.random_words(self.seed, self.noise_streams[s], n, a.neurons, xp), xp)
+                    mean = a.scalars["mean"]
+                    stimuli[s] = mean + (x - mean) * a.scalars["decay"] + a.scalars["kick"] * normal
+                case schedule:
+                    active = (n >= schedule.start) & (n < schedule.stop) & ((n - schedule.start) % schedule.period < schedule.width)
+                    value = a.amplitude if a.levels is None else a.amplitude * a.levels[xp.minimum(n, a.levels.shape[0] - 1)]
+                    env[schedule.variable] = env[schedule.variable] + xp.where(active, value, 0.0)
 
     # 3 ------------------------------------------------------------------
     def integrate(self, n, code: _GroupCode, arrays: GroupArrays, env: dict) -> None:
@@ -349,6 +379,10 @@ def compile_step(
         pathways=tuple(pathways),
         sources=tuple(sources),
         stimuli=host.schedules,
+        noise_streams=tuple(
+            random.stream_id(random.STIMULUS, s.population, s.number) if isinstance(s, NoiseCurrent) else None
+            for s in host.schedules
+        ),
         buffers=host.buffers,
         records=host.records,
         spike_order=tuple(produced.index(i) for i in range(len(network.populations))),
@@ -369,6 +403,7 @@ def compile_step(
         ),
         synapses=tuple(tuple(p.states[s.name].copy() for s in p.synapse.states) for p in host.pathways),
         buffers=tuple(np.zeros(b.length * b.width) for b in host.buffers),
+        stimuli=tuple(np.full(s.mask.shape, s.mean) if isinstance(s, NoiseCurrent) else None for s in host.schedules),
     )
     return Program(step, arrays, carry)
 
@@ -412,6 +447,7 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
         threshold=threshold,
         resets=resets,
         schedules=tuple(s for s, schedule in enumerate(host.schedules) if schedule.group == g),
+        clamped=frozenset(e.variable for e in model.equations if e.clamped_when_refractory and group.refractory_steps),
         slices=group.slices,
         capacities=tuple(capacities.get(i, size) for i, size in zip(group.indices, group.sizes)),
         refractory_steps=group.refractory_steps,
@@ -424,11 +460,21 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
         neurons = np.concatenate([np.arange(size, dtype=np.uint32) for size in group.sizes])
     arrays = GroupArrays(
         scalars={name: np.asarray(v, dtype=np.float64) if np.ndim(v) else np.float64(v) for name, v in values.items()},
-        amplitudes=tuple(host.schedules[s].amplitude for s in code.schedules),
+        stimuli=tuple(_stimulus_arrays(host.schedules[s]) for s in code.schedules),
         streams=streams,
         neurons=neurons,
     )
     return code, arrays
+
+
+def _stimulus_arrays(schedule: Schedule | NoiseCurrent) -> StimulusArrays:
+    match schedule:
+        case NoiseCurrent(mask=mask, mean=mean, decay=decay, kick=kick, neurons=neurons):
+            scalars = {"mean": np.float64(mean), "decay": np.float64(decay), "kick": np.float64(kick)}
+            return StimulusArrays(mask, None, scalars, neurons)
+        case Schedule(amplitude=amplitude, levels=levels):
+            return StimulusArrays(amplitude, levels, {}, None)
+    raise TypeError(f"not a stimulus: {schedule!r}")
 
 
 def _pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) -> tuple[_PathwayCode, PathwayArrays]:

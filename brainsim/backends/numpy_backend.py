@@ -219,4 +219,5 @@ def _copied(carry: Carry) -> Carry:
                      for g in carry.groups),
         synapses=tuple(tuple(v.copy() for v in states) for states in carry.synapses),
         buffers=tuple(b.copy() for b in carry.buffers),
+        stimuli=tuple(None if x is None else x.copy() for x in carry.stimuli),
     )

@@ -42,6 +42,7 @@ from brainsim.backends import xmath
 
 POISSON = 1  # the purpose of a stream: the spikes of a Poisson source
 NOISE = 2  # the purpose of a stream: white noise in an equation
+STIMULUS = 3  # the purpose of a stream: a noise current (Ornstein-Uhlenbeck) of a stimulus
 
 _PURPOSE_BITS, _POPULATION_BITS, _NUMBER_BITS = 8, 16, 8
 _LOW_32 = 0xFFFFFFFF
@@ -56,7 +57,7 @@ def stream_id(purpose: int, population: int, k: int) -> int:
     """The 32-bit stream of one use of randomness: purpose << 24 | population << 8 | k.
 
     Args:
-        purpose: what the numbers are for, `POISSON` or `NOISE` (below 2**8).
+        purpose: what the numbers are for, `POISSON`, `NOISE` or `STIMULUS` (below 2**8).
         population: the population's index in the network (below 2**16).
         k: which use of that purpose in that population (below 2**8).
 

@@ -76,10 +76,11 @@ class Binary:
 
 @dataclass(frozen=True, slots=True)
 class KeywordArgument:
-    """`name = value` inside a call, as in `pulses(period = 20 ms, ...)`."""
+    """`name = value` inside a call, as in `pulses(period = 20 ms, ...)`; the value
+    may be a list (`steps(times = [10 ms, 50 ms], ...)`)."""
 
     name: Ident
-    value: Expr
+    value: Value
     span: SourceSpan
 
 
@@ -118,7 +119,8 @@ Expr = Quantity | Name | Boolean | Text | Unary | Binary | Call | Conditional
 
 @dataclass(frozen=True, slots=True)
 class ValueList:
-    """`[a, b, ...]`: one value per element, written only as a setting of a spike source."""
+    """`[a, b, ...]`: one value per element, written as a setting of a spike source
+    or as a call's named argument."""
 
     items: tuple[Expr, ...]
     span: SourceSpan

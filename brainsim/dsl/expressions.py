@@ -71,6 +71,9 @@ SPECIAL_CALLS = {
     "from_file": "`from_file(...)` reads a value per neuron: use it as the whole value of a neuron's parameter "
                  "or initial value, or as a population's positions (`at from_file(...)`)",
     "pulses": "`pulses(...)` is a stimulus waveform: use it in a `stimulus` block",
+    "steps": "`steps(...)` is a stimulus waveform: use it in a `stimulus` block",
+    "sinusoid": "`sinusoid(...)` is a stimulus waveform: use it in a `stimulus` block",
+    "ou": "`ou(...)` is a stimulus waveform: use it in a `stimulus` block",
 }
 
 

@@ -6,8 +6,8 @@ overrides, expands region-level statements per population and checks Dale's
 law (`dale`); its last step is
 `brainsim.validate`, the one room for the rules every IR must satisfy.
 The work is split by concern: `models` (neuron and synapse models),
-`populations` (settings, regions, endpoints), `wiring` (connect, stimulus,
-record), `expressions` (names, dimensions, constant folding).
+`populations` (settings, regions, endpoints), `wiring` (connect, record),
+`stimuli` (stimulus), `expressions` (names, dimensions, constant folding).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from brainsim.dsl import ast
 from brainsim.dsl.dale import check_dale
 from brainsim.dsl.populations import declare
 from brainsim.dsl.syntax_errors import too_deep
-from brainsim.dsl.wiring import lower_connect, lower_records, lower_stimulus, number_repeats
+from brainsim.dsl.stimuli import lower_stimulus
+from brainsim.dsl.wiring import lower_connect, lower_records, number_repeats
 from brainsim.validate import validate
 
 

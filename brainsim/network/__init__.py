@@ -31,7 +31,9 @@ from typing import Mapping
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.network.connectivity import Buffer, Connectivity, Pathway, buffers, connect, pathways
-from brainsim.network.drive import PoissonDrive, Record, Schedule, SpikeSchedule, record, schedule, spike_source
+from brainsim.network.drive import (
+    NoiseCurrent, PoissonDrive, Record, Schedule, SpikeSchedule, record, schedule, spike_source,
+)
 from brainsim.network.groups import Group, build_groups
 
 
@@ -48,17 +50,27 @@ class HostNetwork:
     projections: tuple[Connectivity, ...]
     pathways: tuple[Pathway, ...]
     buffers: tuple[Buffer, ...]
-    schedules: tuple[Schedule, ...]
+    schedules: tuple[Schedule | NoiseCurrent, ...]
     sources: tuple[PoissonDrive | SpikeSchedule, ...]
     records: tuple[Record, ...]
 
     def steps(self, duration: float) -> int:
-        """`duration` (s) as a whole number of steps; InvalidValueError if it is not one."""
+        """`duration` (s) as a whole number of steps; InvalidValueError if it is not one,
+        or if it is longer than a stimulus table can run (a sinusoid without `stop`)."""
         steps = round(duration / self.dt) if duration == duration and abs(duration) < 1e300 else 0
         if steps < 1 or abs(steps * self.dt - duration) > 1e-9 * max(duration, self.dt):
             raise InvalidValueError(
                 f"the duration {duration!r} s is not a positive whole number of steps of {self.dt!r} s"
             )
+        for stimulus in self.schedules:
+            match stimulus:
+                case Schedule(horizon=int() as horizon, span=span) if steps > horizon:
+                    raise InvalidValueError(
+                        f"a run of {duration!r} s is longer than the model's duration, for which this "
+                        f"stimulus is tabulated ({horizon * self.dt!r} s)",
+                        span,
+                        "give the sinusoid a `stop`, or set the longer `duration` in the `simulation` block",
+                    )
         return steps
 
 
@@ -76,7 +88,7 @@ def build(network: ir.Network) -> HostNetwork:
         projections=projections,
         pathways=all_pathways,
         buffers=buffers(all_pathways, sizes),
-        schedules=tuple(schedule(network, s, placement, sizes) for s in network.stimuli),
+        schedules=tuple(schedule(network, k, placement, sizes) for k in range(len(network.stimuli))),
         sources=tuple(
             spike_source(network, i) for i, p in enumerate(network.populations) if not isinstance(p.model, ir.NeuronModel)
         ),
@@ -85,6 +97,6 @@ def build(network: ir.Network) -> HostNetwork:
 
 
 __all__ = [
-    "Buffer", "Connectivity", "Group", "HostNetwork", "Pathway", "PoissonDrive", "Record", "Schedule",
+    "Buffer", "Connectivity", "Group", "HostNetwork", "NoiseCurrent", "Pathway", "PoissonDrive", "Record", "Schedule",
     "SpikeSchedule", "build",
 ]

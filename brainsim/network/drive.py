@@ -6,21 +6,39 @@ kernel only compares step numbers.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from brainsim import ir
+from brainsim.errors import SourceSpan
 from brainsim.network.groups import draw, steps
 
 NEVER = 2**62  # "stop" step of a stimulus that never stops
+_NEAR = 1e-9  # a file's sample this close to a step's start (in steps) is at it
 
 
 @dataclass(frozen=True, eq=False)
 class Schedule:
-    """A stimulus in whole steps: adds `amplitude` (one value per neuron of the group,
-    zero outside the stimulated population) to input `variable` in step n when
-    start <= n < stop and (n - start) mod period < width."""
+    """A deterministic stimulus in whole steps. In step n it adds to input `variable`
+    of the group's neurons
+
+        where(active(n), amplitude, 0.0)                      without `levels`
+        where(active(n), amplitude * levels[min(n, L - 1)], 0.0)   with them
+
+    active(n) = start <= n < stop and (n - start) mod period < width. `amplitude`
+    has one value per neuron of the group, zero outside the stimulated population.
+
+    A constant and a pulse train have no `levels` (their bits are the written
+    amplitude's). Every other waveform is a table `levels` of L values, one per
+    step, computed on the host in numpy (so identical for every backend by
+    construction), with `amplitude` 1.0 on the population; its last value holds
+    for every later step, which is exact where the waveform has ended (0) or
+    settled. A table that cannot settle (a sinusoid without `stop`) is good for
+    `horizon` steps only, the network's duration; a longer run is refused
+    (`HostNetwork.steps`).
+    """
 
     group: int
     variable: str
@@ -29,24 +47,103 @@ class Schedule:
     stop: int
     period: int
     width: int
+    levels: np.ndarray | None = None
+    horizon: int | None = None
+    span: SourceSpan | None = None
 
 
-def schedule(network: ir.Network, stimulus: ir.Stimulus, placement, group_sizes: list[int]) -> Schedule:
+@dataclass(frozen=True, eq=False)
+class NoiseCurrent:
+    """An Ornstein-Uhlenbeck current (`ir.OrnsteinUhlenbeck`): one value x per neuron,
+    carried from step to step, x_0 = mean. In step n it adds x_n to input `variable`
+    where `mask` holds (the population's neurons), then advances
+
+        x_{n+1} = mean + (x_n - mean) * decay + kick * N_n,
+
+    decay = exp(-dt/tau), kick = std sqrt(1 - exp(-2 dt/tau)), N_n the runtime
+    generator's standard normal for (its stream, n, `neurons`: index in the population).
+    The stream is the kernel's (purpose STIMULUS, `population`, `number`): `number`
+    counts the earlier noise currents on the same population.
+    """
+
+    group: int
+    variable: str
+    mask: np.ndarray
+    mean: float
+    decay: float
+    kick: float
+    population: int
+    number: int
+    neurons: np.ndarray
+
+
+def schedule(network: ir.Network, k: int, placement, group_sizes: list[int]) -> Schedule | NoiseCurrent:
+    """The host form of stimulus `k` of `network`, for the group its population is simulated in."""
+    stimulus = network.stimuli[k]
     population = network.population(stimulus.population)
     group, offset = placement[stimulus.population]
+    inside = slice(offset, offset + population.size)
     amplitude = np.zeros(group_sizes[group])
     dt = network.simulation.dt
+    always = dict(start=0, stop=NEVER, period=1, width=1)
     match stimulus.waveform:
         case ir.ConstantCurrent(value):
-            amplitude[offset : offset + population.size] = value
-            start, stop, period, width = 0, NEVER, 1, 1
+            amplitude[inside] = value
+            return Schedule(group, stimulus.variable, amplitude, **always)
         case ir.PulseTrain(period=period_s, width=width_s, amplitude=value, start=start_s, stop=stop_s):
-            amplitude[offset : offset + population.size] = value
-            period, width, start = steps(period_s, dt), steps(width_s, dt), steps(start_s, dt)
+            amplitude[inside] = value
             stop = NEVER if stop_s == float("inf") else steps(stop_s, dt)
+            return Schedule(group, stimulus.variable, amplitude, steps(start_s, dt), stop, steps(period_s, dt),
+                            steps(width_s, dt))
+        case ir.OrnsteinUhlenbeck(mean=mean, std=std, tau=tau):
+            mask = np.zeros(group_sizes[group], dtype=bool)
+            mask[inside] = True
+            neurons = np.zeros(group_sizes[group], dtype=np.uint32)
+            neurons[inside] = np.arange(population.size, dtype=np.uint32)
+            earlier = sum(1 for s in network.stimuli[:k]
+                          if s.population == stimulus.population and isinstance(s.waveform, ir.OrnsteinUhlenbeck))
+            return NoiseCurrent(group, stimulus.variable, mask, mean, math.exp(-dt / tau),
+                                std * math.sqrt(-math.expm1(-2 * dt / tau)),
+                                network.populations.index(population), earlier, neurons)
         case waveform:
-            raise TypeError(f"not a waveform: {waveform!r}")
-    return Schedule(group, stimulus.variable, amplitude, start, stop, period, width)
+            levels, horizon = tabulate(waveform, dt, network.simulation.n_steps)
+            amplitude[inside] = 1.0
+            return Schedule(group, stimulus.variable, amplitude, **always, levels=levels, horizon=horizon,
+                            span=stimulus.span)
+
+
+def tabulate(waveform: ir.Waveform, dt: float, n_steps: int) -> tuple[np.ndarray, int | None]:
+    """The value of `waveform` in each step n = 0, 1, ..., L - 1 (the last holding for
+    every later step), and the number of steps it is good for (None: any).
+
+    Times are whole steps (`groups.steps`) for a step current and a sinusoid's start
+    and stop; a time series is sampled at t_n = n dt, the start of step n, a sample
+    within `_NEAR` dt of t_n counting as at t_n (0.3 s is step 3 of 0.1 s, although
+    3 * 0.1 > 0.3 in floats).
+    """
+    match waveform:
+        case ir.StepCurrent(times=times, amplitudes=amplitudes):
+            at = np.array([steps(t, dt) for t in times], dtype=np.int64)
+            n = np.arange(int(at[-1]) + 1)
+            k = np.searchsorted(at, n, side="right") - 1  # the last time at or before step n
+            return np.where(k >= 0, np.asarray(amplitudes)[np.maximum(k, 0)], 0.0), None
+        case ir.Sinusoid(amplitude=amplitude, frequency=frequency, phase=phase, offset=offset, start=start, stop=stop):
+            first = steps(start, dt)
+            last = steps(stop, dt) if stop != float("inf") else max(n_steps, first)
+            n = np.arange(last + 1)
+            wave = offset + amplitude * np.sin(2 * np.pi * frequency * ((n - first) * dt) + phase)
+            return np.where((n >= first) & (n < last), wave, 0.0), None if stop != float("inf") else n_steps
+        case ir.TimeSeries(times=times, values=values, interpolation=interpolation):
+            samples_t, samples, near = np.asarray(times), np.asarray(values), _NEAR * dt
+            t = np.arange(int(np.floor(samples_t[-1] / dt + _NEAR)) + 2) * dt  # one step past the last sample: 0
+            match interpolation:
+                case ir.Interpolation.LINEAR:
+                    level = np.interp(t, samples_t, samples)  # the end samples' values within `near`
+                case ir.Interpolation.PREVIOUS:
+                    level = samples[np.maximum(np.searchsorted(samples_t, t + near, side="right") - 1, 0)]
+            inside = (t >= samples_t[0] - near) & (t <= samples_t[-1] + near)
+            return np.where(inside, level, 0.0), None
+    raise TypeError(f"not a waveform: {waveform!r}")
 
 
 # --------------------------------------------------------------------------- spike sources

@@ -215,3 +215,37 @@ record spikes of A
 def test_a_connection_probability_of_zero_makes_no_synapses(backend):
     text = delayed_effect("0.1 ms").replace("{ delay = 0.1 ms }", "{ p = 0  delay = 0.1 ms }")
     assert np.all(run(text, backend).traces[("A.target", "x")].values == 0.01)
+
+
+REFRACTORY_INPUT = f"""
+simulation {{ dt = 0.1 ms  duration = 3 ms }}
+{DRIVER}
+neuron Held {{
+    inputs {{ I = 0 nA }}
+    state {{ v = 0 mV  g = 0 mV }}
+    equations {{ dv/dt = 0 mV / ms   (unless refractory)   dg/dt = 0 mV / ms }}
+    method = euler   # x + dt * 0 is x exactly
+    spike when I > 0.5 nA
+    reset {{ v = 5 mV }}
+    refractory 1 ms
+}}
+synapse Kick {{ state {{ w = 3 mV }}  on pre {{ v += w  g += w }} }}
+region A {{ driver = Driver[1]  target = Held[1] }}
+connect A.driver -> A.target with Kick {{ delay = 0.9 ms }}
+connect A.driver -> A.target with Kick {{ delay = 1 ms }}
+{KICK}
+stimulus A.target {{ I += pulses(period = 100 ms, width = 0.1 ms, amplitude = 1 nA, start = 1 ms) }}
+record v, g of A.target
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_input_arriving_while_refractory_is_dropped_on_a_held_variable_and_kept_on_another(backend):
+    """Both neurons spike in step 10: the target is refractory in steps 11..20 (R = 10).
+    The kick with delay 9 steps arrives in step 20, the last refractory one: v (held)
+    drops it, g (not held) keeps it; the kick with delay 10 arrives in step 21, when
+    the target integrates again, and both keep it (NEST's iaf_psc_delta, docs/decisions.md)."""
+    results = run(REFRACTORY_INPUT, backend)
+    v, g = (results.traces[("A.target", name)].values[:, 0] for name in ("v", "g"))
+    assert np.array_equal(v[9:23], [0.0] + [0.005] * 11 + [0.005 + 0.003] * 2)
+    assert np.array_equal(g[9:23], [0.0] * 11 + [0.003] + [0.003 + 0.003] * 2)
