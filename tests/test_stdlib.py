@@ -2,14 +2,11 @@
 
 Each model runs on the numpy backend for the physics, and a short run of each
 module's models checks that numpy and jax agree bit for bit. A test builds its
-model as text: a `simulation` block, the library modules it needs (their file
-text, pasted in), then a small network. Once `import ... from std` is merged,
-`std_model` can write that statement instead of pasting.
+model as text: a `simulation` block, `import <modules> from std`, then a small
+network.
 """
 
-import importlib.util
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -20,17 +17,9 @@ from backends.identity import assert_identical
 
 STD = Path(brainsim.__file__).parent / "std"
 
-needs_derived_models = pytest.mark.skipif(
-    importlib.util.find_spec("brainsim.dsl.derived") is None,
-    reason="izhikevich.brain and adex.brain declare derived models (`neuron X = Base { ... }`), "
-    "which come with branch `regions`",
-)
-
-
 def std_model(modules: tuple[str, ...], network: str, dt: str = "0.1 ms", duration: str = "100 ms"):
     """A model made of the standard library `modules` followed by `network`."""
-    library = "\n".join((STD / f"{module}.brain").read_text(encoding="utf-8") for module in modules)
-    text = f"simulation {{ dt = {dt}  duration = {duration} }}\n{library}\n{network}"
+    text = f"simulation {{ dt = {dt}  duration = {duration} }}\nimport {', '.join(modules)} from std\n{network}"
     return brainsim.loads(text, filename=f"std_{'_'.join(modules)}.brain")
 
 
@@ -101,11 +90,10 @@ IDENTITY = {
     """,
 }
 IDENTITY_DT = {"hodgkin_huxley": "0.01 ms", "adex": "0.05 ms"}
-DERIVED = {"izhikevich", "adex"}
 
 
 @pytest.mark.parametrize(
-    "module", [pytest.param(m, marks=needs_derived_models) if m in DERIVED else m for m in sorted(IDENTITY)]
+    "module", sorted(IDENTITY)
 )
 def test_backends_identical(module):
     model = std_model((module,), IDENTITY[module], IDENTITY_DT.get(module, "0.1 ms"), "30 ms")
@@ -260,7 +248,6 @@ def _izhikevich_by_hand(a, b, c, d, current, dt_ms, steps):
     return np.array(spikes)
 
 
-@needs_derived_models
 @pytest.mark.parametrize("name", IZHIKEVICH_TYPES)
 def test_izhikevich_types_are_the_papers_equations(izhikevich_dc, name):
     """Each type's spike train matches the paper's equations integrated by hand."""
@@ -270,7 +257,6 @@ def test_izhikevich_types_are_the_papers_equations(izhikevich_dc, name):
     np.testing.assert_allclose(ours, hand, atol=0.1 + 1e-9)
 
 
-@needs_derived_models
 def test_izhikevich_regular_spiking_adapts(izhikevich_dc):
     """RS: "fire a few spikes with short interspike period and then the period increases"
     (Izhikevich 2003, Fig. 2): single spikes, the last interval about twice the first."""
@@ -280,7 +266,6 @@ def test_izhikevich_regular_spiking_adapts(izhikevich_dc):
     assert intervals[-1] / intervals[0] > 1.6
 
 
-@needs_derived_models
 def test_izhikevich_intrinsically_bursting_starts_with_one_burst(izhikevich_dc):
     """IB: "a stereotypical burst of spikes followed by repetitive single spikes"."""
     sizes = _bursts(spike_times(izhikevich_dc, "C.IntrinsicallyBursting"))
@@ -288,7 +273,6 @@ def test_izhikevich_intrinsically_bursting_starts_with_one_burst(izhikevich_dc):
     assert len(sizes) >= 5 and set(sizes[1:]) == {1}
 
 
-@needs_derived_models
 def test_izhikevich_chattering_fires_repeated_bursts(izhikevich_dc):
     """CH: "stereotypical bursts of closely spaced spikes", repeatedly (about every 50 ms here)."""
     sizes = _bursts(spike_times(izhikevich_dc, "C.Chattering"))
@@ -296,7 +280,6 @@ def test_izhikevich_chattering_fires_repeated_bursts(izhikevich_dc):
     assert all(size >= 3 for size in sizes[:-1])  # the last may be cut by the end of the run
 
 
-@needs_derived_models
 def test_izhikevich_fast_spiking_fires_fast_without_much_adaptation(izhikevich_dc):
     """FS: "periodic trains of action potentials with extremely high frequency practically
     without any adaptation": above 100 Hz at I = 10, the steady interval within a factor 2 of
@@ -309,7 +292,6 @@ def test_izhikevich_fast_spiking_fires_fast_without_much_adaptation(izhikevich_d
     assert len(times) > 3 * (len(rs) + 1)
 
 
-@needs_derived_models
 def test_izhikevich_low_threshold_spiking_has_a_low_threshold_and_rebounds():
     """LTS: a low firing threshold and rebound spikes (Izhikevich 2003, Fig. 2). With u at rest
     (u = b v), the rest state vanishes where 0.04 v^2 + (5 - b) v + 140 + I has no root,
@@ -347,7 +329,6 @@ def adex():
     """, dt="0.02 ms", duration="600 ms", backend="jax")
 
 
-@needs_derived_models
 def test_adex_tonic_intervals_are_constant(adex):
     """Tonic spiking (Fig. 4a): after a short transient (the intervals lengthen by 8% while w
     builds up, over about 50 ms, a few tau_w) every interval is the same."""
@@ -358,7 +339,6 @@ def test_adex_tonic_intervals_are_constant(adex):
     assert steady.mean() / intervals[0] < 1.1
 
 
-@needs_derived_models
 def test_adex_adapting_intervals_grow(adex):
     """Spike-frequency adaptation (Fig. 4b): each interval at least as long as the one before,
     growing several times over to a steady value."""
@@ -368,7 +348,6 @@ def test_adex_adapting_intervals_grow(adex):
     assert intervals[-1] / intervals[0] > 4
 
 
-@needs_derived_models
 def test_adex_bursting_intervals_are_bimodal(adex):
     """Regular bursting (Fig. 4d): short intervals within bursts, long ones between them,
     and nothing in between: the largest gap in the sorted intervals splits them in two groups
@@ -473,7 +452,7 @@ def test_seed_neuron_is_refractory_for_2_ms(seed_run):
     """v stays at -70 mV from the step after the peak through t_spike + 2 ms, and integrates
     again in the next step; no spike can come closer than t_ref + dt (docs/semantics.md)."""
     trace = seed_run.traces[("A.cell", "v")]
-    v, times = trace.values[:, 0], trace.times
+    v = trace.values[:, 0]
     for spike in spike_times(seed_run, "A.cell")[:-1]:
         k = int(round(spike / 1e-4)) - 1  # the sample at the spike
         np.testing.assert_allclose(v[k + 1:k + 21], -70e-3, rtol=0, atol=1e-15)
@@ -489,21 +468,3 @@ def test_seed_neuron_nernst_potentials_at_37_C(ion, expected_mV):
     within 1 mV of the seed's value."""
     model = std_model(("seed",), "region A { cell = SeedNeuron[1] }", duration="1 ms")
     assert parameters(model, "A.cell")[ion] * 1e3 == pytest.approx(expected_mV, abs=1.0)
-
-
-# ---------------------------------------------------------------- docs/stdlib.md
-
-DOC_EXAMPLES = re.findall(r"```brain\n(.*?)```", (Path(__file__).parent.parent / "docs" / "stdlib.md").read_text(), re.S)
-
-
-@pytest.mark.skipif(importlib.util.find_spec("brainsim.dsl.imports") is None,
-                    reason="the examples use `import ... from std`, which comes with branch `regions`")
-@pytest.mark.parametrize("example", [e for e in DOC_EXAMPLES if "simulation" in e])
-def test_docs_examples_run(example):
-    """Every complete example in docs/stdlib.md loads and runs (its first 30 ms), and something spikes."""
-    results = brainsim.loads(example, filename="stdlib.md").compile(backend="numpy").run(30e-3)
-    assert sum(int(counts.sum()) for counts in results.spike_counts.values()) > 0
-
-
-def test_docs_have_complete_examples():
-    assert len([e for e in DOC_EXAMPLES if "simulation" in e]) == 6
