@@ -722,6 +722,14 @@ class Network:
     state_records: tuple[StateRecord, ...]
     source_name: str = "<model>"
 
+    def within(self, region: str) -> tuple[str, ...]:
+        """The populations of `region` at any depth (its own and its sub-regions'), in network order."""
+        inside = {region}
+        for candidate in self.regions:  # a region comes before the regions inside it
+            if candidate.parent in inside:
+                inside.add(candidate.name)
+        return tuple(p.name for p in self.populations if p.region in inside)
+
     def population(self, name: str) -> Population:
         for population in self.populations:
             if population.name == name:

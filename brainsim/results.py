@@ -63,6 +63,7 @@ class Results:
     record; `traces` is keyed by (population, variable); `final_state` holds every
     state variable of every population after the last step. `compile_seconds` and
     `run_seconds` time the backend's compilation and the simulation loop apart.
+    `regions` maps each region to its populations at any depth.
     """
 
     backend: str
@@ -81,11 +82,13 @@ class Results:
         return round(self.duration / self.dt)
 
     def statistics(self) -> tuple[Statistics, ...]:
-        """Rows for each population, then its region's total, region by region."""
+        """Rows for each population, then its region's total (over its populations at any
+        depth), region by region; each population is listed once, before the first total
+        that counts it."""
         rows = []
         listed = set()
         for region, populations in self.regions.items():
-            rows += [self._row(p, "population", (p,)) for p in populations]
+            rows += [self._row(p, "population", (p,)) for p in populations if p not in listed]
             rows.append(self._row(region, "region", populations))
             listed |= set(populations)
         rows += [self._row(p, "population", (p,)) for p in self.spike_counts if p not in listed]

@@ -94,7 +94,7 @@ class Simulation(abc.ABC):
             spike_counts=run.counts,
             traces=traces,
             final_state=final_state,
-            regions={region.name: region.populations for region in self.network.regions},
+            regions={region.name: self.network.within(region.name) for region in self.network.regions},
             compile_seconds=run.compile_seconds,
             run_seconds=run.run_seconds,
         )

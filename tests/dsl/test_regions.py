@@ -343,3 +343,21 @@ def test_the_documented_examples_run_identically_on_both_backends(text: str) -> 
 
 def test_the_three_documented_examples_are_found() -> None:
     assert len(_doc_models("RegularSpiking =", "GABA_A", "region L4  {")) == 3
+
+
+def test_a_regions_statistics_count_its_populations_at_any_depth(tmp_path):
+    """The run table's total for `Cortex` includes Cortex.L4's populations, and each
+    population has one row."""
+    text = (
+        "simulation { duration = 20 ms }\n"
+        "neuron N { parameters { tau = 10 ms }  inputs { I = 0 mV }  state { v = 0 mV }\n"
+        "           equations { dv/dt = (I - v) / tau }  spike when v > 10 mV  reset { v = 0 mV } }\n"
+        "region Cortex { region L4 { exc = N[10] } inh = N[5] }\n"
+        "stimulus Cortex.L4 { I += 25 mV }\n"
+    )
+    results = brainsim.loads(text).compile().run()
+    assert results.regions == {"Cortex": ("Cortex.L4.exc", "Cortex.inh"), "Cortex.L4": ("Cortex.L4.exc",)}
+    rows = {(row.name, row.kind): row for row in results.statistics()}
+    assert [row.name for row in results.statistics()].count("Cortex.L4.exc") == 1
+    assert rows[("Cortex", "region")].neurons == 15
+    assert rows[("Cortex", "region")].spikes == rows[("Cortex.L4", "region")].spikes > 0
