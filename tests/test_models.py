@@ -63,3 +63,17 @@ def test_cuba_is_asynchronous_and_irregular(runs):
         assert 1.0 < rate < 50.0, f"{population} fires at {rate:.1f} Hz"
     rows = {row.name: row for row in results.statistics()}
     assert rows["Cortex.exc"].cv_isi > 0.5
+
+
+def test_seed_neuron_shows_its_peak_and_computes_its_nernst_potentials(runs):
+    """models/seed_neuron.brain: every spike's sample is +30 mV and only those are above
+    threshold; the model's Nernst potentials are the seed's (+66, -98, +132, -89 mV)."""
+    results = runs["seed_neuron"]["numpy"]
+    v = results.traces[("Cortex.cell", "v")].values[:, 0]
+    spikes = len(results.spikes["Cortex.cell"].times)
+    assert spikes >= 2
+    assert np.count_nonzero(v == 30e-3) == spikes and np.count_nonzero(v > -55e-3) == spikes
+    model = brainsim.load(Path(__file__).parent.parent / "models" / "seed_neuron.brain").network.populations[0].model
+    potentials = {p.name: p.value for p in model.parameters if p.name.startswith("E_") and p.name != "E_L"}
+    expected = {"E_Na": 66e-3, "E_K": -98e-3, "E_Ca": 132e-3, "E_Cl": -89e-3}
+    assert potentials == pytest.approx(expected, abs=1e-3)
