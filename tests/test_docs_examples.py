@@ -1,9 +1,12 @@
 """Every model example in the docs runs: each ```brain block is a complete model file.
 
 The docs show the language by example; an example that no longer parses, or
-that fails at run time, misleads every reader who copies it. Examples are
-written to the docs folder's `examples/` neighbours when they read data files
-(`tests/docs/`), so they run exactly as shown.
+that fails at run time (or warns: pytest turns warnings into errors), misleads
+every reader who copies it. Each example is written to a fresh folder next to
+the files in `tests/docs/` (the data files and imported `.brain` files the
+examples name), so it runs exactly as shown. A block that is not a model says
+what it holds (```text, ```python, ```sh), so no example can escape the test
+by having no info string.
 """
 
 import re
@@ -27,6 +30,17 @@ def examples():
         for match in BLOCK.finditer(text):
             line = text.count("\n", 0, match.start()) + 1
             yield pytest.param(match.group(1), id=f"{doc.name}:{line}")
+
+
+FENCE = re.compile(r"^```(.*)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda doc: doc.name)
+def test_every_fenced_block_says_what_it_holds(doc):
+    fences = FENCE.findall(doc.read_text(encoding="utf-8"))
+    openings = fences[::2]  # fences alternate: opening, closing
+    untagged = [number for number, info in enumerate(openings, 1) if not info.strip()]
+    assert not untagged, f"{doc.name}: fenced blocks {untagged} have no info string (```brain, ```text, ...)"
 
 
 @pytest.mark.parametrize("source", list(examples()))
