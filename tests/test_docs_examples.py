@@ -59,3 +59,19 @@ def test_the_docs_complete_example_is_the_visual_pathway_model():
     language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     first = BLOCK.search(language).group(1)
     assert first == (ROOT / "models" / "visual_pathway.brain").read_text(encoding="utf-8")
+
+
+INVALID = sorted((ROOT / "tests" / "dsl" / "invalid").glob("*.brain"))
+HEADER = re.compile(r"# error: (?P<kind>\w+) \d+:\d+ (?P<fragment>.+)")
+TABLE = re.compile(r"^### (?P<kind>\w+)\n(?P<rows>.*?)(?=^##)", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda path: path.stem)
+def test_the_error_tables_list_every_invalid_model(path):
+    """Each error of tests/dsl/invalid/ (its header) appears in language.md's table for its class."""
+    language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    tables = {match["kind"]: match["rows"] for match in TABLE.finditer(language)}
+    expected = HEADER.match(path.read_text(encoding="utf-8").splitlines()[0])
+    assert expected["fragment"] in tables.get(expected["kind"], ""), (
+        f"docs/language.md has no {expected['kind']} row with `{expected['fragment']}` ({path.name})"
+    )
