@@ -1,9 +1,12 @@
 """Every model example in the docs runs: each ```brain block is a complete model file.
 
 The docs show the language by example; an example that no longer parses, or
-that fails at run time, misleads every reader who copies it. Examples are
-written to the docs folder's `examples/` neighbours when they read data files
-(`tests/docs/`), so they run exactly as shown.
+that fails at run time (or warns: pytest turns warnings into errors), misleads
+every reader who copies it. Each example is written to a fresh folder next to
+the files in `tests/docs/` (the data files and imported `.brain` files the
+examples name), so it runs exactly as shown. A block that is not a model says
+what it holds (```text, ```python, ```sh), so no example can escape the test
+by having no info string.
 """
 
 import re
@@ -29,6 +32,17 @@ def examples():
             yield pytest.param(match.group(1), id=f"{doc.name}:{line}")
 
 
+FENCE = re.compile(r"^```(.*)$", re.MULTILINE)
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda doc: doc.name)
+def test_every_fenced_block_says_what_it_holds(doc):
+    fences = FENCE.findall(doc.read_text(encoding="utf-8"))
+    openings = fences[::2]  # fences alternate: opening, closing
+    untagged = [number for number, info in enumerate(openings, 1) if not info.strip()]
+    assert not untagged, f"{doc.name}: fenced blocks {untagged} have no info string (```brain, ```text, ...)"
+
+
 @pytest.mark.parametrize("source", list(examples()))
 def test_docs_example_runs(source, tmp_path):
     for data in DATA.iterdir() if DATA.is_dir() else ():
@@ -45,3 +59,19 @@ def test_the_docs_complete_example_is_the_visual_pathway_model():
     language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     first = BLOCK.search(language).group(1)
     assert first == (ROOT / "models" / "visual_pathway.brain").read_text(encoding="utf-8")
+
+
+INVALID = sorted((ROOT / "tests" / "dsl" / "invalid").glob("*.brain"))
+HEADER = re.compile(r"# error: (?P<kind>\w+) \d+:\d+ (?P<fragment>.+)")
+TABLE = re.compile(r"^### (?P<kind>\w+)\n(?P<rows>.*?)(?=^##)", re.MULTILINE | re.DOTALL)
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda path: path.stem)
+def test_the_error_tables_list_every_invalid_model(path):
+    """Each error of tests/dsl/invalid/ (its header) appears in language.md's table for its class."""
+    language = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    tables = {match["kind"]: match["rows"] for match in TABLE.finditer(language)}
+    expected = HEADER.match(path.read_text(encoding="utf-8").splitlines()[0])
+    assert expected["fragment"] in tables.get(expected["kind"], ""), (
+        f"docs/language.md has no {expected['kind']} row with `{expected['fragment']}` ({path.name})"
+    )
