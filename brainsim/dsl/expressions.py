@@ -343,7 +343,8 @@ def _call(node: ast.Call, scope: Scope) -> Typed:
     match function:
         case ir.Function.EXP | ir.Function.LOG | ir.Function.LOG10 | ir.Function.TANH | ir.Function.SIN | \
                 ir.Function.COS | ir.Function.FLOOR:
-            _dimensionless(numeric[0], f"the argument of `{name}`", scope)
+            _dimensionless(numeric[0], f"the argument of `{name}`", scope,
+                           f"divide by a quantity of the same dimension, e.g. `{name}(v / (1 mV))`")
             result: Type = DIMENSIONLESS
         case ir.Function.SQRT:
             result = numeric[0].type ** 0.5
@@ -406,13 +407,13 @@ def _count_message(name: str, parameters: tuple[str, ...], written: int) -> str:
     return f"`{name}` takes {expected}, but {written} {'was' if written == 1 else 'were'} written"
 
 
-def _dimensionless(typed: Typed, what: str, scope: Scope) -> None:
+def _dimensionless(typed: Typed, what: str, scope: Scope, hint: str | None = None) -> None:
+    """Raise a UnitError unless `typed` is dimensionless; `hint` (else a confusable unit) says how."""
     if typed.type != DIMENSIONLESS:
         raise UnitError(
             f"{what} must be dimensionless, but it is {typed.type}",
             typed.source.span,
-            confusable_unit_hint(_quantities(typed.source, scope))
-            or "divide by a quantity of the same dimension, e.g. `exp(v / (1 mV))`",
+            confusable_unit_hint(_quantities(typed.source, scope)) or hint,
         )
 
 
@@ -425,7 +426,8 @@ def _nernst(node: ast.Call, z: Typed, c_out: Typed, c_in: Typed, temperature: Ty
         nernst(1 mV, 145 mM, 12 mM, 310.15 K) # z, the valence, is a number
         nernst(1, 145 mM, 12 mV, 310.15 K)    # the two concentrations differ in dimension
     """
-    _dimensionless(_numeric(z, "`nernst`"), "`z` (the valence of the ion) of `nernst`", scope)
+    _dimensionless(_numeric(z, "`nernst`"), "`z` (the valence of the ion) of `nernst`", scope,
+                   "the valence is a signed whole number: 1 for Na+, 2 for Ca2+, -1 for Cl-")
     _same(_numeric(c_out, "`nernst`"), _numeric(c_in, "`nernst`"), node, "the concentrations of `nernst`", scope)
     expect_type(
         _numeric(temperature, "`nernst`"), KELVIN,

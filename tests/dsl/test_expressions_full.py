@@ -402,3 +402,9 @@ record v, phase of R.n
 def test_the_new_functions_agree_bit_for_bit_on_both_backends() -> None:
     model_ = brainsim.loads(BOTH)
     assert_identical(model_.compile("numpy").run(2e-3), model_.compile("jax").run(2e-3))
+
+
+def test_a_valence_with_a_unit_gets_a_valence_hint_and_a_function_its_own_example() -> None:
+    """The hint names what the argument is, not another function's example."""
+    assert error_of(model("E = nernst(1 mV, 145 mM, 12 mM, 310.15 K)")).hint.startswith("the valence is a signed whole number")
+    assert "`sin(v / (1 mV))`" in error_of(model("E = sin(2 mV)")).hint
