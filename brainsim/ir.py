@@ -162,6 +162,16 @@ def free_names(expr: Expr):
     return names.keys()
 
 
+def walk(expr: Expr):
+    """Every node of `expr` (itself first, then its subexpressions in written order),
+    without recursion."""
+    pending = [expr]
+    while pending:
+        node = pending.pop()
+        yield node
+        pending.extend(reversed(children(node)))
+
+
 def depth(expr: Expr) -> int:
     """How deeply `expr` nests (a name or a literal: 1), walked without recursion."""
     deepest, pending = 0, [(expr, 1)]

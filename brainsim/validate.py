@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.integrators import REFRACTORY
+from brainsim.units import lookup_unit
 
 MAX_EXPRESSION_DEPTH = 2000
 """Deeper expressions (a chain of thousands of aliases) are refused: compiling
@@ -265,6 +266,28 @@ def equations_integrate_states(network: ir.Network) -> None:
                         f"model {model.name} has an equation for `{equation.variable}`, which is not a state variable",
                         equation.span or model.span,
                     )
+
+
+def time_constants_are_positive(network: ir.Network) -> None:
+    """parameters { tau_m = -10 ms }  equations { dv/dt = (E_L - v) / tau_m }
+
+    A time parameter that an equation divides by is a time constant; zero or a
+    negative value makes the variable blow up instead of relax.
+    """
+    second = lookup_unit("s")[1]
+    for population in network.populations:
+        if not isinstance(model := population.model, ir.NeuronModel):
+            continue
+        divisors = {node.right.name for equation in model.equations for node in ir.walk(equation.rhs)
+                    if isinstance(node, ir.Binary) and node.op is ir.BinaryOp.DIV and isinstance(node.right, ir.Var)}
+        for parameter in model.parameters:
+            if (parameter.name in divisors and parameter.dimension == second
+                    and isinstance(parameter.value, float) and parameter.value <= 0):
+                raise InvalidValueError(
+                    f"`{parameter.name}` of {population.name} is a time constant (an equation divides by it), "
+                    f"so it must be greater than 0, but it is {parameter.value:g} s",
+                    parameter.span or model.span,
+                )
 
 
 def resets_assign_states(network: ir.Network) -> None:
@@ -534,6 +557,7 @@ RULES: tuple[Rule, ...] = (
     sources_are_not_targets,
     names_are_not_reserved,
     equations_integrate_states,
+    time_constants_are_positive,
     resets_assign_states,
     effects_change_target_states,
     connection_rules_fit,
