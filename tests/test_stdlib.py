@@ -473,7 +473,7 @@ def test_seed_neuron_is_refractory_for_2_ms(seed_run):
     """v stays at -70 mV from the step after the peak through t_spike + 2 ms, and integrates
     again in the next step; no spike can come closer than t_ref + dt (docs/semantics.md)."""
     trace = seed_run.traces[("A.cell", "v")]
-    v, times = trace.values[:, 0], trace.times
+    v = trace.values[:, 0]
     for spike in spike_times(seed_run, "A.cell")[:-1]:
         k = int(round(spike / 1e-4)) - 1  # the sample at the spike
         np.testing.assert_allclose(v[k + 1:k + 21], -70e-3, rtol=0, atol=1e-15)

@@ -28,7 +28,6 @@ from brainsim.dsl.expressions import (
     BUILTINS,
     Scope,
     Symbol,
-    Typed,
     constant_value,
     expect_type,
     is_noise,

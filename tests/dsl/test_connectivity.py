@@ -107,3 +107,10 @@ def test_an_edge_list_column_and_a_setting_for_the_same_state_clash(tmp_path):
     (tmp_path / "c.csv").write_text("pre, post, weight [mV]\n3, 1, 4\n")
     with pytest.raises(DuplicateNameError, match="given by a column of the edge list"):
         projection('edges = "c.csv"  weight = normal(1 mV, 0.1 mV)', tmp_path)
+
+
+def test_a_weight_formula_that_is_not_finite_names_the_synapse():
+    network = compile_text(MODEL.format(settings="rule = all_to_all  weight = 1 mV / (j - 2)"), "m.brain")
+    with pytest.raises(InvalidValueError, match=r"this formula is inf for i = 0, j = 2; it must be a finite number") as caught:
+        build(network)
+    assert caught.value.span.line == 12
