@@ -59,15 +59,18 @@ def lower_value(
     what: str,
     varying: frozenset[str] = frozenset(),
     allowed: tuple[str, ...] = DISTRIBUTIONS,
+    elements: str = "neurons",
 ) -> tuple[float | ir.Initializer, Dimension]:
     """`value` in SI with its dimension: a float where it is one number for every element,
     else an initializer. `varying` are the names that differ between elements (an
     expression reading one becomes a `Formula`); `allowed` the distributions that may
-    be written here; `values` the numbers of the constant names.
+    be written here; `values` the numbers of the constant names; `elements` what the
+    elements are called in an error ("neurons", "pairs"). Neuron values and synapse
+    values (`brainsim.dsl.pair_values`) are both lowered here.
     """
     match value:
         case ast.Call(function=ast.Ident(name=name)) if name in allowed:
-            return _distribution(name, value, scope, values, what, varying)
+            return _distribution(name, value, scope, values, what, varying, elements)
     typed = number(lower_expression(value, scope), what)
     if ir.free_names(typed.expr) & varying:
         return ir.Formula(typed.expr, value.span), typed.type
@@ -75,7 +78,8 @@ def lower_value(
 
 
 def _distribution(
-    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: frozenset[str]
+    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: frozenset[str],
+    elements: str,
 ) -> tuple[ir.Initializer, Dimension]:
     """Rejects::
 
@@ -98,8 +102,8 @@ def _distribution(
             )
         if read := ir.free_names(argument.expr) & varying:
             raise InvalidValueError(
-                f"the arguments of `{name}` must be the same for every neuron, but `{key}` reads "
-                f"`{sorted(read)[0]}`, which differs between neurons",
+                f"the arguments of `{name}` must be constants, but `{key}` reads "
+                f"`{sorted(read)[0]}`, which differs between {elements}",
                 argument.source.span,
             )
     number_of = {key: constant_value(t, values, f"`{key}` of `{name}` in {what}") for key, t in typed.items()}

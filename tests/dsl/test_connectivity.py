@@ -1,5 +1,7 @@
 """`connect` settings for every rule: degrees, pair expressions, distributions, edge lists from files."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,7 @@ def test_weights_and_delays_take_distributions_and_pair_formulas():
     assert p.synapse.states[0].initial == ir.ClippedNormal(1e-3, 1e-4, 0.0, 2e-3)
     assert isinstance(p.delay, ir.Formula)
     assert projection("weight = lognormal(1 mV, 0.5 mV)").synapse.states[0].initial == ir.LogNormal(1e-3, 5e-4)
+    assert projection("delay = normal(2 ms, 0.5 ms, high = 3 ms)").delay == ir.ClippedNormal(2e-3, 5e-4, -math.inf, 3e-3)
     assert isinstance(projection("weight = 1 mV * j / N_post").synapse.states[0].initial, ir.Formula)
 
 
@@ -54,8 +57,13 @@ def test_weights_and_delays_take_distributions_and_pair_formulas():
     ("p = 0.1  multapses = false", InvalidValueError, "`multapses` applies to"),
     ("p = distance", UnitError, "`p` must have dimension 1"),
     ("rule = all_to_all  condition = i + j", UnitError, "`condition` must have dimension true/false"),
-    ("weight = normal(1 mV, 1 ms)", UnitError, "`std` of `normal`"),
-    ("weight = lognormal(-1 mV, 1 mV)", InvalidValueError, "mean of `lognormal` must be greater than 0"),
+    ("weight = normal(1 mV, 1 ms)", UnitError, "the arguments of `normal` must have one dimension"),
+    ("weight = normal(1 ms, 1 ms)", UnitError, "must have dimension V"),
+    ("weight = lognormal(-1 mV, 1 mV)", InvalidValueError, "mean of a lognormal value must be greater than 0"),
+    ("weight = normal(1 mV, -1 mV)", InvalidValueError, "standard deviation must not be negative"),
+    ("delay = normal(2 ms, 1 ms, low = 3 ms, high = 1 ms)", InvalidValueError, "the bounds need low < high"),
+    ("delay = uniform(2 ms, 1 ms)", InvalidValueError, "needs low < high"),
+    ("weight = normal(1 mV * j, 1 mV)", InvalidValueError, "`mean` reads `j`, which differs between pairs"),
     ('edges = "nowhere.csv"', InvalidValueError, "file not found"),
 ])
 def test_bad_connect_settings_are_reported_at_their_value(settings, error, fragment):
