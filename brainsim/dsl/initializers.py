@@ -52,6 +52,18 @@ def number(typed: Typed, what: str) -> Typed:
     return typed
 
 
+def expect_dimension(value: ast.Expr, dimension: Dimension, wanted: Dimension | None, message: str) -> None:
+    """Raise UnitError at `value` if its `dimension` is not `wanted` (None: any); `message`
+    says why, with `{wanted}` and `{got}` for the two dimensions.
+
+    Rejects (`tau` has dimension s)::
+
+        a = LIF[3] { tau = normal(10 mV, 1 mV) }
+    """
+    if wanted is not None and dimension != wanted:
+        raise UnitError(message.format(wanted=wanted, got=dimension), value.span, missing_unit_hint(value, wanted))
+
+
 def lower_value(
     value: ast.Value,
     scope: Scope,

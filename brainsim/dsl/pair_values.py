@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, Type, missing_unit_hint
+from brainsim.dsl.dimensions import BOOLEAN, Type
 from brainsim.dsl.expressions import Scope, Symbol, Typed, constant_value, expect_type, lower_expression
-from brainsim.dsl.initializers import METRE, lower_value
-from brainsim.errors import BrainsimError, UnitError
+from brainsim.dsl.initializers import METRE, expect_dimension, lower_value
+from brainsim.errors import BrainsimError
 from brainsim.units import DIMENSIONLESS, Dimension
 
 PAIR_TYPES = {
@@ -93,8 +93,5 @@ def synapse_value(value: ast.Expr, scope: Scope, wanted: Dimension, what: str) -
     initial, dimension = lower_value(
         value, scope, scope.constants, what, frozenset(ir.PAIR_NAMES), DISTRIBUTIONS, elements="pairs"
     )
-    if dimension != wanted:
-        raise UnitError(
-            f"{what} must have dimension {wanted}, but it is {dimension}", value.span, missing_unit_hint(value, wanted)
-        )
+    expect_dimension(value, dimension, wanted, f"{what} must have dimension {{wanted}}, but it is {{got}}")
     return ir.Constant(initial, value.span) if isinstance(initial, float) else initial
