@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, missing_unit_hint, quantity_value
+from brainsim.dsl.dimensions import BOOLEAN, missing_unit_hint
 from brainsim.dsl.expressions import Scope, Symbol, Typed, constant_value, lower_expression
 from brainsim.dsl.files import read_table, resolve
 from brainsim.errors import InvalidValueError, UnitError
@@ -179,7 +179,7 @@ def _from_file(call: ast.Call, arguments: Mapping[str, ast.Expr]) -> tuple[ir.Va
     """
     file, column = (_text(arguments[key], key) for key in ("file", "column"))
     table = read_table(resolve(file.value, file.span), file.span)
-    dimension = _header_dimension(table.columns.get(column.value))
+    dimension = table.dimension(column.value, column.span)
     values = table.column(column.value, dimension, column.span)
     return ir.Values(tuple(map(float, values)), call.span), dimension
 
@@ -188,14 +188,3 @@ def _text(argument: ast.Expr, key: str) -> ast.Text:
     if not isinstance(argument, ast.Text):
         raise InvalidValueError(f'`{key}` of `from_file` must be written in quotes, as in "params.csv"', argument.span)
     return argument
-
-
-def _header_dimension(column) -> Dimension:
-    """The dimension a column's header unit gives (dimensionless without a unit, or for a
-    unit that is not one: then `Table.column` reports the header)."""
-    if column is None or column.unit is None:
-        return DIMENSIONLESS
-    try:
-        return quantity_value(ast.Quantity("1", column.unit, None))[1]
-    except UnitError:
-        return DIMENSIONLESS

@@ -111,6 +111,15 @@ def test_a_malformed_row_is_reported_inside_the_csv_file(tmp_path):
     assert caught.value.span.file.endswith("c.csv") and (caught.value.span.line, caught.value.span.column) == (3, 3)
 
 
+def test_an_index_outside_its_population_is_reported_at_its_row_of_the_csv_file(tmp_path):
+    (tmp_path / "c.csv").write_text("pre, post\n# a comment\n3, 1\n0, 12\n")
+    with pytest.raises(InvalidValueError, match="row 2 of c.csv: post = 12 is outside `B.b`") as caught:
+        projection('edges = "c.csv"', tmp_path)
+    span = caught.value.span
+    assert span.file == str(tmp_path / "c.csv") and (span.line, span.column) == (4, 1)
+    assert span.source_line() == "0, 12"
+
+
 def test_an_edge_list_column_and_a_setting_for_the_same_state_clash(tmp_path):
     (tmp_path / "c.csv").write_text("pre, post, weight [mV]\n3, 1, 4\n")
     with pytest.raises(DuplicateNameError, match="given by a column of the edge list"):
