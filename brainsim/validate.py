@@ -131,13 +131,19 @@ def _neuron_values(network: ir.Network) -> Iterator[tuple[ir.Population, str, ir
 
 
 def distributions_are_distributions(network: ir.Network) -> None:
-    """tau_m = normal(10 ms, -1 ms)     v = normal(0 mV, 1 mV, low = 1 mV, high = -1 mV)     tau = lognormal(-1 ms, 1 ms)
+    """Of neuron and synapse values alike::
+
+        tau_m = normal(10 ms, -1 ms)     v = normal(0 mV, 1 mV, low = 1 mV, high = -1 mV)     tau = lognormal(-1 ms, 1 ms)
 
     Also a clipped normal whose bounds keep almost none of its draws (fewer than 1 in 10^4),
     which would be drawn again and again.
     """
-    for population, what, initial, _ in _neuron_values(network):
-        span = initial.span or population.span
+    drawn = [(population, what, initial) for population, what, initial, _ in _neuron_values(network)]
+    for projection in network.projections:
+        drawn += [(projection, f"the initial value of `{s.name}` of {projection.name}", s.initial) for s in projection.synapse.states]
+        drawn.append((projection, f"the delay of {projection.name}", projection.delay))
+    for owner, what, initial in drawn:
+        span = initial.span or owner.span
         match initial:
             case ir.Normal(std=std) | ir.ClippedNormal(std=std) | ir.LogNormal(std=std) if not std >= 0:
                 raise InvalidValueError(f"a standard deviation must not be negative, but it is {std:g} ({what})", span)
@@ -431,7 +437,7 @@ def delays_are_whole_steps(network: ir.Network) -> None:
     dt = network.simulation.dt
     for projection in network.projections:
         match projection.delay:
-            case ir.Constant(value) | ir.Uniform(low=value) | ir.ClippedNormal(low=value):
+            case ir.Constant(value) | ir.Uniform(low=value) | ir.ClippedNormal(low=value) if value > -math.inf:
                 shortest = value
             case ir.Values(values):
                 shortest = min(values, default=dt)

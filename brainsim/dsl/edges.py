@@ -4,6 +4,7 @@ The file's columns are `pre` and `post` (neuron indices in the two populations,
 whole numbers), and optionally `delay` and any state variable of the synapse
 (`weight` for `w`), each with its unit in the header (`weight [nA]`,
 `delay [ms]`). Row k is synapse k; its values become `ir.Values` in row order.
+An index outside its population is reported at its row of the CSV file.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def read_edges(
             raise InvalidValueError(
                 f"row {bad[0] + 1} of {table.path.name}: {name} = {indices[bad[0]]} is outside `{population.name}`, "
                 f"whose neurons are 0 to {population.size - 1}",
-                value.span,
+                table.row_span(bad[0]),
             )
     dimensions = {"delay": SECOND, **{s.name: s.dimension for s in synapse.states}}
     columns = {}

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +62,36 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
-    """The columns of one data file, all of `rows` values."""
+    """The columns of one data file, all of `rows` values. `span` is where the model names
+    the file; `lines` the line of each data row in a CSV file's `text` (empty for .npz)."""
 
     path: Path
     columns: dict[str, Column]
     rows: int
+    span: SourceSpan
+    lines: tuple[int, ...] = ()
+    text: str = ""
 
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.columns)
+
+    def row_span(self, row: int) -> SourceSpan:
+        """Where data row `row` (from 0) is: its whole line in a CSV file, so an error about
+        that row shows the data; the model's span for a .npz file, which has no lines."""
+        if not self.lines:
+            return self.span
+        line = self.lines[row]
+        content = self.text.splitlines()[line - 1]
+        return SourceSpan(str(self.path), line, 1, line, max(len(content), 1) + 1, self.text)
+
+    def dimension(self, name: str, span: SourceSpan) -> Dimension:
+        """The dimension the header of column `name` gives (dimensionless without a unit).
+
+        Raises UnknownNameError at `span` if the file has no such column, UnitError
+        if its header's unit is unknown.
+        """
+        return self._unit(self._column(name, span), span)[1]
 
     def column(self, name: str, dimension: Dimension, span: SourceSpan, integer: bool = False) -> np.ndarray:
         """Column `name` in SI units (int64 if `integer`), checked against `dimension`.
@@ -79,13 +100,7 @@ class Table:
         header's unit is unknown or of another dimension, InvalidValueError if
         `integer` and a value is not a whole number.
         """
-        if name not in self.columns:
-            raise UnknownNameError(
-                f"{self.path.name} has no column `{name}`; its columns are {', '.join(self.names) or 'none'}",
-                span,
-                did_you_mean(name, self.names),
-            )
-        column = self.columns[name]
+        column = self._column(name, span)
         factor, written = self._unit(column, span)
         if written != dimension:
             unit = f"`{column.unit}` ({written})" if column.unit else "no unit (dimensionless)"
@@ -105,6 +120,15 @@ class Table:
                 span,
             )
         return values.astype(np.int64)
+
+    def _column(self, name: str, span: SourceSpan) -> Column:
+        if name not in self.columns:
+            raise UnknownNameError(
+                f"{self.path.name} has no column `{name}`; its columns are {', '.join(self.names) or 'none'}",
+                span,
+                did_you_mean(name, self.names),
+            )
+        return self.columns[name]
 
     def _unit(self, column: Column, span: SourceSpan) -> tuple[float, Dimension]:
         if column.unit is None:
@@ -163,7 +187,8 @@ def _read_csv(path: Path, span: SourceSpan) -> Table:
                     f"row {r + 1} of {path.name}: `{cell.strip()}` in column `{names[k][0]}` is not a number",
                     where(line, k),
                 ) from None
-    return _table(path, names, [values[:, k] for k in range(len(names))], span)
+    table = _table(path, names, [values[:, k] for k in range(len(names))], span)
+    return replace(table, lines=tuple(number for number, _ in rows[1:]), text=text)
 
 
 def _csv_span(path: Path, text: str, line: int):
@@ -216,7 +241,7 @@ def _table(path: Path, names: list[tuple[str, str | None]], values: list[np.ndar
     lengths = {len(column) for column in values}
     if len(lengths) > 1:
         raise InvalidValueError(f"the arrays of {path.name} have different lengths ({sorted(lengths)})", span)
-    return Table(path, columns, lengths.pop() if lengths else 0)
+    return Table(path, columns, lengths.pop() if lengths else 0, span)
 
 
 def _example_unit(dimension: Dimension) -> str:

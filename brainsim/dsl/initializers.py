@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, missing_unit_hint, quantity_value
+from brainsim.dsl.dimensions import BOOLEAN, missing_unit_hint
 from brainsim.dsl.expressions import Scope, Symbol, Typed, constant_value, lower_expression
 from brainsim.dsl.files import read_table, resolve
 from brainsim.errors import InvalidValueError, UnitError
@@ -52,6 +52,18 @@ def number(typed: Typed, what: str) -> Typed:
     return typed
 
 
+def expect_dimension(value: ast.Expr, dimension: Dimension, wanted: Dimension | None, message: str) -> None:
+    """Raise UnitError at `value` if its `dimension` is not `wanted` (None: any); `message`
+    says why, with `{wanted}` and `{got}` for the two dimensions.
+
+    Rejects (`tau` has dimension s)::
+
+        a = LIF[3] { tau = normal(10 mV, 1 mV) }
+    """
+    if wanted is not None and dimension != wanted:
+        raise UnitError(message.format(wanted=wanted, got=dimension), value.span, missing_unit_hint(value, wanted))
+
+
 def lower_value(
     value: ast.Value,
     scope: Scope,
@@ -59,15 +71,18 @@ def lower_value(
     what: str,
     varying: frozenset[str] = frozenset(),
     allowed: tuple[str, ...] = DISTRIBUTIONS,
+    elements: str = "neurons",
 ) -> tuple[float | ir.Initializer, Dimension]:
     """`value` in SI with its dimension: a float where it is one number for every element,
     else an initializer. `varying` are the names that differ between elements (an
     expression reading one becomes a `Formula`); `allowed` the distributions that may
-    be written here; `values` the numbers of the constant names.
+    be written here; `values` the numbers of the constant names; `elements` what the
+    elements are called in an error ("neurons", "pairs"). Neuron values and synapse
+    values (`brainsim.dsl.pair_values`) are both lowered here.
     """
     match value:
         case ast.Call(function=ast.Ident(name=name)) if name in allowed:
-            return _distribution(name, value, scope, values, what, varying)
+            return _distribution(name, value, scope, values, what, varying, elements)
     typed = number(lower_expression(value, scope), what)
     if ir.free_names(typed.expr) & varying:
         return ir.Formula(typed.expr, value.span), typed.type
@@ -75,7 +90,8 @@ def lower_value(
 
 
 def _distribution(
-    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: frozenset[str]
+    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: frozenset[str],
+    elements: str,
 ) -> tuple[ir.Initializer, Dimension]:
     """Rejects::
 
@@ -98,8 +114,8 @@ def _distribution(
             )
         if read := ir.free_names(argument.expr) & varying:
             raise InvalidValueError(
-                f"the arguments of `{name}` must be the same for every neuron, but `{key}` reads "
-                f"`{sorted(read)[0]}`, which differs between neurons",
+                f"the arguments of `{name}` must be constants, but `{key}` reads "
+                f"`{sorted(read)[0]}`, which differs between {elements}",
                 argument.source.span,
             )
     number_of = {key: constant_value(t, values, f"`{key}` of `{name}` in {what}") for key, t in typed.items()}
@@ -163,7 +179,7 @@ def _from_file(call: ast.Call, arguments: Mapping[str, ast.Expr]) -> tuple[ir.Va
     """
     file, column = (_text(arguments[key], key) for key in ("file", "column"))
     table = read_table(resolve(file.value, file.span), file.span)
-    dimension = _header_dimension(table.columns.get(column.value))
+    dimension = table.dimension(column.value, column.span)
     values = table.column(column.value, dimension, column.span)
     return ir.Values(tuple(map(float, values)), call.span), dimension
 
@@ -172,14 +188,3 @@ def _text(argument: ast.Expr, key: str) -> ast.Text:
     if not isinstance(argument, ast.Text):
         raise InvalidValueError(f'`{key}` of `from_file` must be written in quotes, as in "params.csv"', argument.span)
     return argument
-
-
-def _header_dimension(column) -> Dimension:
-    """The dimension a column's header unit gives (dimensionless without a unit, or for a
-    unit that is not one: then `Table.column` reports the header)."""
-    if column is None or column.unit is None:
-        return DIMENSIONLESS
-    try:
-        return quantity_value(ast.Quantity("1", column.unit, None))[1]
-    except UnitError:
-        return DIMENSIONLESS

@@ -23,19 +23,18 @@ from dataclasses import dataclass, replace
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, SECOND, Type, bare_number, missing_unit_hint, symbol_for
+from brainsim.dsl.dimensions import BOOLEAN, SECOND, Type, bare_number, symbol_for
 from brainsim.dsl.expressions import (
     BUILTINS,
     Scope,
     Symbol,
-    Typed,
     constant_value,
     expect_type,
     is_noise,
     lower_expression,
     mismatch_hint,
 )
-from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, lower_value, number
+from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, expect_dimension, lower_value, number
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
@@ -302,13 +301,10 @@ def _parameters(
         scope = Scope({**_symbols(parameters, "a parameter", written), **builtins}, {**others, **below}, values)
         varying = frozenset(builtins) | {p.name for p in parameters if p.name not in values}
         value, dimension = lower_value(declaration.value, scope, values, f"parameter `{name}`", varying, allowed)
-        wanted = declared_dimensions.get(name)
-        if wanted is not None and dimension != wanted:
-            raise UnitError(
-                f"`{name}` has dimension {wanted}, so its new value must too, but it is {dimension}",
-                declaration.value.span,
-                missing_unit_hint(declaration.value, wanted),
-            )
+        expect_dimension(
+            declaration.value, dimension, declared_dimensions.get(name),
+            f"`{name}` has dimension {{wanted}}, so its new value must too, but it is {{got}}",
+        )
         if isinstance(value, float):
             values[name] = value
         parameters.append(ir.Parameter(name, value, dimension, declaration.span))
@@ -337,13 +333,10 @@ def _states(
         value, dimension = lower_value(
             declaration.value, scope, scope.constants, f"the initial value of `{name}`", constants.varying, allowed
         )
-        wanted = dimensions.get(name)
-        if wanted is not None and dimension != wanted:
-            raise UnitError(
-                f"`{name}` has dimension {wanted}, so its initial value must too, but it is {dimension}",
-                declaration.value.span,
-                missing_unit_hint(declaration.value, wanted),
-            )
+        expect_dimension(
+            declaration.value, dimension, dimensions.get(name),
+            f"`{name}` has dimension {{wanted}}, so its initial value must too, but it is {{got}}",
+        )
         initial = ir.Constant(value, declaration.value.span) if isinstance(value, float) else value
         states.append(ir.StateVariable(name, dimension, initial, declaration.span))
     return tuple(states)

@@ -7,20 +7,20 @@ that reads a pair name stays an expression (`ir.Formula`, or an `ir.Expr` for
 `p` and `condition`) that the host evaluates once per pair; one that does not
 folds to a number here. A synapse value may also be drawn: `uniform(low, high)`,
 `normal(mean, std)`, `normal(mean, std, low = ..., high = ...)` (redrawn until
-inside) or `lognormal(mean, std)`.
+inside) or `lognormal(mean, std)`, lowered by `brainsim.dsl.initializers` as
+a neuron's are.
 """
 
 from __future__ import annotations
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, Type, missing_unit_hint
+from brainsim.dsl.dimensions import BOOLEAN, Type
 from brainsim.dsl.expressions import Scope, Symbol, Typed, constant_value, expect_type, lower_expression
-from brainsim.dsl.models import initial_value
-from brainsim.errors import BrainsimError, InvalidValueError, UnitError
-from brainsim.units import DIMENSIONLESS, Dimension, lookup_unit
+from brainsim.dsl.initializers import METRE, expect_dimension, lower_value
+from brainsim.errors import BrainsimError
+from brainsim.units import DIMENSIONLESS, Dimension
 
-METRE = lookup_unit("m")[1]
 PAIR_TYPES = {
     "i": DIMENSIONLESS, "j": DIMENSIONLESS, "N_pre": DIMENSIONLESS, "N_post": DIMENSIONLESS,
     "x_pre": METRE, "y_pre": METRE, "z_pre": METRE, "x_post": METRE, "y_post": METRE, "z_post": METRE,
@@ -81,69 +81,17 @@ def is_pair_value(value: ast.Expr, scope: Scope) -> bool:
 
 
 def synapse_value(value: ast.Expr, scope: Scope, wanted: Dimension, what: str) -> ir.Initializer:
-    """A per-synapse value in dimension `wanted`: a constant, a distribution or a pair formula.
+    """A per-synapse value in dimension `wanted`: a constant, a distribution or a pair formula,
+    lowered as a neuron's values are (`brainsim.dsl.initializers.lower_value`) with the pair
+    names as what differs between elements; the value rules are `brainsim.validate`'s.
 
     Rejects::
 
         weight = normal(1 nA, 0.2 mV)                  # both in the weight's dimension
-        weight = lognormal(-1 nA, 0.2 nA)              # the mean of a lognormal is positive
-        delay = normal(2 ms, 0.5 ms, low = 3 ms, high = 1 ms)
+        weight = normal(1 mV * j, 0.2 mV)              # the arguments of a distribution are constants
     """
-    match value:
-        case ast.Call(function=ast.Ident(name="normal" | "lognormal" as name)):
-            return _distribution(value, name, scope, wanted, what)
-        case ast.Call(function=ast.Ident(name="uniform")):
-            initial, dimension = initial_value(value, scope, scope.constants, what)
-            _expect(dimension, wanted, value, what)
-            return initial
-    typed = lower_expression(value, scope)
-    expect_type(typed, wanted, f"{what} must have dimension {{wanted}}, but it is {{got}}", scope)
-    if reads_pair(typed):
-        return ir.Formula(typed.expr, value.span)
-    return ir.Constant(constant_value(typed, scope.constants, what), value.span)
-
-
-def _distribution(call: ast.Call, name: str, scope: Scope, wanted: Dimension, what: str) -> ir.Initializer:
-    """`normal(mean, std)`, `normal(mean, std, low = ..., high = ...)` or `lognormal(mean, std)`."""
-    allowed = ("low", "high") if name == "normal" else ()
-    usage = f"`{name}(mean, std)`" + (" or `normal(mean, std, low = ..., high = ...)`" if allowed else "")
-    if len(call.args) != 2:
-        raise InvalidValueError(f"`{name}` takes 2 arguments, mean and std: {usage}; {len(call.args)} were written", call.span)
-    keywords = {}
-    for keyword in call.keywords:
-        if keyword.name.name not in allowed or keyword.name.name in keywords:
-            raise InvalidValueError(f"`{name}` takes no argument `{keyword.name.name}` here: {usage}", keyword.name.span)
-        keywords[keyword.name.name] = keyword.value
-    if len(keywords) == 1:
-        raise InvalidValueError("a clipped normal needs both `low` and `high`", call.span)
-    mean, std, *bounds = (
-        _number(argument, scope, wanted, f"`{label}` of `{name}`")
-        for label, argument in (("mean", call.args[0]), ("std", call.args[1]), *keywords.items())
+    initial, dimension = lower_value(
+        value, scope, scope.constants, what, frozenset(ir.PAIR_NAMES), DISTRIBUTIONS, elements="pairs"
     )
-    if std < 0:
-        raise InvalidValueError(f"the standard deviation of `{name}` must not be negative, but it is {std:g}", call.args[1].span)
-    if name == "lognormal":
-        if not mean > 0:
-            raise InvalidValueError(f"the mean of `lognormal` must be greater than 0, but it is {mean:g}", call.args[0].span)
-        return ir.LogNormal(mean, std, call.span)
-    if bounds:
-        low, high = bounds
-        if not low < high:
-            raise InvalidValueError(f"`normal` needs low < high, but {low:g} >= {high:g} (SI units)", call.span)
-        return ir.ClippedNormal(mean, std, low, high, call.span)
-    return ir.Normal(mean, std, call.span)
-
-
-def _number(value: ast.Expr, scope: Scope, wanted: Dimension, what: str) -> float:
-    typed = lower_expression(value, scope)
-    if reads_pair(typed):
-        raise InvalidValueError(f"{what} must be a constant, not an expression of the pair", value.span)
-    expect_type(typed, wanted, f"{what} must have dimension {{wanted}}, but it is {{got}}", scope)
-    return constant_value(typed, scope.constants, what)
-
-
-def _expect(dimension: Dimension, wanted: Dimension, value: ast.Expr, what: str) -> None:
-    if dimension != wanted:
-        raise UnitError(
-            f"{what} must have dimension {wanted}, but it is {dimension}", value.span, missing_unit_hint(value, wanted)
-        )
+    expect_dimension(value, dimension, wanted, f"{what} must have dimension {{wanted}}, but it is {{got}}")
+    return ir.Constant(initial, value.span) if isinstance(initial, float) else initial

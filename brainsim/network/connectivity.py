@@ -28,6 +28,7 @@ import numpy as np
 from brainsim import ir
 from brainsim.errors import DelayRoundingWarning, InvalidValueError
 from brainsim.network.pairs import PairSpace, Pairs, pair_space
+from brainsim.network.values import draw
 
 DELAY_TOLERANCE = 0.01
 """Rounding a delay to whole steps by more than this fraction of it warns."""
@@ -387,51 +388,3 @@ def buffers(all_pathways: tuple[Pathway, ...], group_sizes: list[int]) -> tuple[
             key = (pathway.target_group, assignment.variable)
             lengths[key] = max(lengths.get(key, 0), pathway.max_delay + 1)
     return tuple(Buffer(g, name, length, group_sizes[g] + 1) for (g, name), length in lengths.items())
-
-
-# --------------------------------------------------------------------------- synapse values
-# The synapse side of `brainsim.network.values` (being written on another branch);
-# the lead merges the two into one `draw`.
-
-
-def draw(initial: ir.Initializer, size: int, key: list[int], pairs: Pairs) -> np.ndarray:
-    """`size` float64 values of `initial` for the synapses `pairs`; random ones from numpy's
-    generator keyed by `key`, a `Formula` evaluated over the pairs.
-
-    Raises InvalidValueError (at the formula) if a `Formula` is not a finite number for a synapse.
-    """
-    match initial:
-        case ir.Constant(value):
-            return np.full(size, value, dtype=np.float64)
-        case ir.Uniform(low, high):
-            return np.random.default_rng(key).uniform(low, high, size)
-        case ir.Values(values):
-            return np.array(values, dtype=np.float64)
-        case ir.Normal(mean, std):
-            return np.random.default_rng(key).normal(mean, std, size)
-        case ir.ClippedNormal(mean, std, low, high):
-            return _clipped_normal(np.random.default_rng(key), mean, std, low, high, size)
-        case ir.LogNormal(mean, std):
-            sigma = math.sqrt(math.log1p((std / mean) ** 2))
-            return np.random.default_rng(key).lognormal(math.log(mean) - sigma**2 / 2, sigma, size)
-        case ir.Formula(expr):
-            values = pairs.compute(expr)
-            if bad := np.flatnonzero(~np.isfinite(values)).tolist():
-                k = bad[0]
-                raise InvalidValueError(
-                    f"this formula is {values[k]!r} for the synapse i = {pairs.pre[k]}, j = {pairs.post[k]}; "
-                    "it must be a finite number",
-                    initial.span,
-                )
-            return values
-    raise TypeError(f"not an initializer: {initial!r}")
-
-
-def _clipped_normal(rng: np.random.Generator, mean: float, std: float, low: float, high: float, size: int) -> np.ndarray:
-    """Normal draws, each one outside [low, high] drawn again until inside (in element order)."""
-    values = rng.normal(mean, std, size)
-    outside = np.flatnonzero((values < low) | (values > high))
-    while outside.size:
-        values[outside] = rng.normal(mean, std, outside.size)
-        outside = outside[(values[outside] < low) | (values[outside] > high)]
-    return values

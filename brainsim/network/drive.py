@@ -13,7 +13,8 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.errors import SourceSpan
-from brainsim.network.groups import draw, steps
+from brainsim.network.groups import steps
+from brainsim.network.values import draw
 
 NEVER = 2**62  # "stop" step of a stimulus that never stops
 _NEAR = 1e-9  # a file's sample this close to a step's start (in steps) is at it

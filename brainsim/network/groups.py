@@ -22,7 +22,7 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.integrators import Integration, integrate
-from brainsim.network.values import draw, neuron_values  # draw: also for drive and connectivity, imported from here
+from brainsim.network.values import neuron_values
 
 
 @dataclass(frozen=True, eq=False)

@@ -5,7 +5,8 @@ A pair expression reads the names of `ir.PAIR_NAMES` (the presynaptic index
 `i`, the postsynaptic index `j`, the two population sizes, both positions and
 their `distance`) and the synapse's own parameters. The host evaluates it in
 numpy before any backend runs, so both backends start from the very same
-synapses, weights and delays. All pairs of a 10^4 x 10^4 projection are never
+synapses, weights and delays; `brainsim.network.values` evaluates it, with
+`Pairs` as the environment. All pairs of a 10^4 x 10^4 projection are never
 held at once: `PairSpace.blocks` walks the presynaptic neurons in blocks of at
 most `BLOCK_PAIRS` pairs.
 """
@@ -19,44 +20,10 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.network.positions import positions
+from brainsim.network.values import compute
 
 BLOCK_PAIRS = 2**20
 """Pairs per block of presynaptic neurons: a few tens of MB per name an expression reads."""
-
-_BINARY = {
-    ir.BinaryOp.ADD: np.add, ir.BinaryOp.SUB: np.subtract, ir.BinaryOp.MUL: np.multiply,
-    ir.BinaryOp.DIV: np.divide, ir.BinaryOp.POW: np.power, ir.BinaryOp.LT: np.less,
-    ir.BinaryOp.LE: np.less_equal, ir.BinaryOp.GT: np.greater, ir.BinaryOp.GE: np.greater_equal,
-    ir.BinaryOp.EQ: np.equal, ir.BinaryOp.NE: np.not_equal, ir.BinaryOp.AND: np.logical_and,
-    ir.BinaryOp.OR: np.logical_or,
-}
-_FUNCTIONS = {
-    ir.Function.EXP: np.exp, ir.Function.LOG: np.log, ir.Function.LOG10: np.log10, ir.Function.SQRT: np.sqrt,
-    ir.Function.ABS: np.abs, ir.Function.TANH: np.tanh, ir.Function.SIN: np.sin, ir.Function.COS: np.cos,
-    ir.Function.FLOOR: np.floor, ir.Function.MIN: np.minimum, ir.Function.MAX: np.maximum,
-    ir.Function.CLIP: np.clip,
-}
-
-
-def evaluate(expr: ir.Expr, env: Mapping[str, "float | np.ndarray"]):
-    """The value of `expr`, elementwise over the arrays of `env`, in numpy (host only)."""
-    match expr:
-        case ir.Const(value):
-            return value
-        case ir.Var(name):
-            return env[name]
-        case ir.Unary(ir.UnaryOp.NEG, operand):
-            return np.negative(evaluate(operand, env))
-        case ir.Unary(ir.UnaryOp.NOT, operand):
-            return np.logical_not(evaluate(operand, env))
-        case ir.Binary(op, left, right):
-            return _BINARY[op](evaluate(left, env), evaluate(right, env))
-        case ir.Call(function, args):
-            return _FUNCTIONS[function](*(evaluate(arg, env) for arg in args))
-        case ir.Where(condition, then, otherwise):
-            return np.where(evaluate(condition, env), evaluate(then, env), evaluate(otherwise, env))
-    raise TypeError(f"not an expression: {expr!r}")
-
 
 @dataclass(frozen=True, eq=False)
 class PairSpace:
@@ -147,6 +114,4 @@ class Pairs(Mapping):
 
     def compute(self, expr: ir.Expr) -> np.ndarray:
         """`expr` for every pair, as a float64 array (a boolean condition gives 0 and 1)."""
-        with np.errstate(all="ignore"):
-            value = evaluate(expr, self)
-        return np.broadcast_to(np.asarray(value, dtype=np.float64), self.pre.shape).copy()
+        return compute(expr, self, len(self.pre))

@@ -1,9 +1,11 @@
 """How every `ir.Initializer` becomes an array on the host, once, in numpy.
 
-`draw` gives the values of one initializer for `size` elements: constants,
-written values, random draws from a numpy generator keyed by what is drawn
-(`brainsim.network` lists the keys), and `Formula`s evaluated elementwise in an
-environment of arrays. `neuron_values` builds a neuron population's
+`draw` gives the values of one initializer for `size` elements, neurons or
+synapses alike: constants, written values, random draws from a numpy generator
+keyed by what is drawn (`brainsim.network` lists the keys), and `Formula`s
+evaluated elementwise (`evaluate`, `compute`) in an environment of arrays: a
+dict for neurons, a `brainsim.network.pairs.Pairs` that computes each name when
+first read for synapses. `neuron_values` builds a neuron population's
 heterogeneous parameters and initial state in that environment: the neuron
 index `i`, the size `N`, the position `x`, `y`, `z` (m; 0 without a position
 rule) and the parameters above. Both backends then start from these very
@@ -60,7 +62,7 @@ def draw(initial: ir.Initializer, size: int, key: list[int], env: Environment | 
     a `Formula` evaluated in `env` (name -> a number or an array of `size`).
 
     Raises InvalidValueError (at the formula) if a `Formula` gives a value that is
-    not a finite number for some element.
+    not a finite number for some element, naming it by its `i` (and `j` for a synapse).
     """
     match initial:
         case ir.Constant(value):
@@ -76,7 +78,7 @@ def draw(initial: ir.Initializer, size: int, key: list[int], env: Environment | 
         case ir.LogNormal(mean, std):
             sigma = math.sqrt(math.log1p((std / mean) ** 2))
             return np.random.default_rng(key).lognormal(math.log(mean) - sigma**2 / 2, sigma, size)
-        case ir.Formula(expr):
+        case ir.Formula():
             return _formula(initial, size, env or {})
     raise TypeError(f"not an initializer: {initial!r}")
 
@@ -92,13 +94,19 @@ def _clipped_normal(rng: np.random.Generator, mean: float, std: float, low: floa
 
 
 def _formula(formula: ir.Formula, size: int, env: Environment) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        values = np.broadcast_to(np.asarray(evaluate(formula.expr, env), dtype=np.float64), (size,)).copy()
+    values = compute(formula.expr, env, size)
     if bad := np.flatnonzero(~np.isfinite(values)).tolist():
-        raise InvalidValueError(
-            f"this formula is not a finite number for element {bad[0]} (it gives {values[bad[0]]!r})", formula.span
-        )
+        k = bad[0]
+        element = ", ".join(f"{name} = {int(env[name][k])}" for name in ("i", "j") if name in env)
+        raise InvalidValueError(f"this formula is {float(values[k])!r} for {element}; it must be a finite number", formula.span)
     return values
+
+
+def compute(expr: ir.Expr, env: Environment, size: int) -> np.ndarray:
+    """`expr` for each of `size` elements as a float64 array (a condition gives 0 and 1); a
+    domain error gives nan or inf, for the caller to report where it matters."""
+    with np.errstate(all="ignore"):
+        return np.broadcast_to(np.asarray(evaluate(expr, env), dtype=np.float64), (size,)).copy()
 
 
 def evaluate(expr: ir.Expr, env: Environment):

@@ -1,5 +1,7 @@
 """`connect` settings for every rule: degrees, pair expressions, distributions, edge lists from files."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,7 @@ def test_weights_and_delays_take_distributions_and_pair_formulas():
     assert p.synapse.states[0].initial == ir.ClippedNormal(1e-3, 1e-4, 0.0, 2e-3)
     assert isinstance(p.delay, ir.Formula)
     assert projection("weight = lognormal(1 mV, 0.5 mV)").synapse.states[0].initial == ir.LogNormal(1e-3, 5e-4)
+    assert projection("delay = normal(2 ms, 0.5 ms, high = 3 ms)").delay == ir.ClippedNormal(2e-3, 5e-4, -math.inf, 3e-3)
     assert isinstance(projection("weight = 1 mV * j / N_post").synapse.states[0].initial, ir.Formula)
 
 
@@ -54,8 +57,13 @@ def test_weights_and_delays_take_distributions_and_pair_formulas():
     ("p = 0.1  multapses = false", InvalidValueError, "`multapses` applies to"),
     ("p = distance", UnitError, "`p` must have dimension 1"),
     ("rule = all_to_all  condition = i + j", UnitError, "`condition` must have dimension true/false"),
-    ("weight = normal(1 mV, 1 ms)", UnitError, "`std` of `normal`"),
-    ("weight = lognormal(-1 mV, 1 mV)", InvalidValueError, "mean of `lognormal` must be greater than 0"),
+    ("weight = normal(1 mV, 1 ms)", UnitError, "the arguments of `normal` must have one dimension"),
+    ("weight = normal(1 ms, 1 ms)", UnitError, "must have dimension V"),
+    ("weight = lognormal(-1 mV, 1 mV)", InvalidValueError, "mean of a lognormal value must be greater than 0"),
+    ("weight = normal(1 mV, -1 mV)", InvalidValueError, "standard deviation must not be negative"),
+    ("delay = normal(2 ms, 1 ms, low = 3 ms, high = 1 ms)", InvalidValueError, "the bounds need low < high"),
+    ("delay = uniform(2 ms, 1 ms)", InvalidValueError, "needs low < high"),
+    ("weight = normal(1 mV * j, 1 mV)", InvalidValueError, "`mean` reads `j`, which differs between pairs"),
     ('edges = "nowhere.csv"', InvalidValueError, "file not found"),
 ])
 def test_bad_connect_settings_are_reported_at_their_value(settings, error, fragment):
@@ -103,7 +111,23 @@ def test_a_malformed_row_is_reported_inside_the_csv_file(tmp_path):
     assert caught.value.span.file.endswith("c.csv") and (caught.value.span.line, caught.value.span.column) == (3, 3)
 
 
+def test_an_index_outside_its_population_is_reported_at_its_row_of_the_csv_file(tmp_path):
+    (tmp_path / "c.csv").write_text("pre, post\n# a comment\n3, 1\n0, 12\n")
+    with pytest.raises(InvalidValueError, match="row 2 of c.csv: post = 12 is outside `B.b`") as caught:
+        projection('edges = "c.csv"', tmp_path)
+    span = caught.value.span
+    assert span.file == str(tmp_path / "c.csv") and (span.line, span.column) == (4, 1)
+    assert span.source_line() == "0, 12"
+
+
 def test_an_edge_list_column_and_a_setting_for_the_same_state_clash(tmp_path):
     (tmp_path / "c.csv").write_text("pre, post, weight [mV]\n3, 1, 4\n")
     with pytest.raises(DuplicateNameError, match="given by a column of the edge list"):
         projection('edges = "c.csv"  weight = normal(1 mV, 0.1 mV)', tmp_path)
+
+
+def test_a_weight_formula_that_is_not_finite_names_the_synapse():
+    network = compile_text(MODEL.format(settings="rule = all_to_all  weight = 1 mV / (j - 2)"), "m.brain")
+    with pytest.raises(InvalidValueError, match=r"this formula is inf for i = 0, j = 2; it must be a finite number") as caught:
+        build(network)
+    assert caught.value.span.line == 12

@@ -29,6 +29,22 @@ def test_a_csv_column_is_converted_to_si_from_its_header_unit(tmp_path):
     assert table.column("pre", DIMENSIONLESS, span_in(tmp_path), integer=True).dtype == np.int64
 
 
+def test_a_row_span_is_its_line_in_the_csv_file_and_the_header_gives_the_dimension(tmp_path):
+    path = write(tmp_path, "w.csv", "# weights\npre,post,weight [nA]\n0,1,2.5\n\n1,0,-1\n")
+    table = read_table(path, span_in(tmp_path))
+    second = table.row_span(1)
+    assert (second.file, second.line, second.column, second.end_column) == (str(path), 5, 1, 7)
+    assert second.source_line() == "1,0,-1"
+    assert table.dimension("weight", span_in(tmp_path)) == AMPERE and table.dimension("pre", span_in(tmp_path)) == DIMENSIONLESS
+    with pytest.raises(UnknownNameError, match="no column `w`"):
+        table.dimension("w", span_in(tmp_path))
+
+
+def test_an_npz_row_span_is_the_model_span(tmp_path):
+    np.savez(tmp_path / "c.npz", pre=np.array([0, 1]))
+    assert read_table(tmp_path / "c.npz", span_in(tmp_path)).row_span(1) == span_in(tmp_path)
+
+
 def test_an_npz_file_reads_like_a_csv_file(tmp_path):
     np.savez(tmp_path / "c.npz", **{"t [ms]": np.array([0.0, 1.5]), "I [pA]": np.array([1.0, 2.0])})
     table = read_table(tmp_path / "c.npz", span_in(tmp_path))

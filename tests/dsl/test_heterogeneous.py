@@ -256,3 +256,10 @@ def test_a_synapse_parameter_cannot_be_drawn() -> None:
     text = model_text("a = LIF[3]") + "synapse S { parameters { g = normal(1, 1) }  state { w = 1 mV }  on pre { v += w * g } }\n"
     with pytest.raises(InvalidValueError, match="`normal\\(...\\)` cannot be used here"):
         compile_text(text)
+
+
+def test_a_formula_that_is_not_finite_names_the_neuron() -> None:
+    network = lowered("a = LIF[3] { tau_m = 10 ms / (i - 1) }")
+    with pytest.raises(InvalidValueError, match=r"this formula is inf for i = 1; it must be a finite number") as caught:
+        build(network)
+    assert caught.value.span is not None and caught.value.span.source_line()[caught.value.span.column - 1:].startswith("10 ms")
