@@ -96,42 +96,49 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(Path(__file__).parent / "brian2_brunel.json"))
     args = parser.parse_args()
+    runs = {name: [] for name in REGIMES}
+    for seed in SEEDS:  # every regime once before any twice, saving after each run
+        for name, (g, ratio) in REGIMES.items():
+            started = time.time()
+            times, indices = run(g, ratio, seed)
+            runs[name].append({window: signatures(times, indices, N_E, span) for window, span in WINDOWS.items()})
+            print(name, seed, runs[name][-1]["long"], f"{time.time() - started:.0f} s", flush=True)
+            Path(args.out).write_text(json.dumps(summarise(runs), indent=2) + "\n")
+
+
+def summarise(runs: dict[str, list[dict]]) -> dict:
+    """The JSON document: the signatures of each run, their mean and spread over the seeds run so far."""
     import brian2
 
     regimes = {}
-    for name, (g, ratio) in REGIMES.items():
-        runs = []
-        for seed in SEEDS:
-            started = time.time()
-            times, indices = run(g, ratio, seed)
-            runs.append({window: signatures(times, indices, N_E, span) for window, span in WINDOWS.items()})
-            print(name, seed, runs[-1]["long"], f"{time.time() - started:.0f} s", flush=True)
+    for name, done in runs.items():
+        if not done:
+            continue
+        g, ratio = REGIMES[name]
         regimes[name] = {
-            "g": g, "nu_ext_over_nu_thr": ratio,
+            "g": g, "nu_ext_over_nu_thr": ratio, "seeds": list(SEEDS[: len(done)]),
             "windows": {
                 window: {
                     measure: {
-                        "runs": [run_[window][measure] for run_ in runs],
-                        "mean": float(np.mean([run_[window][measure] for run_ in runs])),
-                        "std": float(np.std([run_[window][measure] for run_ in runs], ddof=1)),
+                        "runs": [one[window][measure] for one in done],
+                        "mean": float(np.mean([one[window][measure] for one in done])),
+                        "std": float(np.std([one[window][measure] for one in done], ddof=1)) if len(done) > 1 else None,
                     }
-                    for measure in runs[0][window]
+                    for measure in done[0][window]
                 }
                 for window in WINDOWS
             },
         }
-    summary = {
+    return {
         "simulator": f"Brian2 {brian2.__version__} ({TARGET} target), exact integration, dt 0.1 ms",
         "model": "Brunel (2000) model A, Fig. 8 regimes; models/brunel.brain with the paper's drive",
         "drive": "PoissonInput(N=C_E, rate=nu_ext) per neuron (C_E independent Poisson inputs)",
         "command": "/work/venv313/bin/python tests/data/make_brian2_brunel.py",
-        "seeds": list(SEEDS),
         "duration_s": DURATION,
         "windows_s": WINDOWS,
         "population": "excitatory (10 000 neurons)",
         "regimes": regimes,
     }
-    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
 
 
 if __name__ == "__main__":
