@@ -11,7 +11,7 @@ from backends.identity import assert_identical
 MODELS = sorted((Path(__file__).parent.parent / "models").glob("*.brain"))
 # Identity is checked over the first part of the largest models; their own tests
 # (test_peer_cobahh.py, test_poisson_lif.py) run them at full length.
-IDENTITY_DURATION = {"cobahh": 0.2, "poisson_lif": 1.0}
+IDENTITY_DURATION = {"brunel": 0.05, "cobahh": 0.2, "izhikevich": 0.2, "poisson_lif": 1.0}
 
 
 @pytest.fixture(scope="module")
