@@ -36,7 +36,6 @@ SIGMAS = 4.0
 FLOOR = {"rate_hz": (0.5, 0.05), "cv": (0.05, 0.05), "fano": (0.5, 0.2), "frequency_hz": (4.0, 0.1)}
 # The frequency is a signature only where there is a global oscillation.
 OSCILLATING = {"A", "B", "D"}
-NEEDS_INDEGREE = pytest.mark.xfail(strict=True, reason="needs the `indegree` and `multapses` settings of `connect`")
 
 
 def regime_text(g: float, ratio: float) -> str:
@@ -94,13 +93,11 @@ def test_brian2_reference_shows_fig_8():
     assert mean["D", "rate_hz"] < 10.0 and mean["D", "frequency_hz"] < 40.0
 
 
-@NEEDS_INDEGREE
 def test_asynchronous_irregular_regime_c_short():
     assert_matches_brian2("C", "short", measure("C", "short"))
 
 
 @pytest.mark.slow
-@NEEDS_INDEGREE
 @pytest.mark.parametrize("regime", ["A", "B", "C", "D"])
 def test_regime_matches_brian2(regime):
     assert_matches_brian2(regime, "long", measure(regime, "long"))

@@ -18,12 +18,6 @@ from brunel_signatures import BIN, dominant_frequency, population_counts
 MODEL = Path(__file__).parent.parent / "models" / "izhikevich.brain"
 WINDOW = (0.2, 1.0)   # after the first volley of the uniform start
 
-pytestmark = pytest.mark.xfail(
-    strict=True,
-    reason="needs per-neuron parameters from a distribution (`r = uniform(0, 1)`), "
-    "distributions as weights (`weight = uniform(0, 0.5)`) and the `ou(...)` stimulus",
-)
-
 
 @pytest.fixture(scope="module")
 def network():
