@@ -24,7 +24,6 @@ from typing import Callable, Iterator
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.integrators import REFRACTORY
-from brainsim.units import lookup_unit
 
 MAX_EXPRESSION_DEPTH = 2000
 """Deeper expressions (a chain of thousands of aliases) are refused: compiling
@@ -32,6 +31,10 @@ one walks it recursively."""
 
 MAX_POPULATION_SIZE = 2**31 - 1
 """Neuron indices must fit the backends' int32 arrays."""
+
+MAX_SYNAPSES = 2**31 - 1
+"""Synapses of one projection, the most a degree rule may ask for (their indices
+are int32 in the backends, and each synapse costs tens of bytes)."""
 
 Rule = Callable[[ir.Network], None]
 
@@ -277,18 +280,16 @@ def equations_integrate_states(network: ir.Network) -> None:
 def time_constants_are_positive(network: ir.Network) -> None:
     """parameters { tau_m = -10 ms }  equations { dv/dt = (E_L - v) / tau_m }
 
-    A time parameter that an equation divides by is a time constant; zero or a
-    negative value makes the variable blow up instead of relax.
+    A time constant (`ir.time_constants`) of zero or below makes the variable
+    blow up instead of relax. Values drawn per neuron are checked when drawn
+    (`brainsim.network.values`).
     """
-    second = lookup_unit("s")[1]
     for population in network.populations:
         if not isinstance(model := population.model, ir.NeuronModel):
             continue
-        divisors = {node.right.name for equation in model.equations for node in ir.walk(equation.rhs)
-                    if isinstance(node, ir.Binary) and node.op is ir.BinaryOp.DIV and isinstance(node.right, ir.Var)}
+        constants = ir.time_constants(model)
         for parameter in model.parameters:
-            if (parameter.name in divisors and parameter.dimension == second
-                    and isinstance(parameter.value, float) and parameter.value <= 0):
+            if parameter.name in constants and isinstance(parameter.value, float) and parameter.value <= 0:
                 raise InvalidValueError(
                     f"`{parameter.name}` of {population.name} is a time constant (an equation divides by it), "
                     f"so it must be greater than 0, but it is {parameter.value:g} s",
@@ -328,7 +329,8 @@ def effects_change_target_states(network: ir.Network) -> None:
 
 def connection_rules_fit(network: ir.Network) -> None:
     """connect A -> B with S { p = 1.5 }     connect A -> B with S { rule = one_to_one }   (sizes 10 and 20)
-    connect A -> B with S { indegree = -1 }   connect A -> B with S { indegree = 20  multapses = false }  (A has 10)"""
+    connect A -> B with S { indegree = -1 }   connect A -> B with S { indegree = 20  multapses = false }  (A has 10)
+    connect A -> B with S { total = 1000000000000 }"""
     for projection in network.projections:
         n_pre, n_post = network.population(projection.source).size, network.population(projection.target).size
         span = projection.rule.span or projection.span
@@ -350,6 +352,13 @@ def connection_rules_fit(network: ir.Network) -> None:
                     ir.FixedOutdegree: n_post - self_pairs,
                     ir.FixedTotalNumber: n_pre * n_post - self_pairs * n_pre,
                 }[type(rule)]
+                count = {ir.FixedIndegree: n * n_post, ir.FixedOutdegree: n * n_pre, ir.FixedTotalNumber: n}[type(rule)]
+                if count > MAX_SYNAPSES:
+                    raise InvalidValueError(
+                        f"{projection.name} asks for {count} synapses, more than the {MAX_SYNAPSES} one projection "
+                        "can hold",
+                        span,
+                    )
                 if n > pool and not projection.allow_multapses:
                     raise InvalidValueError(
                         f"{projection.name} asks for {n} distinct synapses {_per(rule)}, but there are only {pool} "

@@ -205,7 +205,7 @@ def _check_probability(p, pairs: Pairs, rule: ir.FixedProbability) -> None:
     if bad.size:
         k = bad[0]
         raise InvalidValueError(
-            f"the connection probability is {p[k]!r} for the pair i = {pairs.pre[k]}, j = {pairs.post[k]}; "
+            f"the connection probability is {float(p[k]):g} for the pair i = {pairs.pre[k]}, j = {pairs.post[k]}; "
             "a probability must be between 0 and 1",
             rule.span,
         )

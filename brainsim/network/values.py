@@ -150,11 +150,20 @@ def neuron_values(population: ir.Population, seed: int, index: int) -> NeuronVal
         "i": np.arange(size, dtype=np.float64), "N": float(size), "x": where[:, 0], "y": where[:, 1], "z": where[:, 2],
     }
     parameters = {}
+    time_constants = ir.time_constants(model)
     for k, parameter in enumerate(model.parameters):
         if isinstance(parameter.value, float):
             env[parameter.name] = parameter.value
-        else:
-            env[parameter.name] = parameters[parameter.name] = draw(parameter.value, size, [seed, 5, index, k], env)
+            continue
+        env[parameter.name] = parameters[parameter.name] = draw(parameter.value, size, [seed, 5, index, k], env)
+        if parameter.name in time_constants and not (drawn := parameters[parameter.name] > 0).all():
+            neuron = int(np.argmin(drawn))
+            raise InvalidValueError(
+                f"`{parameter.name}` of {population.name} is a time constant (an equation divides by it), so it must "
+                f"be greater than 0, but neuron {neuron} got {float(parameters[parameter.name][neuron]):g} s",
+                parameter.value.span or parameter.span,
+                hint="keep the draws positive, e.g. `normal(mean, std, low = 1 ms)`",
+            )
     initial = {state.name: draw(state.initial, size, [seed, 0, index, k], env) for k, state in enumerate(model.states)}
     return NeuronValues(parameters, initial)
 

@@ -263,3 +263,20 @@ def test_a_formula_that_is_not_finite_names_the_neuron() -> None:
     with pytest.raises(InvalidValueError, match=r"this formula is inf for i = 1; it must be a finite number") as caught:
         build(network)
     assert caught.value.span is not None and caught.value.span.source_line()[caught.value.span.column - 1:].startswith("10 ms")
+
+
+def test_a_time_constant_drawn_negative_is_reported_at_its_distribution():
+    """`tau = normal(10 ms, 20 ms)` draws negative time constants for some neurons:
+    building the simulation names the parameter, the neuron and the value."""
+    text = """simulation { duration = 5 ms }
+neuron N {
+    parameters { tau = 10 ms  E_L = -70 mV }
+    state      { v = E_L }
+    equations  { dv/dt = (E_L - v) / tau }
+}
+region A { a = N[10] { tau = normal(10 ms, 20 ms) } }
+"""
+    model = brainsim.loads(text, "drawn.brain")
+    with pytest.raises(InvalidValueError, match=r"`tau` of A.a is a time constant .* but neuron 1 got -0.000192309 s") as caught:
+        model.compile()
+    assert (caught.value.span.line, caught.value.span.column) == (7, 30)
