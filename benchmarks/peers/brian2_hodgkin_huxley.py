@@ -14,6 +14,30 @@ import argparse
 import json
 import time
 
+# The squid axon of models/hodgkin_huxley.brain in Brian2's notation, per cm^2; the
+# applied current I_app is declared by each script (constant or switched).
+HODGKIN_HUXLEY_EQUATIONS = """
+dv/dt = (I_app - g_Na * m**3 * h * (v - E_Na) - g_K * n**4 * (v - E_K) - g_L * (v - E_L)) / C_m : volt
+dm/dt = alpha_m * (1 - m) - beta_m * m : 1
+dh/dt = alpha_h * (1 - h) - beta_h * h : 1
+dn/dt = alpha_n * (1 - n) - beta_n * n : 1
+alpha_m = 0.1 * (v / mV + 40) / (1 - exp(-(v / mV + 40) / 10)) / ms : Hz
+beta_m = 4 * exp(-(v / mV + 65) / 18) / ms : Hz
+alpha_h = 0.07 * exp(-(v / mV + 65) / 20) / ms : Hz
+beta_h = 1 / (1 + exp(-(v / mV + 35) / 10)) / ms : Hz
+alpha_n = 0.01 * (v / mV + 55) / (1 - exp(-(v / mV + 55) / 10)) / ms : Hz
+beta_n = 0.125 * exp(-(v / mV + 65) / 80) / ms : Hz
+"""
+
+
+def hodgkin_huxley_namespace(b2) -> dict:
+    """The parameters of HODGKIN_HUXLEY_EQUATIONS, in Brian2 quantities."""
+    return {
+        "C_m": 1 * b2.uF, "g_Na": 120 * b2.msiemens, "g_K": 36 * b2.msiemens, "g_L": 0.3 * b2.msiemens,
+        "E_Na": 50 * b2.mV, "E_K": -77 * b2.mV, "E_L": -54.387 * b2.mV,
+    }
+
+
 CURRENTS_UA = {"Axon.rest": 0.0, "Axon.i5": 5.0, "Axon.i7": 7.0, "Axon.i10": 10.0, "Axon.i20": 20.0}
 
 
@@ -25,23 +49,8 @@ def run(dt_ms: float, duration_ms: float) -> dict[str, list[float]]:
     b2.start_scope()
     b2.prefs.codegen.target = "numpy"
     b2.defaultclock.dt = dt_ms * b2.ms
-    namespace = {
-        "C_m": 1 * b2.uF, "g_Na": 120 * b2.msiemens, "g_K": 36 * b2.msiemens, "g_L": 0.3 * b2.msiemens,
-        "E_Na": 50 * b2.mV, "E_K": -77 * b2.mV, "E_L": -54.387 * b2.mV,
-    }
-    equations = """
-    dv/dt = (I_app - g_Na * m**3 * h * (v - E_Na) - g_K * n**4 * (v - E_K) - g_L * (v - E_L)) / C_m : volt
-    dm/dt = alpha_m * (1 - m) - beta_m * m : 1
-    dh/dt = alpha_h * (1 - h) - beta_h * h : 1
-    dn/dt = alpha_n * (1 - n) - beta_n * n : 1
-    alpha_m = 0.1 * (v / mV + 40) / (1 - exp(-(v / mV + 40) / 10)) / ms : Hz
-    beta_m = 4 * exp(-(v / mV + 65) / 18) / ms : Hz
-    alpha_h = 0.07 * exp(-(v / mV + 65) / 20) / ms : Hz
-    beta_h = 1 / (1 + exp(-(v / mV + 35) / 10)) / ms : Hz
-    alpha_n = 0.01 * (v / mV + 55) / (1 - exp(-(v / mV + 55) / 10)) / ms : Hz
-    beta_n = 0.125 * exp(-(v / mV + 65) / 80) / ms : Hz
-    I_app : amp (constant)
-    """
+    namespace = hodgkin_huxley_namespace(b2)
+    equations = HODGKIN_HUXLEY_EQUATIONS + "I_app : amp (constant)\n"
     cells = b2.NeuronGroup(len(CURRENTS_UA), equations, threshold="v > 0 * mV", refractory=2 * b2.ms,
                            method="rk4", namespace=namespace)
     cells.v, cells.m, cells.h, cells.n = -65 * b2.mV, 0.0529, 0.5961, 0.3177

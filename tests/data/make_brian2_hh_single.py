@@ -10,7 +10,11 @@ brainsim with its end, so one step is added. Run it with Brian2 2.x:
 """
 
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent.parent.parent / "benchmarks" / "peers"))
+from brian2_hodgkin_huxley import HODGKIN_HUXLEY_EQUATIONS, hodgkin_huxley_namespace  # noqa: E402
 
 SEGMENTS = ((20.0, 0.0), (150.0, 10.0), (30.0, 0.0))  # (duration ms, current uA)
 DT_MS = 0.01
@@ -22,23 +26,8 @@ def main() -> None:
 
     b2.prefs.codegen.target = "numpy"
     b2.defaultclock.dt = DT_MS * b2.ms
-    namespace = {
-        "C_m": 1 * b2.uF, "g_Na": 120 * b2.msiemens, "g_K": 36 * b2.msiemens, "g_L": 0.3 * b2.msiemens,
-        "E_Na": 50 * b2.mV, "E_K": -77 * b2.mV, "E_L": -54.387 * b2.mV,
-    }
-    equations = """
-    dv/dt = (I_app - g_Na * m**3 * h * (v - E_Na) - g_K * n**4 * (v - E_K) - g_L * (v - E_L)) / C_m : volt
-    dm/dt = alpha_m * (1 - m) - beta_m * m : 1
-    dh/dt = alpha_h * (1 - h) - beta_h * h : 1
-    dn/dt = alpha_n * (1 - n) - beta_n * n : 1
-    alpha_m = 0.1 * (v / mV + 40) / (1 - exp(-(v / mV + 40) / 10)) / ms : Hz
-    beta_m = 4 * exp(-(v / mV + 65) / 18) / ms : Hz
-    alpha_h = 0.07 * exp(-(v / mV + 65) / 20) / ms : Hz
-    beta_h = 1 / (1 + exp(-(v / mV + 35) / 10)) / ms : Hz
-    alpha_n = 0.01 * (v / mV + 55) / (1 - exp(-(v / mV + 55) / 10)) / ms : Hz
-    beta_n = 0.125 * exp(-(v / mV + 65) / 80) / ms : Hz
-    I_app : amp
-    """
+    namespace = hodgkin_huxley_namespace(b2)
+    equations = HODGKIN_HUXLEY_EQUATIONS + "I_app : amp\n"
     cell = b2.NeuronGroup(1, equations, threshold="v > 0 * mV", refractory=2 * b2.ms,
                           method="euler", namespace=namespace)
     cell.v, cell.m, cell.h, cell.n = -65 * b2.mV, 0.0529, 0.5961, 0.3177
