@@ -12,8 +12,8 @@ channels of a shared pool; docs/models.md).
 
 The regime is chosen by rewriting the two lines of the model marked `# regime:`.
 A full regime (1.2 s of 12 500 neurons) takes about a minute on the jax backend
-(156 s on numpy), so the four are marked slow (`pytest -m slow`); regime C over
-0.4 s (about 30 s) runs always.
+(156 s on numpy), so the four are marked slow (`pytest -m slow`); regimes C and D
+over 0.4 s (about 30 s and 10 s) run always.
 """
 
 import json
@@ -93,8 +93,11 @@ def test_brian2_reference_shows_fig_8():
     assert mean["D", "rate_hz"] < 10.0 and mean["D", "frequency_hz"] < 40.0
 
 
-def test_asynchronous_irregular_regime_c_short():
-    assert_matches_brian2("C", "short", measure("C", "short"))
+@pytest.mark.parametrize("regime", ["C", "D"])
+def test_regime_matches_brian2_short(regime):
+    """The asynchronous irregular regime and the slow oscillation over 0.4 s, on every run;
+    the fast regimes (A, B) cost minutes and run with the slow tests."""
+    assert_matches_brian2(regime, "short", measure(regime, "short"))
 
 
 @pytest.mark.slow
