@@ -226,7 +226,11 @@ def _propagator_row(i: int, a: np.ndarray, b: np.ndarray, c: np.ndarray, dt: flo
     augmented = np.zeros((2 * k, 2 * k))
     augmented[:k, :k] = a[np.ix_(closure, closure)] * dt
     augmented[:k, k:] = np.eye(k) * dt
-    exponential = expm(augmented)
+    if augmented[:k, :k].any():
+        exponential = expm(augmented)
+    else:  # a pure integrator (A = 0): P = I and Phi = I dt exactly, where Pade would round P below 1
+        exponential = np.eye(2 * k)
+        exponential[:k, k:] = augmented[:k, k:]
     r = closure.index(i)
     p = np.zeros(len(a))
     p[closure] = exponential[r, :k]

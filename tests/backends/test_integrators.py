@@ -132,6 +132,15 @@ def test_a_pure_integrator_has_a_singular_matrix_and_is_still_exact():
     history = advance(integration, {"q": 1.0}, 1000, {"I": 3.0})
     # 1000 additions of 1.5e-4, each rounded: about 1000 ulp of accumulated error.
     assert history[-1]["q"] == pytest.approx(1.0 + 3.0 * 1000 * DT / 2.0, rel=1e-12, abs=0)
+    assert dict(integration.constants)["_P_q_q"] == 1.0, "a pure integrator keeps q exactly"
+
+
+def test_a_constant_variable_stays_exactly_constant():
+    """dv/dt = 0: the propagator is exactly 1 (Pade with scaling gave 1 - 2^-53, so v
+    crept towards 0 by an ulp every step)."""
+    integration = integrate(model((ir.Equation("v", ir.Const(0.0)),), states=("v",)), DT)
+    history = advance(integration, {"v": -0.07}, 1000)
+    assert history[-1]["v"] == -0.07
 
 
 @pytest.mark.parametrize(
