@@ -17,6 +17,7 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedInput, VisitError
 from lark.lark import PostLex
+from lark.lexer import PatternStr
 from lark.tree import Meta
 
 from brainsim import ir
@@ -28,30 +29,48 @@ _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
 
 class _WholeWords(PostLex):
-    """Keeps NAME in the lexer of every parser state.
+    """Keeps NAME in the lexer of every parser state, and keywords reserved in all of them.
 
     Lark's contextual lexer otherwise lets a keyword match the start of a longer
     word (`spikes` as `spike` + `s`) where NAME is not expected; with NAME always
-    present, a word is a keyword only if the whole word is one.
+    present, a word is a keyword only if the whole word is one. Where a keyword is
+    not expected the contextual lexer reads it as NAME, so `parameters { state = 2 }`
+    would declare a parameter `state` while `parameters { a = 1  state = 2 }` is a
+    syntax error; `process` gives such a NAME back its keyword's type, so a keyword
+    is never a name (docs/language.md, "Keywords").
     """
 
     always_accept = ("NAME",)
 
+    def __init__(self) -> None:
+        self.keywords: dict[str, str] = {}  # keyword -> its terminal's name, filled by `lark_parser`
+
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
-        return stream
+        for token in stream:
+            if token.type == "NAME" and token in self.keywords:
+                yield Token.new_borrow_pos(self.keywords[token], str(token), token)
+            else:
+                yield token
 
 
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
     """The LALR parser for the language (built once; parse trees carry positions)."""
-    return Lark(
+    words = _WholeWords()
+    parser = Lark(
         _GRAMMAR.read_text(encoding="utf-8"),
         parser="lalr",
         lexer="contextual",
-        postlex=_WholeWords(),
+        postlex=words,
         propagate_positions=True,
         maybe_placeholders=True,
     )
+    words.keywords = {
+        terminal.pattern.value: terminal.name
+        for terminal in parser.terminals
+        if isinstance(terminal.pattern, PatternStr) and terminal.pattern.value.isidentifier()
+    }
+    return parser
 
 
 def decode_source(data: bytes, filename: str) -> str:

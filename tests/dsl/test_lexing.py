@@ -123,7 +123,7 @@ def test_unless_refractory_may_be_spaced_and_split_over_lines() -> None:
 
 
 def test_a_word_that_only_starts_with_a_keyword_is_a_name() -> None:
-    with pytest.raises(ParseError, match="unexpected name `spikes`"):
+    with pytest.raises(ParseError, match="unexpected `spikes`; expected"):  # the whole word, a keyword
         parse(SIM + "neuron N { spikes when v > 0 }")
 
 
