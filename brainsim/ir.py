@@ -9,7 +9,8 @@ Expressions are small trees (`Expr`). A `Var` names, depending on where the
 expression lives:
   * in a neuron model: one of its parameters, state variables or inputs, or the
     built-ins `t` (time, s) and `dt` (step, s);
-  * in a synapse model's `on_pre`: one of its parameters or state variables.
+  * in a synapse model: one of its parameters or state variables, `t`, `dt`,
+    or a neuron-side name (`SPIKED`: `v_post`, `spiked_pre`, `d_mod`, ...).
 Aliases are already substituted and units already checked when an IR exists.
 
 Every node may carry `span` (where it came from in the model text); spans take
@@ -528,14 +529,51 @@ class Region:
     span: SourceSpan | None = _span()
 
 
+PRE_SUFFIX = "_pre"
+POST_SUFFIX = "_post"
+MODULATOR_SUFFIX = "_mod"
+SPIKED = "spiked"
+"""Names a synapse expression reads besides its own: `<name>_pre` and `<name>_post`
+are a variable (state, input or parameter) of the presynaptic and postsynaptic
+neuron of the synapse; `spiked_pre` and `spiked_post` are booleans, true in the
+step that neuron fired; `<name>_mod` is a variable of the projection's modulator
+(`Projection.modulator`, a one-neuron population, e.g. dopamine)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """Keep synapse state `variable` within [low, high] (SI floats, low <= high):
+    applied after every `on_pre`, `on_post` and clock-driven update."""
+
+    variable: str
+    low: float
+    high: float
+    span: SourceSpan | None = _span()
+
+
 @dataclass(frozen=True, slots=True)
 class SynapseModel:
     """A synapse model with the values of one projection.
 
-    `on_pre` assignments target variables of the postsynaptic neuron and have
-    op ADD or SUB; their value expression may read only the synapse's own
-    parameters and state variables, and is evaluated when the presynaptic spike
-    is emitted (its effect arrives `delay` later).
+    `on_pre` runs, statement by statement, for each synapse of a presynaptic
+    neuron that spiked, in the step it spiked (plus the projection's
+    `axonal_delay`); `on_post` likewise for each synapse of a postsynaptic
+    neuron that spiked (plus `dendritic_delay`), after every `on_pre` of that
+    step. An assignment to one of `states` (any op) updates the synapse; an
+    assignment in `on_pre` to any other name is an effect on that variable of
+    the postsynaptic neuron, op ADD or SUB, arriving the projection's `delay`
+    after the presynaptic spike. `on_post` assigns synapse states only.
+
+    Expressions read the synapse's parameters and states, `t`, `dt`, and the
+    neuron-side names of `SPIKED` (`v_post`, `spiked_pre`, `d_mod`, ...).
+
+    `equations` (d<state>/dt = rhs) are event-driven unless `clock_driven`:
+    each then relaxes on its own, dx/dt = (x_rest - x) / tau with tau > 0 and
+    x_rest expressions of parameters only, and is solved exactly between the
+    synapse's events (no work in steps where neither side spikes). A
+    clock-driven model integrates all its equations every step, for every
+    synapse, with the neuron integrators' methods; those may read neuron-side
+    names too. `bounds` clip states after each update.
     """
 
     name: str
@@ -543,7 +581,22 @@ class SynapseModel:
     states: tuple[StateVariable, ...]
     on_pre: tuple[Assignment, ...]
     kind: NeuronKind = NeuronKind.UNSPECIFIED  # declared excitatory or inhibitory (Dale's law)
+    equations: tuple[Equation, ...] = ()
+    clock_driven: bool = False
+    on_post: tuple[Assignment, ...] = ()
+    bounds: tuple[Bound, ...] = ()
     span: SourceSpan | None = _span()
+
+    @property
+    def plastic(self) -> bool:
+        """True if the synapse's state changes during a run."""
+        names = {s.name for s in self.states}
+        return bool(self.equations or self.on_post or any(a.variable in names for a in self.on_pre))
+
+    def effects(self) -> tuple[Assignment, ...]:
+        """The `on_pre` assignments that act on the postsynaptic neuron, in order."""
+        names = {s.name for s in self.states}
+        return tuple(a for a in self.on_pre if a.variable not in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -619,6 +672,9 @@ class Projection:
     allow_autapses: bool = False
     allow_multapses: bool = True  # the random-degree rules may draw a pair twice
     condition: "Expr | None" = None  # only pairs (PAIR_NAMES) where it holds are candidates
+    modulator: str | None = None  # a one-neuron population whose variables the synapse reads as `<name>_mod`
+    axonal_delay: float = 0.0  # s, whole steps, at most the smallest delay: pre spike -> `on_pre` runs
+    dendritic_delay: float = 0.0  # s, whole steps: post spike -> `on_post` runs (back-propagation)
     span: SourceSpan | None = _span()
 
 
@@ -720,6 +776,20 @@ class StateRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class SynapseRecord:
+    """Record synapse state `variable` of `projection` (its name): the synapses
+    `indices` (positions in the projection's synapse order: by presynaptic, then
+    postsynaptic neuron; None: all) after every step, or, with `times`
+    (seconds, whole steps, ascending), snapshots after the steps ending at those times."""
+
+    projection: str
+    variable: str
+    indices: tuple[int, ...] | None = None
+    times: tuple[float, ...] | None = None
+    span: SourceSpan | None = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class SimulationSettings:
     dt: float
     duration: float
@@ -743,6 +813,7 @@ class Network:
     spike_records: tuple[SpikeRecord, ...]
     state_records: tuple[StateRecord, ...]
     source_name: str = "<model>"
+    synapse_records: tuple[SynapseRecord, ...] = ()
 
     def within(self, region: str) -> tuple[str, ...]:
         """The populations of `region` at any depth (its own and its sub-regions'), in network order."""
