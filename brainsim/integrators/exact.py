@@ -58,7 +58,7 @@ def affine_rows(model: ir.NeuronModel, dt: float) -> dict[str, dict[str, float] 
     """Each equation's right-hand side as {variable or input: coefficient, "": constant term}
     with the model's parameter values, or None where it is not affine with constant coefficients."""
     values = {p.name: p.value for p in model.parameters} | {"dt": dt}
-    return {e.variable: _affine(e.rhs, values, _variables(model)) for e in model.equations}
+    return {e.variable: affine(e.rhs, values, _variables(model)) for e in model.equations}
 
 
 def why_not_exact(model: ir.NeuronModel, equation: ir.Equation) -> str:
@@ -87,31 +87,31 @@ def _listed(names: set[str]) -> str:
     return ", ".join(sorted(names))
 
 
-_CONSTANT = ""  # the key of the constant term in an affine form; never a variable name
+CONSTANT = ""  # the key of the constant term in an affine form; never a variable name
 
 
-def _affine(expr: ir.Expr, values: Mapping[str, float], variables: frozenset[str]) -> dict[str, float] | None:
-    """`expr` as {variable: coefficient, _CONSTANT: term}, or None if it is not affine.
+def affine(expr: ir.Expr, values: Mapping[str, float], variables: frozenset[str]) -> dict[str, float] | None:
+    """`expr` as {variable: coefficient, CONSTANT: term}, or None if it is not affine.
 
     Coefficients must come from literals and `values` (parameters, dt) alone.
     """
 
     def constant(form: dict[str, float] | None) -> float | None:
-        return form.get(_CONSTANT, 0.0) if form is not None and set(form) <= {_CONSTANT} else None
+        return form.get(CONSTANT, 0.0) if form is not None and set(form) <= {CONSTANT} else None
 
     def scaled(form: dict[str, float], factor: float) -> dict[str, float]:
         return {key: value * factor for key, value in form.items()}
 
     def recurse(e: ir.Expr) -> dict[str, float] | None:
-        return _affine(e, values, variables)
+        return affine(e, values, variables)
 
     match expr:
         case ir.Const(value):
-            return {_CONSTANT: value}
+            return {CONSTANT: value}
         case ir.Var(name) if name in variables:
             return {name: 1.0}
         case ir.Var(name) if name in values:
-            return {_CONSTANT: values[name]}
+            return {CONSTANT: values[name]}
         case ir.Unary(ir.UnaryOp.NEG, operand):
             form = recurse(operand)
             return None if form is None else scaled(form, -1.0)
@@ -155,7 +155,7 @@ def _folded(compute, possible: bool) -> dict[str, float] | None:
         value = float(compute())
     except (ValueError, OverflowError, ZeroDivisionError, TypeError):
         return None
-    return {_CONSTANT: value} if math.isfinite(value) else None
+    return {CONSTANT: value} if math.isfinite(value) else None
 
 
 def exact(
@@ -204,7 +204,7 @@ def _system(
             continue
         i = states.index(name)
         for key, coefficient in row.items():
-            if key == _CONSTANT:
+            if key == CONSTANT:
                 c[i] = coefficient
             elif key in inputs:
                 b[i, inputs.index(key)] = coefficient
