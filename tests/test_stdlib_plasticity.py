@@ -18,8 +18,7 @@ import pytest
 
 import brainsim
 from backends.identity import assert_identical
-
-DT = 1e-4
+from hebbian_replay import replay
 
 
 def run_both(network: str, modules: str, duration: str):
@@ -35,14 +34,6 @@ def run_both(network: str, modules: str, duration: str):
         for variable, values in synapses.states.items():
             assert np.array_equal(values, jax_results.synapses[name].states[variable]), (name, variable)
     return numpy_results
-
-
-def spike_steps(results, population: str) -> list[np.ndarray]:
-    """The steps n (a spike of step n is stamped (n + 1) dt) of each neuron's spikes."""
-    trains = results.spikes[population]
-    steps = np.rint(trains.times / DT).astype(np.int64) - 1
-    size = len(results.spike_counts[population])
-    return [np.sort(steps[trains.indices == k]) for k in range(size)]
 
 
 def spike_times(results, population: str) -> list[np.ndarray]:
@@ -62,19 +53,6 @@ record spikes of In, Out
 """
 
 
-def seed_hebbian(w: float, pre_steps: np.ndarray, post_steps: set, eta: float, w_max: float) -> float:
-    """The seed's Synapse.apply_hebbian_learning, step by step, for one synapse: in
-    each step in which the presynaptic neuron spiked, LTP if the postsynaptic one
-    spiked too, LTD otherwise; w clipped to [0, w_max]."""
-    for step in pre_steps:
-        if step in post_steps:
-            w += eta * (w_max - w)
-        else:
-            w -= eta * 0.005 * w
-        w = min(max(w, 0.0), w_max)
-    return w
-
-
 def test_seed_hebbian_is_the_seeds_loop_on_the_recorded_spikes():
     results = run_both(HEBBIAN.replace("ETA", "0.01"), "seed", "2 s")
     synapses = results.synapses["In.drive->Out.cell"]
@@ -82,13 +60,8 @@ def test_seed_hebbian_is_the_seeds_loop_on_the_recorded_spikes():
     frozen = run_both(HEBBIAN.replace("ETA", "0"), "seed", "1 ms").synapses["In.drive->Out.cell"]
     assert np.array_equal(frozen.pre, synapses.pre) and np.array_equal(frozen.post, synapses.post)
     start = frozen.states["w"]
-    pre, post = spike_steps(results, "In.drive"), spike_steps(results, "Out.cell")
-    expected = np.array([
-        seed_hebbian(w0, pre[i], set(post[j].tolist()), eta=0.01, w_max=10e-9)
-        for w0, i, j in zip(start, synapses.pre, synapses.post)
-    ])
-    coincidences = sum(len(set(pre[i]) & set(post[j])) for i, j in zip(synapses.pre, synapses.post))
-    assert coincidences >= 10, "too few same-step pre/post spikes to test LTP"
+    expected, together = replay(results, "In.drive->Out.cell", "In.drive", "Out.cell", start)
+    assert together.sum() >= 10, "too few same-step pre/post spikes to test LTP"
     assert np.any(expected > start) and np.any(expected < start)
     np.testing.assert_allclose(synapses.states["w"], expected, rtol=1e-12, atol=0)
 
@@ -106,7 +79,7 @@ def test_seed_hebbian_defaults_are_the_seeds():
 
 T_POST = 0.120  # the forced postsynaptic spike of the window experiment, s (about)
 DELTAS_MS = np.arange(-100, 101, 1)  # t_post - t_pre for pre neuron k
-TAU_PLUS, TAU_MINUS, A_PLUS, A_MINUS = 16.8e-3, 33.7e-3, 0.01, 0.005  # Bi & Poo's fit (van Rossum et al. 2000)
+TAU_PLUS, TAU_MINUS, A_PLUS, A_MINUS = 16.8e-3, 33.7e-3, 0.01, 0.005  # time constants of the exponential fit to Bi & Poo's data (Bi & Poo 2001)
 STDP_SETTINGS = "tau_plus = 16.8 ms  tau_minus = 33.7 ms  A_plus = 0.01  A_minus = 0.005"
 SYNAPSES = {  # post population -> (synapse model, neuron model, w_max)
     "Post.current": ("StdpCurrent", "LifCurrentExp", 100e-12),

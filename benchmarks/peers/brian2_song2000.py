@@ -13,7 +13,11 @@ g_max, and the output rate over the last 10% of the run (and over the whole run)
 
 Brian2 2.11 needs Python >= 3.13; run it in its own environment:
 
-    /work/venv313/bin/python benchmarks/peers/brian2_song2000.py --duration 100
+    /work/venv313/bin/python benchmarks/peers/brian2_song2000.py --durations 5 10 100 --seeds 4 \
+        --out tests/data/brian2_song2000.json
+
+(cython target: about 20 s per 100 s of model time here, after a compilation
+of about 10 s.) The JSON holds, per duration, every seed's numbers and their means.
 """
 
 import argparse
@@ -80,19 +84,24 @@ def run_song2000(duration_s: float, seed: int, target: str) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=100.0, help="model time, s")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--durations", type=float, nargs="+", default=[100.0], help="model times, s")
+    parser.add_argument("--seeds", type=int, default=1, help="run seeds 1..SEEDS")
     parser.add_argument("--target", default="cython", help="Brian2 code generation target")
     parser.add_argument("--out", help="write the numbers as JSON here")
     arguments = parser.parse_args()
     import brian2
 
-    result = run_song2000(arguments.duration, arguments.seed, arguments.target)
-    result.update(brian2=brian2.__version__, python=platform.python_version(), target=arguments.target)
-    print(json.dumps(result, indent=2))
+    report = {"brian2": brian2.__version__, "python": platform.python_version(), "target": arguments.target,
+              "durations": {}}
+    for duration in arguments.durations:
+        runs = [run_song2000(duration, seed, arguments.target) for seed in range(1, arguments.seeds + 1)]
+        keys = ("below_10_percent", "above_90_percent", "output_rate_hz", "output_rate_last_10_percent_hz")
+        mean = {key: float(np.mean([run[key] for run in runs])) for key in keys}
+        report["durations"][f"{duration:g}"] = {"runs": runs, "mean": mean}
+        print(f"{duration:g} s: {json.dumps(mean)}", flush=True)
     if arguments.out:
         with open(arguments.out, "w") as file:
-            json.dump(result, file, indent=2)
+            json.dump(report, file, indent=2)
 
 
 if __name__ == "__main__":
