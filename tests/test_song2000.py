@@ -35,6 +35,7 @@ def measure(results) -> dict[str, float]:
     return {
         "below_10_percent": float(np.mean(w < 0.1)),
         "above_90_percent": float(np.mean(w > 0.9)),
+        "std_over_w_max": float(np.std(w)),
         "output_rate_hz": len(times) / duration,
         "output_rate_last_10_percent_hz": np.count_nonzero(times >= 0.9 * duration) / (0.1 * duration),
         "first_second_rate_hz": float(np.count_nonzero(times < 1.0)),

@@ -13,7 +13,7 @@ g_max, and the output rate over the last 10% of the run (and over the whole run)
 
 Brian2 2.11 needs Python >= 3.13; run it in its own environment:
 
-    /work/venv313/bin/python benchmarks/peers/brian2_song2000.py --durations 5 10 100 --seeds 4 \
+    /work/venv313/bin/python benchmarks/peers/brian2_song2000.py --durations 2 5 10 20 100 --seeds 4 \
         --out tests/data/brian2_song2000.json
 
 (cython target: about 20 s per 100 s of model time here, after a compilation
@@ -76,6 +76,7 @@ def run_song2000(duration_s: float, seed: int, target: str) -> dict:
         "duration_s": duration_s,
         "below_10_percent": float(np.mean(w < 0.1)),
         "above_90_percent": float(np.mean(w > 0.9)),
+        "std_over_w_max": float(np.std(w)),
         "output_rate_hz": float(len(times) / duration_s),
         "output_rate_last_10_percent_hz": float(len(last) / (0.1 * duration_s)),
         "run_seconds": elapsed,
@@ -95,7 +96,7 @@ def main():
               "durations": {}}
     for duration in arguments.durations:
         runs = [run_song2000(duration, seed, arguments.target) for seed in range(1, arguments.seeds + 1)]
-        keys = ("below_10_percent", "above_90_percent", "output_rate_hz", "output_rate_last_10_percent_hz")
+        keys = ("below_10_percent", "above_90_percent", "std_over_w_max", "output_rate_hz", "output_rate_last_10_percent_hz")
         mean = {key: float(np.mean([run[key] for run in runs])) for key in keys}
         report["durations"][f"{duration:g}"] = {"runs": runs, "mean": mean}
         print(f"{duration:g} s: {json.dumps(mean)}", flush=True)
