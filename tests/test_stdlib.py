@@ -40,7 +40,7 @@ def spike_times(results, population: str) -> np.ndarray:
 
 
 def test_every_module_is_here():
-    assert {path.stem for path in STD.glob("*.brain")} == {"lif", "izhikevich", "adex", "hodgkin_huxley", "seed"}
+    assert {path.stem for path in STD.glob("*.brain")} == {"lif", "izhikevich", "adex", "hodgkin_huxley", "seed", "stdp"}
 
 
 # ---------------------------------------------------------------- numpy == jax
