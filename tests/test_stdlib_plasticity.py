@@ -77,9 +77,12 @@ def test_seed_hebbian_defaults_are_the_seeds():
 
 # ---------------------------------------------------------------- pair-based STDP
 
-T_POST = 0.120  # the forced postsynaptic spike of the window experiment, s (about)
-PRE_MS = np.arange(20, 221, 1)  # pre neuron k spikes at 20 + k ms: t_post - t_pre from 100 to -100 ms
-TAU_PLUS, TAU_MINUS, A_PLUS, A_MINUS = 16.8e-3, 33.7e-3, 0.01, 0.005  # time constants of the exponential fit to Bi & Poo's data (Bi & Poo 2001)
+T_POST = 0.1201  # the forced postsynaptic spike of the window experiment (checked), s
+# Pre neuron k spikes at 20.1 + k ms; the post spike is stamped 120.1 ms, so
+# t_post - t_pre runs from 100 ms to -100 ms, 0 included (same step: LTP).
+PRE_MS = [round(20.1 + k, 1) for k in range(201)]
+# the time constants of the exponential fit to Bi & Poo's data (Bi & Poo 2001)
+TAU_PLUS, TAU_MINUS, A_PLUS, A_MINUS = 16.8e-3, 33.7e-3, 0.01, 0.005
 STDP_SETTINGS = "tau_plus = 16.8 ms  tau_minus = 33.7 ms  A_plus = 0.01  A_minus = 0.005"
 SYNAPSES = {  # post population -> (synapse model, neuron model, w_max)
     "Post.current": ("StdpCurrent", "LifCurrentExp", 100e-12),
@@ -134,12 +137,13 @@ def test_stdp_window_matches_bi_and_poo(window_run):
     assert all(len(times) == 1 for times in pre)
     for population, (_, _, w_max) in SYNAPSES.items():
         (post,) = spike_times(results, population)
-        assert len(post) == 1 and abs(post[0] - T_POST) <= 0.5e-3, f"{population} fired at {post}"
+        assert len(post) == 1 and abs(post[0] - T_POST) < 1e-9, f"{population} fired at {post}"
         synapses = results.synapses[f"Pre.cells->{population}"]
         delta = post[0] - np.array([pre[i][0] for i in synapses.pre])
         change = synapses.states["w"] - 0.5 * w_max
         np.testing.assert_allclose(change, w_max * window(delta), rtol=1e-11, atol=1e-11 * A_PLUS * w_max)
-        # the shape: potentiation for pre-before-post, depression after, both decaying
+        assert np.count_nonzero(delta == 0) == 1  # a pre spike in the post spike's step
+        # the shape: potentiation for pre-before-post (and the same step), depression after, both decaying
         assert np.all(change[delta >= 0] > 0) and np.all(change[delta < 0] < 0)
         order = np.argsort(delta)
         assert np.all(np.diff(change[order][delta[order] >= 0]) < 0)
