@@ -419,7 +419,14 @@ class _ToAst(Transformer):
 
     def record_synapses(self, meta: Meta, children: list) -> tuple[str, ast.Record]:
         variables, source, target, times = children
-        return "record", ast.RecordSynapses(variables, source, target, times, self._span(meta))
+        span = self._span(meta)
+        if variables is None:
+            raise ParseError(
+                "a synapse has no spikes to record; record a state of the synapses, e.g. `record w of A -> B`",
+                _keyword_span(span, "record"),
+                "to record the spikes of the neurons, write `record spikes of A, B`",
+            )
+        return "record", ast.RecordSynapses(variables, source, target, times, span)
 
     def snapshots(self, meta: Meta, children: list) -> ast.ValueList:
         return children[0]
