@@ -504,7 +504,7 @@ def delays_are_whole_steps(network: ir.Network) -> None:
         if projection.axonal_delay > shortest:
             raise InvalidValueError(
                 f"the axonal delay of {projection.name} ({projection.axonal_delay:g} s) is longer than its shortest "
-                f"delay ({shortest:g} s); the axonal part is a part of the delay from spike to effect",
+                f"delay ({shortest:g} s); the axonal delay is the first part of the delay, before `on pre` runs",
                 projection.span,
             )
         if not _steps(shortest, dt) >= 1:

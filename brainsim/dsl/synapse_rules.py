@@ -303,8 +303,8 @@ def lower_bounds(
         low_value, high_value = (_bound(end, name, states[name], scope) for end in (low, high))
         if high_value < low_value:
             raise InvalidValueError(
-                f"the upper bound of `{name}`, {_written(high)} = {high_value:g}, is below its lower bound, "
-                f"{_written(low)} = {low_value:g} (SI units); write [low, high] with low <= high",
+                f"the upper bound of `{name}`, `{_written(high)}` ({high_value:g} in SI units), is below its lower "
+                f"bound, `{_written(low)}` ({low_value:g}); write [low, high] with low <= high",
                 declaration.value.span,
             )
         lowered.append(ir.Bound(name, low_value, high_value, declaration.span))
