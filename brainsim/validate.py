@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.integrators import REFRACTORY
+from brainsim.integrators.relaxation import NotRelaxation, relaxations
 
 MAX_EXPRESSION_DEPTH = 2000
 """Deeper expressions (a chain of thousands of aliases) are refused: compiling
@@ -295,17 +296,33 @@ def time_constants_are_positive(network: ir.Network) -> None:
     blow up instead of relax. Values drawn per neuron are checked when drawn
     (`brainsim.network.values`).
     """
-    for population in network.populations:
-        if not isinstance(model := population.model, ir.NeuronModel):
-            continue
+    models = [(p.name, p.model) for p in network.populations if isinstance(p.model, ir.NeuronModel)]
+    models += [(f"synapse `{p.synapse.name}` of {p.name}", p.synapse) for p in network.projections]
+    for owner, model in models:
         constants = ir.time_constants(model)
         for parameter in model.parameters:
             if parameter.name in constants and isinstance(parameter.value, float) and parameter.value <= 0:
                 raise InvalidValueError(
-                    f"`{parameter.name}` of {population.name} is a time constant (an equation divides by it), "
+                    f"`{parameter.name}` of {owner} is a time constant (an equation divides by it), "
                     f"so it must be greater than 0, but it is {parameter.value:g} s",
                     parameter.span or model.span,
                 )
+
+
+def event_driven_equations_relax(network: ir.Network) -> None:
+    """synapse S { state { w = 1 nS  c = 0 }  equations { dw/dt = c * 1 nS / (1 s) } }   (not clock-driven)
+
+    An event-driven equation is solved exactly between events, so it must relax on its own
+    (`brainsim.integrators.relaxation`); the message says why not and what to write.
+    """
+    for projection in network.projections:
+        synapse = projection.synapse
+        if synapse.clock_driven or not synapse.equations:
+            continue
+        try:
+            relaxations(synapse, network.simulation.dt)
+        except NotRelaxation as error:
+            raise InvalidValueError(error.reason, error.equation.span or projection.span) from None
 
 
 def resets_assign_states(network: ir.Network) -> None:
@@ -645,6 +662,7 @@ RULES: tuple[Rule, ...] = (
     names_are_not_reserved,
     equations_integrate_states,
     time_constants_are_positive,
+    event_driven_equations_relax,
     resets_assign_states,
     effects_change_target_states,
     synapse_rules_update_states,

@@ -35,7 +35,7 @@ from brainsim.dsl.expressions import (
     mismatch_hint,
 )
 from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, expect_dimension, lower_value, number
-from brainsim.dsl.synapse_rules import Sides, check_synapse_dynamics, lower_bounds, lower_rules, rule_scope
+from brainsim.dsl.synapse_rules import Sides, lower_bounds, lower_rules, rule_scope
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
@@ -124,8 +124,6 @@ def lower_synapse(
     synapse: ast.Synapse,
     overrides: tuple[ast.Declaration, ...] = (),
     declared: ir.SynapseModel | None = None,
-    *,
-    dt: float,
     sides: Sides | None = None,
 ) -> LoweredSynapse:
     """Lower a synapse model, with a projection's `overrides` applied.
@@ -133,7 +131,8 @@ def lower_synapse(
     Without `sides` (the model as declared) the statements that read neuron-side
     names are left out and `waiting` is set; with them every statement is lowered
     against that projection's neurons. The effects' targets are checked later,
-    against each target population. `dt` is the step, for the event-driven check.
+    against each target population, and the time constants and event-driven
+    equations by `brainsim.validate`.
     """
     groups = (("parameter", synapse.parameters), ("state variable", synapse.states))
     reserved = {name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS}
@@ -150,7 +149,6 @@ def lower_synapse(
         equations=rules.equations, clock_driven=synapse.clock_driven, on_post=rules.on_post,
         bounds=lower_bounds(synapse.bounds, dimensions, constants.kinds, constants.scope), span=synapse.span,
     )
-    check_synapse_dynamics(model, dt, synapse.equations)
     return LoweredSynapse(model, rules.effects, rules.waiting)
 
 

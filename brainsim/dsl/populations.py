@@ -61,7 +61,7 @@ def declare(model: ast.Model) -> Declared:
     derived_neurons, derived_models = derive(model.derived_neurons, neurons, neuron_models, synapses)
     neurons.update(derived_neurons)
     neuron_models.update(derived_models)
-    synapse_models = {name: lower_synapse(synapse, dt=simulation.dt) for name, synapse in synapses.items()}
+    synapse_models = {name: lower_synapse(synapse) for name, synapse in synapses.items()}
     declared = Declared(simulation, neurons, synapses, neuron_models, synapse_models, {}, {}, {})
     for region in model.regions:
         _declare_region(region, None, declared)

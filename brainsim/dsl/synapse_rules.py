@@ -27,7 +27,6 @@ from brainsim.dsl.dimensions import BOOLEAN, SECOND
 from brainsim.dsl.expressions import Scope, Symbol, constant_value, expect_type, lower_expression, mismatch_hint
 from brainsim.dsl.initializers import number
 from brainsim.errors import DuplicateNameError, InvalidValueError, UnitError, UnknownNameError, did_you_mean
-from brainsim.integrators.relaxation import NotRelaxation, relaxations
 from brainsim.units import DIMENSIONLESS, Dimension
 
 _SIDES = {ir.PRE_SUFFIX: "presynaptic", ir.POST_SUFFIX: "postsynaptic", ir.MODULATOR_SUFFIX: "modulator"}
@@ -273,7 +272,7 @@ def _require_synapse_state(
     )
 
 
-# --------------------------------------------------------------------------- bounds and time constants
+# --------------------------------------------------------------------------- bounds
 
 
 def lower_bounds(
@@ -322,28 +321,3 @@ def _written(expr: ast.Expr) -> str:
     """The text of `expr` as written, for messages."""
     span = expr.span
     return span.source_line()[span.column - 1: span.end_column - 1] if span.line == span.end_line else "the value"
-
-
-def check_synapse_dynamics(model: ir.SynapseModel, dt: float, equations: tuple[ast.Equation, ...]) -> None:
-    """Time constants of the synapse's equations are positive; event-driven equations relax.
-
-    Rejects::
-
-        parameters { tau_pre = -20 ms }  equations { da_pre/dt = -a_pre / tau_pre }
-        equations { dw/dt = c * d_mod }          # event-driven, but not a relaxation
-    """
-    divisors = ir.time_constants(model)
-    for parameter in model.parameters:
-        if parameter.name in divisors and isinstance(parameter.value, float) and parameter.value <= 0:
-            raise InvalidValueError(
-                f"`{parameter.name}` of synapse `{model.name}` is a time constant (an equation divides by it), so "
-                f"it must be greater than 0, but it is {parameter.value:g} s",
-                parameter.span or model.span,
-            )
-    if model.clock_driven or not model.equations:
-        return
-    try:
-        relaxations(model, dt)
-    except NotRelaxation as error:
-        written = next(e for e in equations if e.variable.name == error.equation.variable)
-        raise InvalidValueError(error.reason, written.span) from None

@@ -51,7 +51,7 @@ def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projectio
     per_synapse = [o for o in overrides if is_pair_value(o.value, pair_scope(lowered.model))]
     constant = tuple(o for o in overrides if o not in per_synapse)
     if constant:
-        lowered = lower_synapse(synapse, constant, lowered.model, dt=dt)
+        lowered = lower_synapse(synapse, constant, lowered.model)
     scope = pair_scope(lowered.model)
     rule, columns = _rule(settings, connect, sources, targets, scope, lowered.model)
     lowered = _per_synapse_values(lowered, per_synapse, columns, scope)
@@ -68,7 +68,7 @@ def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projectio
             if lowered.waiting:  # statements that read neuron-side names: lower them for this pair
                 sides = Sides(source.name, source.model if isinstance(source.model, ir.NeuronModel) else None,
                               target.name, model, modulator, connect.span.line)
-                again = lower_synapse(synapse, constant, as_declared, dt=dt, sides=sides)
+                again = lower_synapse(synapse, constant, as_declared, sides=sides)
                 paired = replace(again, model=replace(again.model, states=lowered.model.states))
             else:
                 paired = lowered
