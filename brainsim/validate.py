@@ -228,9 +228,27 @@ def expressions_read_known_names(network: ir.Network) -> None:
             _known(model.rate, {"t", "dt"}, "the rate of a PoissonSource", model.span or population.span)
     for projection in network.projections:
         synapse = projection.synapse
-        known = {p.name for p in synapse.parameters} | {s.name for s in synapse.states}
-        for assignment in synapse.on_pre:
-            _known(assignment.value, known, f"on pre of {synapse.name}", assignment.span or projection.span)
+        known = {p.name for p in synapse.parameters} | {s.name for s in synapse.states} | {"t", "dt"}
+        known |= {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}
+        known |= _neuron_side_names(network, projection)
+        for block, assignments in (("on pre", synapse.on_pre), ("on post", synapse.on_post)):
+            for assignment in assignments:
+                _known(assignment.value, known, f"{block} of {synapse.name}", assignment.span or projection.span)
+        for equation in synapse.equations:
+            _known(equation.rhs, known, f"d{equation.variable}/dt of {synapse.name}", equation.span or projection.span)
+
+
+def _neuron_side_names(network: ir.Network, projection: ir.Projection) -> set[str]:
+    """`X_pre`, `X_post`, `X_mod`: the variables of the projection's neurons a synapse may read."""
+    names = set()
+    ends = [(projection.source, ir.PRE_SUFFIX), (projection.target, ir.POST_SUFFIX)]
+    if projection.modulator is not None:
+        ends.append((projection.modulator, ir.MODULATOR_SUFFIX))
+    models = {p.name: p.model for p in network.populations}  # a missing one is `names_exist`'s to report
+    for population, suffix in ends:
+        if isinstance(model := models.get(population), ir.NeuronModel):
+            names |= {item.name + suffix for item in (*model.parameters, *model.states, *model.inputs)}
+    return names
 
 
 def _neuron_expressions(model: ir.NeuronModel) -> Iterator[tuple[ir.Expr, str]]:
@@ -316,7 +334,7 @@ def effects_change_target_states(network: ir.Network) -> None:
     for projection in network.projections:
         target = network.population(projection.target).model
         states = {s.name for s in target.states}
-        for assignment in projection.synapse.on_pre:
+        for assignment in projection.synapse.effects():
             if assignment.variable not in states:
                 raise InvalidValueError(
                     f"on pre of {projection.synapse.name} changes `{assignment.variable}`, "
