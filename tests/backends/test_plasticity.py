@@ -152,3 +152,27 @@ def test_a_static_projection_reports_its_synapses():
     w = results.synapses[PROJECTION].states["w"]
     assert len(w) == 6 and len(set(w.tolist())) == 6
     assert np.array_equal(results.synapse_traces[(PROJECTION, "w")].values, np.tile(w[[0, 5]], (1000, 1)))
+
+
+def test_on_pre_reads_the_postsynaptic_neuron_after_its_fire_phase():
+    """The seed's Hebbian rule, w += where(spiked_post, eta (w_max - w), -eta 0.005 w), and v_post
+    (after the reset: 0 where the target fired) into a second state."""
+    spiked = var("spiked_post")
+    ltp = ir.Binary(ir.BinaryOp.MUL, var("eta"), ir.Binary(ir.BinaryOp.SUB, var("w_max"), var("w")))
+    ltd = ir.Unary(ir.UnaryOp.NEG, ir.Binary(ir.BinaryOp.MUL, ir.Binary(ir.BinaryOp.MUL, var("eta"), ir.Const(0.005)), var("w")))
+    synapse = ir.SynapseModel(
+        name="Hebb", parameters=parameters(eta=0.01, w_max=10.0),
+        states=(state("w", ir.Constant(5.0)), state("seen", ir.Constant(0.0))),
+        on_pre=(ir.Assignment("w", ir.AssignOp.ADD, ir.Where(spiked, ltp, ltd)),
+                ir.Assignment("seen", ir.AssignOp.ADD, var("v_post"))),
+        bounds=(ir.Bound("w", 0.0, 10.0),),
+    )
+    # Channel 0 spikes with target 0 (in the step it fires) twice, channel 1 never with a target.
+    pre = {0: [15.1 * ms, 40.2 * ms], 1: [12 * ms, 33 * ms, 50 * ms]}
+    results = both(pn.stdp_network(pre, {0: [14.9 * ms, 40 * ms]}, synapse, n_pre=2, n_post=2))
+    w = results.synapses[PROJECTION].states["w"]
+    up = lambda w: w + 0.01 * (10.0 - w)  # noqa: E731
+    down = lambda w: w - 0.01 * 0.005 * w  # noqa: E731
+    assert w.tolist() == [up(up(5.0)), down(down(5.0)), down(down(down(5.0))), down(down(down(5.0)))]
+    seen = results.synapses[PROJECTION].states["seen"]
+    assert seen[0] == 0.0 and seen[1] == 0.0  # target 0 was reset; target 1 is never kicked
