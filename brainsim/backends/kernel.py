@@ -61,13 +61,16 @@ class Carry(NamedTuple):
     """Everything a step changes: group states, synapse states (per pathway, in
     synapse model order), ring buffers, per stimulus (network order) the state
     of a noise current (None for the others), and per pathway the step each
-    synapse's event-driven state was last brought to (None where there is none)."""
+    synapse's event-driven state was last brought to (None where there is none)
+    and, for axonal and dendritic delays, the fired masks of the source and the
+    target of the last steps (newest first; None without plasticity)."""
 
     groups: tuple[GroupState, ...]
     synapses: tuple[tuple, ...]
     buffers: tuple
     stimuli: tuple
     updated: tuple
+    history: tuple
 
 
 class GroupArrays(NamedTuple):
@@ -242,11 +245,12 @@ class Step:
         spikes = [spikes[k] for k in self.spike_order]
         traces = self.record(envs, arrays)
         sides = self._sides(envs, masks)
-        updated = list(carry.updated)
-        buffers = self.schedule(n, spikes, sides, synapses, updated, arrays, buffers)
-        self.learn(n, spikes, sides, synapses, updated, arrays, buffers)
+        updated, history = list(carry.updated), list(carry.history)
+        ends = self.delay_spikes(spikes, sides, history)
+        buffers = self.schedule(n, spikes, ends, sides, synapses, updated, arrays, buffers)
+        self.learn(n, ends, sides, synapses, updated, arrays, buffers)
         synapse_traces = self.record_synapses(n, synapses, updated, arrays)
-        carry = Carry(tuple(new_groups), tuple(synapses), tuple(buffers), tuple(stimuli), tuple(updated))
+        carry = Carry(tuple(new_groups), tuple(synapses), tuple(buffers), tuple(stimuli), tuple(updated), tuple(history))
         return carry, Outputs(tuple(spikes), tuple(traces), tuple(finite), tuple(synapse_traces))
 
     # 1 ------------------------------------------------------------------
@@ -346,7 +350,24 @@ class Step:
         ]
 
     # 6 ------------------------------------------------------------------
-    def schedule(self, n, spikes: list, sides: list, synapses: list, updated: list, arrays: Arrays, buffers: list) -> list:
+    def delay_spikes(self, spikes: list, sides: list, history: list) -> list:
+        """Per plastic pathway, the (presynaptic, postsynaptic) spikes its `on pre` and `on post`
+        run for in this step: this step's, or those of `axonal` / `dendritic` steps ago."""
+        ends = [None] * len(self.pathways)
+        for c, code in enumerate(self.pathways):
+            if isinstance(code, PlasticCode):
+                pre, post = spikes[code.source], spikes[code.target]
+                if history[c] is not None:
+                    masks = [sides[p][0][ir.SPIKED][sides[p][1]:sides[p][1] + size]
+                             for p, size in zip((code.source, code.target), code.sizes)]
+                    pre, before = self.plastic.delayed(pre, masks[0], history[c][0], code.sizes[0], code.capacities[0])
+                    post, after = self.plastic.delayed(post, masks[1], history[c][1], code.sizes[1], code.capacities[1])
+                    history[c] = (before, after)
+                ends[c] = (pre, post)
+        return ends
+
+    def schedule(self, n, spikes: list, ends: list, sides: list, synapses: list, updated: list, arrays: Arrays,
+                 buffers: list) -> list:
         """Each pathway's effects of this step's spikes, into the buffer slot of their arrival;
         a plastic pathway's `on pre` statements (`brainsim.backends.synapses`), its synapse
         writes into `synapses` and `updated`.
@@ -357,7 +378,7 @@ class Step:
         for c, code in enumerate(self.pathways):
             if isinstance(code, PlasticCode):
                 buffers, synapses[c], updated[c] = self.plastic.schedule(
-                    n, code, arrays.pathways[c], spikes, sides, buffers, synapses[c], updated[c])
+                    n, code, arrays.pathways[c], ends[c][0], sides, buffers, synapses[c], updated[c])
                 continue
             rows, count = spikes[code.source]
             if not events.may_fire(count):
@@ -379,12 +400,12 @@ class Step:
         return buffers
 
     # 7 ------------------------------------------------------------------
-    def learn(self, n, spikes: list, sides: list, synapses: list, updated: list, arrays: Arrays, buffers: list) -> None:
-        """Each plastic pathway's `on post` for this step's postsynaptic spikes, into `synapses` and `updated`."""
+    def learn(self, n, ends: list, sides: list, synapses: list, updated: list, arrays: Arrays, buffers: list) -> None:
+        """Each plastic pathway's `on post` for this step's (delayed) postsynaptic spikes, into `synapses` and `updated`."""
         for c, code in enumerate(self.pathways):
             if isinstance(code, PlasticCode):
                 _, synapses[c], updated[c] = self.plastic.learn(
-                    n, code, arrays.pathways[c], spikes, sides, buffers, synapses[c], updated[c])
+                    n, code, arrays.pathways[c], ends[c][1], sides, buffers, synapses[c], updated[c])
 
     def record_synapses(self, n, synapses: list, updated: list, arrays: Arrays) -> list:
         """The recorded synapse states at the end of the step (event-driven ones brought to then)."""
@@ -437,7 +458,7 @@ def compile_step(
     column_batches = column_batches or (None,) * len(host.pathways)
     groups, group_arrays = zip(*(_group_code(host, g, xp, capacities) for g in range(len(host.groups)))) if host.groups else ((), ())
     pathways, pathway_arrays = zip(*(
-        plastic_code(host, c, xp, _buffer_finder(host), b, column_batches[c]) if host.pathways[c].plastic
+        plastic_code(host, c, xp, _buffer_finder(host), b, column_batches[c], capacities) if host.pathways[c].plastic
         else _pathway_code(host, c, xp, b)
         for c, b in zip(range(len(host.pathways)), batches)
     )) if host.pathways else ((), ())
@@ -485,8 +506,21 @@ def compile_step(
         buffers=tuple(np.zeros(b.length * b.width) for b in host.buffers),
         stimuli=tuple(np.full(s.mask.shape, s.mean) if isinstance(s, NoiseCurrent) else None for s in host.schedules),
         updated=tuple(np.full(p.n_synapses + 1, -1, dtype=np.int64) if p.event_driven else None for p in host.pathways),
+        history=tuple(_history(network, p) for p in host.pathways),
     )
     return Program(step, arrays, carry)
+
+
+def _history(network: ir.Network, pathway) -> tuple | None:
+    """The fired masks before the run (none fired) that a plastic pathway's delays need, newest first."""
+    if not pathway.plastic:
+        return None
+    projection = network.projections[pathway.projections[0]]
+    steps = [round(d / network.simulation.dt) for d in (projection.axonal_delay, projection.dendritic_delay)]
+    if not any(steps):
+        return None
+    sizes = [network.population(name).size for name in (projection.source, projection.target)]
+    return tuple(tuple(np.zeros(size, dtype=bool) for _ in range(k)) for size, k in zip(sizes, steps))
 
 
 def _buffer_finder(host: HostNetwork):

@@ -236,6 +236,7 @@ def _copied(carry: Carry) -> Carry:
         buffers=tuple(b.copy() for b in carry.buffers),
         stimuli=tuple(None if x is None else x.copy() for x in carry.stimuli),
         updated=tuple(None if x is None else x.copy() for x in carry.updated),
+        history=carry.history,  # masks are replaced, never changed in place
     )
 
 

@@ -114,6 +114,10 @@ class PlasticCode:
     delay: int | None
     batch: int | None
     column_batch: int | None
+    axonal: int  # steps from a presynaptic spike to its `on pre`
+    dendritic: int  # steps from a postsynaptic spike to its `on post`
+    sizes: tuple[int, int]  # of the source and target populations
+    capacities: tuple[int, int]  # spikes per step listed of each (static shapes), for delayed spikes
 
     @property
     def event_driven(self) -> bool:
@@ -134,7 +138,7 @@ def neuron_side(name: str, own: set[str]) -> tuple[str, str] | None:
     return None
 
 
-def plastic_code(host, c: int, xp: Numerics, buffer_of, batch, column_batch) -> tuple[PlasticCode, PlasticArrays]:
+def plastic_code(host, c: int, xp: Numerics, buffer_of, batch, column_batch, capacities) -> tuple[PlasticCode, PlasticArrays]:
     """The code and arrays of plastic pathway `c` of `host`; `buffer_of(group, variable)`
     is the index of a ring buffer."""
     pathway = host.pathways[c]
@@ -189,9 +193,11 @@ def plastic_code(host, c: int, xp: Numerics, buffer_of, batch, column_batch) -> 
         if names:
             group, offset = host.placement.get(ends[suffix], (None, 0))
             sides.append(Side(suffix, populations.index(ends[suffix]), group, offset, tuple(names)))
+    target = populations.index(projection.target)
+    sizes = (host.network.populations[pathway.source].size, host.network.populations[target].size)
     code = PlasticCode(
         source=pathway.source,
-        target=populations.index(projection.target),
+        target=target,
         states=states,
         relaxed=tuple(relaxed),
         on_pre=on_pre,
@@ -203,6 +209,10 @@ def plastic_code(host, c: int, xp: Numerics, buffer_of, batch, column_batch) -> 
         delay=pathway.uniform_delay,
         batch=batch,
         column_batch=column_batch,
+        axonal=round(projection.axonal_delay / dt),
+        dendritic=round(projection.dendritic_delay / dt),
+        sizes=sizes,
+        capacities=(capacities.get(pathway.source, sizes[0]), capacities.get(target, sizes[1])),
     )
     columns = pathway.columns
     arrays = PlasticArrays(
@@ -297,7 +307,8 @@ class PlasticStep:
         written = {k for k, _, _ in code.relaxed}
         if direction_pre and any(s.buffer is not None for s in statements):
             post = arrays.post[synapses]
-            arrival = n + 1 + (code.delay if code.delay is not None else arrays.delay[synapses])
+            # The effect arrives `delay` after the spike, which was `axonal` steps ago.
+            arrival = n + 1 - code.axonal + (code.delay if code.delay is not None else arrays.delay[synapses])
         for s in statements:
             amount = s.value(env)
             if s.state is not None:
@@ -324,9 +335,17 @@ class PlasticStep:
             last = xp.scatter_set(last, target, xp.full(synapses.shape, n, dtype=last.dtype))
         return buffers, tuple(states), last
 
-    def schedule(self, n, code: PlasticCode, arrays: PlasticArrays, spikes, sides, buffers: list, states, last):
-        """Phase 6: `on pre` for the synapses of this step's presynaptic spikes."""
-        rows, count = spikes[code.source]
+    def delayed(self, spikes, mask, history: tuple, size: int, capacity: int):
+        """(The spikes of one end `len(history)` steps ago, the history after this step):
+        `history` holds that end's fired masks (`mask`: this step's) of the last steps, newest first."""
+        if not history:
+            return spikes, history
+        firing = self.events.firing(history[-1])
+        return self.events.spikes_by_population(firing, ((0, size),), (capacity,))[0], (mask,) + history[:-1]
+
+    def schedule(self, n, code: PlasticCode, arrays: PlasticArrays, rows_count, sides, buffers: list, states, last):
+        """Phase 6: `on pre` for the synapses of this step's (delayed) presynaptic spikes."""
+        rows, count = rows_count
         if not self.events.may_fire(count):
             return buffers, states, last
 
@@ -335,11 +354,11 @@ class PlasticStep:
 
         return self.events.for_synapses(arrays.indptr, arrays.slots, rows, code.batch, body, (buffers, states, last))
 
-    def learn(self, n, code: PlasticCode, arrays: PlasticArrays, spikes, sides, buffers: list, states, last):
-        """Phase 7: `on post` for the synapses of this step's postsynaptic spikes."""
+    def learn(self, n, code: PlasticCode, arrays: PlasticArrays, rows_count, sides, buffers: list, states, last):
+        """Phase 7: `on post` for the synapses of this step's (delayed) postsynaptic spikes."""
         if not code.on_post:
             return buffers, states, last
-        rows, count = spikes[code.target]
+        rows, count = rows_count
         if not self.events.may_fire(count):
             return buffers, states, last
 

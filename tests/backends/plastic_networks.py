@@ -68,6 +68,9 @@ def stdp_network(
     duration: float = 100 * ms,
     synapse_records: tuple[ir.SynapseRecord, ...] = (),
     modulator: ir.NeuronModel | None = None,
+    delay: float = DT,
+    axonal_delay: float = 0.0,
+    dendritic_delay: float = 0.0,
 ) -> ir.Network:
     """`n_pre` channels spiking at `pre`, all to all onto `n_post` targets forced to fire
     two steps after the times `drive`; `modulator`: a one-neuron population `Reward.da`."""
@@ -87,8 +90,9 @@ def stdp_network(
         populations=tuple(populations),
         projections=(
             ir.Projection("In.drive->Out.post", "In.drive", "Out.post", kick, ir.OneToOne(), ir.Constant(DT)),
-            ir.Projection("In.pre->Out.post", "In.pre", "Out.post", synapse, ir.AllToAll(), ir.Constant(DT),
-                          modulator=None if modulator is None else "Reward.da"),
+            ir.Projection("In.pre->Out.post", "In.pre", "Out.post", synapse, ir.AllToAll(), ir.Constant(delay),
+                          modulator=None if modulator is None else "Reward.da",
+                          axonal_delay=axonal_delay, dendritic_delay=dendritic_delay),
         ),
         stimuli=(),
         spike_records=(ir.SpikeRecord("In.pre"), ir.SpikeRecord("Out.post")),

@@ -176,3 +176,15 @@ def test_on_pre_reads_the_postsynaptic_neuron_after_its_fire_phase():
     assert w.tolist() == [up(up(5.0)), down(down(5.0)), down(down(down(5.0))), down(down(down(5.0)))]
     seen = results.synapses[PROJECTION].states["seen"]
     assert seen[0] == 0.0 and seen[1] == 0.0  # target 0 was reset; target 1 is never kicked
+
+
+@pytest.mark.parametrize("axonal, dendritic", [(2 * ms, 0.0), (0.0, 3 * ms), (1 * ms, 0.5 * ms)])
+def test_axonal_and_dendritic_delays_shift_when_the_rule_sees_a_spike(axonal, dendritic):
+    network = pn.stdp_network(PRE, DRIVE, pn.stdp(), delay=2 * ms, axonal_delay=axonal, dendritic_delay=dendritic)
+    results = both(network)
+    synapses, post = results.synapses[PROJECTION], results.spikes["Out.post"]
+    for k, (i, j) in enumerate(zip(synapses.pre, synapses.post)):
+        pre_times = [round(t + axonal, 6) for t in PRE[i]]
+        post_times = [round(t + dendritic, 6) for t in post.times[post.indices == j]]
+        expected = replayed(pre_times, post_times, 0.5, 0.01, -0.0105, -math.inf, math.inf)
+        assert synapses.states["w"][k] == pytest.approx(expected, abs=1e-14)
