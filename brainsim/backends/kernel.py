@@ -31,6 +31,7 @@ change the bits. docs/semantics.md lists every such hazard and its remedy.
 
 from __future__ import annotations
 
+import functools
 import operator
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
@@ -204,8 +205,9 @@ class Step:
     sides: tuple  # per population (network order): ("group", g, offset) or ("source", k)
     synapse_records: tuple  # per every-step synapse record: (pathway, state index)
 
-    @property
+    @functools.cached_property
     def plastic(self) -> PlasticStep:
+        """Phases 3, 6 and 7 of the plastic pathways."""
         return PlasticStep(self.xp, self.events, self.buffers)
 
     def _sides(self, envs: list[dict], fired: list) -> list:

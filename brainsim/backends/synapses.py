@@ -37,12 +37,11 @@ from brainsim.integrators import integrate
 from brainsim.integrators.relaxation import relaxations
 from brainsim.units import DIMENSIONLESS
 
-_UPDATE = {
+_UPDATE = {  # DIV is xp.divide (correctly rounded on every backend)
     ir.AssignOp.SET: lambda old, value: value,
     ir.AssignOp.ADD: operator.add,
     ir.AssignOp.SUB: operator.sub,
     ir.AssignOp.MUL: operator.mul,
-    ir.AssignOp.DIV: None,  # xp.divide, bound at compile time
 }
 _SIDES = (ir.PRE_SUFFIX, ir.POST_SUFFIX, ir.MODULATOR_SUFFIX)
 
@@ -75,12 +74,11 @@ class PlasticArrays(NamedTuple):
 @dataclass(frozen=True, eq=False)
 class Side:
     """Where neuron-side names with `suffix` come from: population `population`
-    (network index), group `group` (None for a spike source) at `offset`, and the
+    (network index), at `offset` in its group (0 for a spike source), and the
     variables read (names without the suffix; `ir.SPIKED` is the fired mask)."""
 
     suffix: str
     population: int
-    group: int | None
     offset: int
     names: tuple[str, ...]
 
@@ -191,8 +189,8 @@ def plastic_code(host, c: int, xp: Numerics, buffer_of, batch, column_batch, cap
     sides = []
     for suffix, names in read.items():
         if names:
-            group, offset = host.placement.get(ends[suffix], (None, 0))
-            sides.append(Side(suffix, populations.index(ends[suffix]), group, offset, tuple(names)))
+            _, offset = host.placement.get(ends[suffix], (None, 0))
+            sides.append(Side(suffix, populations.index(ends[suffix]), offset, tuple(names)))
     target = populations.index(projection.target)
     sizes = (host.network.populations[pathway.source].size, host.network.populations[target].size)
     code = PlasticCode(

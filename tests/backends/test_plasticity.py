@@ -188,3 +188,46 @@ def test_axonal_and_dendritic_delays_shift_when_the_rule_sees_a_spike(axonal, de
         post_times = [round(t + dendritic, 6) for t in post.times[post.indices == j]]
         expected = replayed(pre_times, post_times, 0.5, 0.01, -0.0105, -math.inf, math.inf)
         assert synapses.states["w"][k] == pytest.approx(expected, abs=1e-14)
+
+
+def test_clock_driven_equations_read_the_modulator_every_step():
+    """Reward-modulated STDP's core: on pre { c += 1 }, dc/dt = -c / tau_c, dw/dt = c d_mod
+    with d_mod = 2 held; c d_mod is not linear with constant coefficients, so the
+    integrators choose Euler, which a Python replay of the steps reproduces."""
+    modulator = ir.NeuronModel(
+        name="Dopamine", parameters=(), states=(state("d", ir.Constant(2.0)),), inputs=(), equations=(),
+        threshold=None, reset=(), refractory=0.0,
+    )
+    synapse = ir.SynapseModel(
+        name="Eligibility", parameters=parameters(tau_c=20 * ms),
+        states=(state("w", ir.Constant(0.0)), state("c", ir.Constant(0.0))),
+        on_pre=(ir.Assignment("c", ir.AssignOp.ADD, ir.Const(1.0)),),
+        equations=(ir.Equation("w", ir.Binary(ir.BinaryOp.MUL, var("c"), var("d_mod"))),
+                   ir.Equation("c", div(neg(var("c")), var("tau_c")))),
+        clock_driven=True,
+    )
+    pre = {0: [10 * ms], 1: [20 * ms, 30 * ms]}
+    results = both(pn.stdp_network(pre, {0: [90 * ms]}, synapse, n_pre=2, n_post=1, modulator=modulator))
+    synapses = results.synapses[PROJECTION]
+    for k, i in enumerate(synapses.pre):
+        spike_steps = {round(t / pn.DT) - 1 for t in pre[i]}
+        w = c = 0.0
+        for n in range(1000):
+            w, c = w + pn.DT * c * 2.0, c + pn.DT * (-c / (20 * ms))  # phase 3, from the old values
+            c += 1.0 if n in spike_steps else 0.0  # phase 6
+        assert synapses.states["c"][k] == pytest.approx(c, rel=1e-12)
+        assert synapses.states["w"][k] == pytest.approx(w, rel=1e-12)
+        # and close to the exact solution, within Euler's error O(dt / tau_c)
+        assert w == pytest.approx(sum(2 * 20 * ms * (1 - math.exp(-(0.1 - t) / (20 * ms))) for t in pre[i]), rel=1e-2)
+
+
+def test_scatter_set_writes_and_drops_past_the_end_alike():
+    import jax.numpy as jnp
+
+    from brainsim.backends.jax_backend import JaxNumerics
+    from brainsim.backends.numpy_backend import NumpyNumerics
+
+    flat = np.arange(5.0)
+    assert NumpyNumerics().scatter_set(flat.copy(), np.array([3, 0]), np.array([7.0, 8.0])).tolist() == [8, 1, 2, 7, 4]
+    jax_flat = JaxNumerics().scatter_set(jnp.asarray(flat), jnp.array([3, 0, 5, 6]), jnp.array([7.0, 8.0, 9.0, 9.0]))
+    assert np.asarray(jax_flat).tolist() == [8, 1, 2, 7, 4]
