@@ -206,6 +206,14 @@ class Step:
     synapse_records: tuple  # per every-step synapse record: (pathway, state index)
 
     @functools.cached_property
+    def plastic_pathways(self) -> tuple[int, ...]:
+        return tuple(c for c, code in enumerate(self.pathways) if isinstance(code, PlasticCode))
+
+    @functools.cached_property
+    def clocked(self) -> tuple[int, ...]:
+        return tuple(c for c in self.plastic_pathways if self.pathways[c].clock_driven)
+
+    @functools.cached_property
     def plastic(self) -> PlasticStep:
         """Phases 3, 6 and 7 of the plastic pathways."""
         return PlasticStep(self.xp, self.events, self.buffers)
@@ -246,13 +254,18 @@ class Step:
             spikes.extend(fired)
         spikes = [spikes[k] for k in self.spike_order]
         traces = self.record(envs, arrays)
-        sides = self._sides(envs, masks)
-        updated, history = list(carry.updated), list(carry.history)
-        ends = self.delay_spikes(spikes, sides, history)
-        buffers = self.schedule(n, spikes, ends, sides, synapses, updated, arrays, buffers)
-        self.learn(n, ends, sides, synapses, updated, arrays, buffers)
-        synapse_traces = self.record_synapses(n, synapses, updated, arrays)
-        carry = Carry(tuple(new_groups), tuple(synapses), tuple(buffers), tuple(stimuli), tuple(updated), tuple(history))
+        updated, history = carry.updated, carry.history
+        if self.plastic_pathways:
+            sides = self._sides(envs, masks)
+            updated, history = list(updated), list(history)
+            ends = self.delay_spikes(spikes, sides, history)
+            buffers = self.schedule(n, spikes, ends, sides, synapses, updated, arrays, buffers)
+            self.learn(n, ends, sides, synapses, updated, arrays, buffers)
+            updated, history = tuple(updated), tuple(history)
+        else:  # static pathways only: the step of issue 6, unchanged
+            buffers = self.schedule(n, spikes, None, None, synapses, None, arrays, buffers)
+        synapse_traces = self.record_synapses(n, synapses, updated, arrays) if self.synapse_records else ()
+        carry = Carry(tuple(new_groups), tuple(synapses), tuple(buffers), tuple(stimuli), updated, history)
         return carry, Outputs(tuple(spikes), tuple(traces), tuple(finite), tuple(synapse_traces))
 
     # 1 ------------------------------------------------------------------
@@ -301,10 +314,9 @@ class Step:
     def integrate_synapses(self, n, envs: list[dict], arrays: Arrays, synapses: list) -> list:
         """Clock-driven synapse equations, every synapse, from the neuron values at the start
         of the step (after deliver and drive)."""
-        clocked = [c for c, code in enumerate(self.pathways) if isinstance(code, PlasticCode) and code.clock_driven]
-        if clocked:
+        if self.clocked:
             sides = self._sides(envs, [None] * len(self.sources))
-            for c in clocked:
+            for c in self.clocked:
                 synapses[c] = self.plastic.integrate(n, self.pathways[c], arrays.pathways[c], sides, synapses[c])
         return synapses
 
@@ -356,16 +368,16 @@ class Step:
         """Per plastic pathway, the (presynaptic, postsynaptic) spikes its `on pre` and `on post`
         run for in this step: this step's, or those of `axonal` / `dendritic` steps ago."""
         ends = [None] * len(self.pathways)
-        for c, code in enumerate(self.pathways):
-            if isinstance(code, PlasticCode):
-                pre, post = spikes[code.source], spikes[code.target]
-                if history[c] is not None:
-                    masks = [sides[p][0][ir.SPIKED][sides[p][1]:sides[p][1] + size]
-                             for p, size in zip((code.source, code.target), code.sizes)]
-                    pre, before = self.plastic.delayed(pre, masks[0], history[c][0], code.sizes[0], code.capacities[0])
-                    post, after = self.plastic.delayed(post, masks[1], history[c][1], code.sizes[1], code.capacities[1])
-                    history[c] = (before, after)
-                ends[c] = (pre, post)
+        for c in self.plastic_pathways:
+            code = self.pathways[c]
+            pre, post = spikes[code.source], spikes[code.target]
+            if history[c] is not None:
+                masks = [sides[p][0][ir.SPIKED][sides[p][1]:sides[p][1] + size]
+                         for p, size in zip((code.source, code.target), code.sizes)]
+                pre, before = self.plastic.delayed(pre, masks[0], history[c][0], code.sizes[0], code.capacities[0])
+                post, after = self.plastic.delayed(post, masks[1], history[c][1], code.sizes[1], code.capacities[1])
+                history[c] = (before, after)
+            ends[c] = (pre, post)
         return ends
 
     def schedule(self, n, spikes: list, ends: list, sides: list, synapses: list, updated: list, arrays: Arrays,
@@ -404,8 +416,9 @@ class Step:
     # 7 ------------------------------------------------------------------
     def learn(self, n, ends: list, sides: list, synapses: list, updated: list, arrays: Arrays, buffers: list) -> None:
         """Each plastic pathway's `on post` for this step's (delayed) postsynaptic spikes, into `synapses` and `updated`."""
-        for c, code in enumerate(self.pathways):
-            if isinstance(code, PlasticCode):
+        for c in self.plastic_pathways:
+            code = self.pathways[c]
+            if code.on_post:
                 _, synapses[c], updated[c] = self.plastic.learn(
                     n, code, arrays.pathways[c], ends[c][1], sides, buffers, synapses[c], updated[c])
 

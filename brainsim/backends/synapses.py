@@ -354,8 +354,6 @@ class PlasticStep:
 
     def learn(self, n, code: PlasticCode, arrays: PlasticArrays, rows_count, sides, buffers: list, states, last):
         """Phase 7: `on post` for the synapses of this step's (delayed) postsynaptic spikes."""
-        if not code.on_post:
-            return buffers, states, last
         rows, count = rows_count
         if not self.events.may_fire(count):
             return buffers, states, last
