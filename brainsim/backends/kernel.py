@@ -239,7 +239,9 @@ class Step:
         for g, code in enumerate(self.groups):
             if code.schedules:
                 self.drive(n, code, arrays.groups[g], envs[g], stimuli)
-        synapses = self.integrate_synapses(n, envs, arrays, list(carry.synapses))
+        synapses = list(carry.synapses)
+        if self.clocked:
+            self.integrate_synapses(n, envs, arrays, synapses)
         for g, code in enumerate(self.groups):
             env = envs[g]
             self.integrate(n, code, arrays.groups[g], env)
@@ -311,14 +313,12 @@ class Step:
             env[name] = stage(env)
         env.update([(name, update(env)) for name, update in code.updates])
 
-    def integrate_synapses(self, n, envs: list[dict], arrays: Arrays, synapses: list) -> list:
-        """Clock-driven synapse equations, every synapse, from the neuron values at the start
-        of the step (after deliver and drive)."""
-        if self.clocked:
-            sides = self._sides(envs, [None] * len(self.sources))
-            for c in self.clocked:
-                synapses[c] = self.plastic.integrate(n, self.pathways[c], arrays.pathways[c], sides, synapses[c])
-        return synapses
+    def integrate_synapses(self, n, envs: list[dict], arrays: Arrays, synapses: list) -> None:
+        """Clock-driven synapse equations, every synapse, into `synapses`, from the neuron values
+        at the start of the step (after deliver and drive)."""
+        sides = self._sides(envs, [None] * len(self.sources))
+        for c in self.clocked:
+            synapses[c] = self.plastic.integrate(n, self.pathways[c], arrays.pathways[c], sides, synapses[c])
 
     # 4 ------------------------------------------------------------------
     def fire(self, n, code: _GroupCode, env: dict, until) -> tuple[GroupState, list]:
