@@ -231,3 +231,24 @@ def test_scatter_set_writes_and_drops_past_the_end_alike():
     assert NumpyNumerics().scatter_set(flat.copy(), np.array([3, 0]), np.array([7.0, 8.0])).tolist() == [8, 1, 2, 7, 4]
     jax_flat = JaxNumerics().scatter_set(jnp.asarray(flat), jnp.array([3, 0, 5, 6]), jnp.array([7.0, 8.0, 9.0, 9.0]))
     assert np.asarray(jax_flat).tolist() == [8, 1, 2, 7, 4]
+
+
+def test_a_plastic_pathway_is_one_projection_with_its_columns():
+    from brainsim.network import build
+
+    network = pn.stdp_network(PRE, DRIVE, pn.stdp(), n_pre=3, n_post=2)
+    host = build(network)
+    (kick, plastic) = host.pathways
+    assert not kick.plastic and kick.pre is None and kick.columns is None
+    assert plastic.plastic and plastic.event_driven and plastic.projections == (1,)
+    assert plastic.pre.tolist() == [0, 0, 1, 1, 2, 2, 3]  # + the sentinel's
+    columns = plastic.columns
+    assert columns.indptr.tolist() == [0, 3, 6, 6] and columns.synapses.tolist() == [0, 2, 4, 1, 3, 5, 6]
+    # Two plastic projections from one source into one group stay two pathways.
+    twin = ir.Population("Out.twin", "Out", 2, pn.target_neuron())
+    extra = ir.Projection("In.pre->Out.twin", "In.pre", "Out.twin", pn.stdp(), ir.AllToAll(), ir.Constant(pn.DT))
+    doubled = build(ir.Network(
+        network.simulation, network.regions, network.populations + (twin,), network.projections + (extra,),
+        (), network.spike_records, (), "twin",
+    ))
+    assert [p.projections for p in doubled.pathways] == [(0,), (1,), (2,)]
