@@ -228,21 +228,30 @@ def expressions_read_known_names(network: ir.Network) -> None:
                 _known(expr, known, f"{where} of {model.name}", model.span)
         elif isinstance(model, ir.PoissonSource) and not isinstance(model.rate, ir.Constant | ir.Uniform | ir.Values):
             _known(model.rate, {"t", "dt"}, "the rate of a PoissonSource", model.span or population.span)
-    by_name = {p.name: p for p in network.populations}
     for projection in network.projections:
         synapse = projection.synapse
         known = {p.name for p in synapse.parameters} | {s.name for s in synapse.states} | {"t", "dt"}
         known |= {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}
-        for suffix, population in ((ir.PRE_SUFFIX, projection.source), (ir.POST_SUFFIX, projection.target),
-                                   (ir.MODULATOR_SUFFIX, projection.modulator)):
-            model = by_name[population].model if population in by_name else None
-            if isinstance(model, ir.NeuronModel):
-                known |= {item.name + suffix for item in (*model.states, *model.inputs, *model.parameters)}
-        rules = [(a.value, f"on pre of {synapse.name}", a.span) for a in synapse.on_pre]
-        rules += [(a.value, f"on post of {synapse.name}", a.span) for a in synapse.on_post]
-        rules += [(e.rhs, f"d{e.variable}/dt of {synapse.name}", e.span) for e in synapse.equations]
-        for expr, where, span in rules:
-            _known(expr, known, where, span or projection.span)
+        known |= _neuron_side_names(network, projection)
+        for block, assignments in (("on pre", synapse.on_pre), ("on post", synapse.on_post)):
+            for assignment in assignments:
+                _known(assignment.value, known, f"{block} of {synapse.name}", assignment.span or projection.span)
+        spiked = {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}  # known only after the fire phase
+        for equation in synapse.equations:
+            _known(equation.rhs, known - spiked, f"d{equation.variable}/dt of {synapse.name}", equation.span or projection.span)
+
+
+def _neuron_side_names(network: ir.Network, projection: ir.Projection) -> set[str]:
+    """`X_pre`, `X_post`, `X_mod`: the variables of the projection's neurons a synapse may read."""
+    names = set()
+    ends = [(projection.source, ir.PRE_SUFFIX), (projection.target, ir.POST_SUFFIX)]
+    if projection.modulator is not None:
+        ends.append((projection.modulator, ir.MODULATOR_SUFFIX))
+    models = {p.name: p.model for p in network.populations}  # a missing one is `names_exist`'s to report
+    for population, suffix in ends:
+        if isinstance(model := models.get(population), ir.NeuronModel):
+            names |= {item.name + suffix for item in (*model.parameters, *model.states, *model.inputs)}
+    return names
 
 
 def _neuron_expressions(model: ir.NeuronModel) -> Iterator[tuple[ir.Expr, str]]:
