@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -49,6 +49,29 @@ class SynapseStates:
     pre: np.ndarray
     post: np.ndarray
     states: Mapping[str, np.ndarray]
+
+
+class SynapseTable(Mapping[str, SynapseStates]):
+    """Projection name -> its `SynapseStates`, each built the first time it is read.
+
+    A large static network holds many millions of synapses; building their index
+    and state arrays for every run, wanted or not, would cost 24 bytes per synapse.
+    """
+
+    def __init__(self, builders: Mapping[str, Callable[[], SynapseStates]]):
+        self._builders = dict(builders)
+        self._built: dict[str, SynapseStates] = {}
+
+    def __getitem__(self, projection: str) -> SynapseStates:
+        if projection not in self._built:
+            self._built[projection] = self._builders[projection]()
+        return self._built[projection]
+
+    def __iter__(self):
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
 
 
 @dataclass(frozen=True, eq=False)
