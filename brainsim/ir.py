@@ -450,8 +450,8 @@ class NeuronModel:
 _SECOND = Dimension.of({"[time]": 1})
 
 
-def time_constants(model: NeuronModel) -> frozenset[str]:
-    """The parameters of `model` that are time constants: of dimension time, and
+def time_constants(model: "NeuronModel | SynapseModel") -> frozenset[str]:
+    """The parameters of `model` (a neuron or synapse model) that are time constants: of dimension time, and
     divided by directly in an equation (`(E_L - v) / tau_m`). Such a value must be
     positive, or the variable grows instead of relaxing."""
     divisors = {node.right.name for equation in model.equations for node in walk(equation.rhs)
