@@ -7,9 +7,13 @@ fires and postsynaptic neuron 0 fires 5 ms later, and 1 s after each such
 pairing a reward releases dopamine (d += 0.5). Only synapse 0 -> 0 is tagged
 (its eligibility trace c, decaying over 1 s, still holds the pairing when the
 dopamine comes); the others see the same dopamine with traces left by chance
-coincidences, as often negative as positive. The measure: the rewarded synapse
-ends within 10% of w_max; every other synapse changes by less than half as much
-(in either direction); their mean change is not positive.
+coincidences, more often negative than positive (A_minus > A_plus). The
+measure: the rewarded synapse ends within 10% of w_max (from w = w_max / 4);
+no other synapse grows by a third as much (some fall to 0: chance coincidences
+shortly before a reward can depress as well as potentiate); their mean change is
+not positive. (A numpy prototype of the same protocol, six random seeds: the
+rewarded synapse at w_max each time, the largest other growth 0.66-0.80 mV
+against 3 mV, the mean change of the others -0.06 to -0.14 mV.)
 """
 
 import numpy as np
@@ -84,7 +88,7 @@ def test_only_the_rewarded_synapse_grows(runs):
     grown = change[rewarded][0]
     assert grown >= 0.9 * W_MAX - W_0
     others = change[~rewarded]
-    assert np.max(np.abs(others)) < grown / 2
+    assert np.max(others) < grown / 3
     assert np.mean(others) <= 0
 
 
