@@ -54,8 +54,8 @@ def model(inputs: int, rate: float, synapse: str, duration: float) -> brainsim.M
 simulation {{ dt = 0.1 ms  duration = {duration * 1e3:g} ms  seed = 1 }}
 import lif from std
 {SYNAPSES}
-region In {{ pre = PoissonSource[{inputs}] {{ rate = {rate:g} Hz }} }}
-region Out {{ post = LifCurrentExp[{TARGETS}] }}
+region In {{ source = PoissonSource[{inputs}] {{ rate = {rate:g} Hz }} }}
+region Out {{ target = LifCurrentExp[{TARGETS}] }}
 connect In -> Out with {synapse}
 """
     return brainsim.loads(text, filename="plastic_million.brain")
@@ -67,7 +67,7 @@ def time_per_step(inputs: int, rate: float, synapse: str, backend: str, duration
     runs = [simulation.run() for _ in range(repeats)]
     best = min(runs, key=lambda r: r.run_seconds)
     steps = best.n_steps
-    spikes = int(best.spike_counts["In.pre"].sum()) / steps
+    spikes = int(best.spike_counts["In.source"].sum()) / steps
     return best.run_seconds / steps * 1e6, spikes, best.compile_seconds
 
 

@@ -36,7 +36,7 @@ def spike_times(trains: list[np.ndarray], dt: float) -> str:
     steps = [np.rint(np.asarray(train) / dt).astype(np.int64) for train in trains]
     pairs = sorted((int(step), index) for index, train in enumerate(steps) for step in train)
     indices = ", ".join(str(index) for _, index in pairs)
-    times = ", ".join(f"{step * dt * 1e3!r} ms" for step, _ in pairs)
+    times = ", ".join(f"{step * dt * 1e3:.12g} ms" for step, _ in pairs)
     return f"indices = [{indices}]  times = [{times}]"
 
 

@@ -58,20 +58,20 @@ simulation {{ dt = 1 ms  duration = {DURATION * 1e3:.0f} ms }}
 import neuromodulation from std
 {PUPPET}
 region Net {{
-    pre = SpikeTimes[{SIZE}] {{ {spike_times(pre, DT)} }}
+    presyn = SpikeTimes[{SIZE}] {{ {spike_times(pre, DT)} }}
     driver = SpikeTimes[{SIZE}] {{ {spike_times(driver_times(post, DT), DT)} }}
-    post = Puppet[{SIZE}]
+    postsyn = Puppet[{SIZE}]
 }}
 region Reward {{ cue = SpikeTimes[1] {{ {spike_times([rewards], DT)} }}  dopamine = Dopamine[1] }}
-connect Net.driver -> Net.post with Kick {{ rule = one_to_one }}
+connect Net.driver -> Net.postsyn with Kick {{ rule = one_to_one }}
 connect Reward.cue -> Reward.dopamine with DopamineRelease
-connect Net.pre -> Net.post with RewardModulatedSTDP {{ modulator = Reward.dopamine }}
+connect Net.presyn -> Net.postsyn with RewardModulatedSTDP {{ modulator = Reward.dopamine }}
 record d of Reward.dopamine
-record spikes of Net.post
+record spikes of Net.postsyn
 """
 
 
-PROJECTION = "Net.pre->Net.post"
+PROJECTION = "Net.presyn->Net.postsyn"
 
 
 @pytest.fixture(scope="module")

@@ -76,17 +76,17 @@ simulation {{ dt = 1 ms  duration = {DURATION * 1e3:.0f} ms }}
 import triplet_stdp from std
 {PUPPET}
 region Pairing {{
-    pre = SpikeTimes[{size}] {{ {spike_times(pre, DT)} }}
+    presyn = SpikeTimes[{size}] {{ {spike_times(pre, DT)} }}
     driver = SpikeTimes[{size}] {{ {spike_times(driver_times(post, DT), DT)} }}
-    post = Puppet[{size}]
+    postsyn = Puppet[{size}]
 }}
-connect Pairing.pre -> Pairing.post with TripletSTDP {{ rule = one_to_one }}
-connect Pairing.driver -> Pairing.post with Kick {{ rule = one_to_one }}
-record spikes of Pairing.post
+connect Pairing.presyn -> Pairing.postsyn with TripletSTDP {{ rule = one_to_one }}
+connect Pairing.driver -> Pairing.postsyn with Kick {{ rule = one_to_one }}
+record spikes of Pairing.postsyn
 """
 
 
-PROJECTION = "Pairing.pre->Pairing.post"
+PROJECTION = "Pairing.presyn->Pairing.postsyn"
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def changes(results) -> np.ndarray:
 
 def test_the_puppets_fire_when_the_protocol_says(runs):
     _, post = protocol()
-    fired = runs["numpy"].spikes["Pairing.post"]
+    fired = runs["numpy"].spikes["Pairing.postsyn"]
     for index, train in enumerate(post):
         assert np.allclose(fired.times[fired.indices == index], train, rtol=0, atol=DT / 100)
 
@@ -128,7 +128,7 @@ def test_depression_at_low_and_potentiation_at_high_pairing_frequency(runs):
 
 def test_backends_identical(runs):
     assert_synapses_identical(runs["numpy"], runs["jax"])
-    assert np.array_equal(runs["numpy"].spikes["Pairing.post"].times, runs["jax"].spikes["Pairing.post"].times)
+    assert np.array_equal(runs["numpy"].spikes["Pairing.postsyn"].times, runs["jax"].spikes["Pairing.postsyn"].times)
 
 
 def test_the_protocol_fits_the_run():
