@@ -175,12 +175,22 @@ def describe(model: Model, updates: bool = False) -> str:
 
 def _rule(rule: ir.ConnectionRule) -> str:
     match rule:
-        case ir.FixedProbability(p=p):
+        case ir.FixedProbability(p=float() as p):
             return f"fixed probability p={p:g}"
+        case ir.FixedProbability(p=p):
+            return f"probability {format_expr(p)} per pair"
         case ir.OneToOne():
             return "one to one"
         case ir.AllToAll():
             return "all to all"
+        case ir.FixedIndegree(n=n):
+            return f"fixed in-degree {n}"
+        case ir.FixedOutdegree(n=n):
+            return f"fixed out-degree {n}"
+        case ir.FixedTotalNumber(n=n):
+            return f"{n} synapses in total"
+        case ir.EdgeList(pre=pre):
+            return f"{len(pre)} listed edges"
     raise TypeError(f"not a connection rule: {rule!r}")
 
 

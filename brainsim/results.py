@@ -9,7 +9,7 @@ spikes and states are identical bit for bit, and where and by how much not.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -32,6 +32,31 @@ class Trace:
     """`values[k, j]`: variable `variable` of neuron `indices[j]` at `times[k]` (SI units)."""
 
     population: str
+    variable: str
+    indices: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class SynapseStates:
+    """The synapses of one projection after the run, in projection order (by
+    presynaptic, then postsynaptic neuron): `pre`, `post` (int64 indices within
+    the source and target population) and `states` (name -> float64 values;
+    event-driven ones brought to the end time)."""
+
+    projection: str
+    pre: np.ndarray
+    post: np.ndarray
+    states: Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class SynapseTrace:
+    """`values[k, m]`: state `variable` of synapse `indices[m]` (projection order) of
+    `projection` at `times[k]`: every step's end, or the snapshot times."""
+
+    projection: str
     variable: str
     indices: np.ndarray
     times: np.ndarray
@@ -63,7 +88,9 @@ class Results:
     record; `traces` is keyed by (population, variable); `final_state` holds every
     state variable of every population after the last step. `compile_seconds` and
     `run_seconds` time the backend's compilation and the simulation loop apart.
-    `regions` maps each region to its populations at any depth.
+    `regions` maps each region to its populations at any depth. `synapses` holds
+    every projection's final synapse states by projection name, `synapse_traces`
+    the synapse records by (projection, variable).
     """
 
     backend: str
@@ -76,6 +103,8 @@ class Results:
     regions: Mapping[str, tuple[str, ...]]
     compile_seconds: float
     run_seconds: float
+    synapses: Mapping[str, SynapseStates] = field(default_factory=dict)
+    synapse_traces: Mapping[tuple[str, str], SynapseTrace] = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:
@@ -173,18 +202,30 @@ class PopulationComparison:
 
 
 @dataclass(frozen=True, slots=True)
+class SynapseComparison:
+    """How two runs differ for one projection's synapses: final states and synapse
+    records (every step or snapshots), bit for bit."""
+
+    projection: str
+    identical: bool
+    first_trace_difference: int | None  # row of a synapse record
+    max_difference: float
+
+
+@dataclass(frozen=True, slots=True)
 class Comparison:
-    """The population-by-population comparison of run `a` with run `b`."""
+    """The population-by-population (then projection-by-projection) comparison of run `a` with run `b`."""
 
     a: str
     b: str
     dt: float
     duration: float
     populations: tuple[PopulationComparison, ...]
+    synapses: tuple[SynapseComparison, ...] = ()
 
     @property
     def identical(self) -> bool:
-        return all(p.identical for p in self.populations)
+        return all(p.identical for p in self.populations) and all(s.identical for s in self.synapses)
 
     @property
     def first_difference(self) -> int | None:
@@ -210,7 +251,13 @@ class Comparison:
              f"{p.max_final_difference:.3g}")
             for p in self.populations
         ]
-        return verdict + "\n" + _table(header, body, numeric_from=4)
+        text = verdict + "\n" + _table(header, body, numeric_from=4)
+        if self.synapses:
+            rows = [(s.projection, "identical" if s.identical else "differ",
+                     "" if s.first_trace_difference is None else f"row {s.first_trace_difference}",
+                     f"{s.max_difference:.3g}") for s in self.synapses]
+            text += "\n" + _table(("projection", "synapses", "first record diff", "max |diff|"), rows, numeric_from=3)
+        return text
 
 
 def compare_results(a: Results, b: Results) -> Comparison:
@@ -239,7 +286,29 @@ def compare_results(a: Results, b: Results) -> Comparison:
             max_trace_difference=max((_max_difference(x, y) for x, y in trace_pairs), default=0.0),
             max_final_difference=max((_max_difference(x, y) for x, y in final_pairs), default=0.0),
         ))
-    return Comparison(a.backend, b.backend, a.dt, a.duration, tuple(populations))
+    return Comparison(a.backend, b.backend, a.dt, a.duration, tuple(populations), _compare_synapses(a, b))
+
+
+def _compare_synapses(a: Results, b: Results) -> tuple[SynapseComparison, ...]:
+    """Per projection: its final synapse states and its synapse records, bit for bit."""
+    if list(a.synapses) != list(b.synapses) or list(a.synapse_traces) != list(b.synapse_traces):
+        raise InvalidValueError("only runs of the same network, dt and duration can be compared")
+    out = []
+    for name, states in a.synapses.items():
+        other = b.synapses[name]
+        finals = [(x, other.states[v]) for v, x in states.states.items()]
+        records = [(t.values, b.synapse_traces[key].values) for key, t in a.synapse_traces.items() if key[0] == name]
+        pairs = finals + records
+        rows = [r for x, y in records if x.shape == y.shape and (r := _first_row_difference(x, y)) is not None]
+        out.append(SynapseComparison(
+            projection=name,
+            identical=all(_bitwise_equal(x, y) for x, y in pairs)
+            and np.array_equal(states.pre, other.pre) and np.array_equal(states.post, other.post),
+            first_trace_difference=min(rows, default=None),
+            max_difference=max((_max_difference(x, y) if np.shape(x) == np.shape(y) else math.inf for x, y in pairs),
+                               default=0.0),
+        ))
+    return tuple(out)
 
 
 def _first_spike_difference(a: SpikeTrains, b: SpikeTrains, dt: float) -> int | None:

@@ -24,6 +24,7 @@ from typing import Callable, Iterator
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.integrators import REFRACTORY
+from brainsim.integrators.relaxation import NotRelaxation, relaxations
 
 MAX_EXPRESSION_DEPTH = 2000
 """Deeper expressions (a chain of thousands of aliases) are refused: compiling
@@ -102,6 +103,7 @@ def names_exist(network: ir.Network) -> None:
     named = [(p.source, p) for p in network.projections] + [(p.target, p) for p in network.projections]
     named += [(s.population, s) for s in network.stimuli] + [(r.population, r) for r in network.state_records]
     named += [(r.population, r) for r in network.spike_records]
+    named += [(p.modulator, p) for p in network.projections if p.modulator is not None]
     for name, node in named:
         if name not in known:
             raise InvalidValueError(f"no population named {name!r}", node.span)
@@ -228,9 +230,28 @@ def expressions_read_known_names(network: ir.Network) -> None:
             _known(model.rate, {"t", "dt"}, "the rate of a PoissonSource", model.span or population.span)
     for projection in network.projections:
         synapse = projection.synapse
-        known = {p.name for p in synapse.parameters} | {s.name for s in synapse.states}
-        for assignment in synapse.on_pre:
-            _known(assignment.value, known, f"on pre of {synapse.name}", assignment.span or projection.span)
+        known = {p.name for p in synapse.parameters} | {s.name for s in synapse.states} | {"t", "dt"}
+        known |= {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}
+        known |= _neuron_side_names(network, projection)
+        for block, assignments in (("on pre", synapse.on_pre), ("on post", synapse.on_post)):
+            for assignment in assignments:
+                _known(assignment.value, known, f"{block} of {synapse.name}", assignment.span or projection.span)
+        spiked = {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}  # known only after the fire phase
+        for equation in synapse.equations:
+            _known(equation.rhs, known - spiked, f"d{equation.variable}/dt of {synapse.name}", equation.span or projection.span)
+
+
+def _neuron_side_names(network: ir.Network, projection: ir.Projection) -> set[str]:
+    """`X_pre`, `X_post`, `X_mod`: the variables of the projection's neurons a synapse may read."""
+    names = set()
+    ends = [(projection.source, ir.PRE_SUFFIX), (projection.target, ir.POST_SUFFIX)]
+    if projection.modulator is not None:
+        ends.append((projection.modulator, ir.MODULATOR_SUFFIX))
+    models = {p.name: p.model for p in network.populations}  # a missing one is `names_exist`'s to report
+    for population, suffix in ends:
+        if isinstance(model := models.get(population), ir.NeuronModel):
+            names |= {item.name + suffix for item in (*model.parameters, *model.states, *model.inputs)}
+    return names
 
 
 def _neuron_expressions(model: ir.NeuronModel) -> Iterator[tuple[ir.Expr, str]]:
@@ -284,17 +305,33 @@ def time_constants_are_positive(network: ir.Network) -> None:
     blow up instead of relax. Values drawn per neuron are checked when drawn
     (`brainsim.network.values`).
     """
-    for population in network.populations:
-        if not isinstance(model := population.model, ir.NeuronModel):
-            continue
+    models = [(p.name, p.model) for p in network.populations if isinstance(p.model, ir.NeuronModel)]
+    models += [(f"synapse `{p.synapse.name}` of {p.name}", p.synapse) for p in network.projections]
+    for owner, model in models:
         constants = ir.time_constants(model)
         for parameter in model.parameters:
             if parameter.name in constants and isinstance(parameter.value, float) and parameter.value <= 0:
                 raise InvalidValueError(
-                    f"`{parameter.name}` of {population.name} is a time constant (an equation divides by it), "
+                    f"`{parameter.name}` of {owner} is a time constant (an equation divides by it), "
                     f"so it must be greater than 0, but it is {parameter.value:g} s",
                     parameter.span or model.span,
                 )
+
+
+def event_driven_equations_relax(network: ir.Network) -> None:
+    """synapse S { state { w = 1 nS  c = 0 }  equations { dw/dt = c * 1 nS / (1 s) } }   (not clock-driven)
+
+    An event-driven equation is solved exactly between events, so it must relax on its own
+    (`brainsim.integrators.relaxation`); the message says why not and what to write.
+    """
+    for projection in network.projections:
+        synapse = projection.synapse
+        if synapse.clock_driven or not synapse.equations:
+            continue
+        try:
+            relaxations(synapse, network.simulation.dt)
+        except NotRelaxation as error:
+            raise InvalidValueError(error.reason, error.equation.span or projection.span) from None
 
 
 def resets_assign_states(network: ir.Network) -> None:
@@ -316,7 +353,7 @@ def effects_change_target_states(network: ir.Network) -> None:
     for projection in network.projections:
         target = network.population(projection.target).model
         states = {s.name for s in target.states}
-        for assignment in projection.synapse.on_pre:
+        for assignment in projection.synapse.effects():
             if assignment.variable not in states:
                 raise InvalidValueError(
                     f"on pre of {projection.synapse.name} changes `{assignment.variable}`, "
@@ -325,6 +362,44 @@ def effects_change_target_states(network: ir.Network) -> None:
                 )
             if assignment.op not in (ir.AssignOp.ADD, ir.AssignOp.SUB):
                 raise InvalidValueError("on pre may only add to or subtract from a variable", assignment.span)
+
+
+def synapse_rules_update_states(network: ir.Network) -> None:
+    """on post { g_e += w }   equations { dw_max/dt = 0 }   bounds { w = [1 nS, 0 nS] }
+
+    `on post` and the equations change synapse states only; bounds name a state and have low <= high.
+    """
+    for projection in network.projections:
+        synapse = projection.synapse
+        states = {s.name for s in synapse.states}
+        changed = [(a.variable, "on post", a.span) for a in synapse.on_post]
+        changed += [(e.variable, "an equation", e.span) for e in synapse.equations]
+        changed += [(b.variable, "bounds", b.span) for b in synapse.bounds]
+        for variable, what, span in changed:
+            if variable not in states:
+                raise InvalidValueError(
+                    f"{what} of {synapse.name} names `{variable}`, not a state of the synapse", span or projection.span
+                )
+        for bound in synapse.bounds:
+            if not bound.low <= bound.high:
+                raise InvalidValueError(
+                    f"the bounds of `{bound.variable}` in {synapse.name} need low <= high, but they are "
+                    f"[{bound.low:g}, {bound.high:g}]",
+                    bound.span or projection.span,
+                )
+
+
+def modulators_are_one_neuron(network: ir.Network) -> None:
+    """connect A -> B with RSTDP { modulator = Reward }   (Reward: 10 neurons, or a spike source)"""
+    for projection in network.projections:
+        if projection.modulator is None:
+            continue
+        modulator = network.population(projection.modulator)
+        if modulator.size != 1 or not isinstance(modulator.model, ir.NeuronModel):
+            raise InvalidValueError(
+                f"the modulator of {projection.name}, {modulator.name}, must be one neuron of a neuron model",
+                projection.span,
+            )
 
 
 def connection_rules_fit(network: ir.Network) -> None:
@@ -452,6 +527,12 @@ def delays_are_whole_steps(network: ir.Network) -> None:
                 shortest = min(values, default=dt)
             case _:
                 continue
+        if projection.axonal_delay > shortest:
+            raise InvalidValueError(
+                f"the axonal delay of {projection.name} ({projection.axonal_delay:g} s) is longer than its shortest "
+                f"delay ({shortest:g} s); the axonal delay is the first part of the delay, before `on pre` runs",
+                projection.span,
+            )
         if not _steps(shortest, dt) >= 1:
             raise InvalidValueError(
                 f"the delay of {projection.name} ({shortest:g} s) rounds to {_steps(shortest, dt)} steps, shorter than "
@@ -559,6 +640,23 @@ def records_name_variables(network: ir.Network) -> None:
             raise InvalidValueError(f"record indices must be in [0, {population.size}) for {population.name}", record.span)
 
 
+def synapse_records_fit(network: ir.Network) -> None:
+    """record u of A -> B   (the synapse has no state u)
+
+    Synapse indices are checked by the host, which knows how many synapses a rule draws.
+    """
+    projections = {p.name: p for p in network.projections}
+    for record in network.synapse_records:
+        projection = projections.get(record.projection)
+        if projection is None:
+            raise InvalidValueError(f"no projection `{record.projection}` to record", record.span)
+        if record.variable not in {s.name for s in projection.synapse.states}:
+            raise InvalidValueError(
+                f"synapse {projection.synapse.name} of {projection.name} has no state `{record.variable}` to record",
+                record.span,
+            )
+
+
 RULES: tuple[Rule, ...] = (
     expressions_read_known_names,  # first: it bounds the depth that the other rules' hashing recurses through
     positive_step,
@@ -573,8 +671,11 @@ RULES: tuple[Rule, ...] = (
     names_are_not_reserved,
     equations_integrate_states,
     time_constants_are_positive,
+    event_driven_equations_relax,
     resets_assign_states,
     effects_change_target_states,
+    synapse_rules_update_states,
+    modulators_are_one_neuron,
     connection_rules_fit,
     edge_lists_fit,
     pair_expressions_read_pair_names,
@@ -585,4 +686,5 @@ RULES: tuple[Rule, ...] = (
     poisson_rates_are_rates,
     spike_times_fit_the_run,
     records_name_variables,
+    synapse_records_fit,
 )

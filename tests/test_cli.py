@@ -141,3 +141,10 @@ def test_a_bad_seed_is_rejected_by_argparse(tiny_model, seed, capsys):
         main(["run", str(tiny_model), "--seed", seed])
     assert exit_info.value.code == 2
     assert "--seed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("model", sorted(MODELS.glob("*.brain")), ids=lambda path: path.stem)
+def test_info_describes_every_model(model, capsys):
+    """`brainsim info` knows every connection rule, stimulus and source the models use."""
+    assert main(["info", str(model)]) == 0
+    assert "projections:" in capsys.readouterr().out

@@ -71,7 +71,26 @@ class StaticBounds:
             # No step needs more than every row at once, or than its spikes on the longest rows.
             wanted = min(wanted, int(padded.sum()), self.capacities[pathway.source] * pathway.slots.size)
             self.batches.append(max(piece, -(-int(wanted) // piece) * piece))
+        self.column_batches = [self._column_batch(pathway, event_batch) for pathway in host.pathways]
         self.growths: list[str] = []
+
+    def _column_batch(self, pathway, event_batch: int | None) -> int | None:
+        """Slots of a plastic pathway's `on post` at once: as `batches`, for the target's spikes
+        over the columns (None: no `on post`)."""
+        if pathway.columns is None or not pathway.synapse.on_post:
+            return None
+        target = [p.name for p in self._host.network.populations].index(
+            self._host.network.projections[pathway.projections[0]].target)
+        columns = pathway.columns
+        piece = columns.slots.shape[1]
+        padded = -(-np.diff(columns.indptr[:-1]) // piece) * piece
+        if event_batch:
+            wanted = event_batch
+        else:
+            mean = float(padded.mean()) if len(padded) else 0.0
+            wanted = 2 ** math.ceil(math.log2(max(1.0, self._expected_spikes(target, TYPICAL_RATE) * mean)))
+        wanted = min(wanted, int(padded.sum()), self.capacities[target] * columns.slots.size)
+        return max(piece, -(-int(wanted) // piece) * piece)
 
     def _expected_spikes(self, i: int, neuron_rate: float) -> float:
         """The expected spikes per step of population i (for neurons: at `neuron_rate`)."""
@@ -97,7 +116,7 @@ class StaticBounds:
 
     def key(self) -> tuple:
         """What a compiled chunk depends on."""
-        return tuple(self.capacities), tuple(self.batches)
+        return tuple(self.capacities), tuple(self.batches), tuple(self.column_batches)
 
     def grow(self, peaks: np.ndarray, start_step: int) -> bool:
         """Raise every capacity a chunk overflowed (`peaks`: the most spikes of each

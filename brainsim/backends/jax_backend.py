@@ -114,6 +114,9 @@ class JaxNumerics(Numerics):
     def scatter_add(self, flat, index, values):
         return flat.at[index].add(values)
 
+    def scatter_set(self, flat, index, values):
+        return flat.at[index].set(values, mode="drop")
+
     def finite_flags(self, values, slices):
         # One pass and one reduction over all the values decides; the per-population,
         # per-variable flags (a reduction each) are computed only in the step where some
@@ -287,8 +290,11 @@ class JaxSimulation(Simulation):
         spikes: list[list] = [[] for _ in recorded]
         counts = [np.zeros(p.size, dtype=np.int64) for p in populations]
         traces: list[list] = [[] for _ in self.host.records]
-        for start in range(0, n_steps, chunk):
-            length = min(chunk, n_steps - start)
+        synapse_traces: list[list] = [[] for r in self.host.synapse_records if r.steps is None]
+        # Snapshots are taken between chunks: a chunk ends at every snapshot's step (docs/decisions.md).
+        snapshot_steps = self.snapshot_steps()
+        snapshots = {0: _synapses(jax.device_get(carry))} if 0 in snapshot_steps else {}
+        for start, length in _chunks(n_steps, chunk, snapshot_steps):
             while True:
                 key = (length, self.bounds.key())
                 if key not in self._compiled:
@@ -311,6 +317,10 @@ class JaxSimulation(Simulation):
                     spikes[recorded.index(p)].append((steps, neurons))
             for r, values in enumerate(outputs.traces):
                 traces[r].append(np.asarray(values))
+            for r, values in enumerate(outputs.synapse_traces):
+                synapse_traces[r].append(np.asarray(values))
+            if start + length in snapshot_steps:
+                snapshots[start + length] = _synapses(jax.device_get(carry))
         final = jax.device_get(carry)
         return Run(
             spikes={
@@ -321,21 +331,25 @@ class JaxSimulation(Simulation):
             traces=tuple(np.concatenate(t) for t in traces),
             states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
                          for g, state in zip(self.host.groups, final.groups)),
+            synapses=_synapses(final),
+            snapshots=snapshots,
+            synapse_traces=tuple(np.concatenate(t) for t in synapse_traces),
             compile_seconds=compile_seconds,
             run_seconds=run_seconds,
         )
 
     def _bytes_per_step(self) -> int:
         spikes = sum(capacity + 1 for capacity in self.bounds.capacities)
-        return 8 * (spikes + sum(len(r.indices) for r in self.host.records)) + 8
+        synapses = sum(len(r.indices) for r in self.host.synapse_records if r.steps is None)
+        return 8 * (spikes + sum(len(r.indices) for r in self.host.records) + synapses) + 8
 
     def _compile(self, length: int, carry):
         import jax
         import jax.numpy as jnp
         from jax import lax
 
-        capacities, batches = self.bounds.key()
-        program = compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches)
+        capacities, batches, column_batches = self.bounds.key()
+        program = compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches, column_batches)
 
         def run_chunk(carry, arrays, start):
             # Spike counts per neuron and the peaks that decide capacity
@@ -362,6 +376,21 @@ class JaxSimulation(Simulation):
             if "No such compile option" not in str(error):
                 raise
             return lowered.compile()
+
+
+def _chunks(n_steps: int, chunk: int, stops: frozenset[int]):
+    """(start, length) of the chunks of a run: at most `chunk` steps, ending at every step in `stops`."""
+    start = 0
+    while start < n_steps:
+        end = min(n_steps, start + chunk, *(k for k in stops if start < k))
+        yield start, end - start
+        start = end
+
+
+def _synapses(carry) -> tuple:
+    """Each pathway's (synapse states, last updates) of a carry, as host arrays."""
+    return tuple((tuple(np.asarray(v) for v in states), None if last is None else np.asarray(last))
+                 for states, last in zip(carry.synapses, carry.updated))
 
 
 def _events(indices: np.ndarray, counts: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:

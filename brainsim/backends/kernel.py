@@ -16,8 +16,12 @@ docs/semantics.md, one method each of `Step`:
     3. integrate  every state variable (refractory neurons hold clamped variables)
     4. fire       threshold, reset, refractory periods; spike sources emit
     5. record     the state after the step
-    6. schedule   the new spikes' on_pre effects into the ring buffers
-    7. learn      plasticity: none yet; the synapse state is carried for it
+    6. schedule   the new spikes' on_pre statements: effects into the ring
+                  buffers, and for plastic pathways synapse writes
+    7. learn      plastic pathways: on_post for the new postsynaptic spikes
+
+Clock-driven synapse equations are integrated in phase 3, with the neurons;
+plastic pathways' work is in `brainsim.backends.synapses`.
 
 Every value that is not an array of state (parameters, propagators, literals of
 expressions) reaches the step as a runtime argument, never as a constant folded
@@ -27,6 +31,7 @@ change the bits. docs/semantics.md lists every such hazard and its remedy.
 
 from __future__ import annotations
 
+import functools
 import operator
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
@@ -37,6 +42,7 @@ from brainsim import ir
 from brainsim.backends import random
 from brainsim.backends.expressions import Compiled, compile_expr, lift_constants
 from brainsim.backends.ops import Events, Numerics
+from brainsim.backends.synapses import PlasticArrays, PlasticCode, PlasticStep, plastic_code
 from brainsim.errors import SimulationError
 from brainsim.integrators import REFRACTORY
 from brainsim.network import HostNetwork, NoiseCurrent, PoissonDrive, Schedule, SpikeSchedule
@@ -54,13 +60,18 @@ class GroupState(NamedTuple):
 
 class Carry(NamedTuple):
     """Everything a step changes: group states, synapse states (per pathway, in
-    synapse model order), ring buffers, and per stimulus (network order) the state
-    of a noise current (None for the others)."""
+    synapse model order), ring buffers, per stimulus (network order) the state
+    of a noise current (None for the others), and per pathway the step each
+    synapse's event-driven state was last brought to (None where there is none)
+    and, for axonal and dendritic delays, the fired masks of the source and the
+    target of the last steps (newest first; None without plasticity)."""
 
     groups: tuple[GroupState, ...]
     synapses: tuple[tuple, ...]
     buffers: tuple
     stimuli: tuple
+    updated: tuple
+    history: tuple
 
 
 class GroupArrays(NamedTuple):
@@ -106,9 +117,10 @@ class SourceArrays(NamedTuple):
 
 class Arrays(NamedTuple):
     groups: tuple[GroupArrays, ...]
-    pathways: tuple[PathwayArrays, ...]
+    pathways: tuple[PathwayArrays | PlasticArrays, ...]
     sources: tuple[SourceArrays, ...]
     records: tuple
+    synapse_records: tuple  # per every-step synapse record: its synapses' positions in the pathway
 
 
 class Outputs(NamedTuple):
@@ -118,6 +130,7 @@ class Outputs(NamedTuple):
     spikes: tuple
     traces: tuple
     finite: tuple
+    synapse_traces: tuple = ()
 
 
 # --------------------------------------------------------------------------- static code of the step
@@ -189,6 +202,26 @@ class Step:
     buffers: tuple
     records: tuple
     spike_order: tuple[int, ...]
+    sides: tuple  # per population (network order): ("group", g, offset) or ("source", k)
+    synapse_records: tuple  # per every-step synapse record: (pathway, state index)
+
+    @functools.cached_property
+    def plastic_pathways(self) -> tuple[int, ...]:
+        return tuple(c for c, code in enumerate(self.pathways) if isinstance(code, PlasticCode))
+
+    @functools.cached_property
+    def clocked(self) -> tuple[int, ...]:
+        return tuple(c for c in self.plastic_pathways if self.pathways[c].clock_driven)
+
+    @functools.cached_property
+    def plastic(self) -> PlasticStep:
+        """Phases 3, 6 and 7 of the plastic pathways."""
+        return PlasticStep(self.xp, self.events, self.buffers)
+
+    def _sides(self, envs: list[dict], fired: list) -> list:
+        """(environment, offset) of each population, for the neuron-side names of synapses."""
+        return [(envs[where[1]], where[2]) if where[0] == "group" else ({ir.SPIKED: fired[where[1]]}, 0)
+                for where in self.sides]
 
     def __call__(self, carry: Carry, arrays: Arrays, n) -> tuple[Carry, Outputs]:
         # Each group's environment: its runtime constants, its state, `t`, whether each
@@ -204,20 +237,38 @@ class Step:
         new_groups, spikes, finite = [], [], []
         stimuli = list(carry.stimuli)
         for g, code in enumerate(self.groups):
-            env = envs[g]
             if code.schedules:
-                self.drive(n, code, arrays.groups[g], env, stimuli)
+                self.drive(n, code, arrays.groups[g], envs[g], stimuli)
+        synapses = list(carry.synapses)
+        if self.clocked:
+            self.integrate_synapses(n, envs, arrays, synapses)
+        for g, code in enumerate(self.groups):
+            env = envs[g]
             self.integrate(n, code, arrays.groups[g], env)
             finite.append(self.xp.finite_flags(list(map(env.__getitem__, code.states)), code.slices))
             state, fired = self.fire(n, code, env, carry.groups[g].refractory_until)
             new_groups.append(state)
             spikes.extend(fired)
+        masks = []
         for code, a in zip(self.sources, arrays.sources):
-            spikes.extend(self.emit(n, code, a))
+            mask, fired = self.emit(n, code, a)
+            masks.append(mask)
+            spikes.extend(fired)
         spikes = [spikes[k] for k in self.spike_order]
         traces = self.record(envs, arrays)
-        buffers = self.schedule(n, spikes, carry.synapses, arrays, buffers)
-        return Carry(tuple(new_groups), carry.synapses, tuple(buffers), tuple(stimuli)), Outputs(tuple(spikes), tuple(traces), tuple(finite))
+        updated, history = carry.updated, carry.history
+        if self.plastic_pathways:
+            sides = self._sides(envs, masks)
+            updated, history = list(updated), list(history)
+            ends = self.delay_spikes(spikes, sides, history)
+            buffers = self.schedule(n, spikes, ends, sides, synapses, updated, arrays, buffers)
+            self.learn(n, ends, sides, synapses, updated, arrays, buffers)
+            updated, history = tuple(updated), tuple(history)
+        else:  # static pathways only: the step of issue 6, unchanged
+            buffers = self.schedule(n, spikes, None, None, synapses, None, arrays, buffers)
+        synapse_traces = self.record_synapses(n, synapses, updated, arrays) if self.synapse_records else ()
+        carry = Carry(tuple(new_groups), tuple(synapses), tuple(buffers), tuple(stimuli), updated, history)
+        return carry, Outputs(tuple(spikes), tuple(traces), tuple(finite), tuple(synapse_traces))
 
     # 1 ------------------------------------------------------------------
     def deliver(self, n, envs: list[dict], buffers: list) -> list:
@@ -262,6 +313,13 @@ class Step:
             env[name] = stage(env)
         env.update([(name, update(env)) for name, update in code.updates])
 
+    def integrate_synapses(self, n, envs: list[dict], arrays: Arrays, synapses: list) -> None:
+        """Clock-driven synapse equations, every synapse, into `synapses`, from the neuron values
+        at the start of the step (after deliver and drive)."""
+        sides = self._sides(envs, [None] * len(self.sources))
+        for c in self.clocked:
+            synapses[c] = self.plastic.integrate(n, self.pathways[c], arrays.pathways[c], sides, synapses[c])
+
     # 4 ------------------------------------------------------------------
     def fire(self, n, code: _GroupCode, env: dict, until) -> tuple[GroupState, list]:
         """Threshold (not while refractory), refractory periods, resets in order; spikes per population."""
@@ -271,6 +329,7 @@ class Step:
         fired = _full(code.threshold(env), code.size, xp) if code.threshold else xp.zeros(code.size, dtype=bool)
         if code.refractory_steps:
             fired = xp.logical_and(fired, xp.logical_not(refractory))
+        env[ir.SPIKED] = fired  # for synapses' `spiked_pre`, `spiked_post`
         firing = events.firing(fired)
         if code.refractory_steps:
             until = events.update_fired(until, firing, n + 1 + code.refractory_steps)
@@ -279,8 +338,8 @@ class Step:
         state = GroupState(tuple(map(env.__getitem__, code.states)), until)
         return state, list(events.spikes_by_population(firing, code.slices, code.capacities))
 
-    def emit(self, n, code: _SourceCode, arrays: SourceArrays) -> list:
-        """The spikes of a spike source in step n."""
+    def emit(self, n, code: _SourceCode, arrays: SourceArrays) -> tuple:
+        """(The fired mask, the spikes) of a spike source in step n."""
         xp, events = self.xp, self.events
         if code.most is not None:
             last = arrays.indptr.shape[0] - 2
@@ -293,7 +352,7 @@ class Step:
                 scalars = arrays.scalars
                 probability = code.rate({**scalars, "t": n * scalars["dt"]}) * scalars["dt"]
             fired = draws < probability
-        return list(events.spikes_by_population(events.firing(fired), ((0, code.size),), (code.capacity,)))
+        return fired, list(events.spikes_by_population(events.firing(fired), ((0, code.size),), (code.capacity,)))
 
     # 5 ------------------------------------------------------------------
     def record(self, envs: list[dict], arrays: Arrays) -> list:
@@ -305,13 +364,36 @@ class Step:
         ]
 
     # 6 ------------------------------------------------------------------
-    def schedule(self, n, spikes: list, synapses: tuple, arrays: Arrays, buffers: list) -> list:
-        """Each pathway's effects of this step's spikes, into the buffer slot of their arrival.
+    def delay_spikes(self, spikes: list, sides: list, history: list) -> list:
+        """Per plastic pathway, the (presynaptic, postsynaptic) spikes its `on pre` and `on post`
+        run for in this step: this step's, or those of `axonal` / `dendritic` steps ago."""
+        ends = [None] * len(self.pathways)
+        for c in self.plastic_pathways:
+            code = self.pathways[c]
+            pre, post = spikes[code.source], spikes[code.target]
+            if history[c] is not None:
+                masks = [sides[p][0][ir.SPIKED][sides[p][1]:sides[p][1] + size]
+                         for p, size in zip((code.source, code.target), code.sizes)]
+                pre, before = self.plastic.delayed(pre, masks[0], history[c][0], code.sizes[0], code.capacities[0])
+                post, after = self.plastic.delayed(post, masks[1], history[c][1], code.sizes[1], code.capacities[1])
+                history[c] = (before, after)
+            ends[c] = (pre, post)
+        return ends
+
+    def schedule(self, n, spikes: list, ends: list, sides: list, synapses: list, updated: list, arrays: Arrays,
+                 buffers: list) -> list:
+        """Each pathway's effects of this step's spikes, into the buffer slot of their arrival;
+        a plastic pathway's `on pre` statements (`brainsim.backends.synapses`), its synapse
+        writes into `synapses` and `updated`.
 
         Sums run in pathway, effect, presynaptic neuron, synapse order.
         """
         xp, events = self.xp, self.events
         for c, code in enumerate(self.pathways):
+            if isinstance(code, PlasticCode):
+                buffers, synapses[c], updated[c] = self.plastic.schedule(
+                    n, code, arrays.pathways[c], ends[c][0], sides, buffers, synapses[c], updated[c])
+                continue
             rows, count = spikes[code.source]
             if not events.may_fire(count):
                 continue
@@ -330,6 +412,26 @@ class Step:
 
             buffers = events.for_synapses(pathway.indptr, pathway.slots, rows, code.batch, effects, buffers)
         return buffers
+
+    # 7 ------------------------------------------------------------------
+    def learn(self, n, ends: list, sides: list, synapses: list, updated: list, arrays: Arrays, buffers: list) -> None:
+        """Each plastic pathway's `on post` for this step's (delayed) postsynaptic spikes, into `synapses` and `updated`."""
+        for c in self.plastic_pathways:
+            code = self.pathways[c]
+            if code.on_post:
+                _, synapses[c], updated[c] = self.plastic.learn(
+                    n, code, arrays.pathways[c], ends[c][1], sides, buffers, synapses[c], updated[c])
+
+    def record_synapses(self, n, synapses: list, updated: list, arrays: Arrays) -> list:
+        """The recorded synapse states at the end of the step (event-driven ones brought to then)."""
+        out = []
+        for (c, k), indices in zip(self.synapse_records, arrays.synapse_records):
+            code = self.pathways[c]
+            if isinstance(code, PlasticCode):
+                out.append(self.plastic.record(n, code, arrays.pathways[c], synapses[c], updated[c], k, indices))
+            else:
+                out.append(synapses[c][k][indices])
+        return out
 
 
 def _full(value, size: int, xp: Numerics):
@@ -355,19 +457,26 @@ def compile_step(
     events: Events,
     capacities: Mapping[int, int] | None = None,
     batches: tuple[int, ...] | None = None,
+    column_batches: tuple[int | None, ...] | None = None,
 ) -> Program:
     """The step of `host`'s network, written with `xp` and `events`.
 
     For backends with static shapes: `capacities` bounds the spikes per step that
     `events.spikes_by_population` returns, per population (network index);
     `batches` is the number of synapse slots `events.for_synapses` hands to each
-    pathway's effects at once. None: unbounded.
+    pathway's effects at once, `column_batches` to each plastic pathway's `on post`.
+    None: unbounded.
     """
     network = host.network
     capacities = capacities or {}
     batches = batches or (None,) * len(host.pathways)
+    column_batches = column_batches or (None,) * len(host.pathways)
     groups, group_arrays = zip(*(_group_code(host, g, xp, capacities) for g in range(len(host.groups)))) if host.groups else ((), ())
-    pathways, pathway_arrays = zip(*(_pathway_code(host, c, xp, b) for c, b in zip(range(len(host.pathways)), batches))) if host.pathways else ((), ())
+    pathways, pathway_arrays = zip(*(
+        plastic_code(host, c, xp, _buffer_finder(host), b, column_batches[c], capacities) if host.pathways[c].plastic
+        else _pathway_code(host, c, xp, b)
+        for c, b in zip(range(len(host.pathways)), batches)
+    )) if host.pathways else ((), ())
     sources, source_arrays = zip(*(_source_code(host, s, xp, capacities) for s in host.sources)) if host.sources else ((), ())
     # Spikes come out group by group, then source by source; outputs list them in network order.
     produced = [i for group in host.groups for i in group.indices] + [s.population for s in host.sources]
@@ -386,12 +495,19 @@ def compile_step(
         buffers=host.buffers,
         records=host.records,
         spike_order=tuple(produced.index(i) for i in range(len(network.populations))),
+        sides=tuple(
+            ("group", *host.placement[p.name]) if p.name in host.placement
+            else ("source", [s.population for s in host.sources].index(i), 0)
+            for i, p in enumerate(network.populations)
+        ),
+        synapse_records=tuple((r.pathway, r.state) for r in host.synapse_records if r.steps is None),
     )
     arrays = Arrays(
         groups=tuple(group_arrays),
         pathways=tuple(pathway_arrays),
         sources=tuple(source_arrays),
         records=tuple(r.group_indices for r in host.records),
+        synapse_records=tuple(r.positions for r in host.synapse_records if r.steps is None),
     )
     carry = Carry(
         groups=tuple(
@@ -404,8 +520,28 @@ def compile_step(
         synapses=tuple(tuple(p.states[s.name].copy() for s in p.synapse.states) for p in host.pathways),
         buffers=tuple(np.zeros(b.length * b.width) for b in host.buffers),
         stimuli=tuple(np.full(s.mask.shape, s.mean) if isinstance(s, NoiseCurrent) else None for s in host.schedules),
+        updated=tuple(np.full(p.n_synapses + 1, -1, dtype=np.int64) if p.event_driven else None for p in host.pathways),
+        history=tuple(_history(network, p) for p in host.pathways),
     )
     return Program(step, arrays, carry)
+
+
+def _history(network: ir.Network, pathway) -> tuple | None:
+    """The fired masks before the run (none fired) that a plastic pathway's delays need, newest first."""
+    if not pathway.plastic:
+        return None
+    projection = network.projections[pathway.projections[0]]
+    steps = [round(d / network.simulation.dt) for d in (projection.axonal_delay, projection.dendritic_delay)]
+    if not any(steps):
+        return None
+    sizes = [network.population(name).size for name in (projection.source, projection.target)]
+    return tuple(tuple(np.zeros(size, dtype=bool) for _ in range(k)) for size, k in zip(sizes, steps))
+
+
+def _buffer_finder(host: HostNetwork):
+    """(group, variable) -> the index of its ring buffer."""
+    index = {(buffer.group, buffer.variable): b for b, buffer in enumerate(host.buffers)}
+    return lambda group, variable: index[(group, variable)]
 
 
 def _per_neuron(update: Compiled, expr: ir.Expr, per_neuron: set[str], size: int, xp: Numerics) -> Compiled:

@@ -55,6 +55,11 @@ class NumpyNumerics(Numerics):
             np.add.at(flat, index, values)
         return flat
 
+    def scatter_set(self, flat, index, values):
+        # In place, like scatter_add; this backend's synapse lists are exact, never padded.
+        flat[index] = values
+        return flat
+
     def finite_flags(self, values, slices):
         # x . x is non-finite whenever an element of x is (or, rarely, when it overflows);
         # only then are the exact per-population flags computed. A dot product is the
@@ -179,10 +184,17 @@ class NumpySimulation(Simulation):
         fired_steps: list[list[int]] = [[] for _ in populations]
         fired: list[list[np.ndarray]] = [[] for _ in populations]
         traces: list[list[np.ndarray]] = [[] for _ in host.records]
+        synapse_traces: list[list[np.ndarray]] = [[] for _ in arrays.synapse_records]
+        snapshot_steps = self.snapshot_steps()
+        snapshots = {0: _synapses(carry)} if 0 in snapshot_steps else {}
         started = time.perf_counter()
         with np.errstate(all="ignore"), flush_subnormals():
             for n in range(n_steps):
                 carry, out = step(carry, arrays, n)
+                if n + 1 in snapshot_steps:
+                    snapshots[n + 1] = _synapses(carry)
+                for r, values in enumerate(out.synapse_traces):
+                    synapse_traces[r].append(values)
                 for flags in out.finite:
                     if flags is not all_finite(flags.shape) and not flags.all():
                         raise nonfinite_error(host, out.finite, n)
@@ -207,6 +219,9 @@ class NumpySimulation(Simulation):
             traces=tuple(np.stack(t) if t else np.zeros((0, len(r.indices))) for t, r in zip(traces, host.records)),
             states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
                          for g, state in zip(host.groups, carry.groups)),
+            synapses=_synapses(carry),
+            snapshots=snapshots,
+            synapse_traces=tuple(np.stack(t) if t else np.zeros((0, len(i))) for t, i in zip(synapse_traces, arrays.synapse_records)),
             compile_seconds=0.0,  # nothing to compile: the step's closures are built with the simulation
             run_seconds=run_seconds,
         )
@@ -220,4 +235,12 @@ def _copied(carry: Carry) -> Carry:
         synapses=tuple(tuple(v.copy() for v in states) for states in carry.synapses),
         buffers=tuple(b.copy() for b in carry.buffers),
         stimuli=tuple(None if x is None else x.copy() for x in carry.stimuli),
+        updated=tuple(None if x is None else x.copy() for x in carry.updated),
+        history=carry.history,  # masks are replaced, never changed in place
     )
+
+
+def _synapses(carry: Carry) -> tuple:
+    """A copy of each pathway's (synapse states, last updates), for snapshots and results."""
+    return tuple((tuple(v.copy() for v in states), None if last is None else last.copy())
+                 for states, last in zip(carry.synapses, carry.updated))

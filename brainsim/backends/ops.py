@@ -4,7 +4,8 @@ The kernel is written once against two objects:
 
 * `Numerics` (`xp`): an array module (numpy, jax.numpy) plus the arithmetic
   whose bits must be forced to agree: division, exact powers of two,
-  scatter-add in a fixed order, and the finite-value check.
+  scatter-add in a fixed order, scatter-set (synapse writes), and the
+  finite-value check.
 * `Events`: how spikes and synaptic events are listed and moved. A backend
   with dynamic shapes (numpy) lists exactly the neurons that fired and the
   synapses they reach; a backend with static shapes (jax) pads each list to a
@@ -46,6 +47,11 @@ class Numerics(abc.ABC):
     @abc.abstractmethod
     def scatter_add(self, flat, index, values):
         """`flat` after flat[index[i]] += values[i] for i = 0, 1, ... in that order."""
+
+    @abc.abstractmethod
+    def scatter_set(self, flat, index, values):
+        """`flat` after flat[index[i]] = values[i] (indices distinct); an index past the end
+        (a padded slot of a static-shape backend) is dropped."""
 
     @abc.abstractmethod
     def finite_flags(self, values: Sequence[Any], slices: tuple[tuple[int, int], ...]):

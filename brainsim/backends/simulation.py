@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import abc
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from brainsim import ir
-from brainsim.network import HostNetwork, build
-from brainsim.results import Results, SpikeTrains, Trace
+from brainsim.backends.synapses import relax
+from brainsim.integrators.relaxation import relaxations
+from brainsim.network import HostNetwork, build, located
+from brainsim.results import Results, SpikeTrains, SynapseStates, SynapseTrace, Trace
 from brainsim.validate import deep_expressions, validate
 
 
@@ -27,6 +29,9 @@ class Run:
     `spikes[p]` = (steps, indices) of recorded population p, ordered by step then
     index; `counts[p]` per neuron for every population; `traces[r]` has shape
     (n_steps, n_indices) for record r; `states[g]` is the final state of group g.
+    `synapses[c]` is pathway c's final (states, last update or None), `snapshots`
+    the same after each snapshot's number of steps, `synapse_traces` the
+    every-step synapse records (host order, snapshots left out).
     """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -35,6 +40,9 @@ class Run:
     states: tuple[dict[str, np.ndarray], ...]
     compile_seconds: float
     run_seconds: float
+    synapses: tuple = ()
+    snapshots: dict = field(default_factory=dict)
+    synapse_traces: tuple = ()
 
 
 class Simulation(abc.ABC):
@@ -66,6 +74,10 @@ class Simulation(abc.ABC):
             run = self._run(n_steps)
         return self._results(run, n_steps, duration)
 
+    def snapshot_steps(self) -> frozenset[int]:
+        """The numbers of steps after which synapse snapshots are taken."""
+        return frozenset(int(k) for r in self.host.synapse_records if r.steps is not None for k in r.steps)
+
     @abc.abstractmethod
     def _run(self, n_steps: int) -> Run:
         """Simulate `n_steps` steps from the initial state."""
@@ -86,6 +98,7 @@ class Simulation(abc.ABC):
         for name in host.placement:
             g, offset = host.placement[name]
             final_state[name] = {v: values[offset : offset + sizes[name]].copy() for v, values in run.states[g].items()}
+        synapses, synapse_traces = self._synapse_results(run, n_steps)
         return Results(
             backend=self.backend,
             dt=dt,
@@ -97,4 +110,47 @@ class Simulation(abc.ABC):
             regions={region.name: self.network.within(region.name) for region in self.network.regions},
             compile_seconds=run.compile_seconds,
             run_seconds=run.run_seconds,
+            synapses=synapses,
+            synapse_traces=synapse_traces,
         )
+
+    def _synapse_results(self, run: Run, n_steps: int) -> tuple[dict, dict]:
+        """Final synapse states of every projection, and the synapse records; event-driven
+        values brought to their time with the step's own relaxation (computed here, on
+        the host, with numpy, for every backend alike)."""
+        from brainsim.backends.numpy_backend import NumpyNumerics, flush_subnormals
+
+        host, dt, xp = self.host, self.host.dt, NumpyNumerics()
+        laws = {c: {r.variable: r for r in relaxations(p.synapse, dt)} for c, p in enumerate(host.pathways) if p.event_driven}
+
+        def value(c, name, saved, positions, steps):
+            states, last = saved[c]
+            names = [s.name for s in host.pathways[c].synapse.states]
+            x = states[names.index(name)][positions]
+            if name not in laws.get(c, {}):
+                return np.array(x, dtype=np.float64)
+            law = laws[c][name]
+            with np.errstate(all="ignore"), flush_subnormals():
+                return relax(x, last[positions], steps - 1, np.float64(law.tau), np.float64(law.rest), np.float64(dt), xp)
+
+        synapses = {}
+        for j, connectivity in enumerate(host.projections):
+            projection = connectivity.projection
+            c, positions = located(host.pathways, j)
+            synapses[projection.name] = SynapseStates(
+                projection=projection.name,
+                pre=np.repeat(np.arange(connectivity.source_size, dtype=np.int64), np.diff(connectivity.indptr)),
+                post=(connectivity.post - connectivity.target_offset).astype(np.int64),
+                states={s.name: value(c, s.name, run.synapses, positions, n_steps) for s in projection.synapse.states},
+            )
+        traces, every_step = {}, iter(run.synapse_traces)
+        for record in host.synapse_records:
+            name = self.network.projections[record.projection].name
+            if record.steps is None:
+                times, values = np.arange(1, n_steps + 1) * dt, next(every_step)
+            else:
+                times = record.steps * dt
+                values = np.stack([value(record.pathway, record.variable, run.snapshots[k], record.positions, k)
+                                   for k in record.steps]) if len(record.steps) else np.zeros((0, len(record.indices)))
+            traces[(name, record.variable)] = SynapseTrace(name, record.variable, record.indices, times, values)
+        return synapses, traces

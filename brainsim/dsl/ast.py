@@ -153,7 +153,7 @@ class Equation:
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
-    """`variable op value` in a `reset`, `on pre` or `stimulus` block."""
+    """`variable op value` in a `reset`, `on pre`, `on post` or `stimulus` block."""
 
     variable: Ident
     op: ir.AssignOp
@@ -222,7 +222,11 @@ class DerivedNeuron:
 
 @dataclass(frozen=True, slots=True)
 class Synapse:
-    """`[excitatory|inhibitory] synapse Name { parameters {...}  state {...}  on pre {...} }`."""
+    """`[excitatory|inhibitory] synapse Name { parameters {...}  state {...}  on pre {...} }`.
+
+    Plastic synapses add `equations [(clock-driven)] {...}`, `on post {...}` and
+    `bounds { w = [low, high] }` (each a declaration whose value is a two-element list).
+    """
 
     name: Ident
     parameters: tuple[Declaration, ...]
@@ -230,6 +234,11 @@ class Synapse:
     on_pre: tuple[Assignment, ...]
     span: SourceSpan
     kind: ir.NeuronKind = ir.NeuronKind.UNSPECIFIED
+    equations: tuple[Equation, ...] = ()
+    clock_driven: bool = False
+    on_post: tuple[Assignment, ...] = ()
+    bounds: tuple[Declaration, ...] = ()
+    on_post_span: SourceSpan | None = None  # the `on post` block, for errors about the whole block
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +362,21 @@ class RecordStates:
     span: SourceSpan
 
 
-Record = RecordSpikes | RecordStates
+@dataclass(frozen=True, slots=True)
+class RecordSynapses:
+    """`record w, a_pre of A -> B[0:10]` (every step) or `record w of A -> B at [1 s, 2 s]` (snapshots).
+
+    `target.neurons` selects synapses (in projection order), not neurons; `times` is the written list.
+    """
+
+    variables: tuple[Ident, ...]
+    source: Endpoint
+    target: Selection
+    times: ValueList | None
+    span: SourceSpan
+
+
+Record = RecordSpikes | RecordStates | RecordSynapses
 
 
 @dataclass(frozen=True, slots=True)

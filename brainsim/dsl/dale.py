@@ -4,10 +4,12 @@ Checked on every `connect` whose source population is marked `excitatory` or
 `inhibitory`, after the connect's settings are applied:
 
 - a synapse marked with the other kind is an error;
-- an unmarked synapse is checked by the sign of each `on pre` effect where the
-  sign is known from the text: the signed step (`+=` value, or minus the `-=`
-  value) of a constant, or the range of a state with bounded initial values
-  (uniform, clipped normal, lognormal, a list). A current-based effect (on a
+- an unmarked synapse is checked by the sign of each `on pre` effect on the
+  postsynaptic neuron (`SynapseModel.effects()`) where the sign is known from
+  the text: the signed step (`+=` value, or minus the `-=` value) of a
+  constant, or the range of a state with bounded initial values (uniform,
+  clipped normal, lognormal, a list); a state that the synapse's rules change
+  ranges over its `bounds` (unknown without). A current-based effect (on a
   current, a voltage, a dimensionless variable...) of an excitatory population
   must not be negative, of an inhibitory one not positive. A conductance
   (siemens, or siemens per m²) is positive for both kinds, since the target's
@@ -66,7 +68,7 @@ def _check_signs(connect: ast.Connect, source: ir.Population, target: ir.Populat
     """
     model = target.model
     dimensions = {s.name: s.dimension for s in model.states} if isinstance(model, ir.NeuronModel) else {}
-    for effect in synapse.on_pre:
+    for effect in synapse.effects():
         bounds = _bounds(effect.value, synapse)
         if bounds is None:
             continue
@@ -95,6 +97,10 @@ def _bounds(value: ir.Expr, synapse: ir.SynapseModel) -> tuple[float, float] | N
     """The smallest and largest value of an effect, where the text decides them; else None."""
     constants = {p.name: p.value for p in synapse.parameters if isinstance(p.value, float)}
     ranges = {s.name: _initial_range(s.initial) for s in synapse.states}
+    # A state the rules change keeps to its bounds, if it has any; otherwise its sign is not known.
+    changed = {a.variable for a in (*synapse.on_pre, *synapse.on_post)} | {e.variable for e in synapse.equations}
+    limits = {b.variable: (b.low, b.high) for b in synapse.bounds}
+    ranges |= {name: limits.get(name) for name in changed if name in ranges}
     match value:
         case ir.Var(name=name) if ranges.get(name) is not None:
             return ranges[name]

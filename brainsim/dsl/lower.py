@@ -18,6 +18,7 @@ from brainsim.dsl.dale import check_dale
 from brainsim.dsl.populations import declare
 from brainsim.dsl.syntax_errors import too_deep
 from brainsim.dsl.stimuli import lower_stimulus
+from brainsim.dsl.synapse_records import lower_synapse_records
 from brainsim.dsl.wiring import lower_connect, lower_records, number_repeats
 from brainsim.validate import validate
 
@@ -56,6 +57,7 @@ def _lower(model: ast.Model) -> ir.Network:
         projections += lowered
     stimuli = [s for stimulus in model.stimuli for s in lower_stimulus(stimulus, declared)]
     spike_records, state_records = lower_records(model.records, declared)
+    named = number_repeats(projections)
     return ir.Network(
         simulation=declared.simulation,
         regions=tuple(
@@ -63,9 +65,10 @@ def _lower(model: ast.Model) -> ir.Network:
             for name, direct in declared.regions.items()
         ),
         populations=populations,
-        projections=number_repeats(projections),
+        projections=named,
         stimuli=tuple(stimuli),
         spike_records=spike_records,
         state_records=state_records,
         source_name=model.filename,
+        synapse_records=lower_synapse_records(model.records, declared, named),
     )

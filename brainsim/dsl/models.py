@@ -35,12 +35,14 @@ from brainsim.dsl.expressions import (
     mismatch_hint,
 )
 from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, expect_dimension, lower_value, number
+from brainsim.dsl.synapse_rules import Sides, lower_bounds, lower_rules, rule_scope
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
 # The settings of a `connect` block; a synapse may not use them as names.
 CONNECT_SETTINGS = (
     "p", "rule", "delay", "autapses", "weight", "condition", "indegree", "outdegree", "total", "multapses", "edges",
+    "modulator", "axonal_delay", "dendritic_delay",
 )
 METHODS = tuple(method.value for method in ir.Method)
 _ARTICLE = {"parameter": "a", "input": "an", "state variable": "a", "alias": "an"}
@@ -109,35 +111,45 @@ def _method(method: ast.Method | None) -> ir.MethodChoice | None:
 
 @dataclass(frozen=True, slots=True)
 class LoweredSynapse:
-    """A synapse model and the dimension of each of its `on pre` effects."""
+    """A synapse model, the dimension of each of its effects on the postsynaptic neuron
+    (in the order of `model.effects()`), and whether some of its statements read
+    neuron-side names and so are lowered per projection (`waiting`)."""
 
     model: ir.SynapseModel
     effects: tuple[Dimension, ...]
+    waiting: bool = False
 
 
 def lower_synapse(
-    synapse: ast.Synapse, overrides: tuple[ast.Declaration, ...] = (), declared: ir.SynapseModel | None = None
+    synapse: ast.Synapse,
+    overrides: tuple[ast.Declaration, ...] = (),
+    declared: ir.SynapseModel | None = None,
+    sides: Sides | None = None,
 ) -> LoweredSynapse:
     """Lower a synapse model, with a projection's `overrides` applied.
 
-    The `on pre` targets are checked later, against each target population.
+    Without `sides` (the model as declared) the statements that read neuron-side
+    names are left out and `waiting` is set; with them every statement is lowered
+    against that projection's neurons. The effects' targets are checked later,
+    against each target population, and the time constants and event-driven
+    equations by `brainsim.validate`.
     """
     groups = (("parameter", synapse.parameters), ("state variable", synapse.states))
     reserved = {name: f"`{name}` is a setting of `connect`" for name in CONNECT_SETTINGS}
     constants = _constants("synapse", synapse.name.name, groups, reserved, overrides, declared)
     states = _states(synapse.states, constants, declared, allowed=("uniform",))
-    scope = Scope(
-        {**constants.scope.symbols, **_symbols(states, "a state variable", constants.written)},
+    own = Scope(
+        {**constants.scope.symbols, **_symbols(states, "a state variable", constants.written), **BUILTINS},
         constants=constants.scope.constants,
-        unknown_hint="an `on pre` effect may read only the synapse's own parameters and state variables",
     )
-    effects = [number(lower_expression(a.value, scope), "an `on pre` effect") for a in synapse.on_pre]
-    on_pre = tuple(
-        ir.Assignment(a.variable.name, a.op, effect.expr, a.span)
-        for a, effect in zip(synapse.on_pre, effects, strict=True)
+    dimensions = {s.name: s.dimension for s in states}
+    rules = lower_rules(synapse, rule_scope(own, frozenset(constants.kinds), sides), dimensions, constants.kinds)
+    model = ir.SynapseModel(
+        synapse.name.name, constants.parameters, states, rules.on_pre, synapse.kind,
+        equations=rules.equations, clock_driven=synapse.clock_driven, on_post=rules.on_post,
+        bounds=lower_bounds(synapse.bounds, dimensions, constants.kinds, constants.scope), span=synapse.span,
     )
-    model = ir.SynapseModel(synapse.name.name, constants.parameters, states, on_pre, synapse.kind, span=synapse.span)
-    return LoweredSynapse(model, tuple(effect.type for effect in effects))
+    return LoweredSynapse(model, rules.effects, rules.waiting)
 
 
 # --------------------------------------------------------------------------- declarations

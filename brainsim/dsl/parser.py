@@ -252,6 +252,8 @@ class _ToAst(Transformer):
     def synapse(self, meta: Meta, children: list) -> tuple[str, ast.Synapse]:
         kind, name, *items = children
         blocks = self._unique_blocks(items, "synapse")
+        clock_driven, equations = blocks["equations"].content if "equations" in blocks else (False, ())
+        on_post = blocks.get("on_post")
         return "synapse", ast.Synapse(
             name=self._ident(name),
             parameters=_content(blocks, "parameters"),
@@ -259,6 +261,11 @@ class _ToAst(Transformer):
             on_pre=_content(blocks, "on_pre"),
             span=self._span(meta),
             kind=kind or ir.NeuronKind.UNSPECIFIED,
+            equations=equations,
+            clock_driven=clock_driven,
+            on_post=_content(blocks, "on_post"),
+            bounds=_content(blocks, "bounds"),
+            on_post_span=_keyword_span(on_post.span, "on post") if on_post else None,
         )
 
     def _unique_blocks(self, items: list[_Block], owner: str) -> dict[str, _Block]:
@@ -271,7 +278,7 @@ class _ToAst(Transformer):
         blocks: dict[str, _Block] = {}
         for block in items:
             if block.keyword in blocks:
-                shown = "on pre" if block.keyword == "on_pre" else block.keyword
+                shown = block.keyword.replace("_", " ")  # `on_pre` -> `on pre`
                 noun = "statement" if block.keyword in ("spike", "refractory", "method") else "block"
                 first = blocks[block.keyword].span.line
                 raise ParseError(
@@ -303,8 +310,18 @@ class _ToAst(Transformer):
     def reset(self, meta: Meta, children: list) -> _Block:
         return self._block("reset", meta, tuple(children))
 
+    def synapse_equations(self, meta: Meta, children: list) -> _Block:
+        mark, *equations = children
+        return self._block("equations", meta, (mark is not None, tuple(equations)))
+
     def on_pre(self, meta: Meta, children: list) -> _Block:
         return self._block("on_pre", meta, tuple(children))
+
+    def on_post(self, meta: Meta, children: list) -> _Block:
+        return self._block("on_post", meta, tuple(children))
+
+    def bounds(self, meta: Meta, children: list) -> _Block:
+        return self._block("bounds", meta, tuple(children))
 
     def spike(self, meta: Meta, children: list) -> _Block:
         (condition,) = children
@@ -332,13 +349,7 @@ class _ToAst(Transformer):
         variable, op, value = children
         return ast.Assignment(self._ident(variable), ir.AssignOp(op), value, self._span(meta))
 
-    def increment(self, meta: Meta, children: list) -> ast.Assignment:
-        return self.assignment(meta, children)
-
     def assign_op(self, meta: Meta, children: list) -> str:
-        return str(children[0])
-
-    def increment_op(self, meta: Meta, children: list) -> str:
         return str(children[0])
 
     # ------------------------------------------------------------ the network
@@ -406,6 +417,20 @@ class _ToAst(Transformer):
             return "record", ast.RecordSpikes(tuple(targets), span)
         return "record", ast.RecordStates(recorded, tuple(targets), span)
 
+    def record_synapses(self, meta: Meta, children: list) -> tuple[str, ast.Record]:
+        variables, source, target, times = children
+        span = self._span(meta)
+        if variables is None:
+            raise ParseError(
+                "a synapse has no spikes to record; record a state of the synapses, e.g. `record w of A -> B`",
+                _keyword_span(span, "record"),
+                "to record the spikes of the neurons, write `record spikes of A, B`",
+            )
+        return "record", ast.RecordSynapses(variables, source, target, times, span)
+
+    def snapshots(self, meta: Meta, children: list) -> ast.ValueList:
+        return children[0]
+
     def spikes(self, meta: Meta, children: list) -> None:
         return None
 
@@ -469,6 +494,10 @@ class _ToAst(Transformer):
     def name(self, meta: Meta, children: list) -> ast.Name:
         (token,) = children
         return ast.Name(str(token), self._span(token))
+
+    def dotted_name(self, meta: Meta, children: list) -> ast.Name:
+        """`Reward.dopamine`: a population's qualified name, which only `modulator` takes."""
+        return ast.Name(".".join(str(token) for token in children), self._span(meta))
 
     def true(self, meta: Meta, children: list) -> ast.Boolean:
         return ast.Boolean(True, self._span(meta))

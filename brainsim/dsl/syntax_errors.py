@@ -76,16 +76,6 @@ _MISTAKES = {
         "simulation {} stimulus R { I = 1 }",
         "simulation {} stimulus R { I += 1  J = 1 }",
     ],
-    "`on pre` adds to (`+=`) or subtracts from (`-=`) a variable of the target neuron": [
-        "synapse S { on pre { I = 1 } }",
-        "synapse S { on pre { I += 1  J = 1 } }",
-        "synapse S { state {} on pre { I = 1 } }",
-        "synapse S { state {} on pre { I += 1  J = 1 } }",
-        "simulation {} synapse S { on pre { I = 1 } }",
-        "simulation {} synapse S { on pre { I += 1  J = 1 } }",
-        "simulation {} synapse S { state {} on pre { I = 1 } }",
-        "simulation {} synapse S { state {} on pre { I += 1  J = 1 } }",
-    ],
     "a population reads `name = Model[size]`, e.g. `exc = LIF[100]`": [
         "region R { a = M }",
         "region R { a = M[1]  b = M }",

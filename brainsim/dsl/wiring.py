@@ -16,6 +16,7 @@ from brainsim.dsl.dimensions import BOOLEAN, SECOND, missing_unit_hint
 from brainsim.dsl.edges import read_edges
 from brainsim.dsl.expressions import Scope
 from brainsim.dsl.models import CONNECT_SETTINGS, LoweredSynapse, initial_value, lower_synapse
+from brainsim.dsl.synapse_rules import Sides
 from brainsim.dsl.pair_values import is_pair_value, pair_expression, pair_scope, synapse_value
 from brainsim.dsl.populations import Declared, resolve, whole_number
 from brainsim.dsl.settings import constant
@@ -44,7 +45,9 @@ def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projectio
     targets = resolve(connect.target, declared)
     synapse = _synapse(connect, declared)
     settings, overrides = _connect_settings(connect, synapse)
+    dt = declared.simulation.dt
     lowered = declared.synapse_models[synapse.name.name]
+    as_declared = lowered.model
     per_synapse = [o for o in overrides if is_pair_value(o.value, pair_scope(lowered.model))]
     constant = tuple(o for o in overrides if o not in per_synapse)
     if constant:
@@ -52,25 +55,38 @@ def lower_connect(connect: ast.Connect, declared: Declared) -> list[ir.Projectio
     scope = pair_scope(lowered.model)
     rule, columns = _rule(settings, connect, sources, targets, scope, lowered.model)
     lowered = _per_synapse_values(lowered, per_synapse, columns, scope)
-    delay = columns.get("delay") or _delay(settings, declared.simulation.dt, scope)
+    delay = columns.get("delay") or _delay(settings, dt, scope)
     condition = _condition(settings, rule, scope)
     autapses = _switch(settings, "autapses", False)
     multapses = _multapses(settings, rule)
-    for target in targets:
-        _check_effects(connect, lowered, target, neuron_model(target, connect.target.span, "for a synapse to act on"))
+    modulator = _modulator(settings, declared)
+    axonal, dendritic = (_synaptic_delay(settings, key, dt) for key in ("axonal_delay", "dendritic_delay"))
     projections = []
     for source in sources:
         for target in targets:
+            model = neuron_model(target, connect.target.span, "for a synapse to act on")
+            if lowered.waiting:  # statements that read neuron-side names: lower them for this pair
+                sides = Sides(source.name, source.model if isinstance(source.model, ir.NeuronModel) else None,
+                              target.name, model, modulator, connect.span.line)
+                again = lower_synapse(synapse, constant, as_declared, sides=sides)
+                paired = replace(again, model=replace(again.model, states=lowered.model.states))
+            else:
+                paired = lowered
+            _check_effects(connect, paired, target, model)
+            _check_on_post(connect, synapse, paired.model, target, model)
             projections.append(ir.Projection(
                 name=f"{source.name}->{target.name}",
                 source=source.name,
                 target=target.name,
-                synapse=lowered.model,
+                synapse=paired.model,
                 rule=rule,
                 delay=delay,
                 allow_autapses=autapses and source.name == target.name,
                 allow_multapses=multapses,
                 condition=condition,
+                modulator=modulator.name if modulator else None,
+                axonal_delay=axonal,
+                dendritic_delay=dendritic,
                 span=connect.span,
             ))
     return projections
@@ -327,7 +343,7 @@ def _check_effects(
         connect A -> B with S                  # B's model has no `ge`, or `ge` is in volts
     """
     states = {s.name: s.dimension for s in model.states}
-    for assignment, effect in zip(lowered.model.on_pre, lowered.effects, strict=True):
+    for assignment, effect in zip(lowered.model.effects(), lowered.effects, strict=True):
         name = assignment.variable
         where = f"(`on pre {{ {name} {assignment.op.value} ... }}` on line {assignment.span.line})"
         if name not in states:
@@ -343,6 +359,85 @@ def _check_effects(
                 f"but `{name}` of `{target.name}` has dimension {states[name]} {where}",
                 connect.synapse.span,
             )
+
+
+def _check_on_post(
+    connect: ast.Connect, synapse: ast.Synapse, lowered: ir.SynapseModel, target: ir.Population, model: ir.NeuronModel
+) -> None:
+    """An `on post` block runs when the postsynaptic neuron spikes, so that neuron must be able to.
+
+    Rejects::
+
+        neuron Passive { state { v = 0 mV } }          # no `spike when`
+        connect A -> Passive with STDP                 # STDP has an `on post` block
+    """
+    if synapse.on_post_span is None or model.threshold is not None:
+        return
+    raise InvalidValueError(
+        f"synapse `{lowered.name}` has an `on post` block (line {synapse.on_post_span.line}), but neuron model "
+        f"`{model.name}` of `{target.name}` has no `spike when`: its neurons never spike, so `on post` would never run",
+        connect.synapse.span,
+        "give the target's model a spike condition, or use a synapse without `on post`",
+    )
+
+
+def _modulator(settings: dict[str, ast.Declaration], declared: Declared) -> ir.Population | None:
+    """`modulator = Reward.dopamine`: the one-neuron population whose variables the synapse reads as `X_mod`.
+
+    Rejects::
+
+        connect A -> B with RSTDP { modulator = 1 }              # not a population
+        connect A -> B with RSTDP { modulator = Reward.cells }   # 10 neurons, or a spike source
+    """
+    if "modulator" not in settings:
+        return None
+    value = settings["modulator"].value
+    match value:
+        case ast.Name(name=name):
+            endpoint = ast.Endpoint(tuple(ast.Ident(part, value.span) for part in name.split(".")), value.span)
+        case _:
+            raise InvalidValueError(
+                "`modulator` names a population of one neuron, e.g. `modulator = Reward.dopamine`", value.span
+            )
+    populations = resolve(endpoint, declared)
+    if len(populations) != 1:
+        names = ", ".join(p.name for p in populations) or "none"
+        raise InvalidValueError(
+            f"`{name}` holds {len(populations)} populations ({names}); the modulator is one population of one neuron",
+            value.span,
+        )
+    (population,) = populations
+    neuron_model(population, value.span, "for a synapse to read")
+    if population.size != 1:
+        raise InvalidValueError(
+            f"the modulator `{population.name}` has {population.size} neurons; a modulator is one neuron whose "
+            "variables every synapse of the projection reads (a global signal such as dopamine)",
+            value.span,
+        )
+    return population
+
+
+def _synaptic_delay(settings: dict[str, ast.Declaration], key: str, dt: float) -> float:
+    """`axonal_delay` / `dendritic_delay`: a time of whole steps, zero by default.
+
+    `brainsim.validate` checks that the axonal delay is at most the smallest delay. Rejects::
+
+        connect A -> B with STDP { axonal_delay = -1 ms }
+        connect A -> B with STDP { dendritic_delay = 0.15 ms }     # dt = 0.1 ms
+    """
+    if key not in settings:
+        return 0.0
+    value = settings[key].value
+    seconds = constant(value, SECOND, f"`{key}`")
+    if seconds < 0:
+        raise InvalidValueError(f"`{key}` must not be negative, but it is {seconds:g} s", value.span)
+    steps = seconds / dt
+    if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+        raise InvalidValueError(
+            f"`{key}` must be a whole number of steps, but it is {seconds:g} s = {steps:g} steps of dt = {dt:g} s",
+            value.span,
+        )
+    return seconds
 
 
 # --------------------------------------------------------------------------- record

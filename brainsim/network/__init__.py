@@ -30,7 +30,9 @@ from typing import Mapping
 
 from brainsim import ir
 from brainsim.errors import InvalidValueError
-from brainsim.network.connectivity import Buffer, Connectivity, Pathway, buffers, connect, pathways
+from brainsim.network.connectivity import (
+    Buffer, Connectivity, Pathway, SynapseRecord, buffers, connect, located, pathways, synapse_record,
+)
 from brainsim.network.drive import (
     NoiseCurrent, PoissonDrive, Record, Schedule, SpikeSchedule, record, schedule, spike_source,
 )
@@ -53,6 +55,7 @@ class HostNetwork:
     schedules: tuple[Schedule | NoiseCurrent, ...]
     sources: tuple[PoissonDrive | SpikeSchedule, ...]
     records: tuple[Record, ...]
+    synapse_records: tuple[SynapseRecord, ...] = ()
 
     def steps(self, duration: float) -> int:
         """`duration` (s) as a whole number of steps; InvalidValueError if it is not one,
@@ -93,10 +96,11 @@ def build(network: ir.Network) -> HostNetwork:
             spike_source(network, i) for i, p in enumerate(network.populations) if not isinstance(p.model, ir.NeuronModel)
         ),
         records=tuple(record(r, placement) for r in network.state_records),
+        synapse_records=tuple(synapse_record(network, r, all_pathways, projections) for r in network.synapse_records),
     )
 
 
 __all__ = [
     "Buffer", "Connectivity", "Group", "HostNetwork", "NoiseCurrent", "Pathway", "PoissonDrive", "Record", "Schedule",
-    "SpikeSchedule", "build",
+    "SpikeSchedule", "SynapseRecord", "build", "located",
 ]

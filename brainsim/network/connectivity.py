@@ -11,6 +11,11 @@ and exc -> inh). Their targets are disjoint, so every target's events are
 summed in the same order as unmerged. `Pathway.origin` keeps the permutation
 back to each projection's own synapses (plasticity needs it).
 
+A plastic projection (`ir.SynapseModel.plastic`) is never merged: its pathway
+is its own synapses in projection order, with each synapse's presynaptic neuron
+(`Pathway.pre`) and a column view (`Columns`): for each postsynaptic neuron its
+synapses, which `on post` runs over.
+
 Every array is padded here, once, for the step: one sentinel synapse (index
 n_synapses) whose target is the group's trash column, and one empty CSR row for
 padded spike lists.
@@ -52,6 +57,7 @@ class Connectivity:
     post: np.ndarray
     delay_steps: np.ndarray
     states: Mapping[str, np.ndarray]
+    target_offset: int = 0  # where the target population starts in its group
 
     @property
     def n_synapses(self) -> int:
@@ -91,6 +97,7 @@ def connect(network: ir.Network, j: int, placement: Mapping[str, tuple[int, int]
         post=post[order] + offset,
         delay_steps=delay_steps(projection, delays, dt),
         states=states,
+        target_offset=offset,
     )
 
 
@@ -292,6 +299,11 @@ class Pathway:
     `slots[j, i] = j P + i` (P = 16, or the longest row's power of two if shorter).
     Synapse k of this pathway is synapse `origin[1][k]` of projection
     `projections[origin[0][k]]`.
+
+    A plastic pathway (one projection, in its order) also has `pre`, each synapse's
+    presynaptic neuron within the source population (sentinel: source_size), and
+    `columns`, its synapses by postsynaptic neuron of the target population, which
+    starts at `target_offset` of the group; others have None.
     """
 
     direction: str
@@ -307,6 +319,18 @@ class Pathway:
     states: Mapping[str, np.ndarray]
     origin: tuple[np.ndarray, np.ndarray]
     slots: np.ndarray
+    pre: np.ndarray | None = None
+    columns: "Columns | None" = None
+    target_offset: int = 0
+
+    @property
+    def plastic(self) -> bool:
+        return self.synapse.plastic
+
+    @property
+    def event_driven(self) -> bool:
+        """True if the synapse states relax between events (the step keeps each synapse's last update)."""
+        return self.plastic and bool(self.synapse.equations) and not self.synapse.clock_driven
 
     @property
     def n_synapses(self) -> int:
@@ -326,16 +350,20 @@ def pathways(network: ir.Network, connectivities: tuple[Connectivity, ...], grou
         synapse = connectivity.projection.synapse
         key = (connectivity.projection.source, connectivity.target_group, synapse.on_pre, synapse.parameters,
                tuple(s.name for s in synapse.states))
+        if synapse.plastic:
+            key = (j,)  # a plastic pathway's synapses change: never shared with another projection's
         b = open_bins.get(key)
         if b is not None and all(connectivities[i].projection.target != connectivity.projection.target for i in bins[b]):
             bins[b].append(j)
         else:
             open_bins[key] = len(bins)
             bins.append([j])
-    return tuple(_pathway([connectivities[j] for j in members], tuple(members), populations, group_sizes) for members in bins)
+    return tuple(_pathway([connectivities[j] for j in members], tuple(members), populations, group_sizes, network)
+                 for members in bins)
 
 
-def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: list[str], group_sizes: list[int]) -> Pathway:
+def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: list[str], group_sizes: list[int],
+             network: ir.Network) -> Pathway:
     """One CSR holding the synapses of `parts`: per presynaptic neuron, part by part."""
     first = parts[0]
     pre = np.concatenate([np.repeat(np.arange(c.source_size), np.diff(c.indptr)) for c in parts])
@@ -346,8 +374,8 @@ def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: l
     delays = np.concatenate([c.delay_steps for c in parts])[order]
     n_synapses = len(order)
     uniform = int(delays[0]) if n_synapses and np.all(delays == delays[0]) else None
-    longest = max(1, int(np.diff(indptr).max(initial=1)))
-    piece = min(_PIECE, 2 ** math.ceil(math.log2(longest)))
+    plastic = first.projection.synapse.plastic
+    target = network.population(first.projection.target)
     return Pathway(
         direction="pre",
         synapse=first.projection.synapse,
@@ -361,8 +389,43 @@ def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: l
         uniform_delay=uniform,
         states={name: np.append(np.concatenate([c.states[name] for c in parts])[order], 0.0) for name in first.states},
         origin=(np.asarray(members, dtype=np.int64)[part[order]], within[order]),
-        slots=np.arange(-(-longest // piece) * piece).reshape(-1, piece),
+        slots=slots(indptr),
+        pre=np.append(pre[order], first.source_size) if plastic else None,
+        columns=columns(first, target.size) if plastic else None,
+        target_offset=first.target_offset if plastic else 0,
     )
+
+
+def slots(indptr: np.ndarray) -> np.ndarray:
+    """The static-shape layout of the longest row of `indptr` (`Pathway.slots`)."""
+    longest = max(1, int(np.diff(indptr).max(initial=1)))
+    piece = min(_PIECE, 2 ** math.ceil(math.log2(longest)))
+    return np.arange(-(-longest // piece) * piece).reshape(-1, piece)
+
+
+@dataclass(frozen=True, eq=False)
+class Columns:
+    """A plastic pathway's synapses by postsynaptic neuron (CSC), for `on post`.
+
+    The synapses of neuron j of the target population are
+    `synapses[indptr[j] : indptr[j + 1]]`, ascending (so by presynaptic neuron);
+    `indptr` has an extra, empty row (len = target size + 2), and `synapses` ends
+    with the sentinel synapse (n_synapses) at position indptr[-1], which padded
+    slots name. `slots` is the layout of the longest column, like `Pathway.slots`.
+    """
+
+    indptr: np.ndarray
+    synapses: np.ndarray
+    slots: np.ndarray
+
+
+def columns(connectivity: Connectivity, target_size: int) -> Columns:
+    """The column view of one projection's synapses (in projection order)."""
+    post = connectivity.post - connectivity.target_offset
+    order = np.argsort(post, kind="stable")
+    indptr = np.searchsorted(post[order], np.arange(target_size + 1)).astype(np.int64)
+    n_synapses = connectivity.n_synapses
+    return Columns(np.append(indptr, n_synapses), np.append(order.astype(np.int64), n_synapses), slots(indptr))
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +447,46 @@ def buffers(all_pathways: tuple[Pathway, ...], group_sizes: list[int]) -> tuple[
     """One ring buffer per (group, variable) that some `on pre` effect changes."""
     lengths: dict[tuple[int, str], int] = {}
     for pathway in all_pathways:
-        for assignment in pathway.synapse.on_pre:
+        for assignment in pathway.synapse.effects():
             key = (pathway.target_group, assignment.variable)
             lengths[key] = max(lengths.get(key, 0), pathway.max_delay + 1)
     return tuple(Buffer(g, name, length, group_sizes[g] + 1) for (g, name), length in lengths.items())
+
+
+def located(all_pathways: tuple[Pathway, ...], j: int) -> tuple[int, np.ndarray]:
+    """(pathway, positions): where the synapses of projection `j` are, in projection order."""
+    for c, pathway in enumerate(all_pathways):
+        mine = np.flatnonzero(pathway.origin[0] == j)
+        if j in pathway.projections:
+            positions = np.empty(len(mine), dtype=np.int64)
+            positions[pathway.origin[1][mine]] = mine
+            return c, positions
+    raise KeyError(j)
+
+
+@dataclass(frozen=True, eq=False)
+class SynapseRecord:
+    """State `variable` (index `state` in the synapse model) of projection `projection`
+    (network index): its synapses `indices` (projection order), at `positions` in
+    pathway `pathway`; after every step (`steps` None) or after the steps `steps`."""
+
+    projection: int
+    variable: str
+    state: int
+    pathway: int
+    indices: np.ndarray
+    positions: np.ndarray
+    steps: np.ndarray | None
+
+
+def synapse_record(network: ir.Network, record: ir.SynapseRecord, all_pathways: tuple[Pathway, ...],
+                   projections: tuple[Connectivity, ...]) -> SynapseRecord:
+    """Where the synapses of `record` are, and the steps of its snapshots."""
+    j = [p.name for p in network.projections].index(record.projection)
+    c, positions = located(all_pathways, j)
+    indices = np.arange(projections[j].n_synapses) if record.indices is None else np.asarray(record.indices, np.int64)
+    steps = None
+    if record.times is not None:
+        steps = np.rint(np.asarray(record.times) / network.simulation.dt).astype(np.int64)
+    states = [s.name for s in network.projections[j].synapse.states]
+    return SynapseRecord(j, record.variable, states.index(record.variable), c, indices, positions[indices], steps)
