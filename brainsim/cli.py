@@ -22,7 +22,7 @@ from brainsim.errors import BrainsimError
 from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
 from brainsim.network.values import neuron_values
-from brainsim.results import compare_results
+from brainsim.results import compare_results, text_table
 from brainsim.units import lookup_unit, to_si
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR = 0, 1, 2
@@ -116,7 +116,27 @@ def _run(args: argparse.Namespace) -> int:
     for growth in getattr(simulation, "bounds", None) and simulation.bounds.growths or ():
         print(f"note: a static bound overflowed and the chunk was rerun: {growth}", file=sys.stderr)
     print(results.format_table())
+    if table := _learned(model.network, results):
+        print(table)
     return EXIT_OK
+
+
+def _learned(network: ir.Network, results) -> str:
+    """The weights (or first state) of each plastic projection after the run: count, mean, range."""
+    rows = []
+    for projection in network.projections:
+        synapse = projection.synapse
+        if not synapse.plastic or not synapse.states:
+            continue
+        name = "w" if any(s.name == "w" for s in synapse.states) else synapse.states[0].name
+        values = results.synapses[projection.name].states[name]
+        shown = [f"{v:.4g}" for v in (values.mean(), values.min(), values.max())] if len(values) else ["", "", ""]
+        rows.append((projection.name, name, str(len(values)), *shown))
+    if not rows:
+        return ""
+    return "plastic synapses after the run (SI units):\n" + text_table(
+        ("projection", "state", "synapses", "mean", "min", "max"), rows, numeric_from=2
+    )
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -160,7 +180,7 @@ def describe(model: Model, updates: bool = False) -> str:
                 lines.append(f"{head}, {len(times)} spike(s) given")
     lines.append("projections:")
     for projection in network.projections:
-        lines.append(f"  {projection.name}: {projection.synapse.name}, {_rule(projection.rule)}")
+        lines.append(f"  {projection.name}: {projection.synapse.name}, {_rule(projection.rule)}{_plasticity(projection.synapse)}")
     if network.stimuli:
         lines.append("stimuli:")
         for stimulus in network.stimuli:
@@ -170,7 +190,22 @@ def describe(model: Model, updates: bool = False) -> str:
         lines.append(f"  spikes of {record.population}")
     for record in network.state_records:
         lines.append(f"  {record.variable} of {record.population} ({len(record.indices)} neurons)")
+    for record in network.synapse_records:
+        which = "all synapses" if record.indices is None else f"{len(record.indices)} synapses"
+        when = "every step" if record.times is None else f"at {len(record.times)} time(s)"
+        lines.append(f"  {record.variable} of {record.projection} ({which}, {when})")
     return "\n".join(lines)
+
+
+def _plasticity(synapse: ir.SynapseModel) -> str:
+    """", plastic (event-driven: on pre, on post)", or "" for a static synapse."""
+    if not synapse.plastic:
+        return ""
+    blocks = [name for name, block in (("on pre", synapse.on_pre), ("on post", synapse.on_post)) if block]
+    if synapse.equations:
+        blocks.append(f"{len(synapse.equations)} equation(s)")
+    driven = "clock-driven, every synapse every step" if synapse.clock_driven else "event-driven"
+    return f", plastic ({driven}: {', '.join(blocks)})"
 
 
 def _rule(rule: ir.ConnectionRule) -> str:

@@ -450,10 +450,10 @@ class NeuronModel:
 _SECOND = Dimension.of({"[time]": 1})
 
 
-def time_constants(model: NeuronModel) -> frozenset[str]:
-    """The parameters of `model` that are time constants: of dimension time, and
-    divided by directly in an equation (`(E_L - v) / tau_m`). Such a value must be
-    positive, or the variable grows instead of relaxing."""
+def time_constants(model: "NeuronModel | SynapseModel") -> frozenset[str]:
+    """The parameters of `model` (a neuron or synapse model) that are time constants:
+    of dimension time, and divided by directly in an equation (`(E_L - v) / tau_m`).
+    Such a value must be positive, or the variable grows instead of relaxing."""
     divisors = {node.right.name for equation in model.equations for node in walk(equation.rhs)
                 if isinstance(node, Binary) and node.op is BinaryOp.DIV and isinstance(node.right, Var)}
     return frozenset(p.name for p in model.parameters if p.name in divisors and p.dimension == _SECOND)

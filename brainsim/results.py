@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -49,6 +49,29 @@ class SynapseStates:
     pre: np.ndarray
     post: np.ndarray
     states: Mapping[str, np.ndarray]
+
+
+class SynapseTable(Mapping[str, SynapseStates]):
+    """Projection name -> its `SynapseStates`, each built the first time it is read.
+
+    A large static network holds many millions of synapses; building their index
+    and state arrays for every run, wanted or not, would cost 24 bytes per synapse.
+    """
+
+    def __init__(self, builders: Mapping[str, Callable[[], SynapseStates]]):
+        self._builders = dict(builders)
+        self._built: dict[str, SynapseStates] = {}
+
+    def __getitem__(self, projection: str) -> SynapseStates:
+        if projection not in self._built:
+            self._built[projection] = self._builders[projection]()
+        return self._built[projection]
+
+    def __iter__(self):
+        return iter(self._builders)
+
+    def __len__(self) -> int:
+        return len(self._builders)
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,7 +169,7 @@ class Results:
              "" if math.isnan(row.cv_isi) else f"{row.cv_isi:.3f}")
             for row in self.statistics()
         ]
-        return _table(header, body, numeric_from=2)
+        return text_table(header, body, numeric_from=2)
 
 
 def _cv_isi(trains: SpikeTrains) -> np.ndarray:
@@ -163,7 +186,7 @@ def _cv_isi(trains: SpikeTrains) -> np.ndarray:
     return np.sqrt(variance) / mean
 
 
-def _table(header: tuple[str, ...], body: list[tuple[str, ...]], numeric_from: int) -> str:
+def text_table(header: tuple[str, ...], body: list[tuple[str, ...]], numeric_from: int) -> str:
     """Columns padded to their widest cell; text columns left-aligned, numbers right-aligned."""
     widths = [max(len(cell) for cell in column) for column in zip(header, *body)]
 
@@ -251,12 +274,12 @@ class Comparison:
              f"{p.max_final_difference:.3g}")
             for p in self.populations
         ]
-        text = verdict + "\n" + _table(header, body, numeric_from=4)
+        text = verdict + "\n" + text_table(header, body, numeric_from=4)
         if self.synapses:
             rows = [(s.projection, "identical" if s.identical else "differ",
                      "" if s.first_trace_difference is None else f"row {s.first_trace_difference}",
                      f"{s.max_difference:.3g}") for s in self.synapses]
-            text += "\n" + _table(("projection", "synapses", "first record diff", "max |diff|"), rows, numeric_from=3)
+            text += "\n" + text_table(("projection", "synapses", "first record diff", "max |diff|"), rows, numeric_from=3)
         return text
 
 

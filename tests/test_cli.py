@@ -148,3 +148,31 @@ def test_info_describes_every_model(model, capsys):
     """`brainsim info` knows every connection rule, stimulus and source the models use."""
     assert main(["info", str(model)]) == 0
     assert "projections:" in capsys.readouterr().out
+
+
+PLASTIC = TINY.replace("record spikes of Area", """\
+synapse Growing {
+    parameters { step = 0.1 mV }
+    state { w = 1 mV }
+    bounds { w = [0 mV, 1.25 mV] }
+    on pre { v += w  w += step }
+}
+connect Area -> Area with Growing { rule = one_to_one  autapses = true }
+record spikes of Area
+record w of Area.cells -> Area.cells at [10 ms]
+""")
+
+
+def test_run_and_info_show_plastic_projections(tmp_path, capsys):
+    """Each cell fires a few times in 20 ms, and more than 3 times in 100 ms: its one synapse
+    grows by 0.1 mV a spike, up to its bound."""
+    path = tmp_path / "plastic.brain"
+    path.write_text(PLASTIC)
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Area.cells->Area.cells: Growing, one to one, plastic (event-driven: on pre)" in out
+    assert "w of Area.cells->Area.cells (all synapses, at 1 time(s))" in out
+    assert main(["run", str(path), "--duration", "100ms"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("Area.cells->Area.cells"))
+    assert row.split() == ["Area.cells->Area.cells", "w", "3", "0.00125", "0.00125", "0.00125"]

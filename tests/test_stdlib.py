@@ -40,7 +40,10 @@ def spike_times(results, population: str) -> np.ndarray:
 
 
 def test_every_module_is_here():
-    assert {path.stem for path in STD.glob("*.brain")} == {"lif", "izhikevich", "adex", "hodgkin_huxley", "seed", "stdp"}
+    assert {path.stem for path in STD.glob("*.brain")} == {
+        "lif", "izhikevich", "adex", "hodgkin_huxley", "seed", "stdp",
+        "triplet_stdp", "stp", "homeostasis", "neuromodulation",  # tested in their own files
+    }
 
 
 # ---------------------------------------------------------------- numpy == jax

@@ -192,6 +192,8 @@ class JaxEvents(Events):
 
     def scheduled(self, indptr, neurons, m, size, most):
         jnp = self._jnp
+        if neurons.shape[0] == 0:  # a source given no spike times: nothing to index
+            return jnp.zeros(size, dtype=bool)
         k = indptr[m] + jnp.arange(most)
         chosen = jnp.where(k < indptr[m + 1], neurons[jnp.minimum(k, neurons.shape[0] - 1)], size)
         return jnp.zeros(size + 1, dtype=bool).at[chosen].set(True)[:size]

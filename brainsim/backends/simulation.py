@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import time
+from functools import partial
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +19,7 @@ from brainsim import ir
 from brainsim.backends.synapses import relax
 from brainsim.integrators.relaxation import relaxations
 from brainsim.network import HostNetwork, build, located
-from brainsim.results import Results, SpikeTrains, SynapseStates, SynapseTrace, Trace
+from brainsim.results import Results, SpikeTrains, SynapseStates, SynapseTable, SynapseTrace, Trace
 from brainsim.validate import deep_expressions, validate
 
 
@@ -133,16 +134,18 @@ class Simulation(abc.ABC):
             with np.errstate(all="ignore"), flush_subnormals():
                 return relax(x, last[positions], steps - 1, np.float64(law.tau), np.float64(law.rest), np.float64(dt), xp)
 
-        synapses = {}
-        for j, connectivity in enumerate(host.projections):
+        def final(j: int) -> SynapseStates:
+            connectivity = host.projections[j]
             projection = connectivity.projection
             c, positions = located(host.pathways, j)
-            synapses[projection.name] = SynapseStates(
+            return SynapseStates(
                 projection=projection.name,
                 pre=np.repeat(np.arange(connectivity.source_size, dtype=np.int64), np.diff(connectivity.indptr)),
                 post=(connectivity.post - connectivity.target_offset).astype(np.int64),
                 states={s.name: value(c, s.name, run.synapses, positions, n_steps) for s in projection.synapse.states},
             )
+
+        synapses = SynapseTable({c.projection.name: partial(final, j) for j, c in enumerate(host.projections)})
         traces, every_step = {}, iter(run.synapse_traces)
         for record in host.synapse_records:
             name = self.network.projections[record.projection].name

@@ -266,7 +266,10 @@ class PlasticStep:
                 index = arrays.post[synapses]
             for name in side.names:
                 value = source_env[name]
-                env[name + side.suffix] = value if np.ndim(value) == 0 else value[index]
+                if np.ndim(value) == 0:
+                    env[name + side.suffix] = value
+                else:  # the pathway's sentinel synapse names the neuron one past the end: clip it
+                    env[name + side.suffix] = value[self.xp.minimum(index, value.shape[0] - 1)]
 
     def integrate(self, n, code: PlasticCode, arrays: PlasticArrays, sides, states: tuple) -> tuple:
         """Phase 3 for a clock-driven pathway: every synapse advanced one step."""

@@ -472,6 +472,56 @@ def _same(left: Typed, right: Typed, node: ast.Expr, what: str, scope: Scope) ->
     )
 
 
+def number(typed: Typed, what: str) -> Typed:
+    """`typed`, which must be a number, not a condition."""
+    if typed.type == BOOLEAN:
+        raise UnitError(f"{what} must be a number, but this is a condition (true/false)", typed.source.span)
+    return typed
+
+
+def lower_assignment(assignment: ast.Assignment, scope: Scope, dimension: Dimension) -> ir.Assignment:
+    """`name op value` for a variable of `dimension` (a reset, a synapse's update).
+
+    Rejects::
+
+        on pre { a_pre += 1 nS }       # a_pre is dimensionless
+        reset { v = 2 nA }             # ampere into a volt variable
+        reset { v *= 2 mV }            # scaling needs a dimensionless factor
+    """
+    name = assignment.variable.name
+    value = number(lower_expression(assignment.value, scope), f"the value assigned to `{name}`")
+    written = f"`{name} {assignment.op.value} ...`"
+    if assignment.op in (ir.AssignOp.MUL, ir.AssignOp.DIV):
+        expect_type(value, DIMENSIONLESS, written + " needs a dimensionless factor, but this is {got}", scope)
+    else:
+        expect_type(value, dimension, written + f" needs a value of dimension {{wanted}} (that of `{name}`), "
+                                                "but this is {got}", scope)
+    return ir.Assignment(name, assignment.op, value.expr, assignment.span)
+
+
+def lower_derivative(
+    name: str, rhs: ast.Expr, scope: Scope, state: Dimension, hint: Callable[[Type], str | None] | None = None
+) -> ir.Expr:
+    """The right side of d<name>/dt, which must have the dimension of the state per second.
+
+    Rejects::
+
+        dv/dt = (E_L - v)         # V, but dv/dt is V/s: a division by tau is missing
+
+    `hint(found dimension)` may give a better hint than the general one (`mismatch_hint`).
+    """
+    typed = lower_expression(rhs, scope)
+    wanted = state / SECOND
+    if typed.type != wanted:
+        raise UnitError(
+            f"the right side of d{name}/dt has dimension {typed.type}, but d{name}/dt has dimension {wanted} "
+            f"({name} per second)",
+            rhs.span,
+            (hint and hint(typed.type)) or mismatch_hint(typed, wanted, scope),
+        )
+    return typed.expr
+
+
 def mismatch_hint(typed: Typed, wanted: Type, scope: Scope) -> str | None:
     """Why `typed` has the wrong dimension: a bare number like `0` (in it or where a name it
     reads is declared), or a unit that differs from a likelier one in case (`mS`, `ms`)."""

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, missing_unit_hint
-from brainsim.dsl.expressions import Scope, Symbol, Typed, constant_value, lower_expression
+from brainsim.dsl.dimensions import missing_unit_hint
+from brainsim.dsl.expressions import Scope, Symbol, constant_value, lower_expression, number
 from brainsim.dsl.files import read_table, resolve
 from brainsim.errors import InvalidValueError, UnitError
 from brainsim.units import DIMENSIONLESS, Dimension, to_si
@@ -43,13 +43,6 @@ _ARGUMENTS = {  # name -> (required, optional)
     "lognormal": (("mean", "std"), ()),
     "from_file": (("file", "column"), ()),
 }
-
-
-def number(typed: Typed, what: str) -> Typed:
-    """`typed`, which must be a number, not a condition."""
-    if typed.type == BOOLEAN:
-        raise UnitError(f"{what} must be a number, but this is a condition (true/false)", typed.source.span)
-    return typed
 
 
 def expect_dimension(value: ast.Expr, dimension: Dimension, wanted: Dimension | None, message: str) -> None:

@@ -31,13 +31,15 @@ from brainsim.dsl.expressions import (
     constant_value,
     expect_type,
     is_noise,
+    lower_assignment,
+    lower_derivative,
     lower_expression,
-    mismatch_hint,
+    number,
 )
-from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, expect_dimension, lower_value, number
+from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, expect_dimension, lower_value
 from brainsim.dsl.synapse_rules import Sides, lower_bounds, lower_rules, rule_scope
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
-from brainsim.units import DIMENSIONLESS, Dimension
+from brainsim.units import Dimension
 
 # The settings of a `connect` block; a synapse may not use them as names.
 CONNECT_SETTINGS = (
@@ -441,16 +443,9 @@ def _equations(
                 f"`{name}` has two equations (the first on line {first[name].span.line})", equation.variable.span
             )
         first[name] = equation
-        rhs = lower_expression(equation.rhs, scope)
-        wanted = states[name] / SECOND
-        if rhs.type != wanted:
-            raise UnitError(
-                f"the right side of d{name}/dt has dimension {rhs.type}, but d{name}/dt has dimension {wanted} "
-                f"({name} per second)",
-                equation.rhs.span,
-                _state_unit_hint(name, neuron.states, rhs.type, states[name]) or mismatch_hint(rhs, wanted, scope),
-            )
-        equations.append(ir.Equation(name, rhs.expr, equation.unless_refractory, equation.span))
+        rhs = lower_derivative(name, equation.rhs, scope, states[name],
+                               lambda found: _state_unit_hint(name, neuron.states, found, states[name]))
+        equations.append(ir.Equation(name, rhs, equation.unless_refractory, equation.span))
     return tuple(equations)
 
 
@@ -513,15 +508,7 @@ def _reset(
         reset { v *= 2 mV }         # scaling needs a dimensionless factor
     """
     _require_state(assignment.variable, states, kinds, "a reset assigns state variables")
-    name = assignment.variable.name
-    value = number(lower_expression(assignment.value, scope), f"the value assigned to `{name}`")
-    written = f"`{name} {assignment.op.value} ...`"
-    if assignment.op in (ir.AssignOp.MUL, ir.AssignOp.DIV):
-        expect_type(value, DIMENSIONLESS, written + " needs a dimensionless factor, but this is {got}", scope)
-    else:
-        expect_type(value, states[name], written + f" needs a value of dimension {{wanted}} (that of `{name}`), "
-                                                   "but this is {got}", scope)
-    return ir.Assignment(name, assignment.op, value.expr, assignment.span)
+    return lower_assignment(assignment, scope, states[assignment.variable.name])
 
 
 def _refractory(refractory: ast.Refractory | None, scope: Scope) -> float:

@@ -23,11 +23,12 @@ from dataclasses import dataclass, replace
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.dimensions import BOOLEAN, SECOND
-from brainsim.dsl.expressions import Scope, Symbol, constant_value, expect_type, lower_expression, mismatch_hint
-from brainsim.dsl.initializers import number
-from brainsim.errors import DuplicateNameError, InvalidValueError, UnitError, UnknownNameError, did_you_mean
-from brainsim.units import DIMENSIONLESS, Dimension
+from brainsim.dsl.dimensions import BOOLEAN
+from brainsim.dsl.expressions import (
+    Scope, Symbol, constant_value, expect_type, lower_assignment, lower_derivative, lower_expression, number,
+)
+from brainsim.errors import DuplicateNameError, InvalidValueError, UnknownNameError, did_you_mean
+from brainsim.units import Dimension
 
 _SIDES = {ir.PRE_SUFFIX: "presynaptic", ir.POST_SUFFIX: "postsynaptic", ir.MODULATOR_SUFFIX: "modulator"}
 SPIKED_NAMES = (ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX)
@@ -157,7 +158,7 @@ def lower_rules(
     for assignment in synapse.on_post:
         _require_synapse_state(assignment.variable, states, kinds, "`on post` assigns synapse states only")
         try:
-            on_post.append(_update(assignment, scope, states[assignment.variable.name]))
+            on_post.append(lower_assignment(assignment, scope, states[assignment.variable.name]))
         except _ReadsNeuron:
             waiting = True
     return LoweredRules(tuple(equations), tuple(on_pre), tuple(on_post), tuple(effects), waiting)
@@ -185,21 +186,8 @@ def _unique_equation(
 
 
 def _equation(equation: ast.Equation, scope: Scope, states: Mapping[str, Dimension]) -> ir.Equation:
-    """Rejects::
-
-        da/dt = -a                # dimensionless, but da/dt is per second
-    """
     name = equation.variable.name
-    rhs = lower_expression(equation.rhs, scope)
-    wanted = states[name] / SECOND
-    if rhs.type != wanted:
-        raise UnitError(
-            f"the right side of d{name}/dt has dimension {rhs.type}, but d{name}/dt has dimension {wanted} "
-            f"({name} per second)",
-            equation.rhs.span,
-            mismatch_hint(rhs, wanted, scope),
-        )
-    return ir.Equation(name, rhs.expr, False, equation.span)
+    return ir.Equation(name, lower_derivative(name, equation.rhs, scope, states[name]), False, equation.span)
 
 
 def _on_pre(
@@ -215,7 +203,7 @@ def _on_pre(
     """
     name = assignment.variable.name
     if name in states:
-        return _update(assignment, scope, states[name]), None
+        return lower_assignment(assignment, scope, states[name]), None
     if name in kinds:
         _require_synapse_state(assignment.variable, states, kinds, "`on pre` assigns synapse states and acts on "
                                                                    "the postsynaptic neuron")
@@ -237,23 +225,6 @@ def _on_pre(
     target = side[1] if side is not None else name
     value = number(lower_expression(assignment.value, scope), "an `on pre` effect")
     return ir.Assignment(target, assignment.op, value.expr, assignment.span), value.type
-
-
-def _update(assignment: ast.Assignment, scope: Scope, dimension: Dimension) -> ir.Assignment:
-    """Rejects::
-
-        on pre { a_pre += 1 nS }       # a_pre is dimensionless
-        on post { w *= 2 nS }          # scaling needs a dimensionless factor
-    """
-    name = assignment.variable.name
-    value = number(lower_expression(assignment.value, scope), f"the value assigned to `{name}`")
-    written = f"`{name} {assignment.op.value} ...`"
-    if assignment.op in (ir.AssignOp.MUL, ir.AssignOp.DIV):
-        expect_type(value, DIMENSIONLESS, written + " needs a dimensionless factor, but this is {got}", scope)
-    else:
-        expect_type(value, dimension, written + f" needs a value of dimension {{wanted}} (that of `{name}`), "
-                                                "but this is {got}", scope)
-    return ir.Assignment(name, assignment.op, value.expr, assignment.span)
 
 
 def _require_synapse_state(

@@ -64,6 +64,14 @@ def test_spike_times_are_emitted_when_given_and_arrive_after_the_delay():
     assert v.values[-1, 0] == pytest.approx(3e-3, rel=1e-12)
 
 
+def test_a_spike_times_source_given_no_spikes_stays_silent_on_both_backends():
+    """The jax backend once indexed the empty list of spikes and failed to compile."""
+    sources = "cue = SpikeTimes[2] { indices = []  times = [] }"
+    results = run_both(SOURCES.format(duration="5 ms", sources=sources, delay="1 ms"))
+    assert len(results.spikes["In.cue"].times) == 0
+    assert results.final_state["N.n"]["v"][0] == 0.0
+
+
 def test_sources_count_in_the_statistics_and_their_regions():
     results = run_both(SOURCES.format(duration="100 ms", sources="a = PoissonSource[50] { rate = 30 Hz }", delay="1 ms"))
     rows = {row.name: row for row in results.statistics()}
