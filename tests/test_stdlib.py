@@ -41,7 +41,7 @@ def spike_times(results, population: str) -> np.ndarray:
 
 def test_every_module_is_here():
     assert {path.stem for path in STD.glob("*.brain")} == {
-        "lif", "izhikevich", "adex", "hodgkin_huxley", "seed",
+        "lif", "izhikevich", "adex", "hodgkin_huxley", "seed", "stdp",
         "triplet_stdp", "stp", "homeostasis", "neuromodulation",  # tested in their own files
     }
 
