@@ -236,9 +236,17 @@ def expressions_read_known_names(network: ir.Network) -> None:
         for block, assignments in (("on pre", synapse.on_pre), ("on post", synapse.on_post)):
             for assignment in assignments:
                 _known(assignment.value, known, f"{block} of {synapse.name}", assignment.span or projection.span)
-        spiked = {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}  # known only after the fire phase
+        spiked = {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}
         for equation in synapse.equations:
-            _known(equation.rhs, known - spiked, f"d{equation.variable}/dt of {synapse.name}", equation.span or projection.span)
+            if read := sorted(ir.free_names(equation.rhs) & spiked):
+                raise InvalidValueError(
+                    f"d{equation.variable}/dt of {synapse.name} reads {', '.join(read)}, which a synapse equation "
+                    "cannot: equations are integrated before the step's spikes are known",
+                    next((node.span for node in ir.walk(equation.rhs) if isinstance(node, ir.Var) and node.name in spiked
+                          and node.span), None) or equation.span or projection.span,
+                    "change the synapse in `on pre` or `on post` when a neuron spikes",
+                )
+            _known(equation.rhs, known, f"d{equation.variable}/dt of {synapse.name}", equation.span or projection.span)
 
 
 def _neuron_side_names(network: ir.Network, projection: ir.Projection) -> set[str]:

@@ -481,10 +481,24 @@ class SynapseRecord:
 
 def synapse_record(network: ir.Network, record: ir.SynapseRecord, all_pathways: tuple[Pathway, ...],
                    projections: tuple[Connectivity, ...]) -> SynapseRecord:
-    """Where the synapses of `record` are, and the steps of its snapshots."""
+    """Where the synapses of `record` are, and the steps of its snapshots.
+
+    Rejects an index past the projection's last synapse (only the drawn
+    connectivity knows how many there are)::
+
+        connect A -> B with S { rule = one_to_one }   (3 synapses)
+        record w of A -> B[5]
+    """
     j = [p.name for p in network.projections].index(record.projection)
     c, positions = located(all_pathways, j)
-    indices = np.arange(projections[j].n_synapses) if record.indices is None else np.asarray(record.indices, np.int64)
+    count = projections[j].n_synapses
+    indices = np.arange(count) if record.indices is None else np.asarray(record.indices, np.int64)
+    if len(indices) and indices.max() >= count:
+        raise InvalidValueError(
+            f"the record asks for synapse {int(indices.max())} of {record.projection}, which has {count} synapse(s) "
+            f"(indices 0 to {count - 1})" if count else f"the record asks for synapses of {record.projection}, which has none",
+            record.span,
+        )
     steps = None
     if record.times is not None:
         steps = np.rint(np.asarray(record.times) / network.simulation.dt).astype(np.int64)

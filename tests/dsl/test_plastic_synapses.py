@@ -131,3 +131,21 @@ def test_statements_reading_neuron_names_are_checked_per_projection() -> None:
     with pytest.raises(UnknownNameError) as caught:
         compile_text(text, "plastic.brain")
     assert "neuron model `Other` of `O.o`" in caught.value.message and caught.value.span.line == 22
+
+
+def test_a_synapse_record_past_the_last_synapse_is_refused_when_the_network_is_built() -> None:
+    """Only the drawn connectivity knows how many synapses there are: the host checks, at the record."""
+    import brainsim
+
+    text = """simulation { dt = 0.1 ms  duration = 20 ms }
+neuron LIF { parameters { tau = 10 ms }  state { v = 0 mV }  equations { dv/dt = -v / tau }  spike when v > 10 mV }
+synapse Growing { state { w = 1 mV }  on pre { v += w  w *= 1.1 } }
+region R { a = LIF[3]  b = LIF[3] }
+connect R.a -> R.b with Growing { rule = one_to_one }
+record w of R.a -> R.b[5]
+"""
+    model = brainsim.loads(text, "past.brain")
+    with pytest.raises(InvalidValueError) as caught:
+        model.compile("numpy")
+    assert (caught.value.span.line, caught.value.span.column) == (6, 1)
+    assert "synapse 5 of R.a->R.b, which has 3 synapse(s)" in caught.value.message
