@@ -151,9 +151,10 @@ class Simulation(abc.ABC):
             name = self.network.projections[record.projection].name
             if record.steps is None:
                 times, values = np.arange(1, n_steps + 1) * dt, next(every_step)
-            else:
-                times = record.steps * dt
+            else:  # a run shorter than the model's duration takes the snapshots that fall within it
+                steps = record.steps[record.steps <= n_steps]
+                times = steps * dt
                 values = np.stack([value(record.pathway, record.variable, run.snapshots[k], record.positions, k)
-                                   for k in record.steps]) if len(record.steps) else np.zeros((0, len(record.indices)))
+                                   for k in steps]) if len(steps) else np.zeros((0, len(record.indices)))
             traces[(name, record.variable)] = SynapseTrace(name, record.variable, record.indices, times, values)
         return synapses, traces

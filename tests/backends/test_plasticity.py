@@ -145,6 +145,18 @@ def test_records_snapshots_and_final_states_agree_on_both_backends():
     assert np.array_equal(trace.values[-1], synapses.states["a_pre"])
 
 
+def test_a_shorter_run_takes_the_snapshots_within_it():
+    """A run of 40 ms of a model whose snapshots are at 25 and 50 ms reports the one at 25 ms."""
+    records = (ir.SynapseRecord(PROJECTION, "w", None, (25 * ms, 50 * ms)),)
+    network = pn.stdp_network(PRE, DRIVE, pn.stdp(), synapse_records=records)
+    full = NumpySimulation(network).run().synapse_traces[(PROJECTION, "w")]
+    short = [simulation.run(40 * ms).synapse_traces[(PROJECTION, "w")]
+             for simulation in (NumpySimulation(network), JaxSimulation(network))]
+    for snapshots in short:
+        assert snapshots.times.tolist() == pytest.approx([25 * ms])
+        assert np.array_equal(snapshots.values, full.values[:1])
+
+
 def test_a_static_projection_reports_its_synapses():
     static = ir.SynapseModel("Static", (), (state("w", ir.Uniform(0.0, 1.0)),), (pn.plus("g", var("w")),))
     network = pn.stdp_network(PRE, DRIVE, static, synapse_records=(ir.SynapseRecord(PROJECTION, "w", (0, 5)),))
