@@ -75,3 +75,17 @@ def test_the_error_tables_list_every_invalid_model(path):
     assert expected["fragment"] in tables.get(expected["kind"], ""), (
         f"docs/language.md has no {expected['kind']} row with `{expected['fragment']}` ({path.name})"
     )
+
+
+def test_the_keyword_list_is_the_grammars():
+    """language.md's list of reserved words is exactly the words the parser reserves."""
+    from lark.lexer import PatternStr
+
+    from brainsim.dsl.parser import lark_parser
+
+    text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    listed = re.search(r"\*\*Keywords\*\* are reserved: `([^`]*)`", text)
+    assert listed, "language.md must list the keywords as **Keywords** are reserved: `...`"
+    reserved = {t.pattern.value for t in lark_parser().terminals
+                if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier()}
+    assert set(listed[1].split()) == reserved
