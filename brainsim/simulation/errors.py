@@ -1,0 +1,17 @@
+"""The errors of the seed's object API: brainsim's errors that are also the built-in
+exceptions the seed's users catch (a bad value is a ValueError, an unknown name a KeyError)."""
+
+from __future__ import annotations
+
+from brainsim.errors import InvalidValueError, UnknownNameError
+
+
+class SeedValueError(InvalidValueError, ValueError):
+    """A value the seed's API cannot take (a concentration of zero, dt <= 0, a weight outside [0, 10])."""
+
+
+class SeedKeyError(UnknownNameError, KeyError):
+    """A name or id the seed's API does not know (an ion, a neuron id, a region)."""
+
+    def __str__(self) -> str:  # KeyError's own would quote the message
+        return UnknownNameError.__str__(self)
