@@ -79,3 +79,12 @@ def test_neuron_types_and_the_action_potentials_phases_carry_the_seeds_numbers()
     resting, depolarization, spike, repolarization, refractory = ActionPotential.phases()
     assert "-70 mV" in resting and "+30 mV" in spike and "-70 mV" in repolarization
     assert "2 ms" in refractory and "66.6 mV" in depolarization and "-97.7 mV" in repolarization
+
+
+def test_the_example_of_docs_seed_api_runs():
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parent.parent / "docs" / "seed_api.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```python\n(.*?)```", text, re.S):
+        exec(compile(block, "docs/seed_api.md", "exec"), {})
