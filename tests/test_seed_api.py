@@ -88,3 +88,117 @@ def test_the_example_of_docs_seed_api_runs():
     text = (Path(__file__).parent.parent / "docs" / "seed_api.md").read_text(encoding="utf-8")
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         exec(compile(block, "docs/seed_api.md", "exec"), {})
+
+
+# --------------------------------------------------------------------------- SimulatedNeuron
+
+
+def trajectory(neuron, steps: int, dt_ms: float = 0.1) -> tuple[list[float], list[bool]]:
+    voltages, spikes = [], []
+    for _ in range(steps):
+        spikes.append(neuron.update(dt_ms=dt_ms))
+        voltages.append(neuron.voltage_mv)
+    return voltages, spikes
+
+
+@pytest.mark.parametrize("current", [10.0, 15.0])
+def test_a_neuron_goes_from_rest_through_threshold_to_the_peak_then_rests_refractory(current):
+    """The seed's action potential: -70 mV, above -55 mV, +30 mV in the spike's step, then -70 mV for 2 ms."""
+    from brain_simulation import NeuronType, SimulatedNeuron
+
+    neuron = SimulatedNeuron(neuron_id=0, neuron_type=NeuronType.EXCITATORY, region="Hippocampus")
+    assert neuron.voltage_mv == -70.0 and neuron.threshold_mv == -55.0 and neuron.refractory_period_ms == 2.0
+    assert neuron.ion_concentrations.calculate_nernst_potential("k") == pytest.approx(-97.74, abs=0.01)
+    neuron.add_synaptic_input(current)
+    rising = []
+    while not neuron.update(dt_ms=0.1):  # 10 nA once does not reach threshold; the seed keeps adding it
+        rising.append(neuron.voltage_mv)
+        if current == 10.0:
+            neuron.add_synaptic_input(current)
+        assert len(rising) < 200, "no spike"
+    # Up from rest, below threshold until the step that crosses it, which shows the +30 mV peak.
+    assert -70.0 < rising[0] < rising[-1] <= -55.0 and rising[-1] > -57.0
+    assert all(a < b for a, b in zip(rising, rising[1:]))
+    assert neuron.voltage_mv == 30.0
+    assert neuron.spike_times == [pytest.approx(neuron.time_ms)]
+    # Refractory: 2 ms at rest whatever the input, then it may fire again.
+    neuron.add_synaptic_input(1000.0)
+    voltages, spikes = trajectory(neuron, 20)
+    assert not any(spikes) and voltages[0] == pytest.approx(-70.0, abs=1e-9)
+    assert all(v == pytest.approx(-70.0, abs=1e-9) for v in voltages[:19])
+    assert any(trajectory(neuron, 5)[1])
+
+
+def test_the_neuron_is_the_standard_librarys_seed_neuron_bit_for_bit():
+    """One input at t = 0 into I_syn: the same voltages as a `.brain` run of SeedNeuron with I_syn = 15 nA at t = 0."""
+    from brain_simulation import SimulatedNeuron
+
+    neuron = SimulatedNeuron()
+    neuron.add_synaptic_input(15.0)
+    voltages, _ = trajectory(neuron, 100)
+    text = SEED_NEURON.replace("duration = 0.1 ms", "duration = 10 ms").replace(
+        "cell = SeedNeuron[1]", "cell = SeedNeuron[1] { I_syn = 15 nA }") + "record v of R.cell\n"
+    trace = brainsim.loads(text).compile("numpy").run().traces[("R.cell", "v")]
+    assert [v * 1e3 for v in trace.values[:, 0]] == voltages
+
+
+@pytest.mark.parametrize("dt", [0.0, -0.1, float("nan"), "0.1", True])
+def test_a_step_that_is_not_a_positive_number_is_a_value_error(dt):
+    from brain_simulation import SimulatedNeuron
+
+    with pytest.raises(ValueError) as caught:
+        SimulatedNeuron().update(dt_ms=dt)
+    assert isinstance(caught.value, SeedValueError) and repr(dt) in caught.value.message
+
+
+def test_a_neuron_keeps_the_step_of_its_first_update():
+    from brain_simulation import SimulatedNeuron
+
+    neuron = SimulatedNeuron()
+    neuron.update(dt_ms=0.1)
+    with pytest.raises(SeedValueError, match="dt_ms = 0.1 .* cannot change to 0.05"):
+        neuron.update(dt_ms=0.05)
+
+
+def test_a_stepper_that_failed_refuses_to_step_again():
+    """A state that becomes inf stops that step with the population and variable, and every later one."""
+    from brainsim.backends.stepping import Stepper
+    from brainsim.errors import SimulationError
+
+    stepper = Stepper(brainsim.loads(SEED_NEURON).network)
+    stepper.add_to_state("R.cell", "I_syn", 0, float("inf"))
+    with pytest.raises(SimulationError, match="of R.cell became nan or inf in step 0"):
+        stepper.step()
+    with pytest.raises(SimulationError, match="cannot step again"):
+        stepper.step()
+
+
+def test_an_input_set_between_steps_holds_for_one_step():
+    from brainsim.backends.stepping import Stepper
+
+    stepper = Stepper(brainsim.loads(SEED_NEURON).network)
+    stepper.set_input("R.cell", "I_ext", [10e-9])
+    stepper.step()
+    after_one = stepper.state("R.cell", "v")[0]
+    stepper.step()
+    # dv = dt / tau_m * R_m * I = 0.1 ms / 10 ms * 10 Mohm * 10 nA = 1 mV, then the leak pulls back.
+    assert after_one == pytest.approx(-0.069, abs=1e-6) and stepper.state("R.cell", "v")[0] < after_one
+
+
+def test_the_seeds_neuron_snippets_run_verbatim(capsys):
+    from brain_simulation import NeuronType, SimulatedNeuron
+
+    neuron = SimulatedNeuron(
+        neuron_id=0,
+        neuron_type=NeuronType.EXCITATORY,
+        region="Hippocampus"
+    )
+    neuron.add_synaptic_input(15.0)
+    spiked = neuron.update(dt_ms=0.1)
+    if spiked:
+        print(f"Neuron spiked at {neuron.voltage_mv} mV!")
+    neuron = SimulatedNeuron(0)
+    neuron.add_synaptic_input(10.0)
+    spiked = neuron.update(dt_ms=0.1)
+    # One step of 0.1 ms moves the membrane, but not yet to threshold: nothing printed, no spike.
+    assert not spiked and capsys.readouterr().out == "" and -70.0 < neuron.voltage_mv < -55.0

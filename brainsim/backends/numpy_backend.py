@@ -179,7 +179,7 @@ class NumpySimulation(Simulation):
     def _run(self, n_steps: int) -> Run:
         program, host = self.program, self.host
         populations = [p.name for p in self.network.populations]
-        carry = _copied(program.carry)  # the loop changes its carry in place
+        carry = copied_carry(program.carry)  # the loop changes its carry in place
         step, arrays, all_finite = program.step, program.arrays, self._numerics.all_finite
         fired_steps: list[list[int]] = [[] for _ in populations]
         fired: list[list[np.ndarray]] = [[] for _ in populations]
@@ -227,7 +227,7 @@ class NumpySimulation(Simulation):
         )
 
 
-def _copied(carry: Carry) -> Carry:
+def copied_carry(carry: Carry) -> Carry:
     """A deep copy of `carry`'s arrays."""
     return Carry(
         groups=tuple(GroupState(tuple(v.copy() for v in g.variables), None if g.refractory_until is None else g.refractory_until.copy())

@@ -1,7 +1,8 @@
 """The seed's object API (brain_simulation.py), on brainsim's engine: also importable as `brain_simulation`.
 
 Built so far (issue 8): `IonConcentrations` with the seed's Nernst potentials,
-`NeuronType`, `ActionPotential`'s phase descriptions, and the errors, which are
+`NeuronType`, `ActionPotential`'s phase descriptions, `SimulatedNeuron` stepped
+on the engine, and the errors, which are
 brainsim errors and also the ValueError / KeyError the seed's users catch.
 Every number comes from std/seed.brain's `SeedNeuron`, the neuron a `.brain`
 model of the seed uses.
@@ -10,5 +11,6 @@ model of the seed uses.
 from brainsim.simulation.action_potential import ActionPotential, NeuronType
 from brainsim.simulation.errors import SeedKeyError, SeedValueError
 from brainsim.simulation.ions import IonConcentrations
+from brainsim.simulation.neuron import SimulatedNeuron
 
-__all__ = ["ActionPotential", "IonConcentrations", "NeuronType", "SeedKeyError", "SeedValueError"]
+__all__ = ["ActionPotential", "IonConcentrations", "NeuronType", "SeedKeyError", "SeedValueError", "SimulatedNeuron"]
