@@ -3,6 +3,8 @@ the action potential's phases, and errors that are also ValueError / KeyError.""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import brainsim
@@ -82,7 +84,6 @@ def test_neuron_types_and_the_action_potentials_phases_carry_the_seeds_numbers()
 
 
 def test_the_example_of_docs_seed_api_runs():
-    import re
     from pathlib import Path
 
     text = (Path(__file__).parent.parent / "docs" / "seed_api.md").read_text(encoding="utf-8")
@@ -202,3 +203,69 @@ def test_the_seeds_neuron_snippets_run_verbatim(capsys):
     spiked = neuron.update(dt_ms=0.1)
     # One step of 0.1 ms moves the membrane, but not yet to threshold: nothing printed, no spike.
     assert not spiked and capsys.readouterr().out == "" and -70.0 < neuron.voltage_mv < -55.0
+
+
+# --------------------------------------------------------------------------- Synapse
+
+
+def test_the_seeds_synapse_snippet_runs_verbatim():
+    from brain_simulation import NeuronType, SimulatedNeuron, Synapse
+
+    pre = SimulatedNeuron(0, NeuronType.EXCITATORY)
+    post = SimulatedNeuron(1, NeuronType.EXCITATORY)
+    synapse = Synapse(pre, post, initial_weight=2.0, delay_ms=1.0)
+    synapse.transmit(current_time_ms=10.0, pre_spiked=True)
+    synapse.apply_hebbian_learning(pre_spiked=True, post_spiked=True)
+    assert synapse.weight > 2.0 and synapse.learning_rate == 0.01 and synapse.delay_ms == 1.0
+
+
+def test_hebbian_learning_is_the_seeds_formula_bit_for_bit():
+    """Random pre/post patterns: the weights equal the seed's two lines, as the seed computes them."""
+    import random
+
+    from brain_simulation import SimulatedNeuron, Synapse
+
+    rng = random.Random(7)
+    for learning_rate in (0.01, 0.2):
+        synapse = Synapse(SimulatedNeuron(0), SimulatedNeuron(1), initial_weight=9.5, learning_rate=learning_rate)
+        weight = 9.5
+        for _ in range(2000):
+            pre_spiked, post_spiked = rng.random() < 0.5, rng.random() < 0.3
+            if pre_spiked and post_spiked:
+                weight += learning_rate * (10.0 - weight)
+            elif pre_spiked and not post_spiked:
+                weight -= learning_rate * 0.005 * weight
+            weight = min(max(weight, 0.0), 10.0)
+            assert synapse.apply_hebbian_learning(pre_spiked, post_spiked) == weight
+        assert 0.0 <= synapse.weight <= 10.0
+
+
+def test_a_transmitted_spike_reaches_the_postsynaptic_neuron_after_the_delay():
+    from brain_simulation import SimulatedNeuron, Synapse
+
+    post = SimulatedNeuron(1)
+    synapse = Synapse(SimulatedNeuron(0), post, initial_weight=3.0, delay_ms=1.0)
+    assert synapse.transmit(10.0, pre_spiked=True) == 0.0
+    assert synapse.transmit(10.9, pre_spiked=False) == 0.0
+    assert synapse.transmit(11.0, pre_spiked=False) == 3.0
+    post.update(0.1)
+    assert post.voltage_mv > -70.0  # 3 nA of synaptic current: 0.1 ms / 10 ms * 10 Mohm * 3 nA ~ 0.3 mV
+
+
+@pytest.mark.parametrize("arguments, fragment", [({"initial_weight": 10.5}, "initial_weight must be a number in [0, 10]"),
+                                                 ({"initial_weight": -1}, "but it is -1"),
+                                                 ({"delay_ms": -1.0}, "delay_ms"),
+                                                 ({"learning_rate": float("nan")}, "learning_rate")])
+def test_a_synapse_refuses_values_outside_the_seeds_ranges(arguments, fragment):
+    from brain_simulation import SimulatedNeuron, Synapse
+
+    with pytest.raises(ValueError, match=re.escape(fragment)) as caught:
+        Synapse(SimulatedNeuron(0), SimulatedNeuron(1), **arguments)
+    assert isinstance(caught.value, SeedValueError)
+
+
+def test_a_synapse_connects_neurons_only():
+    from brain_simulation import SimulatedNeuron, Synapse
+
+    with pytest.raises(SeedValueError, match="presynaptic neuron must be a SimulatedNeuron, but it is 0"):
+        Synapse(0, SimulatedNeuron(1))

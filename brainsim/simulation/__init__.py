@@ -2,7 +2,7 @@
 
 Built so far (issue 8): `IonConcentrations` with the seed's Nernst potentials,
 `NeuronType`, `ActionPotential`'s phase descriptions, `SimulatedNeuron` stepped
-on the engine, and the errors, which are
+on the engine, `Synapse` with the seed's Hebbian rule, and the errors, which are
 brainsim errors and also the ValueError / KeyError the seed's users catch.
 Every number comes from std/seed.brain's `SeedNeuron`, the neuron a `.brain`
 model of the seed uses.
@@ -12,5 +12,7 @@ from brainsim.simulation.action_potential import ActionPotential, NeuronType
 from brainsim.simulation.errors import SeedKeyError, SeedValueError
 from brainsim.simulation.ions import IonConcentrations
 from brainsim.simulation.neuron import SimulatedNeuron
+from brainsim.simulation.synapse import Synapse
 
-__all__ = ["ActionPotential", "IonConcentrations", "NeuronType", "SeedKeyError", "SeedValueError", "SimulatedNeuron"]
+__all__ = ["ActionPotential", "IonConcentrations", "NeuronType", "SeedKeyError", "SeedValueError", "SimulatedNeuron",
+           "Synapse"]
