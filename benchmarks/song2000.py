@@ -33,7 +33,7 @@ W_MAX = 0.1e-9
 
 
 def summary(results) -> dict[str, float]:
-    """The weight fractions and output rates of one run."""
+    """The weight fractions and output rates of one run (tests/test_song2000.py uses them too)."""
     w = results.synapses[PROJECTION].states["w"] / W_MAX
     times = results.spikes["Output.cell"].times
     duration = results.duration
@@ -43,6 +43,7 @@ def summary(results) -> dict[str, float]:
         "std_over_w_max": float(np.std(w)),
         "output_rate_hz": len(times) / duration,
         "output_rate_last_10_percent_hz": np.count_nonzero(times >= 0.9 * duration) / (0.1 * duration),
+        "first_second_rate_hz": float(np.count_nonzero(times < 1.0)),
         "compile_seconds": results.compile_seconds,
         "run_seconds": results.run_seconds,
     }
