@@ -46,11 +46,17 @@ _UPDATE = {  # DIV is xp.divide (correctly rounded on every backend)
 _SIDES = (ir.PRE_SUFFIX, ir.POST_SUFFIX, ir.MODULATOR_SUFFIX)
 
 
-def relax(x, last, n, tau, rest, dt, xp: Numerics):
+def decay(last, n, tau, dt, xp: Numerics):
+    """exp(-(n - last) dt / tau): how much of x - rest is left from the end of step `last` to that of `n`."""
+    return xmath.exp(-xp.divide((n - last) * dt, tau), xp)
+
+
+def relax(x, last, n, tau, rest, dt, xp: Numerics, factor=None):
     """`x`, stored at the end of step `last`, brought to the end of step `n` by
-    dx/dt = (rest - x) / tau, exactly: rest + (x - rest) exp(-(n - last) dt / tau).
+    dx/dt = (rest - x) / tau, exactly: rest + (x - rest) exp(-(n - last) dt / tau)
+    (`factor`: that exponential, if already computed for another variable with this tau).
     Unchanged where last == n, so that bringing up to date twice in a step is free."""
-    factor = xmath.exp(-xp.divide((n - last) * dt, tau), xp)
+    factor = decay(last, n, tau, dt, xp) if factor is None else factor
     return xp.where(last == n, x, rest + (x - rest) * factor)
 
 
@@ -164,8 +170,9 @@ def plastic_code(host, c: int, xp: Numerics, buffer_of, batch, column_batch, cap
     on_pre, on_post = statements(synapse.on_pre), statements(synapse.on_post)
     relaxed, stages, updates = [], (), ()
     if synapse.equations and not synapse.clock_driven:
+        taus: dict[float, str] = {}  # one name per distinct time constant: its decay is computed once per event
         for k, relaxation in enumerate(relaxations(synapse, dt)):
-            tau, rest = f"_tau{k}", f"_rest{k}"
+            tau, rest = taus.setdefault(relaxation.tau, f"_tau{len(taus)}"), f"_rest{k}"
             scalars[tau], scalars[rest] = relaxation.tau, relaxation.rest
             relaxed.append((states.index(relaxation.variable), tau, rest))
     expressions = [a.value for a in synapse.on_pre + synapse.on_post] + [e.rhs for e in synapse.equations]
@@ -300,9 +307,11 @@ class PlasticStep:
         env["t"] = (n + 1) * env["dt"]
         values = [s[synapses] for s in states]
         if code.event_driven:
-            previous = last[synapses]
+            previous, factors = last[synapses], {}
             for k, tau, rest in code.relaxed:
-                values[k] = relax(values[k], previous, n, env[tau], env[rest], env["dt"], xp)
+                if tau not in factors:
+                    factors[tau] = decay(previous, n, env[tau], env["dt"], xp)
+                values[k] = relax(values[k], previous, n, env[tau], env[rest], env["dt"], xp, factors[tau])
         env.update(zip(code.states, values))
         self._gather(code, arrays, sides, synapses, env)
         written = {k for k, _, _ in code.relaxed}
