@@ -40,7 +40,8 @@ from brainsim import ir
 from brainsim.backends.bounds import StaticBounds
 from brainsim.backends.kernel import compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
-from brainsim.backends.simulation import Run, Simulation
+from brainsim.backends.simulation import Run, Simulation, SingleSteps
+from brainsim.validate import deep_expressions
 
 EXACT_FLAG = "--xla_cpu_max_isa=AVX"
 _DEFAULT_CHUNK_STEPS = 10_000
@@ -340,6 +341,31 @@ class JaxSimulation(Simulation):
             run_seconds=run_seconds,
         )
 
+    def stepping(self) -> SingleSteps:
+        """One jitted step per call; a population that spikes beyond its capacity grows
+        it, and the step is taken again from the same carry (a carry is never changed)."""
+        import jax
+
+        def advance(carry, arrays, n):
+            while True:
+                key = ("one step", self.bounds.key())
+                if key not in self._compiled:
+                    self._compiled[key] = jax.jit(self._program().step)
+                with deep_expressions():
+                    next_carry, out = self._compiled[key](carry, arrays, np.int64(n))
+                counts = np.array([int(count) for _, count in out.spikes], dtype=np.int64)
+                if not self.bounds.grow(counts, n):
+                    break
+            spikes = tuple((np.asarray(indices)[:c], c) for (indices, _), c in zip(out.spikes, counts))
+            return next_carry, out._replace(spikes=spikes, finite=tuple(np.asarray(f) for f in out.finite))
+
+        return SingleSteps(jax.device_put(self._initial), self._arrays, advance, self._numerics.scatter_add)
+
+    def _program(self):
+        """The step compiled for the current bounds (capacities and batches)."""
+        capacities, batches, column_batches = self.bounds.key()
+        return compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches, column_batches)
+
     def _bytes_per_step(self) -> int:
         spikes = sum(capacity + 1 for capacity in self.bounds.capacities)
         synapses = sum(len(r.indices) for r in self.host.synapse_records if r.steps is None)
@@ -350,8 +376,8 @@ class JaxSimulation(Simulation):
         import jax.numpy as jnp
         from jax import lax
 
-        capacities, batches, column_batches = self.bounds.key()
-        program = compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches, column_batches)
+        capacities = self.bounds.key()[0]
+        program = self._program()
 
         def run_chunk(carry, arrays, start):
             # Spike counts per neuron and the peaks that decide capacity

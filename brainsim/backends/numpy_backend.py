@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import math
 import platform
 import time
@@ -24,7 +25,7 @@ import numpy as np
 from brainsim import ir
 from brainsim.backends.kernel import Carry, GroupState, compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
-from brainsim.backends.simulation import Run, Simulation
+from brainsim.backends.simulation import Run, Simulation, SingleSteps
 
 _NO_SPIKES = np.zeros(0, dtype=np.int64)
 
@@ -137,13 +138,20 @@ class _FloatEnvironment(ctypes.Structure):
     _fields_ = [("raw", ctypes.c_uint32 * 8)]  # 32 bytes: at least glibc's fenv_t on both
 
 
+@functools.cache
+def _libm():
+    """The C math library, where it can set the flush bits (glibc on Linux), else None.
+    Found once: `find_library` runs a subprocess, too slow for every step of a stepper."""
+    libm_name = ctypes.util.find_library("m")
+    usable = libm_name and platform.machine() in _FLUSH_BITS and platform.system() == "Linux"
+    return ctypes.CDLL(libm_name) if usable else None
+
+
 @contextlib.contextmanager
 def flush_subnormals():
     """Run the body with subnormal inputs and results of float arithmetic read as zero,
     like XLA on CPU; yields False where this platform's C library offers no way."""
-    libm_name = ctypes.util.find_library("m")
-    flush = _FLUSH_BITS.get(platform.machine())
-    libm = ctypes.CDLL(libm_name) if libm_name and flush and platform.system() == "Linux" else None
+    libm, flush = _libm(), _FLUSH_BITS.get(platform.machine())
     saved, changed = _FloatEnvironment(), _FloatEnvironment()
     if libm is None or libm.fegetenv(ctypes.byref(saved)) != 0:
         yield False
@@ -225,6 +233,17 @@ class NumpySimulation(Simulation):
             compile_seconds=0.0,  # nothing to compile: the step's closures are built with the simulation
             run_seconds=run_seconds,
         )
+
+
+    def stepping(self) -> SingleSteps:
+        program = self.program
+
+        def advance(carry, arrays, n):
+            with np.errstate(all="ignore"), flush_subnormals():
+                carry, out = program.step(carry, arrays, n)
+            return carry, out._replace(spikes=tuple((np.asarray(indices), count) for indices, count in out.spikes))
+
+        return SingleSteps(copied_carry(program.carry), program.arrays, advance, self._numerics.scatter_add)
 
 
 def copied_carry(carry: Carry) -> Carry:

@@ -12,6 +12,7 @@ import abc
 import time
 from functools import partial
 from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,6 +45,20 @@ class Run:
     synapses: tuple = ()
     snapshots: dict = field(default_factory=dict)
     synapse_traces: tuple = ()
+
+
+@dataclass(frozen=True, eq=False)
+class SingleSteps:
+    """A network advanced one step per call: `advance(carry, arrays, n)` returns the next
+    carry and the step's `Outputs` (each population's spike indices already cut to their
+    count, as host arrays); `carry` is the state at t = 0 (the caller's to keep) and
+    `arrays` the runtime constants; `add(values, index, amount)` is `values[index] +=
+    amount` for this backend's arrays, returned."""
+
+    carry: Any
+    arrays: Any
+    advance: Callable
+    add: Callable
 
 
 class Simulation(abc.ABC):
@@ -82,6 +97,10 @@ class Simulation(abc.ABC):
     @abc.abstractmethod
     def _run(self, n_steps: int) -> Run:
         """Simulate `n_steps` steps from the initial state."""
+
+    @abc.abstractmethod
+    def stepping(self) -> "SingleSteps":
+        """The initial state and the step, to advance one step at a time (`brainsim.backends.stepping`)."""
 
     def _results(self, run: Run, n_steps: int, duration: float) -> Results:
         host, dt = self.host, self.host.dt

@@ -73,6 +73,11 @@ def lark_parser() -> Lark:
     return parser
 
 
+def keywords() -> frozenset[str]:
+    """The words the language reserves (`region`, `on`, `spikes`, ...): none can name a thing."""
+    return frozenset(lark_parser().options.postlex.keywords)
+
+
 def decode_source(data: bytes, filename: str) -> str:
     """The text of a model file's bytes, which must be UTF-8 (a byte-order mark is dropped).
 

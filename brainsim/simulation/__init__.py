@@ -11,8 +11,9 @@ model of the seed uses.
 from brainsim.simulation.action_potential import ActionPotential, NeuronType
 from brainsim.simulation.errors import SeedKeyError, SeedValueError
 from brainsim.simulation.ions import IonConcentrations
+from brainsim.simulation.network import BrainSimulation
 from brainsim.simulation.neuron import SimulatedNeuron
 from brainsim.simulation.synapse import Synapse
 
-__all__ = ["ActionPotential", "IonConcentrations", "NeuronType", "SeedKeyError", "SeedValueError", "SimulatedNeuron",
+__all__ = ["ActionPotential", "BrainSimulation", "IonConcentrations", "NeuronType", "SeedKeyError", "SeedValueError", "SimulatedNeuron",
            "Synapse"]

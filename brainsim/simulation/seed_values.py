@@ -25,3 +25,20 @@ def seed_neuron_parameters() -> dict[str, float]:
     model = brainsim.loads(_PROBE, "<seed neuron>")
     (population,) = model.network.populations
     return {parameter.name: parameter.value for parameter in population.model.parameters}
+
+
+_SYNAPSE_PROBE = """\
+simulation {{ dt = 0.1 ms  duration = 0.1 ms }}
+import seed from std
+region Probe {{ a = SeedNeuron[1]  b = SeedNeuron[1]  gate = LearningGate[1] }}
+connect Probe.a -> Probe.b with {name} {{ modulator = Probe.gate }}
+"""
+
+
+@cache
+def seed_synapse_parameters(name: str) -> dict[str, float]:
+    """The parameters of std/seed.brain's synapse model `name` (read through a modulator, as
+    the gated ones need one), in SI units."""
+    model = brainsim.loads(_SYNAPSE_PROBE.format(name=name), "<seed synapse>")
+    (projection,) = model.network.projections
+    return {parameter.name: parameter.value for parameter in projection.synapse.parameters}
