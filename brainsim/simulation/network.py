@@ -33,7 +33,7 @@ from brainsim.backends.stepping import Stepper
 from brainsim.errors import BrainsimError, DelayRoundingWarning
 from brainsim.simulation.action_potential import NeuronType
 from brainsim.simulation.drive import Drive, check_current, nanoamperes_in_si
-from brainsim.simulation.errors import SeedValueError
+from brainsim.simulation.errors import SeedKeyError, SeedValueError
 from brainsim.simulation.model_text import GATE, write_model
 from brainsim.simulation.neuron import check_dt
 from brainsim.simulation.seed_values import seed_neuron_parameters, seed_synapse_parameters
@@ -107,14 +107,18 @@ class BrainSimulation:
         target's synaptic current `delay_ms` later (whole steps, at least one), and learns by
         the seed's Hebbian rule in the steps that learn.
 
+        The neurons may be added later (the seed's own example connects 0 -> 1 before it
+        creates neuron 1): the ids are checked when the network is compiled, at the first
+        step or injection.
+
         Raises:
-            SeedKeyError: an unknown neuron id.
-            SeedValueError: a weight outside [0, 10], a delay under one step, or the
-                simulation has started.
+            SeedValueError: an id that is not a whole number, a weight outside [0, 10], a
+                delay under one step, or the simulation has started.
         """
         self._check_building("connect neurons")
-        self._layout.locate(pre_id)
-        self._layout.locate(post_id)
+        for name, neuron_id in (("pre_id", pre_id), ("post_id", post_id)):
+            if isinstance(neuron_id, bool) or not isinstance(neuron_id, (int, np.integer)):
+                raise SeedValueError(f"{name} must be a neuron id (a whole number), but it is {neuron_id!r}")
         low, high = WEIGHT_RANGE
         if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) or not low <= weight <= high:
             raise SeedValueError(f"a weight is a number of nA in [{low:g}, {high:g}], but it is {weight!r}")
@@ -338,6 +342,11 @@ class BrainSimulation:
             raise SeedValueError("the simulation has no neurons: add_neuron or create_simple_network first")
         import brainsim
 
+        for k, (pre_id, post_id) in enumerate(zip(self._connections.pre_ids, self._connections.post_ids)):
+            for neuron_id in (pre_id, post_id):
+                if neuron_id not in self.neurons:
+                    raise SeedKeyError(f"synapse {k} (connect_neurons(pre_id={pre_id}, post_id={post_id})) names neuron "
+                                       f"{neuron_id}, which was never added; {self._layout.known()}")
         projections = self._connections.by_projection(self._layout)
         with tempfile.TemporaryDirectory() as folder:
             path = write_model(Path(folder) / "network.brain", self._layout, projections, self.dt_ms, 1)

@@ -21,6 +21,7 @@ import math
 
 from brainsim.backends.stepping import Stepper
 from brainsim.simulation.action_potential import NeuronType
+from brainsim.simulation.drive import check_current, nanoamperes_in_si
 from brainsim.simulation.errors import SeedValueError
 from brainsim.simulation.ions import IonConcentrations
 from brainsim.simulation.seed_values import seed_neuron_parameters
@@ -77,12 +78,11 @@ class SimulatedNeuron:
 
     def add_synaptic_input(self, current: float) -> None:
         """Add `current` (nA) to the synaptic current, which then decays with tau_syn."""
-        if isinstance(current, bool) or not isinstance(current, (int, float)) or not math.isfinite(current):
-            raise SeedValueError(f"the synaptic input must be a finite number of nA, but it is {current!r}")
+        current = check_current(current)
         if self._stepper is None:
             self._pending_na += current
         else:
-            self._stepper.add_to_state(_POPULATION, "I_syn", 0, current / 1e9)  # / 1e9 rounds as `15 nA` does
+            self._stepper.add_to_state(_POPULATION, "I_syn", 0, nanoamperes_in_si(current))
 
     def update(self, dt_ms: float = 0.1) -> bool:
         """Advance by `dt_ms` (the same at every call); True if the neuron spiked in this step.

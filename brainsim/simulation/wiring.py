@@ -85,7 +85,7 @@ class Layout:
         try:
             return self.place[neuron_id]
         except (KeyError, TypeError):
-            raise SeedKeyError(f"unknown neuron id {neuron_id!r}; {self._known()}") from None
+            raise SeedKeyError(f"unknown neuron id {neuron_id!r}; {self.known()}") from None
 
     def region_of(self, neuron_id: int) -> str:
         return self.populations[self.locate(neuron_id)[0]].region
@@ -105,7 +105,8 @@ class Layout:
         """The id after the largest one taken (0 for an empty layout)."""
         return max(self.place, default=-1) + 1
 
-    def _known(self) -> str:
+    def known(self) -> str:
+        """Which ids there are, for an error message."""
         if not self.place:
             return "there are no neurons yet"
         ids = sorted(self.place)
