@@ -1,8 +1,9 @@
-"""The `brainsim` command: run a model, cross-check the backends, describe a model.
+"""The `brainsim` command: run a model, cross-check the backends, describe a model, show the seed's demos.
 
     brainsim run models/cuba.brain --backend jax --duration 200ms
     brainsim check models/cuba.brain
     brainsim info models/cuba.brain
+    brainsim demo                 # examples/simulation_demo.py: the seed's object API, five demonstrations
     brainsim run net.brain --include ../shared-models     # imports may read from there too
 
 A mistake in a model (or on the command line) prints the error with its
@@ -67,6 +68,10 @@ def _build_parser() -> argparse.ArgumentParser:
     info.add_argument("--updates", action="store_true",
                       help="also print each population's update equations and propagator constants")
     info.set_defaults(command=_info)
+    demo = commands.add_parser("demo", help="run the seed's five demonstrations (examples/simulation_demo.py)")
+    demo.add_argument("--plot", metavar="FILE", help="where to draw the figures (needs matplotlib)")
+    demo.add_argument("--no-plot", action="store_true", help="print only")
+    demo.set_defaults(command=_demo)
     for command in (run, check, info):
         command.add_argument("--include", metavar="DIR", action="append", default=[],
                              help="a folder that imports may read from besides the model's own (repeatable)")
@@ -99,6 +104,13 @@ def _seed_argument(text: str) -> int:
 def _load(args: argparse.Namespace) -> Model:
     model = load(args.model, include=args.include)
     return model if args.seed is None else model.with_seed(args.seed)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    # examples/simulation_demo.py, installed with the package as brainsim.simulation.demo.
+    from brainsim.simulation.demo import main as demo
+
+    return demo((["--plot", args.plot] if args.plot else []) + (["--no-plot"] if args.no_plot else []))
 
 
 def _run(args: argparse.Namespace) -> int:
