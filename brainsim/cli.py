@@ -196,7 +196,8 @@ def describe(model: Model, updates: bool = False) -> str:
     if network.stimuli:
         lines.append("stimuli:")
         for stimulus in network.stimuli:
-            lines.append(f"  {stimulus.population}.{stimulus.variable} += {_waveform(stimulus.waveform)}")
+            target = f"{stimulus.population}{_neurons(stimulus.indices)}"
+            lines.append(f"  {target}.{stimulus.variable} += {_waveform(stimulus.waveform)}")
     lines.append("records:")
     for record in network.spike_records:
         lines.append(f"  spikes of {record.population}")
@@ -207,6 +208,18 @@ def describe(model: Model, updates: bool = False) -> str:
         when = "every step" if record.times is None else f"at {len(record.times)} time(s)"
         lines.append(f"  {record.variable} of {record.projection} ({which}, {when})")
     return "\n".join(lines)
+
+
+def _neurons(indices: tuple[int, ...] | None) -> str:
+    """A stimulus's neurons as a selection is written: "" (all), "[3]", "[0:5]", or "[1, 4, 9]"."""
+    match indices:
+        case None:
+            return ""
+        case (index,):
+            return f"[{index}]"
+        case (first, *_, last) if indices == tuple(range(first, last + 1)):
+            return f"[{first}:{last + 1}]"
+    return f"[{', '.join(map(str, indices))}]"
 
 
 def _plasticity(synapse: ir.SynapseModel) -> str:

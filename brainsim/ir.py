@@ -751,11 +751,13 @@ Waveform = Union[ConstantCurrent, PulseTrain, StepCurrent, Sinusoid, TimeSeries,
 
 @dataclass(frozen=True, slots=True)
 class Stimulus:
-    """Adds `waveform` to input `variable` of every neuron of `population`."""
+    """Adds `waveform` to input `variable` of the neurons `indices` of `population`
+    (within it, ascending, no repeats; None: every neuron). The others get nothing from it."""
 
     population: str
     variable: str
     waveform: Waveform
+    indices: tuple[int, ...] | None = None
     span: SourceSpan | None = _span()
 
 

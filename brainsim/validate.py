@@ -565,6 +565,21 @@ def stimuli_drive_inputs(network: ir.Network) -> None:
             )
 
 
+def stimulus_selections_fit(network: ir.Network) -> None:
+    """ir.Stimulus("V1.simple", "I_ext", ..., indices=(3, 3))   (a repeat; also out of range, empty, unsorted)"""
+    for stimulus in network.stimuli:
+        if stimulus.indices is None:
+            continue
+        size = network.population(stimulus.population).size
+        indices = stimulus.indices
+        if not indices or any(not 0 <= i < size for i in indices) or any(a >= b for a, b in zip(indices, indices[1:])):
+            raise InvalidValueError(
+                f"stimulus indices must be ascending, without repeats, in [0, {size}) for {stimulus.population}, "
+                f"but they are {list(indices)}",
+                stimulus.span,
+            )
+
+
 def pulses_fit_the_grid(network: ir.Network) -> None:
     """stimulus A { I_ext += pulses(period = 0.01 ms, width = 0.01 ms, amplitude = 1 nA) }   (dt = 0.1 ms)"""
     dt = network.simulation.dt
@@ -690,6 +705,7 @@ RULES: tuple[Rule, ...] = (
     written_values_fit_the_synapses,
     delays_are_whole_steps,
     stimuli_drive_inputs,
+    stimulus_selections_fit,
     pulses_fit_the_grid,
     poisson_rates_are_rates,
     spike_times_fit_the_run,

@@ -60,6 +60,9 @@ CASES = [
     (lambda n: dataclasses.replace(n, stimuli=(ir.Stimulus("V1.simple", "v", ir.ConstantCurrent(1.0)),)), "input"),
     (lambda n: dataclasses.replace(n, stimuli=(ir.Stimulus(
         "V1.simple", "I_ext", ir.PulseTrain(0.01 * MS, 0.01 * MS, 1.0, 0.0, float("inf"))),)), "period >= dt"),
+    *((lambda n, indices=indices: dataclasses.replace(n, stimuli=(ir.Stimulus(
+        "V1.simple", "I_ext", ir.ConstantCurrent(1.0), indices),)), "stimulus indices must be ascending, without repeats")
+      for indices in [(), (3, 3), (4, 2), (-1,), (20,)]),
     (lambda n: with_population(n, source(ir.PoissonSource(ir.Values((5.0, -1.0, 2.0))))), r"must not be negative, but it is -1 Hz \(rate 1 of `Input.src`\)"),
     (lambda n: with_population(n, source(ir.PoissonSource(ir.Values((5.0, 1.0))))), "`rate` lists 2 values, but `Input.src` has 3 neurons"),
     (lambda n: with_population(n, source(ir.PoissonSource(ir.Constant(float("nan"))))), "not a finite number"),

@@ -312,9 +312,9 @@ class Connect:
 
 @dataclass(frozen=True, slots=True)
 class Stimulus:
-    """`stimulus target { input += waveform ... }`."""
+    """`stimulus target { input += waveform ... }`; the target may select neurons (`Pop[0:5]`)."""
 
-    target: Endpoint
+    target: Selection
     inputs: tuple[Assignment, ...]
     span: SourceSpan
 
@@ -338,7 +338,7 @@ class Slice:
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """A record target: an endpoint and optionally which of its neurons."""
+    """A record or stimulus target: an endpoint and optionally which of its neurons."""
 
     endpoint: Endpoint
     neurons: Index | Slice | None

@@ -1,7 +1,8 @@
 """The `stimulus` statement: what drives a model's inputs, as IR waveforms.
 
 `stimulus Target { I_ext += waveform }` adds one `ir.Stimulus` per population of
-`Target`. A waveform is a constant amount (`2 nA`) or one of the calls in
+`Target`; `stimulus Target.pop[0:5] { ... }` drives only those neurons (a selection,
+as in `record`: `selections`). A waveform is a constant amount (`2 nA`) or one of the calls in
 `WAVEFORMS`, each taking named arguments:
 
     pulses(period = 20 ms, width = 2 ms, amplitude = 1 nA, start = 0 ms, stop = ...)
@@ -24,7 +25,8 @@ from brainsim import ir
 from brainsim.dsl import ast, files
 from brainsim.dsl.dimensions import SECOND, missing_unit_hint
 from brainsim.dsl.expressions import FUNCTIONS, Scope, constant_value, lower_expression
-from brainsim.dsl.populations import Declared, resolve
+from brainsim.dsl.populations import Declared
+from brainsim.dsl.selections import neuron_indices, selected
 from brainsim.dsl.settings import constant, unique_settings
 from brainsim.dsl.wiring import neuron_model
 from brainsim.errors import InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
@@ -41,20 +43,23 @@ INTERPOLATIONS = {i.value: i for i in ir.Interpolation}
 
 
 def lower_stimulus(stimulus: ast.Stimulus, declared: Declared) -> list[ir.Stimulus]:
-    """One `ir.Stimulus` per targeted population and input.
+    """One `ir.Stimulus` per targeted population and input, on the selected neurons.
 
     Rejects::
 
         stimulus V1 { I_ex += 2 nA }     # no input `I_ex` (did you mean `I_ext`?)
         stimulus V1 { I_ext += 2 mV }    # I_ext is in amperes
+        stimulus V1[3] { I_ext += 2 nA } # V1 holds two populations (and the errors of `selections`)
     """
-    populations = resolve(stimulus.target, declared)
+    target = stimulus.target
+    populations = selected(target, declared, "drive")
+    models = [neuron_model(p, target.endpoint.span, "for a stimulus to drive") for p in populations]
+    indices = [neuron_indices(target.neurons, p) for p in populations]
     stimuli = []
     for assignment in stimulus.inputs:
         name = assignment.variable.name
         dimensions = []
-        for population in populations:
-            model = neuron_model(population, stimulus.target.span, "for a stimulus to drive")
+        for population, model in zip(populations, models):
             inputs = {i.name: i.dimension for i in model.inputs}
             if name not in inputs:
                 raise UnknownNameError(
@@ -64,7 +69,7 @@ def lower_stimulus(stimulus: ast.Stimulus, declared: Declared) -> list[ir.Stimul
                 )
             dimensions.append(inputs[name])
         waveform, dimension = _waveform(assignment.value, dimensions[0] if dimensions else DIMENSIONLESS)
-        for population, wanted in zip(populations, dimensions):
+        for population, wanted, neurons in zip(populations, dimensions, indices):
             if wanted != dimension:
                 raise UnitError(
                     f"input `{name}` of `{population.name}` has dimension {wanted}, "
@@ -72,7 +77,7 @@ def lower_stimulus(stimulus: ast.Stimulus, declared: Declared) -> list[ir.Stimul
                     assignment.value.span,
                     missing_unit_hint(assignment.value, wanted),
                 )
-            stimuli.append(ir.Stimulus(population.name, name, waveform, assignment.span))
+            stimuli.append(ir.Stimulus(population.name, name, waveform, neurons, assignment.span))
     return stimuli
 
 

@@ -18,7 +18,8 @@ from brainsim.dsl.expressions import Scope
 from brainsim.dsl.models import CONNECT_SETTINGS, LoweredSynapse, initial_value, lower_synapse
 from brainsim.dsl.synapse_rules import Sides
 from brainsim.dsl.pair_values import is_pair_value, pair_expression, pair_scope, synapse_value
-from brainsim.dsl.populations import Declared, resolve, whole_number
+from brainsim.dsl.populations import Declared, resolve
+from brainsim.dsl.selections import neuron_indices, selected
 from brainsim.dsl.settings import constant
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS
@@ -481,26 +482,12 @@ def lower_records(
             case ast.RecordStates(variables=variables, targets=targets):
                 for variable in variables:
                     for selection in targets:
-                        for population in _selected(selection, declared):
+                        for population in selected(selection, declared, "record"):
                             _check_recordable(variable, population, selection.endpoint.span)
                             once((population.name, variable.name), variable.span)
-                            indices = _indices(selection.neurons, population)
+                            indices = neuron_indices(selection.neurons, population) or tuple(range(population.size))
                             states.append(ir.StateRecord(population.name, variable.name, indices, selection.span))
     return tuple(spikes), tuple(states)
-
-
-def _selected(selection: ast.Selection, declared: Declared) -> tuple[ir.Population, ...]:
-    populations = resolve(selection.endpoint, declared)
-    if selection.neurons is not None and len(populations) != 1:
-        region = selection.endpoint.text
-        names = ", ".join(p.name for p in populations)
-        raise InvalidValueError(
-            f"region `{region}` holds {len(populations)} populations ({names}); "
-            "name the one whose neurons to record",
-            selection.endpoint.span,
-            f"e.g. `{populations[0].name}`" if populations else None,
-        )
-    return populations
 
 
 def _check_recordable(variable: ast.Ident, population: ir.Population, span: SourceSpan) -> None:
@@ -513,28 +500,3 @@ def _check_recordable(variable: ast.Ident, population: ir.Population, span: Sour
             variable.span,
             did_you_mean(variable.name, names),
         )
-
-
-def _indices(neurons: ast.Index | ast.Slice | None, population: ir.Population) -> tuple[int, ...]:
-    size = population.size
-    match neurons:
-        case None:
-            return tuple(range(size))
-        case ast.Index(index=count):
-            index = whole_number(count, "an index")
-            if index >= size:
-                raise InvalidValueError(
-                    f"neuron {index} is outside `{population.name}`, whose neurons are 0 to {size - 1}", count.span
-                )
-            return (index,)
-        case ast.Slice(start=start, stop=stop):
-            first = whole_number(start, "a slice start") if start else 0
-            last = whole_number(stop, "a slice end") if stop else size
-            if last > size:
-                raise InvalidValueError(
-                    f"the slice ends at {last}, but `{population.name}` has only {size} neurons", stop.span
-                )
-            if first >= last:
-                raise InvalidValueError(f"the slice [{first}:{last}] selects no neurons", neurons.span)
-            return tuple(range(first, last))
-    raise AssertionError(f"unknown neuron selection {neurons!r}")

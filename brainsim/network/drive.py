@@ -29,12 +29,13 @@ class Schedule:
         where(active(n), amplitude * levels[min(n, L - 1)], 0.0)   with them
 
     active(n) = start <= n < stop and (n - start) mod period < width. `amplitude`
-    has one value per neuron of the group, zero outside the stimulated population.
+    has one value per neuron of the group, zero outside the stimulated neurons (the
+population's, or the `ir.Stimulus.indices` of it).
 
     A constant and a pulse train have no `levels` (their bits are the written
     amplitude's). Every other waveform is a table `levels` of L values, one per
     step, computed on the host in numpy (so identical for every backend by
-    construction), with `amplitude` 1.0 on the population; its last value holds
+    construction), with `amplitude` 1.0 on the stimulated neurons; its last value holds
     for every later step, which is exact where the waveform has ended (0) or
     settled. A table that cannot settle (a sinusoid without `stop`) is good for
     `horizon` steps only, the network's duration; a longer run is refused
@@ -57,14 +58,16 @@ class Schedule:
 class NoiseCurrent:
     """An Ornstein-Uhlenbeck current (`ir.OrnsteinUhlenbeck`): one value x per neuron,
     carried from step to step, x_0 = mean. In step n it adds x_n to input `variable`
-    where `mask` holds (the population's neurons), then advances
+    where `mask` holds (the stimulated neurons), then advances
 
         x_{n+1} = mean + (x_n - mean) * decay + kick * N_n,
 
     decay = exp(-dt/tau), kick = std sqrt(1 - exp(-2 dt/tau)), N_n the runtime
     generator's standard normal for (its stream, n, `neurons`: index in the population).
     The stream is the kernel's (purpose STIMULUS, `population`, `number`): `number`
-    counts the earlier noise currents on the same population.
+    counts the earlier noise currents on the same population, whichever neurons they
+    select. A selected neuron draws by its index in the population, so it gets the
+    noise it would get from the same stimulus on the whole population.
     """
 
     group: int
@@ -83,7 +86,8 @@ def schedule(network: ir.Network, k: int, placement, group_sizes: list[int]) -> 
     stimulus = network.stimuli[k]
     population = network.population(stimulus.population)
     group, offset = placement[stimulus.population]
-    inside = slice(offset, offset + population.size)
+    within = np.arange(population.size) if stimulus.indices is None else np.asarray(stimulus.indices, dtype=np.int64)
+    inside = offset + within  # the stimulated neurons' places in the group
     amplitude = np.zeros(group_sizes[group])
     dt = network.simulation.dt
     always = dict(start=0, stop=NEVER, period=1, width=1)
@@ -100,7 +104,7 @@ def schedule(network: ir.Network, k: int, placement, group_sizes: list[int]) -> 
             mask = np.zeros(group_sizes[group], dtype=bool)
             mask[inside] = True
             neurons = np.zeros(group_sizes[group], dtype=np.uint32)
-            neurons[inside] = np.arange(population.size, dtype=np.uint32)
+            neurons[inside] = within
             earlier = sum(1 for s in network.stimuli[:k]
                           if s.population == stimulus.population and isinstance(s.waveform, ir.OrnsteinUhlenbeck))
             return NoiseCurrent(group, stimulus.variable, mask, mean, math.exp(-dt / tau),

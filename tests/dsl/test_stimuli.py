@@ -102,3 +102,22 @@ def test_a_waveform_in_an_equation_is_sent_to_a_stimulus_block():
     with pytest.raises(InvalidValueError, match="cannot be used here") as caught:
         brainsim.loads(text, "m.brain")
     assert "stimulus waveform" in caught.value.hint
+
+
+SELECTED = """simulation { duration = 10 ms }
+neuron N { inputs { I = 0 nA }  state { v = 0 mV }  equations { dv/dt = -v / (10 ms) } }
+region A { a = N[8] }
+region B { x = N[2]  y = N[3] }
+stimulus A.a[3] { I += 1 nA }
+stimulus A[0:5] { I += 1 nA }
+stimulus A.a[:2] { I += 1 nA }
+stimulus A.a[6:] { I += 1 nA }
+stimulus B { I += 1 nA }
+"""
+
+
+def test_a_selection_lowers_to_the_neurons_within_the_population_and_none_to_every_neuron():
+    stimuli = brainsim.loads(SELECTED, "selected.brain").network.stimuli
+    assert [(s.population, s.indices) for s in stimuli] == [
+        ("A.a", (3,)), ("A.a", (0, 1, 2, 3, 4)), ("A.a", (0, 1)), ("A.a", (6, 7)), ("B.x", None), ("B.y", None),
+    ]
