@@ -83,10 +83,11 @@ def test_neuron_types_and_the_action_potentials_phases_carry_the_seeds_numbers()
     assert "2 ms" in refractory and "66.6 mV" in depolarization and "-97.7 mV" in repolarization
 
 
-def test_the_example_of_docs_seed_api_runs():
+def test_the_example_of_docs_seed_api_runs(tmp_path, monkeypatch):
     from pathlib import Path
 
-    text = (Path(__file__).parent.parent / "docs" / "seed_api.md").read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # the examples write files (`to_brain`)
+    text = (Path(__file__).resolve().parent.parent / "docs" / "seed_api.md").read_text(encoding="utf-8")
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
         exec(compile(block, "docs/seed_api.md", "exec"), {})
 
