@@ -49,7 +49,7 @@ def write_model(
     populations = layout.populations
     lines = [
         "# Written by brainsim's BrainSimulation (the seed's object API): the same network as a model.",
-        f"simulation {{ dt = {dt_ms!r} ms  duration = {n_steps * dt_ms!r} ms }}",
+        f"simulation {{ dt = {dt_ms!r} ms  duration = {_time(n_steps, dt_ms)} }}",
         "import seed from std",
         "",
     ]
@@ -80,8 +80,14 @@ def write_model(
     return path
 
 
+def _time(steps: int, dt_ms: float) -> str:
+    """`steps` steps as a time to read: 6.1 ms, not 6.1000000000000005 ms (the engine rounds
+    every time to whole steps, so 12 digits are exact for any run shorter than 10^10 steps)."""
+    return f"{steps * dt_ms:.12g} ms"
+
+
 def _steps(steps, amplitudes, unit: str, dt_ms: float) -> str:
-    times = ", ".join(f"{step * dt_ms!r} ms" for step in steps)
+    times = ", ".join(_time(step, dt_ms) for step in steps)
     values = ", ".join(f"{a!r}{' ' + unit if unit else ''}" for a in amplitudes)
     return f"steps(times = [{times}], amplitudes = [{values}])"
 
