@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from brainsim.simulation.errors import SeedValueError
+from brainsim.simulation.errors import SeedValueError, is_number
 from brainsim.units import to_si
 
 
@@ -31,7 +31,7 @@ def nanoamperes_in_si(current_na: float) -> float:
 
 def check_current(current) -> float:
     """`current` as a float, which must be a finite number of nA."""
-    if isinstance(current, bool) or not isinstance(current, (int, float, np.floating, np.integer)) or not math.isfinite(current):
+    if not is_number(current) or not math.isfinite(current):
         raise SeedValueError(f"a current is a finite number of nA, but it is {current!r}")
     return float(current)
 

@@ -3,6 +3,8 @@ exceptions the seed's users catch (a bad value is a ValueError, an unknown name 
 
 from __future__ import annotations
 
+import numbers
+
 from brainsim.errors import InvalidValueError, UnknownNameError
 
 
@@ -15,3 +17,13 @@ class SeedKeyError(UnknownNameError, KeyError):
 
     def __str__(self) -> str:  # KeyError's own would quote the message
         return UnknownNameError.__str__(self)
+
+
+def is_number(value) -> bool:
+    """A real number a user may pass (Python's or numpy's), which True and False are not."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_whole_number(value) -> bool:
+    """A whole number a user may pass (Python's or numpy's), which True and False are not."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

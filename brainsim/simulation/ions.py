@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from brainsim.errors import did_you_mean
-from brainsim.simulation.errors import SeedKeyError, SeedValueError
+from brainsim.simulation.errors import SeedKeyError, SeedValueError, is_number
 from brainsim.simulation.seed_values import seed_neuron_parameters
 from brainsim.units import physical_constant
 
@@ -63,7 +63,7 @@ class IonConcentrations:
         faraday, _ = physical_constant("F")
         inside, outside = getattr(self, f"{key}_inside"), getattr(self, f"{key}_outside")
         for name, value in ((f"{key}_inside", inside), (f"{key}_outside", outside), ("temperature_k", self.temperature_k)):
-            if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+            if not (is_number(value) and value > 0 and math.isfinite(value)):
                 raise SeedValueError(f"{name} must be a positive number (mM, or K for the temperature), but it is {value!r}")
         volts = gas * self.temperature_k / (VALENCES[key] * faraday) * math.log(outside / inside)
         return volts * 1e3

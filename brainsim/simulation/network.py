@@ -33,15 +33,13 @@ from brainsim.backends.stepping import Stepper
 from brainsim.errors import BrainsimError, DelayRoundingWarning
 from brainsim.simulation.action_potential import NeuronType
 from brainsim.simulation.drive import Drive, check_current, nanoamperes_in_si
-from brainsim.simulation.errors import SeedKeyError, SeedValueError
+from brainsim.simulation.errors import SeedKeyError, SeedValueError, is_number, is_whole_number
 from brainsim.simulation.model_text import GATE, write_model
 from brainsim.simulation.neuron import check_dt
 from brainsim.simulation.seed_values import seed_neuron_parameters, seed_synapse_parameters
+from brainsim.simulation.synapse import WEIGHT_RANGE
 from brainsim.simulation.views import NetworkNeuron, NetworkSynapse
 from brainsim.simulation.wiring import Connections, Layout
-
-WEIGHT_RANGE = (0.0, 10.0)
-"""The seed's weights (nA): std/seed.brain's GatedHebbian bounds."""
 
 
 @dataclass
@@ -72,7 +70,7 @@ class BrainSimulation:
         self._connections = Connections()
         self._synapses: list[NetworkSynapse] = []
         self._engine: _Engine | None = None
-        self._cache: dict = {}  # (what, population) -> (steps done, value), rebuilt after a step
+        self._cache: dict = {}  # (what, population or projection) -> (steps done, value), rebuilt after a step
 
     # -- building ------------------------------------------------------------------------
     @property
@@ -117,10 +115,10 @@ class BrainSimulation:
         """
         self._check_building("connect neurons")
         for name, neuron_id in (("pre_id", pre_id), ("post_id", post_id)):
-            if isinstance(neuron_id, bool) or not isinstance(neuron_id, (int, np.integer)):
+            if not is_whole_number(neuron_id):
                 raise SeedValueError(f"{name} must be a neuron id (a whole number), but it is {neuron_id!r}")
         low, high = WEIGHT_RANGE
-        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) or not low <= weight <= high:
+        if not is_number(weight) or not low <= weight <= high:
             raise SeedValueError(f"a weight is a number of nA in [{low:g}, {high:g}], but it is {weight!r}")
         steps = self._delay_steps(delay_ms)
         self._connections.add(int(pre_id), int(post_id), float(weight), steps)
@@ -140,7 +138,7 @@ class BrainSimulation:
         each with a delay of 1 to 3 ms (whole steps, uniform).
         """
         for name, n in (("n_sensory", n_sensory), ("n_processing", n_processing), ("n_output", n_output)):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            if not is_whole_number(n) or n < 1:
                 raise SeedValueError(f"{name} must be a whole number >= 1, but it is {n!r}")
         self._check_building("create a network")
         first = self._layout.next_id()
@@ -219,7 +217,7 @@ class BrainSimulation:
     def run(self, duration_ms: float, enable_learning: bool = True, verbose: bool = False) -> dict:
         """Simulate `duration_ms` (whole steps) without injections; returns `get_statistics()`.
         `verbose` prints the spikes of each tenth of the run and the statistics at the end."""
-        if isinstance(duration_ms, bool) or not isinstance(duration_ms, (int, float)) or not (
+        if not is_number(duration_ms) or not (
                 math.isfinite(duration_ms) and duration_ms > 0):
             raise SeedValueError(f"duration_ms must be a positive number of milliseconds, but it is {duration_ms!r}")
         n_steps = round(duration_ms / self.dt_ms)
@@ -290,8 +288,8 @@ class BrainSimulation:
         if self._engine is None:
             return self._connections.weights_na[index]
         projection, position = self._engine.synapse_places[index]
-        amperes = float(self._engine.stepper.synapse_state(projection, "w")[position])
-        return float(f"{amperes * 1e9:.15g}")
+        weights = self._cached(("weights", projection), lambda: self._engine.stepper.synapse_state(projection, "w"))
+        return float(f"{float(weights[position]) * 1e9:.15g}")
 
     def to_brain(self, path: str | Path) -> Path:
         """Write this network and everything injected into it so far as a `.brain` model at
@@ -324,7 +322,7 @@ class BrainSimulation:
             )
 
     def _delay_steps(self, delay_ms) -> int:
-        if isinstance(delay_ms, bool) or not isinstance(delay_ms, (int, float, np.number)) or not math.isfinite(delay_ms):
+        if not is_number(delay_ms) or not math.isfinite(delay_ms):
             raise SeedValueError(f"delay_ms must be a number of milliseconds, but it is {delay_ms!r}")
         steps = round(delay_ms / self.dt_ms)
         if steps < 1:
@@ -392,4 +390,4 @@ class BrainSimulation:
         return self._cache[key][1]
 
 
-__all__ = ["BrainSimulation", "WEIGHT_RANGE"]
+__all__ = ["BrainSimulation"]

@@ -22,7 +22,7 @@ import math
 from brainsim.backends.stepping import Stepper
 from brainsim.simulation.action_potential import NeuronType
 from brainsim.simulation.drive import check_current, nanoamperes_in_si
-from brainsim.simulation.errors import SeedValueError
+from brainsim.simulation.errors import SeedValueError, is_number
 from brainsim.simulation.ions import IonConcentrations
 from brainsim.simulation.seed_values import seed_neuron_parameters
 
@@ -31,7 +31,7 @@ _POPULATION = "Neuron.cell"
 
 def check_dt(dt_ms) -> float:
     """`dt_ms` as a float, which must be a positive, finite number of milliseconds."""
-    if isinstance(dt_ms, bool) or not isinstance(dt_ms, (int, float)) or not (dt_ms > 0 and math.isfinite(dt_ms)):
+    if not is_number(dt_ms) or not (dt_ms > 0 and math.isfinite(dt_ms)):
         raise SeedValueError(f"dt_ms must be a positive number of milliseconds, but it is {dt_ms!r}")
     return float(dt_ms)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import cache
 
 import brainsim
+from brainsim import ir
 
 _PROBE = """\
 simulation { dt = 0.1 ms  duration = 0.1 ms }
@@ -36,9 +37,14 @@ connect Probe.a -> Probe.b with {name} {{ modulator = Probe.gate }}
 
 
 @cache
-def seed_synapse_parameters(name: str) -> dict[str, float]:
-    """The parameters of std/seed.brain's synapse model `name` (read through a modulator, as
-    the gated ones need one), in SI units."""
+def seed_synapse_model(name: str) -> ir.SynapseModel:
+    """std/seed.brain's synapse model `name`, as lowered (connected through a modulator, which
+    the gated ones need and the others ignore)."""
     model = brainsim.loads(_SYNAPSE_PROBE.format(name=name), "<seed synapse>")
     (projection,) = model.network.projections
-    return {parameter.name: parameter.value for parameter in projection.synapse.parameters}
+    return projection.synapse
+
+
+def seed_synapse_parameters(name: str) -> dict[str, float]:
+    """The parameters of std/seed.brain's synapse model `name`, in SI units."""
+    return {parameter.name: parameter.value for parameter in seed_synapse_model(name).parameters}

@@ -23,32 +23,17 @@ import numpy as np
 from brainsim import ir
 from brainsim.backends.expressions import compile_expr
 from brainsim.backends.numpy_backend import NumpyNumerics
-from brainsim.simulation.errors import SeedValueError
+from brainsim.simulation.errors import SeedValueError, is_number
 from brainsim.simulation.neuron import SimulatedNeuron
+from brainsim.simulation.seed_values import seed_synapse_model
 
 WEIGHT_RANGE = (0.0, 10.0)
-"""The seed's weights, in nA: std/seed.brain's `Hebbian` bounds."""
-
-_PROBE = """\
-simulation { dt = 0.1 ms  duration = 0.1 ms }
-import seed from std
-region R { a = SeedNeuron[1]  b = SeedNeuron[1] }
-connect R.a -> R.b with Hebbian
-"""
-
-
-@cache
-def _hebbian() -> ir.SynapseModel:
-    import brainsim
-
-    (projection,) = brainsim.loads(_PROBE, "<seed synapse>").network.projections
-    return projection.synapse
-
+"""The seed's weights, in nA: std/seed.brain's `Hebbian` bounds (and its gated variants', which `BrainSimulation` uses)."""
 
 @cache
 def _weight_update():
     """(the compiled value of `Hebbian`'s `w` statement, its op, its parameters, its bounds on w)."""
-    model = _hebbian()
+    model = seed_synapse_model("Hebbian")
     (statement,) = [a for a in model.on_pre if a.variable == "w"]
     (bound,) = [b for b in model.bounds if b.variable == "w"]
     parameters = {p.name: p.value for p in model.parameters}
@@ -56,7 +41,7 @@ def _weight_update():
 
 
 def _number(name: str, value, low: float = -math.inf, high: float = math.inf) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (low <= value <= high):
+    if not is_number(value) or not (low <= value <= high):
         raise SeedValueError(f"{name} must be a number in [{low:g}, {high:g}], but it is {value!r}")
     return float(value)
 

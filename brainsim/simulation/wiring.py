@@ -19,7 +19,7 @@ import numpy as np
 
 from brainsim.dsl.parser import keywords
 from brainsim.simulation.action_potential import NeuronType
-from brainsim.simulation.errors import SeedKeyError, SeedValueError
+from brainsim.simulation.errors import SeedKeyError, SeedValueError, is_whole_number
 
 CONTROL_REGION = "Plasticity"
 """The region of the learning switch (std/seed.brain's `LearningGate`), not a user's region."""
@@ -58,7 +58,7 @@ class Layout:
             SeedValueError: the id is not a whole number >= 0 or is taken, the type is
                 not a NeuronType, or the region is not a name a model can use.
         """
-        if isinstance(neuron_id, bool) or not isinstance(neuron_id, (int, np.integer)) or neuron_id < 0:
+        if not is_whole_number(neuron_id) or neuron_id < 0:
             raise SeedValueError(f"a neuron id is a whole number >= 0, but it is {neuron_id!r}")
         if int(neuron_id) in self.place:
             raise SeedValueError(f"there is already a neuron {neuron_id} (in region {self.region_of(neuron_id)!r})")
