@@ -33,7 +33,7 @@ def import_old(checkout: Path, folder: Path):
         text = path.read_text()
         text = re.sub(r"\bbrainsim\.", "brainsim_old.", text)
         text = re.sub(r"from brainsim import", "from brainsim_old import", text)
-        text = re.sub(r"^import brainsim$", "import brainsim_old", text, flags=re.M)
+        text = re.sub(r"^(\s*)import brainsim$", r"\1import brainsim_old", text, flags=re.M)  # also inside functions
         path.write_text(text)
     sys.path.insert(0, str(folder))
     import brainsim_old
