@@ -769,11 +769,14 @@ class SpikeRecord:
 
 @dataclass(frozen=True, slots=True)
 class StateRecord:
-    """Record `variable` (a state or input) of the neurons `indices` of `population`."""
+    """Record `variable` (a state or input) of the neurons `indices` of `population`, after
+    every step, or every `every` seconds (a whole number of steps: after the steps ending
+    at multiples of it)."""
 
     population: str
     variable: str
     indices: tuple[int, ...]
+    every: float | None = None
     span: SourceSpan | None = _span()
 
 

@@ -9,8 +9,8 @@ spikes and states are identical bit for bit, and where and by how much not.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -113,7 +113,8 @@ class Results:
     `run_seconds` time the backend's compilation and the simulation loop apart.
     `regions` maps each region to its populations at any depth. `synapses` holds
     every projection's final synapse states by projection name, `synapse_traces`
-    the synapse records by (projection, variable).
+    the synapse records by (projection, variable). A run that continued an earlier
+    one covers `start` to `start + duration` (s); spike and sample times count from t = 0.
     """
 
     backend: str
@@ -128,10 +129,42 @@ class Results:
     run_seconds: float
     synapses: Mapping[str, SynapseStates] = field(default_factory=dict)
     synapse_traces: Mapping[tuple[str, str], SynapseTrace] = field(default_factory=dict)
+    start: float = 0.0
 
     @property
     def n_steps(self) -> int:
         return round(self.duration / self.dt)
+
+    @classmethod
+    def joined(cls, parts: Sequence["Results"]) -> "Results":
+        """The results of consecutive runs (or chunks) of one simulation as one run's: spikes,
+        samples and counts put together, the state and synapses at the end of the last."""
+        if len(parts) == 1:
+            return parts[0]
+        first, last = parts[0], parts[-1]
+
+        def spikes(name: str) -> SpikeTrains:
+            trains = [p.spikes[name] for p in parts]
+            return replace(trains[0], times=np.concatenate([t.times for t in trains]),
+                           indices=np.concatenate([t.indices for t in trains]))
+
+        def joined_trace(trace, key, traces_of):
+            traces = [traces_of(p)[key] for p in parts]
+            return replace(trace, times=np.concatenate([t.times for t in traces]),
+                           values=np.concatenate([t.values for t in traces]))
+
+        return replace(
+            last,
+            start=first.start,
+            duration=sum(p.n_steps for p in parts) * first.dt,
+            spikes={name: spikes(name) for name in first.spikes},
+            spike_counts={name: sum(p.spike_counts[name] for p in parts) for name in first.spike_counts},
+            traces={key: joined_trace(t, key, lambda p: p.traces) for key, t in first.traces.items()},
+            synapse_traces={key: joined_trace(t, key, lambda p: p.synapse_traces)
+                            for key, t in first.synapse_traces.items()},
+            compile_seconds=sum(p.compile_seconds for p in parts),
+            run_seconds=sum(p.run_seconds for p in parts),
+        )
 
     def statistics(self) -> tuple[Statistics, ...]:
         """Rows for each population, then its region's total (over its populations at any

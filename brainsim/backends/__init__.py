@@ -16,17 +16,18 @@ from brainsim.errors import InvalidValueError
 from brainsim.validate import deep_expressions
 
 BACKENDS = ("numpy", "jax")
-OPTIONS = {"numpy": (), "jax": ("spike_capacity", "event_batch", "chunk_steps")}
+OPTIONS = {"numpy": ("chunk_steps",), "jax": ("spike_capacity", "event_batch", "chunk_steps")}
 
 
 def compile_network(network: ir.Network, backend: str = "numpy", **options) -> Simulation:
     """Build the arrays of `network` and compile its step for `backend`.
 
-    `options` go to the backend: the jax backend takes `spike_capacity` (initial
-    bound on spikes per step and population, instead of the estimate; grown on
-    demand), `event_batch` (synapse slots delivered at once per pathway, instead
-    of the estimate) and `chunk_steps` (steps per compiled chunk; bounds
-    recording memory).
+    `options` go to the backend: both take `chunk_steps` (steps per chunk of a
+    run: what `Simulation.stream` hands out at once, and for jax what one compiled
+    program runs; bounds recording memory); the jax backend also takes
+    `spike_capacity` (initial bound on spikes per step and population, instead of
+    the estimate; grown on demand) and `event_batch` (synapse slots delivered at
+    once per pathway, instead of the estimate).
 
     Raises:
         InvalidValueError: unknown backend, or a network the backends cannot run.

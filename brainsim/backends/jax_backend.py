@@ -40,12 +40,10 @@ from brainsim import ir
 from brainsim.backends.bounds import StaticBounds
 from brainsim.backends.kernel import compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
-from brainsim.backends.simulation import Run, Simulation, SingleSteps
+from brainsim.backends.simulation import Run, Simulation, SingleSteps, sampled_steps
 from brainsim.validate import deep_expressions
 
 EXACT_FLAG = "--xla_cpu_max_isa=AVX"
-_DEFAULT_CHUNK_STEPS = 10_000
-_OUTPUT_BYTES_PER_CHUNK = 64 * 2**20
 # For this program only, not the process: with region analysis XLA's copy insertion
 # sees that the scan's carry (states, ring buffers) can be updated in place, instead of
 # copying every carried array at the start of every step (CUBA: 12 copies per step
@@ -262,13 +260,13 @@ class JaxSimulation(Simulation):
             warnings.warn(self.exactness_problem, ExactnessWarning, stacklevel=3)
         import jax
 
-        super().__init__(network)
+        super().__init__(network, chunk_steps)
         self.bounds = StaticBounds(self.host, spike_capacity, event_batch)
-        self.chunk_steps = chunk_steps or _DEFAULT_CHUNK_STEPS
         self._numerics, self._events = JaxNumerics(), JaxEvents()
         program = compile_step(self.host, self._numerics, self._events)
         self._arrays = jax.device_put(program.arrays)
         self._initial = program.carry
+        self._carry = self._initial_carry()
         self._compiled: dict[tuple, object] = {}
 
     @property
@@ -281,65 +279,66 @@ class JaxSimulation(Simulation):
         """Synapse slots each pathway delivers at once (as many batches as a step needs)."""
         return list(self.bounds.batches)
 
-    def _run(self, n_steps: int) -> Run:
+    def _initial_carry(self):
+        import jax
+
+        return jax.device_put(self._initial)
+
+    def _synapse_arrays(self, carry) -> tuple:
+        import jax
+
+        return _synapses(jax.device_get(carry))
+
+    def _bytes_per_step(self) -> int:
+        return super()._bytes_per_step() + 8 * sum(capacity + 1 for capacity in self.bounds.capacities)
+
+    def _advance(self, carry, start: int, n_steps: int) -> tuple[object, Run]:
+        """One compiled chunk of `n_steps` steps; a capacity it overflowed grows, and the chunk
+        is compiled again and rerun from `carry` (which is never changed)."""
         import jax
 
         populations = self.network.populations
         wanted = {record.population for record in self.network.spike_records}
-        recorded = [p for p, population in enumerate(populations) if population.name in wanted]
-        carry = jax.device_put(self._initial)
-        chunk = min(n_steps, self.chunk_steps, max(1, _OUTPUT_BYTES_PER_CHUNK // self._bytes_per_step()))
         compile_seconds = run_seconds = 0.0
-        spikes: list[list] = [[] for _ in recorded]
-        counts = [np.zeros(p.size, dtype=np.int64) for p in populations]
-        traces: list[list] = [[] for _ in self.host.records]
-        synapse_traces: list[list] = [[] for r in self.host.synapse_records if r.steps is None]
-        # Snapshots are taken between chunks: a chunk ends at every snapshot's step (docs/decisions.md).
-        snapshot_steps = self.snapshot_steps()
-        snapshots = {0: _synapses(jax.device_get(carry))} if 0 in snapshot_steps else {}
-        for start, length in _chunks(n_steps, chunk, snapshot_steps):
-            while True:
-                key = (length, self.bounds.key())
-                if key not in self._compiled:
-                    began = time.perf_counter()
-                    self._compiled[key] = self._compile(length, carry)
-                    compile_seconds += time.perf_counter() - began
+        while True:
+            key = (n_steps, self.bounds.key())
+            if key not in self._compiled:
                 began = time.perf_counter()
-                outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
-                run_seconds += time.perf_counter() - began
-                next_carry, peaks, bad_step, bad_flags, outputs = outcome
-                if not self.bounds.grow(np.asarray(peaks), start):
-                    break
-            if (step := int(bad_step)) >= 0:
-                raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
-            carry = next_carry
-            for p, (indices, counts_now) in enumerate(outputs.spikes):
-                steps, neurons = _events(np.asarray(indices), np.asarray(counts_now), start)
-                counts[p] += np.bincount(neurons, minlength=populations[p].size)
-                if p in recorded:
-                    spikes[recorded.index(p)].append((steps, neurons))
-            for r, values in enumerate(outputs.traces):
-                traces[r].append(np.asarray(values))
-            for r, values in enumerate(outputs.synapse_traces):
-                synapse_traces[r].append(np.asarray(values))
-            if start + length in snapshot_steps:
-                snapshots[start + length] = _synapses(jax.device_get(carry))
-        final = jax.device_get(carry)
-        return Run(
-            spikes={
-                populations[p].name: tuple(np.concatenate(parts) for parts in zip(*spikes[k]))
-                for k, p in enumerate(recorded)
-            },
-            counts={p.name: c for p, c in zip(populations, counts)},
-            traces=tuple(np.concatenate(t) for t in traces),
+                self._compiled[key] = self._compile(n_steps, carry)
+                compile_seconds += time.perf_counter() - began
+            began = time.perf_counter()
+            outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
+            run_seconds += time.perf_counter() - began
+            next_carry, peaks, bad_step, bad_flags, outputs, samples = outcome
+            if not self.bounds.grow(np.asarray(peaks), start):
+                break
+        if (step := int(bad_step)) >= 0:
+            raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
+        spikes, counts = {}, {}
+        for p, (indices, counts_now) in enumerate(outputs.spikes):
+            steps, neurons = _events(np.asarray(indices), np.asarray(counts_now), start)
+            counts[populations[p].name] = np.bincount(neurons, minlength=populations[p].size)
+            if populations[p].name in wanted:
+                spikes[populations[p].name] = (steps, neurons)
+        every_step, sampled = iter(outputs.traces), iter(samples)
+        traces = tuple(
+            np.asarray(next(every_step)) if record.every == 1
+            else np.asarray(next(sampled))[: len(sampled_steps(start, n_steps, record.every))]
+            for record in self.host.records
+        )
+        final = jax.device_get(next_carry)
+        run = Run(
+            spikes=spikes,
+            counts=counts,
+            traces=traces,
             states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
                          for g, state in zip(self.host.groups, final.groups)),
             synapses=_synapses(final),
-            snapshots=snapshots,
-            synapse_traces=tuple(np.concatenate(t) for t in synapse_traces),
+            synapse_traces=tuple(np.asarray(values) for values in outputs.synapse_traces),
             compile_seconds=compile_seconds,
             run_seconds=run_seconds,
         )
+        return next_carry, run
 
     def stepping(self) -> SingleSteps:
         """One jitted step per call; a population that spikes beyond its capacity grows
@@ -366,11 +365,6 @@ class JaxSimulation(Simulation):
         capacities, batches, column_batches = self.bounds.key()
         return compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches, column_batches)
 
-    def _bytes_per_step(self) -> int:
-        spikes = sum(capacity + 1 for capacity in self.bounds.capacities)
-        synapses = sum(len(r.indices) for r in self.host.synapse_records if r.steps is None)
-        return 8 * (spikes + sum(len(r.indices) for r in self.host.records) + synapses) + 8
-
     def _compile(self, length: int, carry):
         import jax
         import jax.numpy as jnp
@@ -378,24 +372,36 @@ class JaxSimulation(Simulation):
 
         capacities = self.bounds.key()[0]
         program = self._program()
+        records = self.host.records
+        intervals = [record.every for record in records if record.every > 1]
 
         def run_chunk(carry, arrays, start):
             # Spike counts per neuron and the peaks that decide capacity
             # growth are computed from the outputs, once per chunk, not in every step.
+            # A record sampled every k steps fills its own buffer of ceil(length / k) rows,
+            # so that the chunk holds its samples only.
+            first = [(start + every) // every for every in intervals]  # the chunk's first sample, counted from t = 0
+
             def body(state, n):
-                kernel_carry, bad_step, bad_flags = state
+                kernel_carry, bad_step, bad_flags, buffers = state
                 kernel_carry, out = program.step(kernel_carry, arrays, n)
                 finite = [jnp.all(f) for f in out.finite]
-                first = (bad_step < 0) & ~jnp.all(jnp.array(finite, dtype=bool)) if finite else False
-                bad_step = jnp.where(first, n, bad_step)
-                bad_flags = tuple(jnp.where(first, f, old) for f, old in zip(out.finite, bad_flags))
-                return (kernel_carry, bad_step, bad_flags), out._replace(finite=())
+                first_bad = (bad_step < 0) & ~jnp.all(jnp.array(finite, dtype=bool)) if finite else False
+                bad_step = jnp.where(first_bad, n, bad_step)
+                bad_flags = tuple(jnp.where(first_bad, f, old) for f, old in zip(out.finite, bad_flags))
+                sampled = [values for record, values in zip(records, out.traces) if record.every > 1]
+                buffers = tuple(_sample(buffer, values, n, every, k0)
+                                for buffer, values, every, k0 in zip(buffers, sampled, intervals, first))
+                traces = tuple(values for record, values in zip(records, out.traces) if record.every == 1)
+                return (kernel_carry, bad_step, bad_flags, buffers), out._replace(finite=(), traces=traces)
 
             flags = tuple(jnp.ones((len(g.populations), len(g.model.states)), dtype=bool) for g in self.host.groups)
-            initial = (carry, jnp.int64(-1), flags)
-            (carry, bad_step, bad_flags), outputs = lax.scan(body, initial, start + jnp.arange(length))
+            buffers = tuple(jnp.zeros((-(-length // record.every), len(record.indices)))
+                            for record in records if record.every > 1)
+            initial = (carry, jnp.int64(-1), flags, buffers)
+            (carry, bad_step, bad_flags, buffers), outputs = lax.scan(body, initial, start + jnp.arange(length))
             peaks = jnp.stack([count.max() for _, count in outputs.spikes]) if capacities else jnp.zeros(0, jnp.int64)
-            return carry, peaks, bad_step, bad_flags, outputs
+            return carry, peaks, bad_step, bad_flags, outputs, buffers
 
         lowered = jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0))
         try:
@@ -406,13 +412,16 @@ class JaxSimulation(Simulation):
             return lowered.compile()
 
 
-def _chunks(n_steps: int, chunk: int, stops: frozenset[int]):
-    """(start, length) of the chunks of a run: at most `chunk` steps, ending at every step in `stops`."""
-    start = 0
-    while start < n_steps:
-        end = min(n_steps, start + chunk, *(k for k in stops if start < k))
-        yield start, end - start
-        start = end
+def _sample(buffer, values, n, every: int, first):
+    """`buffer` with row (n + 1) / every - first set to `values` if step n ends at a multiple
+    of `every`, else unchanged."""
+    import jax.numpy as jnp
+    from jax import lax
+
+    row = jnp.clip((n + 1) // every - first, 0, buffer.shape[0] - 1)
+    old = lax.dynamic_slice(buffer, (row, 0), (1, buffer.shape[1]))[0]
+    new = jnp.where((n + 1) % every == 0, values, old)
+    return lax.dynamic_update_slice(buffer, new[None, :], (row, 0))
 
 
 def _synapses(carry) -> tuple:

@@ -172,8 +172,8 @@ class NumpySimulation(Simulation):
 
     backend = "numpy"
 
-    def __init__(self, network: ir.Network):
-        super().__init__(network)
+    def __init__(self, network: ir.Network, chunk_steps: int | None = None):
+        super().__init__(network, chunk_steps)
         with flush_subnormals() as flushing:
             self.exactness_problem = None if flushing else (
                 f"cannot make numpy flush subnormal numbers to zero like XLA on {platform.system()} "
@@ -182,25 +182,28 @@ class NumpySimulation(Simulation):
         started = time.perf_counter()
         self._numerics = NumpyNumerics()
         self.program = compile_step(self.host, self._numerics, NumpyEvents())
+        self._carry = self._initial_carry()
         self.build_seconds += time.perf_counter() - started
 
-    def _run(self, n_steps: int) -> Run:
+    def _initial_carry(self) -> Carry:
+        return copied_carry(self.program.carry)  # the loop changes its carry in place
+
+    def _synapse_arrays(self, carry: Carry) -> tuple:
+        return _synapses(carry)
+
+    def _advance(self, carry: Carry, start: int, n_steps: int) -> tuple[Carry, Run]:
         program, host = self.program, self.host
         populations = [p.name for p in self.network.populations]
-        carry = copied_carry(program.carry)  # the loop changes its carry in place
         step, arrays, all_finite = program.step, program.arrays, self._numerics.all_finite
         fired_steps: list[list[int]] = [[] for _ in populations]
         fired: list[list[np.ndarray]] = [[] for _ in populations]
         traces: list[list[np.ndarray]] = [[] for _ in host.records]
+        sampling = [(r, record.every) for r, record in enumerate(host.records)]
         synapse_traces: list[list[np.ndarray]] = [[] for _ in arrays.synapse_records]
-        snapshot_steps = self.snapshot_steps()
-        snapshots = {0: _synapses(carry)} if 0 in snapshot_steps else {}
         started = time.perf_counter()
         with np.errstate(all="ignore"), flush_subnormals():
-            for n in range(n_steps):
+            for n in range(start, start + n_steps):
                 carry, out = step(carry, arrays, n)
-                if n + 1 in snapshot_steps:
-                    snapshots[n + 1] = _synapses(carry)
                 for r, values in enumerate(out.synapse_traces):
                     synapse_traces[r].append(values)
                 for flags in out.finite:
@@ -210,8 +213,9 @@ class NumpySimulation(Simulation):
                     if count:
                         fired_steps[p].append(n)
                         fired[p].append(indices)
-                for r, values in enumerate(out.traces):
-                    traces[r].append(values)
+                for r, every in sampling:
+                    if (n + 1) % every == 0:
+                        traces[r].append(out.traces[r])
         run_seconds = time.perf_counter() - started
         recorded = {r.population for r in self.network.spike_records}
         spikes, counts = {}, {}
@@ -221,19 +225,17 @@ class NumpySimulation(Simulation):
             counts[population.name] = np.bincount(indices, minlength=population.size)
             if population.name in recorded:
                 spikes[population.name] = (np.repeat(np.asarray(fired_steps[p], dtype=np.int64), lengths), indices)
-        return Run(
+        return carry, Run(
             spikes=spikes,
             counts=counts,
             traces=tuple(np.stack(t) if t else np.zeros((0, len(r.indices))) for t, r in zip(traces, host.records)),
-            states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
+            states=tuple(dict(zip((s.name for s in g.model.states), (v.copy() for v in state.variables)))
                          for g, state in zip(host.groups, carry.groups)),
             synapses=_synapses(carry),
-            snapshots=snapshots,
             synapse_traces=tuple(np.stack(t) if t else np.zeros((0, len(i))) for t, i in zip(synapse_traces, arrays.synapse_records)),
             compile_seconds=0.0,  # nothing to compile: the step's closures are built with the simulation
             run_seconds=run_seconds,
         )
-
 
     def stepping(self) -> SingleSteps:
         program = self.program

@@ -1,9 +1,10 @@
 """`Simulation`: a network compiled for one backend, and how a run becomes `Results`.
 
 The backends share everything but the loop: `build` constructs the arrays on
-the host, the kernel describes the step, and a backend only implements `_run`,
-which returns a `Run` (spikes, traces, final carry, timings) that this module
-turns into `Results`.
+the host, the kernel describes the step, and a backend only implements
+`_advance`, which runs a chunk of steps from a carry and returns the new carry
+and a `Run` (spikes, traces, final state, timings) that this module turns into
+`Results`. The simulation keeps the carry between runs, so runs continue.
 """
 
 from __future__ import annotations
@@ -11,29 +12,33 @@ from __future__ import annotations
 import abc
 import time
 from functools import partial
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from brainsim import ir
 from brainsim.backends.synapses import relax
+from brainsim.errors import InvalidValueError
 from brainsim.integrators.relaxation import relaxations
 from brainsim.network import HostNetwork, build, located
 from brainsim.results import Results, SpikeTrains, SynapseStates, SynapseTable, SynapseTrace, Trace
 from brainsim.validate import deep_expressions, validate
 
 
+DEFAULT_CHUNK_STEPS = 10_000
+OUTPUT_BYTES_PER_CHUNK = 64 * 2**20  # outputs a chunk may hold (recorded values, spike lists)
+
+
 @dataclass(frozen=True, eq=False)
 class Run:
-    """What a backend's loop returns, as host numpy arrays.
+    """What a backend's loop returns for a chunk of steps, as host numpy arrays of its own.
 
     `spikes[p]` = (steps, indices) of recorded population p, ordered by step then
     index; `counts[p]` per neuron for every population; `traces[r]` has shape
-    (n_steps, n_indices) for record r; `states[g]` is the final state of group g.
-    `synapses[c]` is pathway c's final (states, last update or None), `snapshots`
-    the same after each snapshot's number of steps, `synapse_traces` the
-    every-step synapse records (host order, snapshots left out).
+    (samples, n_indices) for record r (`sampled_steps`); `states[g]` is the final
+    state of group g. `synapses[c]` is pathway c's final (states, last update or
+    None), `synapse_traces` the every-step synapse records (host order).
     """
 
     spikes: dict[str, tuple[np.ndarray, np.ndarray]]
@@ -43,7 +48,6 @@ class Run:
     compile_seconds: float
     run_seconds: float
     synapses: tuple = ()
-    snapshots: dict = field(default_factory=dict)
     synapse_traces: tuple = ()
 
 
@@ -62,67 +66,122 @@ class SingleSteps:
 
 
 class Simulation(abc.ABC):
-    """A network ready to run on one backend; `run` simulates it from t = 0.
+    """A network ready to run on one backend; each `run` continues where the last ended.
 
     `host` holds the arrays built from the seed (the same for every backend);
-    `build_seconds` is the time that took.
+    `build_seconds` is the time that took. `steps_done` counts the steps run since
+    the start (or the last `reset`); a run is cut into chunks of at most
+    `chunk_steps` steps (fewer where a chunk's outputs would pass
+    `OUTPUT_BYTES_PER_CHUNK`), which `stream` hands out one by one.
     """
 
     backend: str
 
-    def __init__(self, network: ir.Network):
+    def __init__(self, network: ir.Network, chunk_steps: int | None = None):
         started = time.perf_counter()
         self.network = network
         validate(network)
         self.host: HostNetwork = build(network)  # deep expressions: see compile_network
         self.build_seconds = time.perf_counter() - started
+        self.chunk_steps = _chunk_steps(chunk_steps)
+        self.steps_done = 0
+
+    @property
+    def time(self) -> float:
+        """The simulated time reached, in seconds."""
+        return self.steps_done * self.host.dt
+
+    def reset(self) -> None:
+        """Go back to t = 0 and the initial state."""
+        self.steps_done = 0
+        self._carry = self._initial_carry()
 
     def run(self, duration: float | None = None) -> Results:
-        """Simulate `duration` seconds (default: the network's) from the initial state.
+        """Simulate `duration` seconds (default: the network's) from where the last run ended
+        (t = 0 at first): `run(a)` then `run(b)` gives the steps of `run(a + b)`, bit for bit.
 
         Raises:
             InvalidValueError: the duration is not a positive whole number of steps.
             SimulationError: a state variable became nan or inf.
         """
         duration = self.network.simulation.duration if duration is None else duration
-        n_steps = self.host.steps(duration)
-        with deep_expressions():
-            run = self._run(n_steps)
-        return self._results(run, n_steps, duration)
+        return replace(Results.joined(tuple(self.stream(duration))), duration=duration)
+
+    def stream(self, duration: float | None = None) -> Iterator[Results]:
+        """Simulate as `run` does, chunk by chunk: each chunk's `Results` (its spikes, samples,
+        and the state at its end) as soon as it is done, so that a long run's recordings can
+        be written out or reduced without holding them all. The duration is checked before
+        the first step."""
+        duration = self.network.simulation.duration if duration is None else duration
+        n_steps = self.host.steps(duration, self.steps_done)
+        return self._stream(self.steps_done, n_steps)
+
+    def _stream(self, first: int, n_steps: int) -> Iterator[Results]:
+        snapshot_steps = self.snapshot_steps()
+        snapshots = {0: self._synapse_arrays(self._carry)} if first == 0 and 0 in snapshot_steps else {}
+        for start, length in _chunks(first, n_steps, self._chunk_length(), snapshot_steps):
+            with deep_expressions():
+                carry, run = self._advance(self._carry, start, length)
+            self._carry, self.steps_done = carry, start + length
+            if start + length in snapshot_steps:
+                snapshots[start + length] = self._synapse_arrays(carry)
+            yield self._results(run, start, length, snapshots)
+            snapshots = {}
 
     def snapshot_steps(self) -> frozenset[int]:
         """The numbers of steps after which synapse snapshots are taken."""
         return frozenset(int(k) for r in self.host.synapse_records if r.steps is not None for k in r.steps)
 
+    def _chunk_length(self) -> int:
+        """Steps per chunk: `chunk_steps`, or fewer if the outputs of so many would pass
+        `OUTPUT_BYTES_PER_CHUNK`."""
+        return min(self.chunk_steps, max(1, OUTPUT_BYTES_PER_CHUNK // self._bytes_per_step()))
+
+    def _bytes_per_step(self) -> int:
+        """The bytes of outputs one step adds (recorded values; a backend adds its spike lists)."""
+        synapses = sum(len(r.indices) for r in self.host.synapse_records if r.steps is None)
+        return 8 * (sum(-(-len(r.indices) // r.every) for r in self.host.records) + synapses) + 8
+
     @abc.abstractmethod
-    def _run(self, n_steps: int) -> Run:
-        """Simulate `n_steps` steps from the initial state."""
+    def _initial_carry(self):
+        """A fresh copy of the state at t = 0, in this backend's arrays."""
+
+    @abc.abstractmethod
+    def _advance(self, carry, start: int, n_steps: int) -> tuple[Any, Run]:
+        """Simulate steps start .. start + n_steps - 1 from `carry`: the carry after them
+        (the old one may have been changed in place) and what they produced."""
+
+    @abc.abstractmethod
+    def _synapse_arrays(self, carry) -> tuple:
+        """Each pathway's (synapse states, last updates) in `carry`, as host arrays of its own."""
 
     @abc.abstractmethod
     def stepping(self) -> "SingleSteps":
         """The initial state and the step, to advance one step at a time (`brainsim.backends.stepping`)."""
 
-    def _results(self, run: Run, n_steps: int, duration: float) -> Results:
+    def _results(self, run: Run, start: int, n_steps: int, snapshots: dict) -> Results:
+        """The `Results` of steps start .. start + n_steps - 1 (`snapshots`: those taken in them)."""
         host, dt = self.host, self.host.dt
         sizes = {p.name: p.size for p in self.network.populations}
         spikes = {
             name: SpikeTrains(name, sizes[name], (steps + 1) * dt, indices)
             for name, (steps, indices) in run.spikes.items()
         }
-        times = np.arange(1, n_steps + 1) * dt
-        traces = {
-            (record.population, record.variable): Trace(record.population, record.variable, record.indices, times, values)
-            for record, values in zip(host.records, run.traces)
-        }
+        traces = {}
+        for record, values in zip(host.records, run.traces):
+            steps = sampled_steps(start, n_steps, record.every)
+            traces[(record.population, record.variable)] = Trace(
+                record.population, record.variable, record.indices, steps * dt, values)
         final_state = {name: {} for name in sizes}  # a spike source has no state
         for name in host.placement:
             g, offset = host.placement[name]
             final_state[name] = {v: values[offset : offset + sizes[name]].copy() for v, values in run.states[g].items()}
-        synapses, synapse_traces = self._synapse_results(run, n_steps)
+        synapses, synapse_traces = self._synapse_results(run, start, n_steps, snapshots)
         return Results(
             backend=self.backend,
             dt=dt,
-            duration=duration,
+            duration=n_steps * dt,
+            start=start * dt,
             spikes=spikes,
             spike_counts=run.counts,
             traces=traces,
@@ -134,13 +193,14 @@ class Simulation(abc.ABC):
             synapse_traces=synapse_traces,
         )
 
-    def _synapse_results(self, run: Run, n_steps: int) -> tuple[dict, dict]:
+    def _synapse_results(self, run: Run, start: int, n_steps: int, snapshots: dict) -> tuple[dict, dict]:
         """Final synapse states of every projection, and the synapse records; event-driven
         values brought to their time with the step's own relaxation (computed here, on
         the host, with numpy, for every backend alike)."""
         from brainsim.backends.numpy_backend import NumpyNumerics, flush_subnormals
 
         host, dt, xp = self.host, self.host.dt, NumpyNumerics()
+        end = start + n_steps
         laws = {c: {r.variable: r for r in relaxations(p.synapse, dt)} for c, p in enumerate(host.pathways) if p.event_driven}
 
         def value(c, name, saved, positions, steps):
@@ -161,7 +221,7 @@ class Simulation(abc.ABC):
                 projection=projection.name,
                 pre=np.repeat(np.arange(connectivity.source_size, dtype=np.int64), np.diff(connectivity.indptr)),
                 post=(connectivity.post - connectivity.target_offset).astype(np.int64),
-                states={s.name: value(c, s.name, run.synapses, positions, n_steps) for s in projection.synapse.states},
+                states={s.name: value(c, s.name, run.synapses, positions, end) for s in projection.synapse.states},
             )
 
         synapses = SynapseTable({c.projection.name: partial(final, j) for j, c in enumerate(host.projections)})
@@ -169,11 +229,36 @@ class Simulation(abc.ABC):
         for record in host.synapse_records:
             name = self.network.projections[record.projection].name
             if record.steps is None:
-                times, values = np.arange(1, n_steps + 1) * dt, next(every_step)
-            else:  # a run shorter than the model's duration takes the snapshots that fall within it
-                steps = record.steps[record.steps <= n_steps]
+                times, values = np.arange(start + 1, end + 1) * dt, next(every_step)
+            else:  # the snapshots that fall within these steps (step 0's with the first)
+                steps = np.array(sorted(k for k in snapshots if k in set(record.steps.tolist())), dtype=np.int64)
                 times = steps * dt
-                values = np.stack([value(record.pathway, record.variable, run.snapshots[k], record.positions, k)
+                values = np.stack([value(record.pathway, record.variable, snapshots[k], record.positions, k)
                                    for k in steps]) if len(steps) else np.zeros((0, len(record.indices)))
             traces[(name, record.variable)] = SynapseTrace(name, record.variable, record.indices, times, values)
         return synapses, traces
+
+
+def sampled_steps(start: int, n_steps: int, every: int) -> np.ndarray:
+    """The numbers of steps done after which a record with interval `every` (steps) samples,
+    among steps start .. start + n_steps - 1: the multiples of `every`."""
+    first = -(-(start + 1) // every) * every
+    return np.arange(first, start + n_steps + 1, every, dtype=np.int64)
+
+
+def _chunk_steps(chunk_steps: int | None) -> int:
+    if chunk_steps is None:
+        return DEFAULT_CHUNK_STEPS
+    if isinstance(chunk_steps, bool) or not isinstance(chunk_steps, (int, np.integer)) or chunk_steps < 1:
+        raise InvalidValueError(f"chunk_steps is a positive whole number of steps, not {chunk_steps!r}")
+    return int(chunk_steps)
+
+
+def _chunks(first: int, n_steps: int, chunk: int, stops: frozenset[int]):
+    """(start, length) of the chunks of steps first .. first + n_steps - 1: at most `chunk`
+    steps each, ending at every step in `stops`."""
+    start, last = first, first + n_steps
+    while start < last:
+        end = min(last, start + chunk, *(k for k in stops if start < k))
+        yield start, end - start
+        start = end

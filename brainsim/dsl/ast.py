@@ -347,19 +347,21 @@ class Selection:
 
 @dataclass(frozen=True, slots=True)
 class RecordSpikes:
-    """`record spikes of A, B.pop, ...`."""
+    """`record spikes of A, B.pop, ...` (`every`: a mistake the lowering names)."""
 
     targets: tuple[Selection, ...]
     span: SourceSpan
+    every: Value | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class RecordStates:
-    """`record v, I_syn of A.pop[0:5], ...`."""
+    """`record v, I_syn of A.pop[0:5], ...`, optionally `every 1 ms`."""
 
     variables: tuple[Ident, ...]
     targets: tuple[Selection, ...]
     span: SourceSpan
+    every: Value | None = None
 
 
 @dataclass(frozen=True, slots=True)

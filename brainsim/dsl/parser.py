@@ -416,11 +416,14 @@ class _ToAst(Transformer):
         return ast.Assignment(self._ident(variable), ir.AssignOp.ADD, value, self._span(meta))
 
     def record(self, meta: Meta, children: list) -> tuple[str, ast.Record]:
-        recorded, *targets = children
+        recorded, *targets, every = children
         span = self._span(meta)
         if recorded is None:
-            return "record", ast.RecordSpikes(tuple(targets), span)
-        return "record", ast.RecordStates(recorded, tuple(targets), span)
+            return "record", ast.RecordSpikes(tuple(targets), span, every)
+        return "record", ast.RecordStates(recorded, tuple(targets), span, every)
+
+    def sampling(self, meta: Meta, children: list) -> ast.Value:
+        return children[0]
 
     def record_synapses(self, meta: Meta, children: list) -> tuple[str, ast.Record]:
         variables, source, target, times = children

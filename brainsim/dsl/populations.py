@@ -20,7 +20,7 @@ from brainsim.dsl.derived import derive
 from brainsim.dsl.dimensions import SECOND
 from brainsim.dsl.models import LoweredSynapse, lower_neuron, lower_synapse
 from brainsim.dsl.positions import lower_positions
-from brainsim.dsl.settings import constant, unique_settings
+from brainsim.dsl.settings import constant, unique_settings, whole_steps
 from brainsim.dsl.sources import SOURCE_MODELS, lower_source
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, to_si
@@ -127,10 +127,10 @@ def lower_simulation(simulation: ast.Simulation) -> ir.SimulationSettings:
     duration = constant(duration_value, SECOND, "`duration`")
     if duration <= 0:
         raise InvalidValueError(f"`duration` must be greater than 0, but it is {duration:g} s", duration_value.span)
-    steps = duration / dt
-    if abs(steps - round(steps)) > 1e-9 * steps:
+    if not whole_steps(duration, dt):
         raise InvalidValueError(
-            f"`duration` ({duration:g} s) must be a whole number of steps of dt ({dt:g} s), but it is {steps:g} steps",
+            f"`duration` ({duration:g} s) must be a whole number of steps of dt ({dt:g} s), but it is "
+            f"{duration / dt:g} steps",
             duration_value.span,
         )
     seed = 0

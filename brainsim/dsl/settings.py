@@ -38,6 +38,12 @@ def unique_settings(
     return settings
 
 
+def whole_steps(seconds: float, dt: float) -> bool:
+    """Whether `seconds` is a whole number of steps of `dt` (to rounding)."""
+    steps = seconds / dt
+    return abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))
+
+
 def constant(value: ast.Value, wanted: Dimension, what: str) -> float:
     """A constant quantity written with units only (no names), checked to be in `wanted`."""
     typed = lower_expression(value, NO_NAMES)

@@ -13,7 +13,7 @@ from brainsim import ir
 from brainsim.dsl import ast
 from brainsim.dsl.dimensions import SECOND
 from brainsim.dsl.populations import Declared, resolve, whole_number
-from brainsim.dsl.settings import constant
+from brainsim.dsl.settings import constant, whole_steps
 from brainsim.errors import DuplicateNameError, InvalidValueError, UnknownNameError, did_you_mean
 
 
@@ -109,11 +109,10 @@ def _times(times: ast.ValueList | None, simulation: ir.SimulationSettings) -> tu
     found: list[float] = []
     for item in times.items:
         time = constant(item, SECOND, "a snapshot time")
-        steps = time / dt
-        if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+        if not whole_steps(time, dt):
             raise InvalidValueError(
                 f"a snapshot is taken at the end of a step, so its time must be a whole number of steps, but "
-                f"{time:g} s is {steps:g} steps of dt = {dt:g} s",
+                f"{time:g} s is {time / dt:g} steps of dt = {dt:g} s",
                 item.span,
             )
         if not 0 <= time <= simulation.duration:

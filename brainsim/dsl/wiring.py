@@ -20,7 +20,7 @@ from brainsim.dsl.synapse_rules import Sides
 from brainsim.dsl.pair_values import is_pair_value, pair_expression, pair_scope, synapse_value
 from brainsim.dsl.populations import Declared, resolve
 from brainsim.dsl.selections import neuron_indices, selected
-from brainsim.dsl.settings import constant
+from brainsim.dsl.settings import constant, whole_steps
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS
 
@@ -432,10 +432,9 @@ def _synaptic_delay(settings: dict[str, ast.Declaration], key: str, dt: float) -
     seconds = constant(value, SECOND, f"`{key}`")
     if seconds < 0:
         raise InvalidValueError(f"`{key}` must not be negative, but it is {seconds:g} s", value.span)
-    steps = seconds / dt
-    if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+    if not whole_steps(seconds, dt):
         raise InvalidValueError(
-            f"`{key}` must be a whole number of steps, but it is {seconds:g} s = {steps:g} steps of dt = {dt:g} s",
+            f"`{key}` must be a whole number of steps, but it is {seconds:g} s = {seconds / dt:g} steps of dt = {dt:g} s",
             value.span,
         )
     return seconds
@@ -456,6 +455,8 @@ def lower_records(
         record v of V1[0:30]             # V1 has 20 neurons
         record v of Cortex[0:3]          # Cortex holds two populations: which one?
         record v of V1  record v of V1   # recorded twice
+        record spikes of V1 every 1 ms   # spikes are recorded as they happen
+        record v of V1 every 0.15 ms     # dt = 0.1 ms: not a whole number of steps
     """
     spikes: list[ir.SpikeRecord] = []
     states: list[ir.StateRecord] = []
@@ -469,7 +470,13 @@ def lower_records(
 
     for record in records:
         match record:
-            case ast.RecordSpikes(targets=targets):
+            case ast.RecordSpikes(targets=targets, every=every):
+                if every is not None:
+                    raise InvalidValueError(
+                        "spikes are recorded as they happen; `every` sets the sampling interval of state "
+                        "variables (`record v of A every 1 ms`)",
+                        every.span,
+                    )
                 for selection in targets:
                     if selection.neurons is not None:
                         raise InvalidValueError(
@@ -479,15 +486,29 @@ def lower_records(
                     for population in resolve(selection.endpoint, declared):
                         once((population.name, ""), selection.span)
                         spikes.append(ir.SpikeRecord(population.name, selection.span))
-            case ast.RecordStates(variables=variables, targets=targets):
+            case ast.RecordStates(variables=variables, targets=targets, every=every):
+                interval = None if every is None else _sampling_interval(every, declared.simulation.dt)
                 for variable in variables:
                     for selection in targets:
                         for population in selected(selection, declared, "record"):
                             _check_recordable(variable, population, selection.endpoint.span)
                             once((population.name, variable.name), variable.span)
                             indices = neuron_indices(selection.neurons, population) or tuple(range(population.size))
-                            states.append(ir.StateRecord(population.name, variable.name, indices, selection.span))
+                            states.append(ir.StateRecord(population.name, variable.name, indices, interval,
+                                                         selection.span))
     return tuple(spikes), tuple(states)
+
+
+def _sampling_interval(value: ast.Value, dt: float) -> float:
+    """The `every` of a state record: a positive time of whole steps."""
+    seconds = constant(value, SECOND, "the sampling interval `every`")
+    if seconds <= 0 or not whole_steps(seconds, dt):
+        raise InvalidValueError(
+            f"the sampling interval `every` must be a positive whole number of steps, but it is {seconds:g} s "
+            f"= {seconds / dt:g} steps of dt = {dt:g} s",
+            value.span,
+        )
+    return seconds
 
 
 def _check_recordable(variable: ast.Ident, population: ir.Population, span: SourceSpan) -> None:

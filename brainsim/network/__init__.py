@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+import numpy as np
+
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.network.connectivity import (
@@ -57,20 +59,22 @@ class HostNetwork:
     records: tuple[Record, ...]
     synapse_records: tuple[SynapseRecord, ...] = ()
 
-    def steps(self, duration: float) -> int:
-        """`duration` (s) as a whole number of steps; InvalidValueError if it is not one,
-        or if it is longer than a stimulus table can run (a sinusoid without `stop`)."""
-        steps = round(duration / self.dt) if duration == duration and abs(duration) < 1e300 else 0
+    def steps(self, duration: float, start: int = 0) -> int:
+        """`duration` (s) as a whole number of steps, run after `start` steps; InvalidValueError
+        if it is not one, or if the run would pass the end of a stimulus table (a sinusoid
+        without `stop`)."""
+        number = isinstance(duration, (int, float, np.integer, np.floating)) and not isinstance(duration, bool)
+        steps = round(duration / self.dt) if number and duration == duration and abs(duration) < 1e300 else 0
         if steps < 1 or abs(steps * self.dt - duration) > 1e-9 * max(duration, self.dt):
             raise InvalidValueError(
                 f"the duration {duration!r} s is not a positive whole number of steps of {self.dt!r} s"
             )
         for stimulus in self.schedules:
             match stimulus:
-                case Schedule(horizon=int() as horizon, span=span) if steps > horizon:
+                case Schedule(horizon=int() as horizon, span=span) if start + steps > horizon:
                     raise InvalidValueError(
-                        f"a run of {duration!r} s is longer than the model's duration, for which this "
-                        f"stimulus is tabulated ({horizon * self.dt!r} s)",
+                        f"a run to t = {(start + steps) * self.dt:.12g} s is longer than the model's duration, "
+                        f"for which this stimulus is tabulated ({horizon * self.dt!r} s)",
                         span,
                         "give the sinusoid a `stop`, or set the longer `duration` in the `simulation` block",
                     )
@@ -95,7 +99,7 @@ def build(network: ir.Network) -> HostNetwork:
         sources=tuple(
             spike_source(network, i) for i, p in enumerate(network.populations) if not isinstance(p.model, ir.NeuronModel)
         ),
-        records=tuple(record(r, placement) for r in network.state_records),
+        records=tuple(record(r, placement, network.simulation.dt) for r in network.state_records),
         synapse_records=tuple(synapse_record(network, r, all_pathways, projections) for r in network.synapse_records),
     )
 

@@ -208,16 +208,19 @@ def spike_source(network: ir.Network, i: int) -> PoissonDrive | SpikeSchedule:
 
 @dataclass(frozen=True, eq=False)
 class Record:
-    """Variable `variable` of the neurons `indices` (within the population), sampled after every step."""
+    """Variable `variable` of the neurons `indices` (within the population), sampled after
+    every step whose number (counted from t = 0) is a multiple of `every`."""
 
     population: str
     variable: str
     group: int
     indices: np.ndarray
     group_indices: np.ndarray
+    every: int
 
 
-def record(record: ir.StateRecord, placement) -> Record:
+def record(record: ir.StateRecord, placement, dt: float) -> Record:
     indices = np.asarray(record.indices, dtype=np.int64)
     group, offset = placement[record.population]
-    return Record(record.population, record.variable, group, indices, indices + offset)
+    every = 1 if record.every is None else round(record.every / dt)
+    return Record(record.population, record.variable, group, indices, indices + offset, every)

@@ -112,6 +112,7 @@ def test_capacities_grow_are_reported_and_are_kept_for_later_runs():
     assert simulation.bounds.growths and "grown to" in simulation.bounds.growths[0]
     assert first.compile_seconds > 0 and first.run_seconds > 0
     reported = len(simulation.bounds.growths)
+    simulation.reset()
     second = simulation.run()
     assert simulation.capacities == grown and second.compile_seconds == 0.0
     assert len(simulation.bounds.growths) == reported
