@@ -135,6 +135,11 @@ class Results:
     def n_steps(self) -> int:
         return round(self.duration / self.dt)
 
+    @property
+    def first_step(self) -> int:
+        """The number of steps done before this run (0 for a run from t = 0)."""
+        return round(self.start / self.dt)
+
     @classmethod
     def joined(cls, parts: Sequence["Results"]) -> "Results":
         """The results of consecutive runs (or chunks) of one simulation as one run's: spikes,
@@ -321,8 +326,8 @@ def compare_results(a: Results, b: Results) -> Comparison:
 
     Raises InvalidValueError if they are not runs of the same network for the same time.
     """
-    if (a.dt, a.duration, list(a.spike_counts)) != (b.dt, b.duration, list(b.spike_counts)):
-        raise InvalidValueError("only runs of the same network, dt and duration can be compared")
+    if (a.dt, a.n_steps, a.first_step, list(a.spike_counts)) != (b.dt, b.n_steps, b.first_step, list(b.spike_counts)):
+        raise InvalidValueError("only runs of the same network, dt and steps can be compared")
     populations = []
     for name in a.spike_counts:
         if name in a.spikes and name in b.spikes:
@@ -348,7 +353,7 @@ def compare_results(a: Results, b: Results) -> Comparison:
 def _compare_synapses(a: Results, b: Results) -> tuple[SynapseComparison, ...]:
     """Per projection: its final synapse states and its synapse records, bit for bit."""
     if list(a.synapses) != list(b.synapses) or list(a.synapse_traces) != list(b.synapse_traces):
-        raise InvalidValueError("only runs of the same network, dt and duration can be compared")
+        raise InvalidValueError("only runs of the same network, dt and steps can be compared")
     out = []
     for name, states in a.synapses.items():
         other = b.synapses[name]
