@@ -16,7 +16,7 @@ from brainsim.errors import InvalidValueError
 from brainsim.validate import deep_expressions
 
 BACKENDS = ("numpy", "jax")
-OPTIONS = {"numpy": (), "jax": ("spike_capacity", "event_batch", "chunk_steps")}
+OPTIONS = {"numpy": (), "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices")}
 
 
 def compile_network(network: ir.Network, backend: str = "numpy", **options) -> Simulation:
@@ -26,7 +26,10 @@ def compile_network(network: ir.Network, backend: str = "numpy", **options) -> S
     bound on spikes per step and population, instead of the estimate; grown on
     demand), `event_batch` (synapse slots delivered at once per pathway, instead
     of the estimate) and `chunk_steps` (steps per compiled chunk; bounds
-    recording memory).
+    recording memory), `summation` ("ordered": `brainsim.backends.ordered_sum`,
+    the default on GPU; "scatter": XLA's scatter-add, the default on CPU) and
+    `devices` (a number or a list of jax devices to split the neurons over:
+    `brainsim.backends.sharding`).
 
     Raises:
         InvalidValueError: unknown backend, or a network the backends cannot run.
