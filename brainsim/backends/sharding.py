@@ -4,19 +4,18 @@
 
 * None: one device, jax's default (`OneDevice`);
 * a number n, or a list of jax devices: a 1-D mesh over them (`Sharded`). The
-  neuron-indexed arrays of the carry (state variables, refractory counters,
-  ring buffers, noise states, spike histories) are split along the mesh axis
-  "neurons" with `jax.sharding.NamedSharding`; everything else (connectivity,
-  parameters, synapse states) is replicated on every device. The jitted chunk
+  groups' state variables and refractory counters are split along the mesh
+  axis "neurons" with `jax.sharding.NamedSharding`; everything else (ring
+  buffers, noise states, spike histories, connectivity, parameters, synapse
+  states) is replicated on every device. The jitted chunk
   is the same program: XLA's SPMD partitioner (GSPMD) splits the element-wise
   work by the arrays' shardings and inserts the exchanges (the spikes each
   device needs, every step) itself.
 
-jax splits an axis only into equal parts, so an array whose length is not a
+jax splits an axis only into equal parts, so a group whose size is not a
 multiple of the number of devices stays whole (replicated): choose population
-sizes (and, for the ring buffers, their length x (size + 1)) divisible by it.
-Why the split keeps the results bit for bit those of one device is in
-docs/scaling.md and docs/decisions.md.
+sizes divisible by it. Ring buffers stay whole because split ones changed a
+plastic network's results on 2 devices (docs/decisions.md, "Sharding").
 """
 
 from __future__ import annotations
@@ -90,16 +89,11 @@ class Sharded:
         self.whole = NamedSharding(self.mesh, PartitionSpec())
 
     def carry(self, carry):
-        """`carry` (a `brainsim.backends.kernel.Carry`) with groups, buffers, stimuli and
-        histories split by neuron where their length allows, synapse states replicated."""
+        """`carry` (a `brainsim.backends.kernel.Carry`) with the groups' states split by
+        neuron where their size allows, everything else replicated."""
         import jax
 
-        by_neuron = (carry.groups, carry.buffers, carry.stimuli, carry.history)
-        shardings = carry._replace(
-            **{name: jax.tree.map(self._by_neuron, part) for name, part in zip(("groups", "buffers", "stimuli", "history"), by_neuron)},
-            synapses=jax.tree.map(lambda _: self.whole, carry.synapses),
-            updated=jax.tree.map(lambda _: self.whole, carry.updated),
-        )
+        shardings = jax.tree.map(lambda _: self.whole, carry)._replace(groups=jax.tree.map(self._by_neuron, carry.groups))
         return jax.device_put(carry, shardings)
 
     def arrays(self, arrays):
