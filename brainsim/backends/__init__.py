@@ -16,7 +16,7 @@ from brainsim.errors import InvalidValueError
 from brainsim.validate import deep_expressions
 
 BACKENDS = ("numpy", "jax")
-OPTIONS = {"numpy": ("chunk_steps",), "jax": ("spike_capacity", "event_batch", "chunk_steps")}
+OPTIONS = {"numpy": ("chunk_steps",), "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices")}
 
 
 def compile_network(network: ir.Network, backend: str = "numpy", **options) -> Simulation:
@@ -26,8 +26,11 @@ def compile_network(network: ir.Network, backend: str = "numpy", **options) -> S
     run: what `Simulation.stream` hands out at once, and for jax what one compiled
     program runs; bounds recording memory); the jax backend also takes
     `spike_capacity` (initial bound on spikes per step and population, instead of
-    the estimate; grown on demand) and `event_batch` (synapse slots delivered at
-    once per pathway, instead of the estimate).
+    the estimate; grown on demand), `event_batch` (synapse slots delivered at
+    once per pathway, instead of the estimate), `summation` ("ordered":
+    `brainsim.backends.ordered_sum`, the default on GPU; "scatter": XLA's
+    scatter-add, the default on CPU) and `devices` (a number or a list of jax
+    devices to split the neurons over: `brainsim.backends.sharding`).
 
     Raises:
         InvalidValueError: unknown backend, or a network the backends cannot run.

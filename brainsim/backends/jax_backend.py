@@ -14,7 +14,8 @@ Bit-identical to numpy in float64 on CPU because:
   algebraic simplifier rewrites a / b by runtime values too (a / broadcast(b)
   into a * (1 / b), (a / b) / c into a / (b * c), a / sqrt(b) into a * rsqrt(b));
 * sums of synaptic events run in the same order as numpy's (`scatter_add`
-  applies updates in index order on CPU, like `np.add.at`);
+  applies updates in index order on CPU, like `np.add.at`; on GPU, where XLA
+  scatters with atomics, `brainsim.backends.ordered_sum` keeps that order);
 * exp, log and tanh come from the kernel's own `xmath`, not from XLA, and the
   numpy loop flushes subnormal numbers to zero as XLA's CPU runtime does.
 
@@ -40,6 +41,8 @@ from brainsim import ir
 from brainsim.backends.bounds import StaticBounds
 from brainsim.backends.kernel import compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
+from brainsim.backends.ordered_sum import chosen_summation, ordered_scatter_add
+from brainsim.backends.sharding import placement
 from brainsim.backends.simulation import Run, Simulation, SingleSteps, sampled_steps
 from brainsim.validate import deep_expressions
 
@@ -89,12 +92,17 @@ def _backends_started() -> bool:
 
 
 class JaxNumerics(Numerics):
-    """jax.numpy, and the arithmetic of the kernel's shim written with it."""
+    """jax.numpy, and the arithmetic of the kernel's shim written with it.
 
-    def __init__(self):
+    `ordered`: sum scattered updates with `brainsim.backends.ordered_sum` (no
+    atomics: deterministic on GPU, the same bits as XLA's sequential CPU scatter).
+    """
+
+    def __init__(self, ordered: bool = False):
         import jax.numpy as jnp
 
         super().__init__(jnp)
+        self.ordered = ordered
 
     def divide(self, a, b):
         # XLA's algebraic simplifier rewrites a / broadcast(b) as a * (1 / b), (a / b) / c
@@ -111,6 +119,8 @@ class JaxNumerics(Numerics):
         return lax.bitcast_convert_type((k + 1023) << 52, self.float64)
 
     def scatter_add(self, flat, index, values):
+        if self.ordered:
+            return ordered_scatter_add(flat, index, values)
         return flat.at[index].add(values)
 
     def scatter_set(self, flat, index, values):
@@ -243,6 +253,9 @@ class JaxSimulation(Simulation):
     pathway.
     `exactness_problem` is None when results are bit-identical to numpy's, else the
     reason they may not be.
+    `summation` ("ordered" or "scatter", `brainsim.backends.ordered_sum.chosen_summation`)
+    is how synaptic events are summed; `devices` (None, a number or jax devices) where
+    the arrays live (`brainsim.backends.sharding`).
     """
 
     backend = "jax"
@@ -254,17 +267,21 @@ class JaxSimulation(Simulation):
         spike_capacity: int | None = None,
         event_batch: int | None = None,
         chunk_steps: int | None = None,
+        summation: str | None = None,
+        devices=None,
     ):
         self.exactness_problem = configure()
         if self.exactness_problem:
             warnings.warn(self.exactness_problem, ExactnessWarning, stacklevel=3)
         import jax
 
+        self.summation = chosen_summation(summation, jax.default_backend())
+        self._placement = placement(devices)
         super().__init__(network, chunk_steps)
         self.bounds = StaticBounds(self.host, spike_capacity, event_batch)
-        self._numerics, self._events = JaxNumerics(), JaxEvents()
+        self._numerics, self._events = JaxNumerics(ordered=self.summation == "ordered"), JaxEvents()
         program = compile_step(self.host, self._numerics, self._events)
-        self._arrays = jax.device_put(program.arrays)
+        self._arrays = self._placement.arrays(program.arrays)
         self._initial = program.carry
         self._carry = self._initial_carry()
         self._compiled: dict[tuple, object] = {}
@@ -280,9 +297,7 @@ class JaxSimulation(Simulation):
         return list(self.bounds.batches)
 
     def _initial_carry(self):
-        import jax
-
-        return jax.device_put(self._initial)
+        return self._placement.carry(self._initial)
 
     def _synapse_arrays(self, carry) -> tuple:
         import jax
@@ -314,6 +329,7 @@ class JaxSimulation(Simulation):
                 break
         if (step := int(bad_step)) >= 0:
             raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
+        next_carry = self._placement.carry(next_carry)  # the compiled chunk takes the carry as placed
         spikes, counts = {}, {}
         for p, (indices, counts_now) in enumerate(outputs.spikes):
             steps, neurons = _events(np.asarray(indices), np.asarray(counts_now), start)
@@ -358,7 +374,7 @@ class JaxSimulation(Simulation):
             spikes = tuple((np.asarray(indices)[:c], c) for (indices, _), c in zip(out.spikes, counts))
             return next_carry, out._replace(spikes=spikes, finite=tuple(np.asarray(f) for f in out.finite))
 
-        return SingleSteps(jax.device_put(self._initial), self._arrays, advance, self._numerics.scatter_add)
+        return SingleSteps(self._placement.carry(self._initial), self._arrays, advance, self._numerics.scatter_add)
 
     def _program(self):
         """The step compiled for the current bounds (capacities and batches)."""
