@@ -7,32 +7,54 @@ backend.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from brainsim import ir
 from brainsim.backends import Simulation, compile_network
-from brainsim.dsl import compile_text
+from brainsim.dsl import Source, lower_source, read_source
+from brainsim.dsl.overrides import with_values
 from brainsim.dsl.parser import decode_source
 from brainsim.errors import BrainsimError, InvalidValueError
 
 
 @dataclass(frozen=True)
 class Model:
-    """A model that passed every check, as the backend-neutral IR `network`."""
+    """A model that passed every check, as the backend-neutral IR `network`, and the parsed
+    text it came from (`source`; None for a network built in Python), which new values
+    are applied to."""
 
     network: ir.Network
+    source: Source | None = None
 
     def compile(self, backend: str = "numpy", **options) -> Simulation:
         """Build a runnable simulation of this model on `backend` ("numpy" or "jax");
         `options` go to the backend (see `brainsim.backends.compile_network`)."""
-        return compile_network(self.network, backend=backend, **options)
+        simulation = compile_network(self.network, backend=backend, **options)
+        simulation.model = self
+        return simulation
+
+    def with_values(self, values: Mapping[str, object]) -> "Model":
+        """The model with new values, as if the file had them (`brainsim.dsl.overrides`):
+        `model.with_values({"Cortex.exc.tau_m": "10 ms", "seed": 7})`.
+
+        Raises:
+            InvalidValueError: the model was not read from text.
+            BrainsimError: a name the model does not have, or a value the file could not hold.
+        """
+        if self.source is None:
+            raise InvalidValueError("new values are applied to a model read from text (brainsim.load or "
+                                    "brainsim.loads); this one was built from an IR network")
+        source = replace(self.source, model=with_values(self.source.model, values))
+        return Model(lower_source(source), source)
 
     def with_seed(self, seed: int) -> "Model":
         """The same model with another seed for its random initial values and connections."""
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise InvalidValueError(f"a seed is a non-negative integer, not {seed!r}")
+        if self.source is not None:
+            return self.with_values({"seed": seed})
         settings = replace(self.network.simulation, seed=seed)
         return Model(replace(self.network, simulation=settings))
 
@@ -42,7 +64,8 @@ def loads(text: str, filename: str = "<string>", include: Sequence[str | Path] =
 
     Imports are relative to `filename`'s folder; `include` names more folders they may reach.
     """
-    return Model(compile_text(text, filename=filename, include=tuple(Path(f) for f in include)))
+    source = read_source(text, filename=filename, include=tuple(Path(f) for f in include))
+    return Model(lower_source(source), source)
 
 
 def load(path: str | Path, include: Sequence[str | Path] = ()) -> Model:

@@ -7,6 +7,7 @@ dataclasses, and lowering folds constants with its own small evaluator.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from brainsim import ir
@@ -16,7 +17,7 @@ from brainsim.dsl.lower import lower
 from brainsim.dsl.parser import parse
 from brainsim.errors import BrainsimError
 
-__all__ = ["ast", "compile_text", "lower", "parse"]
+__all__ = ["Source", "ast", "compile_text", "lower", "lower_source", "parse", "read_source"]
 
 
 def compile_text(text: str, filename: str = "<string>", include: Sequence[Path] = ()) -> ir.Network:
@@ -36,8 +37,27 @@ def compile_text(text: str, filename: str = "<string>", include: Sequence[Path] 
             `UnitError`, `InvalidValueError` or `DaleError` that points at the
             mistake (in an imported file: at its line, with how it was imported).
     """
+    return lower_source(read_source(text, filename, include))
+
+
+def read_source(text: str, filename: str = "<string>", include: Sequence[Path] = ()) -> "Source":
+    """Parse model text and resolve its imports: the syntax tree that `lower_source` lowers
+    (and `brainsim.dsl.overrides.with_values` changes), with how each file was imported."""
     model, chains = resolve_imports(parse(text, filename), Path(filename), include)
+    return Source(model, chains)
+
+
+def lower_source(source: "Source") -> ir.Network:
+    """Check and lower a parsed model (`read_source`) into an `ir.Network`."""
     try:
-        return lower(model)
+        return lower(source.model)
     except BrainsimError as error:
-        raise note_chain(error, chains) from None
+        raise note_chain(error, source.chains) from None
+
+
+@dataclass(frozen=True)
+class Source:
+    """A parsed model with its imports resolved: `model`, and `chains` (how each file was imported)."""
+
+    model: ast.Model
+    chains: object

@@ -1,0 +1,150 @@
+"""New values for a model, written as the model file would write them: `with_values`.
+
+A parameter sweep changes values, not structure. Each value is applied to the
+model's syntax tree where the file would hold it, and the model is lowered
+again, so that everything computed from a value (an initial value that reads a
+parameter, a refractory period, a propagator) follows it, and a wrong value
+gets the error the file would get. Names:
+
+    seed                          the simulation's seed
+    Cortex.exc.tau_m              a population's override (a parameter, an initial
+                                  value, a spike source's setting such as `rate`)
+    Cortex.exc -> Cortex.inh.w    a setting of every `connect Cortex.exc -> Cortex.inh`
+                                  (a synapse parameter or initial value, `p`, `delay`)
+    Retina.I_ext.amplitude        a keyword of the waveform of `stimulus Retina { I_ext += ... }`
+
+A value is text in the language (`"12 ms"`, `"uniform(0 mV, 5 mV)"`) or a
+number (dimensionless: a quantity with a unit is written with it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+from brainsim.dsl import ast
+from brainsim.dsl.parser import parse
+from brainsim.errors import InvalidValueError, UnknownNameError, did_you_mean
+
+
+def with_values(model: ast.Model, values: Mapping[str, object]) -> ast.Model:
+    """`model` with each named value replaced (or added, for an override not written).
+
+    Raises:
+        UnknownNameError: a name that is none of the forms above, or names no
+            population, connection or stimulus of the model.
+        InvalidValueError: a value that is neither text nor a number.
+        ParseError: a value whose text is not an expression of the language.
+    """
+    for name, value in values.items():
+        declaration = _declaration(name, value)
+        model = _applied(model, name, declaration)
+    return model
+
+
+def _declaration(name: str, value: object) -> ast.Declaration:
+    """`value` parsed as the right-hand side of `key = value`, where `key` is `name`'s last part."""
+    match value:
+        case bool():
+            raise InvalidValueError(f"the value of {name!r} is text in the language or a number, not {value!r}")
+        case int() | float():
+            text = repr(float(value))
+        case str():
+            text = value
+        case _ if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # a numpy number
+            text = repr(float(value.item()))
+        case _:
+            raise InvalidValueError(
+                f"the value of {name!r} is text in the language (\"12 ms\") or a number, not {value!r}"
+            )
+    key = name.rsplit(".", 1)[-1].strip() or "value"
+    parsed = parse(f"simulation {{ {key} = {text} }}", f"<value of {name}>")
+    (declaration,) = parsed.simulation.settings
+    return declaration
+
+
+def _applied(model: ast.Model, name: str, declaration: ast.Declaration) -> ast.Model:
+    if name == "seed":
+        simulation = model.simulation
+        return dataclasses.replace(model, simulation=dataclasses.replace(
+            simulation, settings=_replaced(simulation.settings, declaration)))
+    owner, _, key = name.rpartition(".")
+    if "->" in owner:
+        return _connect_setting(model, name, owner, declaration)
+    populations = dict(_populations(model.regions, ""))
+    if owner in populations:
+        regions = tuple(_region_with(region, owner, declaration, "") for region in model.regions)
+        return dataclasses.replace(model, regions=regions)
+    target, _, variable = owner.rpartition(".")
+    for k, stimulus in enumerate(model.stimuli):
+        if _selection_text(stimulus.target) == target and any(a.variable.name == variable for a in stimulus.inputs):
+            inputs = tuple(_keyword_set(a, name, key, declaration) if a.variable.name == variable else a
+                           for a in stimulus.inputs)
+            stimuli = model.stimuli[:k] + (dataclasses.replace(stimulus, inputs=inputs),) + model.stimuli[k + 1:]
+            return dataclasses.replace(model, stimuli=stimuli)
+    known = ["seed", *(f"{p}.<name>" for p in populations),
+             *(f"{c.source.text} -> {c.target.text}.<name>" for c in model.connects),
+             *(f"{_selection_text(s.target)}.{a.variable.name}.<keyword>" for s in model.stimuli for a in s.inputs)]
+    raise UnknownNameError(
+        f"{name!r} names no value of the model; values are named {', '.join(known)}",
+        hint=did_you_mean(owner, list(populations)),
+    )
+
+
+def _replaced(declarations: tuple[ast.Declaration, ...], new: ast.Declaration) -> tuple[ast.Declaration, ...]:
+    kept = tuple(d for d in declarations if d.name.name != new.name.name)
+    return kept + (new,)
+
+
+def _populations(members, prefix: str):
+    """(qualified name, population) of every population at any depth."""
+    for member in members:
+        match member:
+            case ast.Region(name=name, members=inner):
+                yield from _populations(inner, f"{prefix}{name.name}.")
+            case ast.Population(name=name):
+                yield f"{prefix}{name.name}", member
+
+
+def _region_with(region: ast.Region, target: str, declaration: ast.Declaration, prefix: str) -> ast.Region:
+    here = f"{prefix}{region.name.name}."
+    members = []
+    for member in region.members:
+        match member:
+            case ast.Region():
+                member = _region_with(member, target, declaration, here)
+            case ast.Population(name=name) if f"{here}{name.name}" == target:
+                member = dataclasses.replace(member, overrides=_replaced(member.overrides, declaration))
+        members.append(member)
+    return dataclasses.replace(region, members=tuple(members))
+
+
+def _connect_setting(model: ast.Model, name: str, owner: str, declaration: ast.Declaration) -> ast.Model:
+    source, _, target = (part.strip() for part in owner.partition("->"))
+    connects, found = [], False
+    for connect in model.connects:
+        if (connect.source.text, connect.target.text) == (source, target):
+            connect, found = dataclasses.replace(connect, settings=_replaced(connect.settings, declaration)), True
+        connects.append(connect)
+    if not found:
+        written = [f"{c.source.text} -> {c.target.text}" for c in model.connects]
+        raise UnknownNameError(
+            f"{name!r}: the model has no `connect {source} -> {target}`; its connections are "
+            f"{', '.join(written) or 'none'}",
+        )
+    return dataclasses.replace(model, connects=tuple(connects))
+
+
+def _keyword_set(assignment: ast.Assignment, name: str, key: str, declaration: ast.Declaration) -> ast.Assignment:
+    """The stimulus input `assignment` with its waveform's keyword `key` set."""
+    match assignment.value:
+        case ast.Call(keywords=keywords) as call:
+            new = ast.KeywordArgument(declaration.name, declaration.value, declaration.span)
+            kept = tuple(k for k in keywords if k.name.name != key)
+            return dataclasses.replace(assignment, value=dataclasses.replace(call, keywords=kept + (new,)))
+    raise UnknownNameError(f"{name!r}: that stimulus input is not a waveform call with keywords")
+
+
+def _selection_text(selection: ast.Selection) -> str:
+    """The target of a stimulus as written, without its neuron selection."""
+    return selection.endpoint.text
