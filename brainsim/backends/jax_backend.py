@@ -372,6 +372,9 @@ class JaxSimulation(Simulation):
             run_seconds=run_seconds,
         )
 
+    def _held(self) -> tuple:
+        return self._arrays, self._initial
+
     def stepping(self) -> SingleSteps:
         """One jitted step per call; a population that spikes beyond its capacity grows
         it, and the step is taken again from the same carry (a carry is never changed)."""

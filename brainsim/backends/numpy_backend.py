@@ -235,6 +235,9 @@ class NumpySimulation(Simulation):
         )
 
 
+    def _held(self) -> tuple:
+        return self.program.arrays, self.program.carry
+
     def stepping(self) -> SingleSteps:
         program = self.program
 

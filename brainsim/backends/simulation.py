@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from brainsim import ir
+from brainsim.backends.memory import PathwayMemory, synapse_memory
 from brainsim.backends.synapses import relax
 from brainsim.integrators.relaxation import relaxations
 from brainsim.network import HostNetwork, build, located
@@ -97,6 +98,15 @@ class Simulation(abc.ABC):
     @abc.abstractmethod
     def _run(self, n_steps: int) -> Run:
         """Simulate `n_steps` steps from the initial state."""
+
+    def synapse_memory(self) -> tuple[PathwayMemory, ...]:
+        """Bytes each pathway's synapses occupy in the arrays this backend holds (`brainsim.backends.memory`)."""
+        arrays, carry = self._held()
+        return synapse_memory(self.host, arrays, carry)
+
+    @abc.abstractmethod
+    def _held(self) -> tuple:
+        """(The kernel's arrays, the initial carry), as this backend holds them."""
 
     @abc.abstractmethod
     def stepping(self) -> "SingleSteps":
