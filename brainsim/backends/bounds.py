@@ -30,12 +30,7 @@ import numpy as np
 from brainsim import ir
 from brainsim.network import HostNetwork, PoissonDrive, SpikeSchedule
 
-# Hz: the mean rate a neuron population is assumed to stay below, for its capacity. Not 50 Hz:
-# Brunel (models/brunel.brain) starts with 139 spikes in one step of its 10 000 E neurons
-# (a synchronous first volley), over the 128 that 50 Hz gave, and recompiled on every run.
-# Selecting spikes costs about capacity * log2(N / 64) per step (`jax_backend._compact`), so a
-# capacity twice as large costs little.
-ASSUMED_PEAK_RATE = 100.0
+ASSUMED_PEAK_RATE = 50.0  # Hz: the mean rate a neuron population is assumed to stay below, for its capacity
 TYPICAL_RATE = 10.0  # Hz: the rate a neuron population's pathway batches are sized for
 
 
