@@ -46,6 +46,7 @@ from brainsim.backends.synapses import PlasticArrays, PlasticCode, PlasticStep, 
 from brainsim.errors import SimulationError
 from brainsim.integrators import REFRACTORY
 from brainsim.network import HostNetwork, NoiseCurrent, PoissonDrive, Schedule, SpikeSchedule
+from brainsim.network.connectivity import ring_targets
 
 # --------------------------------------------------------------------------- typed state and arrays
 
@@ -97,10 +98,12 @@ class StimulusArrays(NamedTuple):
 
 
 class PathwayArrays(NamedTuple):
+    """A static pathway: CSR (`indptr`, `slots`), each synapse's ring-buffer `target`
+    (`brainsim.network.connectivity.ring_targets`: delay and post in one index), and `scalars`."""
+
     indptr: Any
     slots: Any
-    post: Any
-    delay: Any
+    target: Any
     scalars: dict
 
 
@@ -169,7 +172,6 @@ class _PathwayCode:
     states: tuple[str, ...]
     gathered: tuple[int, ...]
     effects: tuple[tuple[int, bool, Compiled], ...]  # (buffer, negate, value)
-    delay: int | None
     batch: int | None
 
 
@@ -400,12 +402,14 @@ class Step:
             pathway, states = arrays.pathways[c], synapses[c]
 
             def effects(chosen, buffers: list, code=code, pathway=pathway, states=states) -> list:
-                post = pathway.post[chosen]
+                target = pathway.target[chosen]
                 env = {**pathway.scalars, **{code.states[k]: states[k][chosen] for k in code.gathered}}
-                arrival = n + 1 + (code.delay if code.delay is not None else pathway.delay[chosen])
                 for b, negate, value in code.effects:
                     buffer = self.buffers[b]
-                    index = (arrival % buffer.length) * buffer.width + post
+                    size = buffer.length * buffer.width
+                    # ((n + 1 + delay) mod length) * width + post, from delay * width + post
+                    index = target + xp.asarray(((n + 1) % buffer.length) * buffer.width, dtype=target.dtype)
+                    index = xp.where(index >= size, index - size, index)
                     amount = value(env)
                     buffers[b] = xp.scatter_add(buffers[b], index, -amount if negate else amount)
                 return buffers
@@ -632,14 +636,13 @@ def _pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) ->
         states=states,
         gathered=tuple(states.index(name) for name in sorted(gathered)),
         effects=tuple(effects),
-        delay=pathway.uniform_delay,
         batch=batch,
     )
+    written = [host.buffers[b] for b, _, _ in effects]  # all of the target group: one width
     arrays = PathwayArrays(
         indptr=pathway.indptr,
         slots=pathway.slots,
-        post=pathway.post,
-        delay=pathway.delay_steps,
+        target=ring_targets(pathway, written[0].width if written else 1, max((b.length * b.width for b in written), default=1)),
         scalars={name: np.float64(v) for name, v in values.items()},
     )
     return code, arrays

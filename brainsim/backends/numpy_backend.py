@@ -237,6 +237,9 @@ class NumpySimulation(Simulation):
             run_seconds=run_seconds,
         )
 
+    def _held(self) -> tuple:
+        return self.program.arrays, self.program.carry
+
     def stepping(self) -> SingleSteps:
         program = self.program
 

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from brainsim import ir
+from brainsim.backends.memory import PathwayMemory, synapse_memory
 from brainsim.backends.synapses import relax
 from brainsim.errors import InvalidValueError
 from brainsim.integrators.relaxation import relaxations
@@ -154,6 +155,15 @@ class Simulation(abc.ABC):
     @abc.abstractmethod
     def _synapse_arrays(self, carry) -> tuple:
         """Each pathway's (synapse states, last updates) in `carry`, as host arrays of its own."""
+
+    def synapse_memory(self) -> tuple[PathwayMemory, ...]:
+        """Bytes each pathway's synapses occupy in the arrays this backend holds (`brainsim.backends.memory`)."""
+        arrays, carry = self._held()
+        return synapse_memory(self.host, arrays, carry)
+
+    @abc.abstractmethod
+    def _held(self) -> tuple:
+        """(The kernel's arrays, the initial carry), as this backend holds them."""
 
     @abc.abstractmethod
     def stepping(self) -> "SingleSteps":

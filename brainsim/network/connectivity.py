@@ -403,6 +403,25 @@ def slots(indptr: np.ndarray) -> np.ndarray:
     return np.arange(-(-longest // piece) * piece).reshape(-1, piece)
 
 
+def index_dtype(bound: int) -> type:
+    """int32 if every index below `bound` (and `bound` itself) fits in it, else int64:
+    half the memory, and cheaper gathers, wherever the values allow."""
+    return np.int32 if bound <= np.iinfo(np.int32).max else np.int64
+
+
+def ring_targets(pathway: Pathway, width: int, size: int) -> np.ndarray:
+    """Each synapse's event position relative to the current ring-buffer slot: delay * width + post.
+
+    A static pathway keeps this one array per synapse instead of post and delay
+    (docs/decisions.md, "A static synapse is 12 bytes"): an event of synapse k sent
+    in step n lands at ((n + 1) * width + target[k]) mod `size` (the buffer's
+    length * width), which is ((n + 1 + delay) mod length) * width + post because
+    post < width. int32 wherever twice `size` fits (the kernel adds two positions below
+    `size` before reducing), which covers ring buffers up to 8 GB of float64.
+    """
+    return (pathway.delay_steps * width + pathway.post).astype(index_dtype(2 * size))
+
+
 @dataclass(frozen=True, eq=False)
 class Columns:
     """A plastic pathway's synapses by postsynaptic neuron (CSC), for `on post`.

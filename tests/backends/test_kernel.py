@@ -271,12 +271,13 @@ def test_scheduled_marks_the_neurons_of_one_step_on_both_backends():
         assert list(np.flatnonzero(mask)) == expected and np.array_equal(mask, np.asarray(got))
 
 
-@pytest.mark.parametrize("n, capacity", [(3200, 1), (3200, 16), (3200, 64), (3200, 512), (64000, 512), (1500, 2000)])
-def test_compaction_of_long_masks_lists_the_first_spikes_whatever_the_block_size(n, capacity):
-    """The jax compaction picks its block length from the capacity (4 to 64 neurons): every
-    choice must list the first `capacity` spikes in order, padded with n, and count them all."""
+@pytest.mark.parametrize("n, capacity", [(3200, 1), (3200, 16), (3200, 64), (3200, 512), (3201, 64), (64000, 512), (1500, 2000)])
+def test_compaction_of_long_masks_lists_the_first_spikes_whatever_the_capacity(n, capacity):
+    """The jax compaction packs the mask into 64-bit words and selects bits (or, for a capacity
+    near n, uses jnp.nonzero): either must list the first `capacity` spikes in order, padded
+    with n, and count them all, also when the spikes fill whole words or the last, partial one."""
     rng = np.random.default_rng(n + capacity)
-    for density in (0.0, 0.001, 0.01, 0.3):
+    for density in (0.0, 0.001, 0.01, 0.3, 1.0):
         mask = rng.random(n) < density
         indices, count = jax.jit(lambda m: JAX_EVENTS.spikes_by_population(m, ((0, n),), (capacity,))[0])(mask)
         expected = np.flatnonzero(mask)[:capacity]
