@@ -24,10 +24,11 @@ class Model:
 
     network: ir.Network
 
-    def compile(self, backend: str = "numpy", **options) -> Simulation:
-        """Build a runnable simulation of this model on `backend` ("numpy" or "jax");
-        `options` go to the backend (see `brainsim.backends.compile_network`)."""
-        return compile_network(self.network, backend=backend, **options)
+    def compile(self, backend: str = "numpy", dtype: str = "float64", **options) -> Simulation:
+        """Build a runnable simulation of this model on `backend` ("numpy" or "jax") in
+        `dtype` ("float64" or "float32"); `options` go to the backend (see
+        `brainsim.backends.compile_network`)."""
+        return compile_network(self.network, backend=backend, dtype=dtype, **options)
 
     def with_seed(self, seed: int) -> "Model":
         """The same model with another seed for its random initial values and connections."""

@@ -93,10 +93,10 @@ def _backends_started() -> bool:
 class JaxNumerics(Numerics):
     """jax.numpy, and the arithmetic of the kernel's shim written with it."""
 
-    def __init__(self):
+    def __init__(self, dtype: str = "float64"):
         import jax.numpy as jnp
 
-        super().__init__(jnp)
+        super().__init__(jnp, dtype)
 
     def divide(self, a, b):
         # XLA's algebraic simplifier rewrites a / broadcast(b) as a * (1 / b), (a / b) / c
@@ -189,7 +189,7 @@ class JaxEvents(Events):
         from jax import lax
 
         slot = lax.dynamic_slice(buffer, (start,), (width,))
-        return x + slot[:-1], lax.dynamic_update_slice(buffer, self._jnp.zeros(width), (start,))
+        return x + slot[:-1], lax.dynamic_update_slice(buffer, self._jnp.zeros(width, buffer.dtype), (start,))
 
     def scheduled(self, indptr, neurons, m, size, most):
         jnp = self._jnp
@@ -253,6 +253,7 @@ class JaxSimulation(Simulation):
         self,
         network: ir.Network,
         *,
+        dtype: str = "float64",
         spike_capacity: int | None = None,
         event_batch: int | None = None,
         chunk_steps: int | None = None,
@@ -262,10 +263,10 @@ class JaxSimulation(Simulation):
             warnings.warn(self.exactness_problem, ExactnessWarning, stacklevel=3)
         import jax
 
-        super().__init__(network)
+        super().__init__(network, dtype)
         self.bounds = StaticBounds(self.host, spike_capacity, event_batch)
         self.chunk_steps = chunk_steps or _DEFAULT_CHUNK_STEPS
-        self._numerics, self._events = JaxNumerics(), JaxEvents()
+        self._numerics, self._events = JaxNumerics(dtype), JaxEvents()
         program = compile_step(self.host, self._numerics, self._events)
         self._arrays = jax.device_put(program.arrays)
         self._initial = program.carry

@@ -65,14 +65,16 @@ class Simulation(abc.ABC):
     """A network ready to run on one backend; `run` simulates it from t = 0.
 
     `host` holds the arrays built from the seed (the same for every backend);
-    `build_seconds` is the time that took.
+    `build_seconds` is the time that took. `dtype` ("float64" or "float32") is the
+    float type the step computes in.
     """
 
     backend: str
 
-    def __init__(self, network: ir.Network):
+    def __init__(self, network: ir.Network, dtype: str = "float64"):
         started = time.perf_counter()
         self.network = network
+        self.dtype = dtype
         validate(network)
         self.host: HostNetwork = build(network)  # deep expressions: see compile_network
         self.build_seconds = time.perf_counter() - started
