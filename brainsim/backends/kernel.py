@@ -530,7 +530,7 @@ def compile_step(
 def _in_dtype(value, dtype: np.dtype):
     """`value` (arrays, or NamedTuples, tuples and dicts of them) with every float array and
     scalar in `dtype` and the rest (indices, masks, None) as they are: the host builds in
-    float64, a float32 program holds float32 (the same arrays in float64)."""
+    float64, a float32 program holds float32; in float64 every array is returned as it is."""
     match value:
         case np.ndarray() | np.floating() if np.issubdtype(value.dtype, np.floating):
             return value.astype(dtype, copy=False)
