@@ -1,6 +1,7 @@
 """The `brainsim` command: run a model, cross-check the backends, describe a model, show the seed's demos.
 
     brainsim run models/cuba.brain --backend jax --duration 200ms
+    brainsim run models/cuba.brain --backend jax --dtype float32
     brainsim check models/cuba.brain
     brainsim check --dtype float32 models/cuba.brain    # float32 on jax against the float64 reference
     brainsim info models/cuba.brain
@@ -21,6 +22,7 @@ import re
 import sys
 
 from brainsim import ir
+from brainsim.backends import DTYPES
 from brainsim.errors import BrainsimError
 from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
@@ -58,13 +60,14 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
     run.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
     run.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
+    run.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type of every value (default float64)")
     run.set_defaults(command=_run)
 
     check = commands.add_parser("check", help="run on both backends and report whether results are identical")
     check.add_argument("model", help="path to a .brain file")
     check.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
     check.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
-    check.add_argument("--dtype", choices=["float64", "float32"], default="float64",
+    check.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="float32: run the jax backend in float32 and report its agreement with float64")
     check.set_defaults(command=_check)
 
@@ -122,11 +125,12 @@ def _run(args: argparse.Namespace) -> int:
     model = _load(args)
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
-    simulation = model.compile(backend=args.backend)
+    simulation = model.compile(backend=args.backend, dtype=args.dtype)
     results = simulation.run(duration=duration)
+    precision = "" if simulation.dtype == "float64" else f" in {simulation.dtype}"
     print(
         f"{args.model}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
-        f"{settings.dt * 1e3:g} ms on the {args.backend} backend, seed {settings.seed} "
+        f"{settings.dt * 1e3:g} ms on the {args.backend} backend{precision}, seed {settings.seed} "
         f"(build {simulation.build_seconds:.2f} s, compile {results.compile_seconds:.2f} s, "
         f"run {results.run_seconds:.2f} s)"
     )

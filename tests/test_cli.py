@@ -191,3 +191,8 @@ def test_check_rejects_an_unknown_dtype(tiny_model, capsys):
     with pytest.raises(SystemExit):
         main(["check", "--dtype", "float16", str(tiny_model)])
     assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_run_in_float32(tiny_model, capsys):
+    assert main(["run", str(tiny_model), "--backend", "jax", "--dtype", "float32", "--duration", "5ms"]) == 0
+    assert "on the jax backend in float32" in capsys.readouterr().out
