@@ -1,14 +1,17 @@
 """The `brainsim` command: run a model, cross-check the backends, describe a model, show the seed's demos.
 
     brainsim run models/cuba.brain --backend jax --duration 200ms
+    brainsim run models/cuba.brain --backend jax --dtype float32
     brainsim check models/cuba.brain
+    brainsim check --dtype float32 models/cuba.brain    # float32 on jax against the float64 reference
     brainsim info models/cuba.brain
     brainsim demo                 # examples/simulation_demo.py: the seed's object API, five demonstrations
     brainsim run net.brain --include ../shared-models     # imports may read from there too
 
 A mistake in a model (or on the command line) prints the error with its
 file:line:column and exits with status 2, without a Python traceback.
-`check` exits 0 only when both backends agree bit for bit, else 1.
+`check` exits 0 only when both backends agree bit for bit, else 1; with
+`--dtype float32` it reports how far float32 is from float64 and exits 0.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import re
 import sys
 
 from brainsim import ir
+from brainsim.backends import DTYPES
 from brainsim.errors import BrainsimError
 from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
 from brainsim.network.values import neuron_values
+from brainsim.precision import compare_precision
 from brainsim.results import compare_results, text_table
 from brainsim.units import lookup_unit, to_si
 
@@ -55,12 +60,15 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
     run.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
     run.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
+    run.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type of every value (default float64)")
     run.set_defaults(command=_run)
 
     check = commands.add_parser("check", help="run on both backends and report whether results are identical")
     check.add_argument("model", help="path to a .brain file")
     check.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
     check.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
+    check.add_argument("--dtype", choices=DTYPES, default="float64",
+                       help="float32: run the jax backend in float32 and report its agreement with float64")
     check.set_defaults(command=_check)
 
     info = commands.add_parser("info", help="describe a model's populations, projections, stimuli and records")
@@ -117,11 +125,12 @@ def _run(args: argparse.Namespace) -> int:
     model = _load(args)
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
-    simulation = model.compile(backend=args.backend)
+    simulation = model.compile(backend=args.backend, dtype=args.dtype)
     results = simulation.run(duration=duration)
+    precision = "" if simulation.dtype == "float64" else f" in {simulation.dtype}"
     print(
         f"{args.model}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
-        f"{settings.dt * 1e3:g} ms on the {args.backend} backend, seed {settings.seed} "
+        f"{settings.dt * 1e3:g} ms on the {args.backend} backend{precision}, seed {settings.seed} "
         f"(build {simulation.build_seconds:.2f} s, compile {results.compile_seconds:.2f} s, "
         f"run {results.run_seconds:.2f} s)"
     )
@@ -154,6 +163,11 @@ def _learned(network: ir.Network, results) -> str:
 def _check(args: argparse.Namespace) -> int:
     model = _load(args)
     duration = args.duration if args.duration is not None else model.network.simulation.duration
+    if args.dtype != "float64":
+        runs = {dtype: model.compile(backend="jax", dtype=dtype).run(duration=duration) for dtype in (args.dtype, "float64")}
+        print(f"{args.model}: jax backend in {args.dtype} vs float64, {duration * 1e3:g} ms")
+        print(compare_precision(runs[args.dtype], runs["float64"], args.dtype, "float64").format())
+        return EXIT_OK
     runs = {backend: model.compile(backend=backend).run(duration=duration) for backend in ("numpy", "jax")}
     comparison = compare_results(runs["numpy"], runs["jax"])
     print(f"{args.model}: numpy backend vs jax backend, {duration * 1e3:g} ms")

@@ -28,10 +28,11 @@ class Model:
     network: ir.Network
     source: Source | None = None
 
-    def compile(self, backend: str = "numpy", **options) -> Simulation:
-        """Build a runnable simulation of this model on `backend` ("numpy" or "jax");
-        `options` go to the backend (see `brainsim.backends.compile_network`)."""
-        simulation = compile_network(self.network, backend=backend, **options)
+    def compile(self, backend: str = "numpy", dtype: str = "float64", **options) -> Simulation:
+        """Build a runnable simulation of this model on `backend` ("numpy" or "jax") in
+        `dtype` ("float64" or "float32"); `options` go to the backend (see
+        `brainsim.backends.compile_network`)."""
+        simulation = compile_network(self.network, backend=backend, dtype=dtype, **options)
         simulation.model = self
         return simulation
 

@@ -176,3 +176,23 @@ def test_run_and_info_show_plastic_projections(tmp_path, capsys):
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("Area.cells->Area.cells"))
     assert row.split() == ["Area.cells->Area.cells", "w", "3", "0.00125", "0.00125", "0.00125"]
+
+
+def test_check_in_float32_reports_the_agreement_with_float64(tiny_model, capsys):
+    assert main(["check", "--dtype", "float32", str(tiny_model)]) == 0
+    out = capsys.readouterr().out
+    assert "jax backend in float32 vs float64, 20 ms" in out
+    assert "float32 vs float64: the same spikes in every population" in out
+    row = next(line for line in out.splitlines() if line.startswith("Area.cells"))
+    assert row.split()[1:4] == ["6", "6", "identical"]  # spikes, reference, matching
+
+
+def test_check_rejects_an_unknown_dtype(tiny_model, capsys):
+    with pytest.raises(SystemExit):
+        main(["check", "--dtype", "float16", str(tiny_model)])
+    assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_run_in_float32(tiny_model, capsys):
+    assert main(["run", str(tiny_model), "--backend", "jax", "--dtype", "float32", "--duration", "5ms"]) == 0
+    assert "on the jax backend in float32" in capsys.readouterr().out

@@ -5,7 +5,9 @@
 
 "numpy" is the readable reference; "jax" runs the same step under `jax.jit`
 and gives bit-identical results in float64 on CPU. jax is imported only when
-the jax backend is asked for.
+the jax backend is asked for. `dtype="float32"` holds every real value in
+float32 instead (for speed; compared with the float64 reference by
+`brainsim.precision`, not bit for bit).
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from brainsim.errors import InvalidValueError
 from brainsim.validate import deep_expressions
 
 BACKENDS = ("numpy", "jax")
+DTYPES = ("float64", "float32")
 OPTIONS = {"numpy": ("chunk_steps",), "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices")}
 
 
-def compile_network(network: ir.Network, backend: str = "numpy", **options) -> Simulation:
-    """Build the arrays of `network` and compile its step for `backend`.
+def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "float64", **options) -> Simulation:
+    """Build the arrays of `network` and compile its step for `backend`, in `dtype`.
+
+    `dtype` is the float type of every state, parameter, propagator, buffer and
+    weight: "float64" (bit-identical across backends) or "float32".
 
     `options` go to the backend: both take `chunk_steps` (steps per chunk of a
     run: what `Simulation.stream` hands out at once, and for jax what one compiled
@@ -33,10 +39,12 @@ def compile_network(network: ir.Network, backend: str = "numpy", **options) -> S
     devices to split the neurons over: `brainsim.backends.sharding`).
 
     Raises:
-        InvalidValueError: unknown backend, or a network the backends cannot run.
+        InvalidValueError: unknown backend or dtype, or a network the backends cannot run.
     """
     if backend not in BACKENDS:
         raise InvalidValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if dtype not in DTYPES:
+        raise InvalidValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
     if unknown := set(options) - set(OPTIONS.get(backend, ())):
         raise InvalidValueError(
             f"the {backend} backend takes no option {', '.join(sorted(unknown))}; "
@@ -48,7 +56,7 @@ def compile_network(network: ir.Network, backend: str = "numpy", **options) -> S
         case "jax":
             from brainsim.backends.jax_backend import JaxSimulation as Backend
     with deep_expressions():  # building the step walks every expression
-        return Backend(network, **options)
+        return Backend(network, dtype=dtype, **options)
 
 
-__all__ = ["BACKENDS", "Simulation", "compile_network"]
+__all__ = ["BACKENDS", "DTYPES", "Simulation", "compile_network"]

@@ -97,10 +97,10 @@ class JaxNumerics(Numerics):
     atomics: deterministic on GPU, the same bits as XLA's sequential CPU scatter).
     """
 
-    def __init__(self, ordered: bool = False):
+    def __init__(self, dtype: str = "float64", ordered: bool = False):
         import jax.numpy as jnp
 
-        super().__init__(jnp)
+        super().__init__(jnp, dtype)
         self.ordered = ordered
 
     def divide(self, a, b):
@@ -196,7 +196,7 @@ class JaxEvents(Events):
         from jax import lax
 
         slot = lax.dynamic_slice(buffer, (start,), (width,))
-        return x + slot[:-1], lax.dynamic_update_slice(buffer, self._jnp.zeros(width), (start,))
+        return x + slot[:-1], lax.dynamic_update_slice(buffer, self._jnp.zeros(width, buffer.dtype), (start,))
 
     def scheduled(self, indptr, neurons, m, size, most):
         jnp = self._jnp
@@ -295,6 +295,7 @@ class JaxSimulation(Simulation):
         self,
         network: ir.Network,
         *,
+        dtype: str = "float64",
         spike_capacity: int | None = None,
         event_batch: int | None = None,
         chunk_steps: int | None = None,
@@ -308,9 +309,9 @@ class JaxSimulation(Simulation):
 
         self.summation = chosen_summation(summation, jax.default_backend())
         self._placement = placement(devices)
-        super().__init__(network, chunk_steps)
+        super().__init__(network, dtype, chunk_steps)
         self.bounds = StaticBounds(self.host, spike_capacity, event_batch)
-        self._numerics, self._events = JaxNumerics(ordered=self.summation == "ordered"), JaxEvents()
+        self._numerics, self._events = JaxNumerics(dtype, ordered=self.summation == "ordered"), JaxEvents()
         program = compile_step(self.host, self._numerics, self._events)
         self._arrays = self._placement.arrays(program.arrays)
         self._initial = program.carry

@@ -527,7 +527,24 @@ def compile_step(
         updated=tuple(np.full(p.n_synapses + 1, -1, dtype=np.int64) if p.event_driven else None for p in host.pathways),
         history=tuple(_history(network, p) for p in host.pathways),
     )
-    return Program(step, arrays, carry)
+    dtype = np.dtype(xp.float_dtype)
+    return Program(step, _in_dtype(arrays, dtype), _in_dtype(carry, dtype))
+
+
+def _in_dtype(value, dtype: np.dtype):
+    """`value` (arrays, or NamedTuples, tuples and dicts of them) with every float array and
+    scalar in `dtype` and the rest (indices, masks, None) as they are: the host builds in
+    float64, a float32 program holds float32; in float64 every array is returned as it is."""
+    match value:
+        case np.ndarray() | np.floating() if np.issubdtype(value.dtype, np.floating):
+            return value.astype(dtype, copy=False)
+        case dict():
+            return {name: _in_dtype(v, dtype) for name, v in value.items()}
+        case tuple() if hasattr(value, "_fields"):  # a NamedTuple
+            return type(value)(*(_in_dtype(v, dtype) for v in value))
+        case tuple():
+            return tuple(_in_dtype(v, dtype) for v in value)
+    return value
 
 
 def _history(network: ir.Network, pathway) -> tuple | None:

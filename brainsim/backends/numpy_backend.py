@@ -33,8 +33,8 @@ _NO_SPIKES = np.zeros(0, dtype=np.int64)
 class NumpyNumerics(Numerics):
     """numpy, and the arithmetic of the kernel's shim written with it."""
 
-    def __init__(self):
-        super().__init__(np)
+    def __init__(self, dtype: str = "float64"):
+        super().__init__(np, dtype)
         self._all_finite: dict[tuple[int, int], np.ndarray] = {}
 
     def all_finite(self, shape: tuple[int, int]) -> np.ndarray:
@@ -172,15 +172,15 @@ class NumpySimulation(Simulation):
 
     backend = "numpy"
 
-    def __init__(self, network: ir.Network, chunk_steps: int | None = None):
-        super().__init__(network, chunk_steps)
+    def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None):
+        super().__init__(network, dtype, chunk_steps)
         with flush_subnormals() as flushing:
             self.exactness_problem = None if flushing else (
                 f"cannot make numpy flush subnormal numbers to zero like XLA on {platform.system()} "
                 f"{platform.machine()}; values below 2.2e-308 may differ from the jax backend's"
             )
         started = time.perf_counter()
-        self._numerics = NumpyNumerics()
+        self._numerics = NumpyNumerics(dtype)
         self.program = compile_step(self.host, self._numerics, NumpyEvents())
         self._carry = self._initial_carry()
         self.build_seconds += time.perf_counter() - started

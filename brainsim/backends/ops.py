@@ -25,10 +25,16 @@ from typing import Any, Sequence
 
 
 class Numerics(abc.ABC):
-    """An array module, plus the arithmetic whose bits the backends must force to agree."""
+    """An array module, plus the arithmetic whose bits the backends must force to agree.
 
-    def __init__(self, module):
+    `float_dtype` is the module's float type every real value of a step is held
+    in ("float64", the default, or "float32"): the kernel casts its arrays to it
+    and draws random numbers in it, so one description of the step serves both.
+    """
+
+    def __init__(self, module, dtype: str = "float64"):
         self._module = module
+        self.float_dtype = getattr(module, dtype)
 
     def __getattr__(self, name: str):
         # Called only for names not found on the instance: fetch from the module once.
@@ -42,7 +48,8 @@ class Numerics(abc.ABC):
 
     @abc.abstractmethod
     def pow2(self, k):
-        """2.0**k for integer arrays k in [-1022, 1023], exactly."""
+        """2.0**k as float64 for integer arrays k in [-1022, 1023], exactly (for `xmath`'s
+        own functions, which run in float64 only)."""
 
     @abc.abstractmethod
     def scatter_add(self, flat, index, values):

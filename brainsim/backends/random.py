@@ -118,21 +118,24 @@ def random_words(seed, stream, step, neuron, xp):
 
 
 def uniform(words, xp):
-    """Uniform float64s in the open interval (0, 1) from the first two of `words`.
+    """Uniform floats (`xp.float_dtype`) in the open interval (0, 1) from the first two of `words`.
 
-    52 random bits: u = (2j + 1) 2**-53 for j = (w0 >> 6) 2**26 + (w1 >> 6), so every
-    u is exact, the smallest is 2**-53, the largest 1 - 2**-53, and 1 - u is a value
-    as likely as u (the mean is exactly 1/2). (A 53rd bit would need u = (j + 1/2) 2**-53
-    with j < 2**53, which float64 cannot hold and would round up to 1.)
+    In float64, 52 random bits: u = (2j + 1) 2**-53 for j = (w0 >> 6) 2**26 + (w1 >> 6),
+    so every u is exact, the smallest is 2**-53, the largest 1 - 2**-53, and 1 - u is a
+    value as likely as u (the mean is exactly 1/2). (A 53rd bit would need u = (j + 1/2)
+    2**-53 with j < 2**53, which float64 cannot hold and would round up to 1.)
+    In float32 the same with 23 bits of w0 alone: u = (2j + 1) 2**-24, j = w0 >> 9.
     `uniform(words[2:], xp)` is an independent second variate from the same call.
     """
+    if xp.float_dtype == xp.float32:
+        return ((words[0] >> 8) | 1).astype(xp.float32) * 2.0**-24  # (w0 >> 9) * 2 + 1
     high = (words[0] >> 6).astype(xp.float64)
     low = ((words[1] >> 5) | 1).astype(xp.float64)  # (w1 >> 6) * 2 + 1
     return high * 2.0**-26 + low * 2.0**-53
 
 
 def normal(words, xp):
-    """Standard normal float64s from the first two of `words`: `normal_quantile(uniform(words))`."""
+    """Standard normal floats (`xp.float_dtype`) from the first two of `words`: `normal_quantile(uniform(words))`."""
     return normal_quantile(uniform(words, xp), xp)
 
 
@@ -162,8 +165,9 @@ _FAR_TAIL = (
 
 
 def normal_quantile(p, xp):
-    """The standard normal quantile Phi^-1(p), elementwise, for normal float64s p in (0, 1)
-    (Wichura's AS241); `uniform`'s values are all such.
+    """The standard normal quantile Phi^-1(p), elementwise, for normal floats p in (0, 1)
+    (Wichura's AS241); `uniform`'s values are all such. In float32 the same
+    coefficients, rounded, and the array module's log (`xmath.float64_only`).
 
     Relative error about 1e-16 (the approximation's) plus a few roundings. Every
     region's rational function is evaluated on every element, and one division

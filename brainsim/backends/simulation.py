@@ -73,14 +73,16 @@ class Simulation(abc.ABC):
     `build_seconds` is the time that took. `steps_done` counts the steps run since
     the start (or the last `reset`); a run is cut into chunks of at most
     `chunk_steps` steps (fewer where a chunk's outputs would pass
-    `OUTPUT_BYTES_PER_CHUNK`), which `stream` hands out one by one.
+    `OUTPUT_BYTES_PER_CHUNK`), which `stream` hands out one by one. `dtype` ("float64"
+    or "float32") is the float type the step computes in.
     """
 
     backend: str
 
-    def __init__(self, network: ir.Network, chunk_steps: int | None = None):
+    def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None):
         started = time.perf_counter()
         self.network = network
+        self.dtype = dtype
         validate(network)
         self.host: HostNetwork = build(network)  # deep expressions: see compile_network
         self.build_seconds = time.perf_counter() - started

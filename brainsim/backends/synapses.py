@@ -47,8 +47,13 @@ _SIDES = (ir.PRE_SUFFIX, ir.POST_SUFFIX, ir.MODULATOR_SUFFIX)
 
 
 def decay(last, n, tau, dt, xp: Numerics):
-    """exp(-(n - last) dt / tau): how much of x - rest is left from the end of step `last` to that of `n`."""
-    return xmath.exp(-xp.divide((n - last) * dt, tau), xp)
+    """exp(-(n - last) dt / tau): how much of x - rest is left from the end of step `last` to that of `n`.
+
+    The step count is made a float of `xp`'s type first: numpy would turn an int64
+    array times a float32 into float64 (in float64 this is the conversion numpy and
+    XLA do anyway)."""
+    steps = xp.asarray(n - last).astype(xp.float_dtype)
+    return xmath.exp(-xp.divide(steps * dt, tau), xp)
 
 
 def relax(x, last, n, tau, rest, dt, xp: Numerics, factor=None):

@@ -11,10 +11,17 @@ within 1 ulp for |x| < 2^52 (nan beyond), log10 within 2 ulps and exact at
 powers of ten (measured against Python's `math` on a million arguments, see
 tests/backends/test_xmath_trig.py). `sqrt` is correctly rounded by IEEE 754 on both backends and
 `floor` is exact, so both are taken from the array module.
+
+All of this is float64 work. A program in float32 (`xp.float_dtype`) takes
+each function from the array module instead (`float64_only`): bit-identity
+across backends is promised in float64 only, a float32 run is judged against
+the float64 reference (`brainsim.precision`), and the module's native float32
+functions are the fast ones (docs/decisions.md, "float32").
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 _LN2_HI = 6.93147180369123816490e-01  # ln 2 split so that k * _LN2_HI is exact (fdlibm)
@@ -25,6 +32,20 @@ _UNDERFLOW = -745.1332191019412  # exp(x) is 0 below
 # 1/k! for k = 13 .. 2: the Taylor series of expm1(r) = r + r^2/2! + ... on |r| <= ln2 / 2,
 # whose truncation error after r^13 is below 1e-17.
 _TAYLOR = tuple(1.0 / math.factorial(k) for k in range(13, 1, -1))
+
+
+def float64_only(own):
+    """`own(x, xp)` where `xp` computes in float64, else the array module's function of
+    the same name (numpy's and jax.numpy's exp, log, ... are named alike)."""
+    name = own.__name__
+
+    @functools.wraps(own)
+    def function(x, xp):
+        if xp.float_dtype == xp.float64:
+            return own(x, xp)
+        return getattr(xp, name)(x)
+
+    return function
 
 
 def _expm1_reduced(r, xp):
@@ -41,6 +62,7 @@ def _reduce(x, xp):
     return k, (x - k * _LN2_HI) - k * _LN2_LO
 
 
+@float64_only
 def exp(x, xp):
     """e**x, elementwise."""
     x = xp.asarray(x)
@@ -54,6 +76,7 @@ def exp(x, xp):
     return xp.where(xp.isnan(x), x, value)
 
 
+@float64_only
 def tanh(x, xp):
     """tanh(x) = -expm1(-2|x|) / (2 + expm1(-2|x|)), with the sign of x, elementwise."""
     x = xp.asarray(x)
@@ -101,6 +124,7 @@ def _log_special(x, normal, value, xp):
     return xp.where(normal, value, xp.where(xp.isnan(x), x, special))
 
 
+@float64_only
 def log(x, xp):
     """The natural logarithm, elementwise; -inf at 0 (and for subnormals, which
     both backends read as 0), nan below 0."""
@@ -116,6 +140,7 @@ _LOG10_2_LO = 1.42050232272661e-13
 _INV_LN10 = 0.4342944819032518
 
 
+@float64_only
 def log10(x, xp):
     """The base-10 logarithm, elementwise: k log10(2) + log(1 + f) / ln 10 (x = 2^k (1 + f)),
     with k log10(2) in two parts, so that powers of ten give whole numbers exactly."""
@@ -212,12 +237,14 @@ def _sin_cos(x, xp, shift: float):
     return xp.where(inside, value, math.nan)
 
 
+@float64_only
 def sin(x, xp):
     """The sine, elementwise; nan for |x| >= 2^52 (where doubles are 1 or more apart), inf and nan."""
     x = xp.asarray(x)
     return xp.where(x == 0.0, x, _sin_cos(x, xp, 0.0))  # keeps the sign of -0
 
 
+@float64_only
 def cos(x, xp):
     """The cosine, elementwise; nan for |x| >= 2^52, inf and nan."""
     return _sin_cos(x, xp, 1.0)
