@@ -114,6 +114,16 @@ class StaticBounds:
             return self._source(i).most
         return tail(self._expected_spikes(i, ASSUMED_PEAK_RATE))
 
+    def at_least(self, old: "StaticBounds") -> "StaticBounds":
+        """These bounds raised to `old`'s where the network has the same populations and pathways
+        (after new values: the old program then fits, and what `old` learned by growing is kept)."""
+        if len(old.capacities) == len(self.capacities):
+            self.capacities = [max(new, was) for new, was in zip(self.capacities, old.capacities)]
+            self.growths = list(old.growths)
+        if len(old.batches) == len(self.batches):
+            self.batches, self.column_batches = list(old.batches), list(old.column_batches)
+        return self
+
     def key(self) -> tuple:
         """What a compiled chunk depends on."""
         return tuple(self.capacities), tuple(self.batches), tuple(self.column_batches)

@@ -42,6 +42,7 @@ from brainsim.backends.kernel import compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.ordered_sum import chosen_summation, ordered_scatter_add
 from brainsim.backends.sharding import placement
+from brainsim.backends.signature import signature
 from brainsim.backends.simulation import Run, Simulation, SingleSteps, sampled_steps
 from brainsim.validate import deep_expressions
 
@@ -51,6 +52,11 @@ EXACT_FLAG = "--xla_cpu_max_isa=AVX"
 # copying every carried array at the start of every step (CUBA: 12 copies per step
 # down to 1, about 15% of the run time). Copies do not change any value.
 _COMPILER_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
+# Compiled chunks by (step signature, steps, argument shapes, devices), shared by every
+# simulation in the process: a model run again with new values, or compiled again,
+# reuses its program. The oldest beyond _PROGRAMS_KEPT are dropped.
+_PROGRAMS: dict[tuple, object] = {}
+_PROGRAMS_KEPT = 32
 
 
 class ExactnessWarning(UserWarning):
@@ -102,6 +108,9 @@ class JaxNumerics(Numerics):
 
         super().__init__(jnp, dtype)
         self.ordered = ordered
+
+    def signature_state(self) -> tuple:
+        return (*super().signature_state(), self.ordered)
 
     def divide(self, a, b):
         # XLA's algebraic simplifier rewrites a / broadcast(b) as a * (1 / b), (a / b) / c
@@ -310,13 +319,23 @@ class JaxSimulation(Simulation):
         self.summation = chosen_summation(summation, jax.default_backend())
         self._placement = placement(devices)
         super().__init__(network, dtype, chunk_steps)
-        self.bounds = StaticBounds(self.host, spike_capacity, event_batch)
+        self._bound_options = (spike_capacity, event_batch)
+        self.bounds, self._bounds_host = StaticBounds(self.host, spike_capacity, event_batch), self.host
         self._numerics, self._events = JaxNumerics(dtype, ordered=self.summation == "ordered"), JaxEvents()
+        self.traces = 0  # how many times this simulation traced a chunk (a cached program is not traced)
+        self._prepare()
+        self._carry = self._initial_carry()
+
+    def _prepare(self) -> None:
+        """The arrays and initial carry of `host`; after `set`, bounds at least as large as before,
+        so that a program compiled for the old values fits the new ones."""
+        if self._bounds_host is not self.host:
+            self.bounds = StaticBounds(self.host, *self._bound_options).at_least(self.bounds)
+            self._bounds_host = self.host
         program = compile_step(self.host, self._numerics, self._events)
         self._arrays = self._placement.arrays(program.arrays)
         self._initial = program.carry
-        self._carry = self._initial_carry()
-        self._compiled: dict[tuple, object] = {}
+        self._compiled: dict[tuple, object] = {}  # (steps, bounds) -> the compiled chunk, for this host
 
     @property
     def capacities(self) -> dict[str, int]:
@@ -417,16 +436,30 @@ class JaxSimulation(Simulation):
         return compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches, column_batches)
 
     def _compile(self, length: int, carry):
+        """The chunk of `length` steps for the current bounds: from this process's cache of
+        compiled programs if a program of the same step code (`signature`), length and
+        argument shapes was compiled before, by this simulation or another; else traced and
+        compiled (counted in `traces`)."""
+        program = self._program()
+        key = (signature(program.step), length, _shapes(carry), _shapes(self._arrays), self._placement.devices)
+        if key not in _PROGRAMS:
+            _PROGRAMS[key] = self._traced(program, length, carry)
+            while len(_PROGRAMS) > _PROGRAMS_KEPT:
+                _PROGRAMS.pop(next(iter(_PROGRAMS)))
+        return _PROGRAMS[key]
+
+    def _traced(self, program, length: int, carry):
         import jax
         import jax.numpy as jnp
         from jax import lax
 
         capacities = self.bounds.key()[0]
-        program = self._program()
         records = self.host.records
         intervals = [record.every for record in records if record.every > 1]
+        float_dtype = self._numerics.float_dtype
 
         def run_chunk(carry, arrays, start):
+            self.traces += 1
             # Spike counts per neuron and the peaks that decide capacity
             # growth are computed from the outputs, once per chunk, not in every step.
             # A record sampled every k steps fills its own buffer of ceil(length / k) rows,
@@ -447,7 +480,7 @@ class JaxSimulation(Simulation):
                 return (kernel_carry, bad_step, bad_flags, buffers), out._replace(finite=(), traces=traces)
 
             flags = tuple(jnp.ones((len(g.populations), len(g.model.states)), dtype=bool) for g in self.host.groups)
-            buffers = tuple(jnp.zeros((-(-length // record.every), len(record.indices)))
+            buffers = tuple(jnp.zeros((-(-length // record.every), len(record.indices)), float_dtype)
                             for record in records if record.every > 1)
             initial = (carry, jnp.int64(-1), flags, buffers)
             (carry, bad_step, bad_flags, buffers), outputs = lax.scan(body, initial, start + jnp.arange(length))
@@ -461,6 +494,14 @@ class JaxSimulation(Simulation):
             if "No such compile option" not in str(error):
                 raise
             return lowered.compile()
+
+
+def _shapes(tree) -> tuple:
+    """The structure, shapes and dtypes of a tree of arrays: what a compiled program's arguments must match."""
+    import jax
+
+    leaves, structure = jax.tree_util.tree_flatten(tree)
+    return structure, tuple((np.shape(leaf), np.result_type(leaf).str) for leaf in leaves)
 
 
 def _sample(buffer, values, n, every: int, first):

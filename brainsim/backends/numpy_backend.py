@@ -181,9 +181,12 @@ class NumpySimulation(Simulation):
             )
         started = time.perf_counter()
         self._numerics = NumpyNumerics(dtype)
-        self.program = compile_step(self.host, self._numerics, NumpyEvents())
+        self._prepare()
         self._carry = self._initial_carry()
         self.build_seconds += time.perf_counter() - started
+
+    def _prepare(self) -> None:
+        self.program = compile_step(self.host, self._numerics, NumpyEvents())
 
     def _initial_carry(self) -> Carry:
         return copied_carry(self.program.carry)  # the loop changes its carry in place

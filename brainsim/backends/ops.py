@@ -36,6 +36,11 @@ class Numerics(abc.ABC):
         self._module = module
         self.float_dtype = getattr(module, dtype)
 
+    def signature_state(self) -> tuple:
+        """What of this object the code of a step depends on (`brainsim.backends.signature`):
+        not the module functions it has cached as attributes."""
+        return type(self).__qualname__, self._module.__name__, str(self.float_dtype)
+
     def __getattr__(self, name: str):
         # Called only for names not found on the instance: fetch from the module once.
         value = getattr(self._module, name)

@@ -12,9 +12,10 @@ tracing again.
 
 The description walks the step: a function is its code object plus what its
 closure captured, a record (dataclass, named tuple, object) its type and
-fields, an array its shape and dtype (its values are runtime inputs), a number
-or a name its value. Source positions (`SourceSpan`) are left out: they do not
-change the code.
+fields (or what its `signature_state()` returns, for an object with caches),
+an array its shape and dtype (its values are runtime inputs), a number or a name
+its value. Source positions (`SourceSpan`) are left out: they do not change the
+code.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ def _describe(value: Any, seen: dict[int, int]) -> Any:
             return ("partial", _describe(value.func, seen), _describe(value.args, seen), _describe(value.keywords, seen))
         case types.ModuleType() | types.BuiltinFunctionType():
             return ("builtin", repr(value))
+        case _ if hasattr(value, "signature_state"):  # an object that says what of it counts
+            return (type(value).__qualname__, _describe(value.signature_state(), seen))
         case _ if dataclasses.is_dataclass(value):
             fields = tuple((f.name, _describe(getattr(value, f.name), seen)) for f in dataclasses.fields(value))
             return (type(value).__qualname__, fields)

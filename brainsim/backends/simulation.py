@@ -13,7 +13,7 @@ import abc
 import time
 from functools import partial
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -78,6 +78,7 @@ class Simulation(abc.ABC):
     """
 
     backend: str
+    model = None  # the `brainsim.Model` this was compiled from (set by `Model.compile`), for `set`
 
     def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None):
         started = time.perf_counter()
@@ -98,6 +99,43 @@ class Simulation(abc.ABC):
         """Go back to t = 0 and the initial state."""
         self.steps_done = 0
         self._carry = self._initial_carry()
+
+    def set(self, values: Mapping[str, object] | None = None, /, **named: object) -> None:
+        """Give the model new values and go back to t = 0, as if the file had been written
+        with them: `sim.set({"Cortex.exc.taum": "10 ms", "seed": 7})` (names and values:
+        `brainsim.dsl.overrides`; keyword arguments for names that are Python names).
+
+        The compiled program is kept: values are runtime inputs, so on jax the next run
+        neither traces nor compiles again, unless a value changes the structure (a
+        population's size, the number of synapses a random rule drew, a refractory period
+        in steps): then it compiles the new structure.
+
+        Raises:
+            InvalidValueError: a simulation built from an IR network rather than model text.
+            BrainsimError: a name the model does not have, or a value the file could not hold.
+        """
+        self._rebuild(self._model_with({**(values or {}), **named}))
+
+    def _model_with(self, values: Mapping[str, object]):
+        if self.model is None:
+            raise InvalidValueError("new values are applied to a simulation of a model read from text "
+                                    "(brainsim.load or brainsim.loads, then .compile); this one was built "
+                                    "from an IR network")
+        return self.model.with_values(values)
+
+    def _rebuild(self, model) -> None:
+        """Become a simulation of `model` (the same structure, new values, as a rule), at t = 0."""
+        started = time.perf_counter()
+        with deep_expressions():
+            self.host = build(model.network)
+            self.network, self.model = model.network, model
+            self._prepare()
+        self.build_seconds = time.perf_counter() - started
+        self.reset()
+
+    @abc.abstractmethod
+    def _prepare(self) -> None:
+        """Build the step of `host` and the backend's arrays (at construction and after `set`)."""
 
     def run(self, duration: float | None = None) -> Results:
         """Simulate `duration` seconds (default: the network's) from where the last run ended

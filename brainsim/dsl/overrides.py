@@ -7,6 +7,8 @@ parameter, a refractory period, a propagator) follows it, and a wrong value
 gets the error the file would get. Names:
 
     seed                          the simulation's seed
+    CubaLIF.tau_m                 a parameter or initial value of a neuron model, for
+                                  every population of it (written in this file)
     Cortex.exc.tau_m              a population's override (a parameter, an initial
                                   value, a spike source's setting such as `rate`)
     Cortex.exc -> Cortex.inh.w    a setting of every `connect Cortex.exc -> Cortex.inh`
@@ -15,6 +17,11 @@ gets the error the file would get. Names:
 
 A value is text in the language (`"12 ms"`, `"uniform(0 mV, 5 mV)"`) or a
 number (dimensionless: a quantity with a unit is written with it).
+
+Populations of one neuron model with the same values share one group of
+arrays in the backends; a population override that gives one of them its own
+value splits the group, which changes the compiled program's structure. To
+sweep a value of all of them, name the model.
 """
 
 from __future__ import annotations
@@ -72,6 +79,17 @@ def _applied(model: ast.Model, name: str, declaration: ast.Declaration) -> ast.M
     if "->" in owner:
         return _connect_setting(model, name, owner, declaration)
     populations = dict(_populations(model.regions, ""))
+    neurons = {neuron.name.name: k for k, neuron in enumerate(model.neurons)}
+    if owner in neurons:
+        neuron = model.neurons[neurons[owner]]
+        blocks = [block for block in ("parameters", "states")
+                  if any(d.name.name == key for d in getattr(neuron, block))]
+        if not blocks:
+            written = [d.name.name for d in neuron.parameters + neuron.states]
+            raise UnknownNameError(f"{name!r}: neuron model `{owner}` has no parameter or state variable `{key}`",
+                                   hint=did_you_mean(key, written))
+        changed = dataclasses.replace(neuron, **{blocks[0]: _replaced_in_place(getattr(neuron, blocks[0]), declaration)})
+        return dataclasses.replace(model, neurons=model.neurons[:neurons[owner]] + (changed,) + model.neurons[neurons[owner] + 1:])
     if owner in populations:
         regions = tuple(_region_with(region, owner, declaration, "") for region in model.regions)
         return dataclasses.replace(model, regions=regions)
@@ -82,13 +100,18 @@ def _applied(model: ast.Model, name: str, declaration: ast.Declaration) -> ast.M
                            for a in stimulus.inputs)
             stimuli = model.stimuli[:k] + (dataclasses.replace(stimulus, inputs=inputs),) + model.stimuli[k + 1:]
             return dataclasses.replace(model, stimuli=stimuli)
-    known = ["seed", *(f"{p}.<name>" for p in populations),
+    known = ["seed", *(f"{n}.<name>" for n in neurons), *(f"{p}.<name>" for p in populations),
              *(f"{c.source.text} -> {c.target.text}.<name>" for c in model.connects),
              *(f"{_selection_text(s.target)}.{a.variable.name}.<keyword>" for s in model.stimuli for a in s.inputs)]
     raise UnknownNameError(
         f"{name!r} names no value of the model; values are named {', '.join(known)}",
         hint=did_you_mean(owner, list(populations)),
     )
+
+
+def _replaced_in_place(declarations: tuple[ast.Declaration, ...], new: ast.Declaration) -> tuple[ast.Declaration, ...]:
+    """The declarations with the one of `new`'s name replaced where it stands (later ones may read it)."""
+    return tuple(new if d.name.name == new.name.name else d for d in declarations)
 
 
 def _replaced(declarations: tuple[ast.Declaration, ...], new: ast.Declaration) -> tuple[ast.Declaration, ...]:
