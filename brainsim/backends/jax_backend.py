@@ -33,17 +33,21 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
 from brainsim import ir
+from brainsim.errors import InvalidValueError
+from brainsim.network import build
+from brainsim.results import Results
 from brainsim.backends.bounds import StaticBounds
 from brainsim.backends.kernel import compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.ordered_sum import chosen_summation, ordered_scatter_add
 from brainsim.backends.sharding import placement
 from brainsim.backends.signature import signature
-from brainsim.backends.simulation import Run, Simulation, SingleSteps, sampled_steps
+from brainsim.backends.simulation import Run, Simulation, SingleSteps, chunks, sampled_steps
 from brainsim.validate import deep_expressions
 
 EXACT_FLAG = "--xla_cpu_max_isa=AVX"
@@ -381,6 +385,13 @@ class JaxSimulation(Simulation):
         if (step := int(bad_step)) >= 0:
             raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
         next_carry = self._placement.carry(next_carry)  # the compiled chunk takes the carry as placed
+        run = self._chunk_run(outputs, samples, jax.device_get(next_carry), start, n_steps)
+        return next_carry, replace(run, compile_seconds=compile_seconds, run_seconds=run_seconds)
+
+    def _chunk_run(self, outputs, samples, final, start: int, n_steps: int) -> Run:
+        """The `Run` of a chunk's outputs and sampled records (host arrays) and its final carry."""
+        populations = self.network.populations
+        wanted = {record.population for record in self.network.spike_records}
         spikes, counts = {}, {}
         for p, (indices, counts_now) in enumerate(outputs.spikes):
             steps, neurons = _events(np.asarray(indices), np.asarray(counts_now), start)
@@ -393,8 +404,7 @@ class JaxSimulation(Simulation):
             else np.asarray(next(sampled))[: len(sampled_steps(start, n_steps, record.every))]
             for record in self.host.records
         )
-        final = jax.device_get(next_carry)
-        run = Run(
+        return Run(
             spikes=spikes,
             counts=counts,
             traces=traces,
@@ -402,10 +412,67 @@ class JaxSimulation(Simulation):
                          for g, state in zip(self.host.groups, final.groups)),
             synapses=_synapses(final),
             synapse_traces=tuple(np.asarray(values) for values in outputs.synapse_traces),
-            compile_seconds=compile_seconds,
-            run_seconds=run_seconds,
+            compile_seconds=0.0,
+            run_seconds=0.0,
         )
-        return next_carry, run
+
+    def _run_batch(self, models: list, duration: float) -> list[Results]:
+        """Every model in one compiled program: the chunk under `jax.vmap`, over the arrays and
+        carries that differ between the models (those equal for all are passed once)."""
+        import jax
+
+        own = signature(self._program().step), _shapes((self._arrays, self._initial))
+        members = [self._member(model, own) for model in models]
+        hosts = [host for host, _, _ in members]
+        arrays, array_axes = _stacked([a for _, a, _ in members])
+        carry = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *(c for _, _, c in members))
+        carry_axes = jax.tree_util.tree_map(lambda _: 0, carry)
+        n_steps = hosts[0].steps(duration)
+        parts: list[list[Results]] = [[] for _ in members]
+        snapshot_steps = self.snapshot_steps()
+        for start, length in chunks(0, n_steps, self._chunk_length(), snapshot_steps):
+            compile_seconds = run_seconds = 0.0
+            while True:
+                key = ("batch", len(members), length, self.bounds.key(), _shapes((array_axes, carry_axes)))
+                if key not in self._compiled:
+                    began = time.perf_counter()
+                    program = self._program()
+                    function = jax.vmap(self._chunk_function(program, length), in_axes=(carry_axes, array_axes, None))
+                    self._compiled[key] = _lowered(jax.jit(function).lower(carry, arrays, np.int64(0)))
+                    compile_seconds += time.perf_counter() - began
+                began = time.perf_counter()
+                outcome = jax.block_until_ready(self._compiled[key](carry, arrays, np.int64(start)))
+                run_seconds += time.perf_counter() - began
+                next_carry, peaks, bad_step, bad_flags, outputs, samples = jax.device_get(outcome)
+                if not self.bounds.grow(np.asarray(peaks).max(axis=0), start):
+                    break
+            for m, host in enumerate(hosts):
+                member = jax.tree_util.tree_map(lambda x: x[m], (next_carry, bad_step, bad_flags, outputs, samples))
+                final, bad, flags, own_outputs, own_samples = member
+                if (step := int(bad)) >= 0:
+                    raise nonfinite_error(host, flags, step)
+                run = replace(self._chunk_run(own_outputs, own_samples, final, start, length),
+                              compile_seconds=compile_seconds, run_seconds=run_seconds)
+                snapshots = {k: _synapses(final) for k in (start + length,) if k in snapshot_steps}
+                if start == 0 and 0 in snapshot_steps:
+                    snapshots[0] = _synapses(members[m][2])
+                parts[m].append(self._results(run, start, length, snapshots, host))
+            carry = next_carry
+        return [replace(Results.joined(p), duration=duration) for p in parts]
+
+    def _member(self, model, own: tuple) -> tuple:
+        """(host, arrays, initial carry) of a batch member, checked to have this simulation's
+        structure (`own`: its step's signature and argument shapes)."""
+        with deep_expressions():
+            host = build(model.network)
+            program = self._program(host)
+        if (signature(program.step), _shapes((program.arrays, program.carry))) != own:
+            raise InvalidValueError(
+                "a set of values in the batch changes the network's structure (a population's size, the number "
+                "of synapses a random rule drew, a delay or refractory period in steps, a group of populations "
+                "split by its own value): run it on its own, or give every set the same structure"
+            )
+        return host, program.arrays, program.carry
 
     def _held(self) -> tuple:
         return self._arrays, self._initial
@@ -430,10 +497,12 @@ class JaxSimulation(Simulation):
 
         return SingleSteps(self._placement.carry(self._initial), self._arrays, advance, self._numerics.scatter_add)
 
-    def _program(self):
-        """The step compiled for the current bounds (capacities and batches)."""
+    def _program(self, host=None):
+        """The step of `host` (default: this simulation's) compiled for the current bounds
+        (capacities and batches)."""
         capacities, batches, column_batches = self.bounds.key()
-        return compile_step(self.host, self._numerics, self._events, dict(enumerate(capacities)), batches, column_batches)
+        return compile_step(host or self.host, self._numerics, self._events, dict(enumerate(capacities)), batches,
+                            column_batches)
 
     def _compile(self, length: int, carry):
         """The chunk of `length` steps for the current bounds: from this process's cache of
@@ -450,6 +519,11 @@ class JaxSimulation(Simulation):
 
     def _traced(self, program, length: int, carry):
         import jax
+
+        return _lowered(jax.jit(self._chunk_function(program, length)).lower(carry, self._arrays, np.int64(0)))
+
+    def _chunk_function(self, program, length: int):
+        """`run_chunk(carry, arrays, start)`: `length` steps of `program` under `lax.scan`."""
         import jax.numpy as jnp
         from jax import lax
 
@@ -487,13 +561,34 @@ class JaxSimulation(Simulation):
             peaks = jnp.stack([count.max() for _, count in outputs.spikes]) if capacities else jnp.zeros(0, jnp.int64)
             return carry, peaks, bad_step, bad_flags, outputs, buffers
 
-        lowered = jax.jit(run_chunk).lower(carry, self._arrays, np.int64(0))
-        try:
-            return lowered.compile(_COMPILER_OPTIONS)
-        except Exception as error:  # an XLA without the option (its error type varies by version)
-            if "No such compile option" not in str(error):
-                raise
-            return lowered.compile()
+        return run_chunk
+
+
+def _lowered(lowered):
+    """A lowered program compiled with `_COMPILER_OPTIONS` (where this XLA has them)."""
+    try:
+        return lowered.compile(_COMPILER_OPTIONS)
+    except Exception as error:  # an XLA without the option (its error type varies by version)
+        if "No such compile option" not in str(error):
+            raise
+        return lowered.compile()
+
+
+def _stacked(trees: list) -> tuple:
+    """The trees as one, with a leading member axis on the leaves that differ between them
+    (the others once, as they are), and the tree of those axes (0 or None) for `jax.vmap`."""
+    import jax
+
+    def stack(*leaves):
+        first = leaves[0]
+        if all(np.array_equal(first, leaf) and np.asarray(first).dtype == np.asarray(leaf).dtype for leaf in leaves[1:]):
+            return first, None
+        return np.stack(leaves), 0
+
+    pairs = jax.tree_util.tree_map(stack, *trees)
+    is_pair = lambda x: isinstance(x, tuple) and len(x) == 2 and (x[1] is None or x[1] == 0)  # noqa: E731
+    return (jax.tree_util.tree_map(lambda p: p[0], pairs, is_leaf=is_pair),
+            jax.tree_util.tree_map(lambda p: p[1], pairs, is_leaf=is_pair))
 
 
 def _shapes(tree) -> tuple:
@@ -501,7 +596,7 @@ def _shapes(tree) -> tuple:
     import jax
 
     leaves, structure = jax.tree_util.tree_flatten(tree)
-    return structure, tuple((np.shape(leaf), np.result_type(leaf).str) for leaf in leaves)
+    return structure, tuple((np.shape(leaf), np.dtype(getattr(leaf, "dtype", type(leaf))).str) for leaf in leaves)
 
 
 def _sample(buffer, values, n, every: int, first):

@@ -124,6 +124,7 @@ class Arrays(NamedTuple):
     sources: tuple[SourceArrays, ...]
     records: tuple
     synapse_records: tuple  # per every-step synapse record: its synapses' positions in the pathway
+    seed: Any = None  # the network's seed (uint64), a runtime input: a new seed needs no new program
 
 
 class Outputs(NamedTuple):
@@ -195,7 +196,6 @@ class Step:
 
     xp: Numerics
     events: Events
-    seed: int
     groups: tuple[_GroupCode, ...]
     pathways: tuple[_PathwayCode, ...]
     sources: tuple[_SourceCode, ...]
@@ -240,20 +240,20 @@ class Step:
         stimuli = list(carry.stimuli)
         for g, code in enumerate(self.groups):
             if code.schedules:
-                self.drive(n, code, arrays.groups[g], envs[g], stimuli)
+                self.drive(n, code, arrays.groups[g], envs[g], stimuli, arrays.seed)
         synapses = list(carry.synapses)
         if self.clocked:
             self.integrate_synapses(n, envs, arrays, synapses)
         for g, code in enumerate(self.groups):
             env = envs[g]
-            self.integrate(n, code, arrays.groups[g], env)
+            self.integrate(n, code, arrays.groups[g], env, arrays.seed)
             finite.append(self.xp.finite_flags(list(map(env.__getitem__, code.states)), code.slices))
             state, fired = self.fire(n, code, env, carry.groups[g].refractory_until)
             new_groups.append(state)
             spikes.extend(fired)
         masks = []
         for code, a in zip(self.sources, arrays.sources):
-            mask, fired = self.emit(n, code, a)
+            mask, fired = self.emit(n, code, a, arrays.seed)
             masks.append(mask)
             spikes.extend(fired)
         spikes = [spikes[k] for k in self.spike_order]
@@ -287,7 +287,7 @@ class Step:
         return buffers
 
     # 2 ------------------------------------------------------------------
-    def drive(self, n, code: _GroupCode, arrays: GroupArrays, env: dict, stimuli: list) -> None:
+    def drive(self, n, code: _GroupCode, arrays: GroupArrays, env: dict, stimuli: list, seed) -> None:
         """Each input: its default plus the stimuli of step n, in network order; a noise
         current adds x_n and advances its state in `stimuli` to x_{n+1}."""
         xp = self.xp
@@ -296,7 +296,7 @@ class Step:
                 case NoiseCurrent(variable=variable):
                     x = stimuli[s]
                     env[variable] = env[variable] + xp.where(a.amplitude, x, 0.0)
-                    normal = random.normal(random.random_words(self.seed, self.noise_streams[s], n, a.neurons, xp), xp)
+                    normal = random.normal(random.random_words(seed, self.noise_streams[s], n, a.neurons, xp), xp)
                     mean = a.scalars["mean"]
                     stimuli[s] = mean + (x - mean) * a.scalars["decay"] + a.scalars["kick"] * normal
                 case schedule:
@@ -305,11 +305,11 @@ class Step:
                     env[schedule.variable] = env[schedule.variable] + xp.where(active, value, 0.0)
 
     # 3 ------------------------------------------------------------------
-    def integrate(self, n, code: _GroupCode, arrays: GroupArrays, env: dict) -> None:
+    def integrate(self, n, code: _GroupCode, arrays: GroupArrays, env: dict, seed) -> None:
         """White-noise draws, the method's stages in order, then every update from the old values."""
         xp = self.xp
         for k, name in enumerate(code.noises):
-            words = random.random_words(self.seed, arrays.streams + k, n, arrays.neurons, xp)
+            words = random.random_words(seed, arrays.streams + k, n, arrays.neurons, xp)
             env[name] = random.normal(words, xp)
         for name, stage in code.stages:
             env[name] = stage(env)
@@ -340,14 +340,14 @@ class Step:
         state = GroupState(tuple(map(env.__getitem__, code.states)), until)
         return state, list(events.spikes_by_population(firing, code.slices, code.capacities))
 
-    def emit(self, n, code: _SourceCode, arrays: SourceArrays) -> tuple:
+    def emit(self, n, code: _SourceCode, arrays: SourceArrays, seed) -> tuple:
         """(The fired mask, the spikes) of a spike source in step n."""
         xp, events = self.xp, self.events
         if code.most is not None:
             last = arrays.indptr.shape[0] - 2
             fired = events.scheduled(arrays.indptr, arrays.neurons, xp.minimum(n + 1, last), code.size, code.most)
         else:
-            draws = random.uniform(random.random_words(self.seed, code.stream, n, arrays.neurons, xp), xp)
+            draws = random.uniform(random.random_words(seed, code.stream, n, arrays.neurons, xp), xp)
             if code.rate is None:
                 probability = arrays.probability
             else:
@@ -487,7 +487,6 @@ def compile_step(
     step = Step(
         xp=xp,
         events=events,
-        seed=network.simulation.seed,
         groups=tuple(groups),
         pathways=tuple(pathways),
         sources=tuple(sources),
@@ -512,6 +511,7 @@ def compile_step(
         sources=tuple(source_arrays),
         records=tuple(r.group_indices for r in host.records),
         synapse_records=tuple(r.positions for r in host.synapse_records if r.steps is None),
+        seed=np.uint64(network.simulation.seed),
     )
     carry = Carry(
         groups=tuple(

@@ -13,7 +13,7 @@ import abc
 import time
 from functools import partial
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -116,6 +116,30 @@ class Simulation(abc.ABC):
         """
         self._rebuild(self._model_with({**(values or {}), **named}))
 
+    def run_batch(self, batch: Sequence[Mapping[str, object]], duration: float | None = None) -> list[Results]:
+        """Run the model once per set of values in `batch` (as `set` takes them), each from t = 0
+        for `duration` (default: the model's): `sim.run_batch([{"Input.drive.rate": f"{r} Hz"}
+        for r in rates])`. Each result equals a separate run of the model with those values,
+        bit for bit. The jax backend runs them together in one compiled program (vmap); this
+        simulation's own state and values are left as they were.
+
+        Raises:
+            InvalidValueError: an empty batch, a duration that is not whole steps, or (jax) a set
+                of values that changes the network's structure (a population's size, the number
+                of synapses a random rule drew): such a set must run on its own.
+            BrainsimError: a name the model does not have, or a value the file could not hold.
+        """
+        if not batch:
+            raise InvalidValueError("run_batch takes at least one set of values")
+        models = [self._model_with(values) for values in batch]
+        duration = self.network.simulation.duration if duration is None else duration
+        return self._run_batch(models, duration)
+
+    def _run_batch(self, models: list, duration: float) -> list[Results]:
+        """One simulation of each model after the other (a backend may run them together)."""
+        return [type(self)(model.network, dtype=self.dtype, chunk_steps=self.chunk_steps).run(duration)
+                for model in models]
+
     def _model_with(self, values: Mapping[str, object]):
         if self.model is None:
             raise InvalidValueError("new values are applied to a simulation of a model read from text "
@@ -160,7 +184,7 @@ class Simulation(abc.ABC):
     def _stream(self, first: int, n_steps: int) -> Iterator[Results]:
         snapshot_steps = self.snapshot_steps()
         snapshots = {0: self._synapse_arrays(self._carry)} if first == 0 and 0 in snapshot_steps else {}
-        for start, length in _chunks(first, n_steps, self._chunk_length(), snapshot_steps):
+        for start, length in chunks(first, n_steps, self._chunk_length(), snapshot_steps):
             with deep_expressions():
                 carry, run = self._advance(self._carry, start, length)
             self._carry, self.steps_done = carry, start + length
@@ -209,9 +233,11 @@ class Simulation(abc.ABC):
     def stepping(self) -> "SingleSteps":
         """The initial state and the step, to advance one step at a time (`brainsim.backends.stepping`)."""
 
-    def _results(self, run: Run, start: int, n_steps: int, snapshots: dict) -> Results:
-        """The `Results` of steps start .. start + n_steps - 1 (`snapshots`: those taken in them)."""
-        host, dt = self.host, self.host.dt
+    def _results(self, run: Run, start: int, n_steps: int, snapshots: dict, host: HostNetwork | None = None) -> Results:
+        """The `Results` of steps start .. start + n_steps - 1 (`snapshots`: those taken in them)
+        of `host` (default: this simulation's; a batch member's has its own values)."""
+        host = host or self.host
+        dt = host.dt
         sizes = {p.name: p.size for p in self.network.populations}
         spikes = {
             name: SpikeTrains(name, sizes[name], (steps + 1) * dt, indices)
@@ -226,7 +252,7 @@ class Simulation(abc.ABC):
         for name in host.placement:
             g, offset = host.placement[name]
             final_state[name] = {v: values[offset : offset + sizes[name]].copy() for v, values in run.states[g].items()}
-        synapses, synapse_traces = self._synapse_results(run, start, n_steps, snapshots)
+        synapses, synapse_traces = self._synapse_results(run, start, n_steps, snapshots, host)
         return Results(
             backend=self.backend,
             dt=dt,
@@ -243,13 +269,14 @@ class Simulation(abc.ABC):
             synapse_traces=synapse_traces,
         )
 
-    def _synapse_results(self, run: Run, start: int, n_steps: int, snapshots: dict) -> tuple[dict, dict]:
+    def _synapse_results(self, run: Run, start: int, n_steps: int, snapshots: dict,
+                         host: HostNetwork) -> tuple[dict, dict]:
         """Final synapse states of every projection, and the synapse records; event-driven
         values brought to their time with the step's own relaxation (computed here, on
         the host, with numpy, for every backend alike)."""
         from brainsim.backends.numpy_backend import NumpyNumerics, flush_subnormals
 
-        host, dt, xp = self.host, self.host.dt, NumpyNumerics()
+        dt, xp = host.dt, NumpyNumerics()
         end = start + n_steps
         laws = {c: {r.variable: r for r in relaxations(p.synapse, dt)} for c, p in enumerate(host.pathways) if p.event_driven}
 
@@ -304,7 +331,7 @@ def _chunk_steps(chunk_steps: int | None) -> int:
     return int(chunk_steps)
 
 
-def _chunks(first: int, n_steps: int, chunk: int, stops: frozenset[int]):
+def chunks(first: int, n_steps: int, chunk: int, stops: frozenset[int]):
     """(start, length) of the chunks of steps first .. first + n_steps - 1: at most `chunk`
     steps each, ending at every step in `stops`."""
     start, last = first, first + n_steps
