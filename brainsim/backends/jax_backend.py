@@ -510,7 +510,8 @@ class JaxSimulation(Simulation):
         argument shapes was compiled before, by this simulation or another; else traced and
         compiled (counted in `traces`)."""
         program = self._program()
-        key = (signature(program.step), length, _shapes(carry), _shapes(self._arrays), self._placement.devices)
+        where = self._placement.devices, getattr(self._placement, "mesh", None)
+        key = (signature(program.step), length, _shapes(carry), _shapes(self._arrays), where)
         if key not in _PROGRAMS:
             _PROGRAMS[key] = self._traced(program, length, carry)
             while len(_PROGRAMS) > _PROGRAMS_KEPT:
