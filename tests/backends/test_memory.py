@@ -42,6 +42,17 @@ def test_a_static_synapse_takes_at_most_16_bytes_in_float64(text, backend):
         assert 12 <= m.per_synapse <= 16
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+@pytest.mark.parametrize("text", [CUBA_LIKE, PER_SYNAPSE], ids=["cuba_like", "per_synapse_weight_and_delay"])
+def test_a_static_synapse_takes_8_bytes_in_float32(text, backend):
+    simulation = brainsim.loads(text).compile(backend=backend, dtype="float32")
+    for m, pathway in zip(simulation.synapse_memory(), simulation.host.pathways):
+        rows = len(pathway.indptr)  # the row pointers: per presynaptic neuron, not per synapse
+        # 4 (target, int32) + 4 (w, float32) per synapse; beyond that only the row pointers
+        # and a layout of under 1 kB (the slot table, one spare synapse)
+        assert 0 < m.bytes - 8 * m.synapses <= 8 * rows + 1024
+
+
 def test_the_ring_target_lands_where_post_and_delay_say():
     width, length = 7, 5
     post, delay = np.array([0, 6, 3, 2]), np.array([1, 4, 2, 3])
