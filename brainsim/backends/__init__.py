@@ -54,9 +54,21 @@ def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "f
         case "numpy":
             from brainsim.backends.numpy_backend import NumpySimulation as Backend
         case "jax":
+            _require_jax()
             from brainsim.backends.jax_backend import JaxSimulation as Backend
     with deep_expressions():  # building the step walks every expression
         return Backend(network, dtype=dtype, **options)
+
+
+def _require_jax() -> None:
+    """InvalidValueError, not an ImportError's traceback, where jax cannot be imported."""
+    try:
+        import jax  # noqa: F401
+    except ImportError as error:
+        raise InvalidValueError(
+            f"the jax backend needs jax, which cannot be imported here ({error}); install it with "
+            "`pip install jax` (on an NVIDIA GPU: `pip install \"jax[cuda12]\"`), or use backend=\"numpy\""
+        ) from None
 
 
 __all__ = ["BACKENDS", "DTYPES", "Simulation", "compile_network"]

@@ -2,6 +2,8 @@
 
 import math
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -207,3 +209,9 @@ def test_comparison_reports_the_first_difference():
     assert "DIFFERENT" in text and "Cortex.exc" in text
     same = compare_results(a, a)
     assert same.identical and "identical" in same.format() and same.first_difference is None
+
+
+def test_jax_missing_is_an_error_that_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "jax", None)  # `import jax` now raises ImportError
+    with pytest.raises(InvalidValueError, match="pip install jax"):
+        compile_network(nets.cuba_small(), backend="jax")
