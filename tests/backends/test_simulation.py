@@ -1,7 +1,6 @@
 """Whole runs: analytic answers, the documented time convention, and numpy == jax bit for bit."""
 
 import math
-
 import sys
 
 import numpy as np
