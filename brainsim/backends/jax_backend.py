@@ -191,7 +191,8 @@ class JaxEvents(Events):
         # per index, and this is most of the work of a step of a large network: Brunel's
         # 82 000 events a step), then the slots past a row's end set to the sentinel's
         # values: what gathering at the padded indices gives. A piece within P of an array's
-        # end would have its slice clamped, so a batch that has one gathers by index.
+        # end would have its slice clamped, so a batch that has one gathers by index (the
+        # second gather costs compile time: Brunel's program 2.5 -> 3.3 s).
         from jax import lax
 
         jnp = self._jnp
