@@ -10,10 +10,15 @@ each population. The capacity is estimated from what the model says:
 
 The tail is mean + 6 sqrt(mean) + 8, rounded up to a power of two: a Poisson
 count of that mean exceeds it in fewer than 1 step in 10^8. A chunk that
-overflows a capacity anyway grows it (to a power of two at least twice the old
-one and at least the count seen), is recompiled and rerun from its start
-state, so nothing is ever dropped; each growth is recorded in `growths`, and
-the run reports it.
+overflows a capacity anyway stops at the step that overflowed, grows the
+capacity (to a power of two at least four times the old one and at least the
+count seen), is recompiled and rerun from its start state, so nothing is ever
+dropped; each growth is recorded in `growths`, and the run reports it. Four
+times, not twice: the count seen is that of the first step over the capacity,
+and a population that passes an estimate usually passes it by more later
+(models/brunel.brain's first volleys: 139 spikes of Brunel.E in one step over
+a capacity of 128, then 281 over 256, two recompiles where growing four times
+needs one).
 
 Synaptic events cannot overflow: each pathway delivers its synapses in batches
 of `batches[c]` slots, as many batches as a step's spikes need. The batch size
@@ -40,8 +45,8 @@ def tail(mean: float) -> int:
 
 
 def grown(bound: int, peak: int, limit: int) -> int:
-    """The power of two at least twice `bound` and at least `peak`, but at most `limit`."""
-    return min(limit, 2 ** math.ceil(math.log2(max(2 * bound, peak))))
+    """The power of two at least four times `bound` and at least `peak`, but at most `limit`."""
+    return min(limit, 2 ** math.ceil(math.log2(max(4 * bound, peak))))
 
 
 class StaticBounds:

@@ -21,15 +21,16 @@ Bit-identical to numpy in float64 on CPU because:
 
 Shapes are static, so each population may report at most `capacity` spikes per
 step (`brainsim.backends.bounds`: estimated from the model before the first
-compile). Every step counts its spikes exactly; if a chunk saw more than a
-capacity somewhere, that capacity grows, the chunk is recompiled and rerun from
-its start state, and the growth is reported. Synapses are delivered in batches
+compile). Every step counts its spikes exactly; a chunk that sees more than a
+capacity stops at that step, the capacity grows, the chunk is recompiled and
+rerun from its start state, and the growth is reported. Synapses are delivered in batches
 of a fixed size, as many as a step's spikes need, so they never overflow. No
 spike and no event is ever dropped.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import warnings
@@ -177,21 +178,63 @@ class JaxEvents(Events):
         return True
 
     def for_synapses(self, indptr, slots, rows, batch, body, state):
-        # The rows cut into pieces of P slots (a row's last piece padded with the sentinel),
-        # concatenated, and cut into batches of `batch` slots (a multiple of P): as many
-        # batches as this step's rows need, in a while loop, so the work follows the spikes
-        # and nothing can overflow. Piece q belongs to the first row whose running total of
-        # pieces exceeds q. With room for every row at its longest in one batch, the rows'
-        # slots are laid out directly, without search or loop.
+        sentinel = indptr[-1]
+
+        def pieces(first, ends, state):
+            synapses = first[:, None] + slots[0]
+            return body(self._jnp.where(synapses < ends[:, None], synapses, sentinel).reshape(-1), state)
+
+        return self._for_pieces(indptr, slots, rows, batch, pieces, state)
+
+    def for_synapse_values(self, indptr, slots, rows, batch, arrays, body, state):
+        # Each piece's P values by one slice of a gather (XLA's CPU gather costs several ns
+        # per index, and this is most of the work of a step of a large network: Brunel's
+        # 82 000 events a step), then the slots past a row's end set to the sentinel's
+        # values: what gathering at the padded indices gives. A piece within P of an array's
+        # end would have its slice clamped, so a batch that has one gathers by index (the
+        # second gather costs compile time: Brunel's program 2.5 -> 3.3 s).
+        from jax import lax
+
+        jnp = self._jnp
+        sentinel = indptr[-1]
+        numbers = lax.GatherDimensionNumbers(offset_dims=(1,), collapsed_slice_dims=(), start_index_map=(0,))
+        size = slots.shape[1]
+
+        def pieces(first, ends, state):
+            synapses = first[:, None] + slots[0]
+            valid = synapses < ends[:, None]
+
+            def sliced():
+                return tuple(jnp.where(valid, lax.gather(a, first[:, None], numbers, (size,), mode="clip"),
+                                       a[sentinel]).reshape(-1) for a in arrays)
+
+            def indexed():
+                return tuple(a[jnp.where(valid, synapses, sentinel).reshape(-1)] for a in arrays)
+
+            clamped = jnp.any(valid[:, 0] & (first > min(a.shape[0] for a in arrays) - size))  # only padding past it
+            return body(lax.cond(clamped, indexed, sliced), state)
+
+        return self._for_pieces(indptr, slots, rows, batch, pieces, state)
+
+    def _for_pieces(self, indptr, slots, rows, batch, body, state):
+        """`body(first, ends, state)` over the pieces of P slots of the rows, in batches: the
+        first synapse of each piece and the end of its row (a piece's slots from the end on
+        are padding).
+
+        The rows cut into pieces of P slots (a row's last piece padded), concatenated, and
+        cut into batches of `batch` slots (a multiple of P): as many batches as this step's
+        rows need, in a while loop, so the work follows the spikes and nothing can
+        overflow. Piece q belongs to the first row whose running total of pieces exceeds
+        q. With room for every row at its longest in one batch, the rows' pieces are laid
+        out directly, without search or loop."""
         from jax import lax
 
         jnp = self._jnp
         size = slots.shape[1]
         starts, ends, pieces = _pieces(indptr, rows, size)
-        sentinel = indptr[-1]
         if batch >= rows.shape[0] * slots.size:
-            synapses = starts[:, None] + slots.reshape(-1)
-            return body(jnp.where(synapses < ends[:, None], synapses, sentinel).reshape(-1), state)
+            first = starts[:, None] + slots[:, 0]
+            return body(first.reshape(-1), jnp.repeat(ends, slots.shape[0], total_repeat_length=first.size), state)
         total = jnp.cumsum(pieces)
         per_batch = batch // size
         offsets = starts - (total - pieces) * size  # synapse of piece q of row r: offsets[r] + q P + i
@@ -200,8 +243,7 @@ class JaxEvents(Events):
         def one_batch(k, state):
             piece = k * per_batch + jnp.arange(per_batch)
             row = jnp.minimum(jnp.searchsorted(total, piece, side="right", method="scan_unrolled"), last)
-            synapses = (offsets[row] + piece * size)[:, None] + slots[0]
-            return body(jnp.where(synapses < ends[row][:, None], synapses, sentinel).reshape(-1), state)
+            return body(offsets[row] + piece * size, ends[row], state)
 
         return lax.fori_loop(0, (total[-1] + per_batch - 1) // per_batch, one_batch, state)
 
@@ -360,24 +402,27 @@ class JaxSimulation(Simulation):
         return _synapses(jax.device_get(carry))
 
     def _bytes_per_step(self) -> int:
-        return super()._bytes_per_step() + 8 * sum(capacity + 1 for capacity in self.bounds.capacities)
+        sizes = [p.size for p in self.network.populations]
+        return super()._bytes_per_step() + sum(
+            np.dtype(_index_dtype(size)).itemsize * (capacity + 1) for size, capacity in zip(sizes, self.bounds.capacities))
 
     def _advance(self, carry, start: int, n_steps: int) -> tuple[object, Run]:
-        """One compiled chunk of `n_steps` steps; a capacity it overflowed grows, and the chunk
-        is compiled again and rerun from `carry` (which is never changed)."""
+        """`n_steps` steps in one compiled chunk (`_program_steps` long, the steps past
+        `n_steps` skipped); a capacity it overflowed grows, and the chunk is compiled again and
+        rerun from `carry` (which is never changed)."""
         import jax
 
-        populations = self.network.populations
-        wanted = {record.population for record in self.network.spike_records}
+        length = self._program_steps(n_steps)
         compile_seconds = run_seconds = 0.0
         while True:
-            key = (n_steps, self.bounds.key())
+            key = (length, self.bounds.key())
             if key not in self._compiled:
                 began = time.perf_counter()
-                self._compiled[key] = self._compile(n_steps, carry)
+                self._compiled[key] = self._compile(length, carry)
                 compile_seconds += time.perf_counter() - began
             began = time.perf_counter()
-            outcome = jax.block_until_ready(self._compiled[key](carry, self._arrays, np.int64(start)))
+            outcome = jax.block_until_ready(
+                self._compiled[key](carry, self._arrays, np.int64(start), np.int64(start + n_steps)))
             run_seconds += time.perf_counter() - began
             next_carry, peaks, bad_step, bad_flags, outputs, samples = outcome
             if not self.bounds.grow(np.asarray(peaks), start):
@@ -388,19 +433,27 @@ class JaxSimulation(Simulation):
         run = self._chunk_run(outputs, samples, jax.device_get(next_carry), start, n_steps)
         return next_carry, replace(run, compile_seconds=compile_seconds, run_seconds=run_seconds)
 
+    def _program_steps(self, n_steps: int) -> int:
+        """The steps of the compiled chunk that runs a chunk of `n_steps`: the chunk length,
+        or the power of two at least `n_steps` where that is shorter. A chunk cut short (the
+        last of a run, one ending at a snapshot, a short run) then reuses a program compiled
+        for a longer one, with its extra steps skipped, instead of compiling its own length."""
+        return min(self._chunk_length(), 2 ** math.ceil(math.log2(n_steps)))
+
     def _chunk_run(self, outputs, samples, final, start: int, n_steps: int) -> Run:
-        """The `Run` of a chunk's outputs and sampled records (host arrays) and its final carry."""
+        """The `Run` of a chunk's outputs and sampled records (host arrays; the rows of a longer
+        program past `n_steps` are skipped steps) and its final carry."""
         populations = self.network.populations
         wanted = {record.population for record in self.network.spike_records}
         spikes, counts = {}, {}
         for p, (indices, counts_now) in enumerate(outputs.spikes):
-            steps, neurons = _events(np.asarray(indices), np.asarray(counts_now), start)
+            steps, neurons = _events(np.asarray(indices)[:n_steps], np.asarray(counts_now)[:n_steps], start)
             counts[populations[p].name] = np.bincount(neurons, minlength=populations[p].size)
             if populations[p].name in wanted:
                 spikes[populations[p].name] = (steps, neurons)
         every_step, sampled = iter(outputs.traces), iter(samples)
         traces = tuple(
-            np.asarray(next(every_step)) if record.every == 1
+            np.asarray(next(every_step))[:n_steps] if record.every == 1
             else np.asarray(next(sampled))[: len(sampled_steps(start, n_steps, record.every))]
             for record in self.host.records
         )
@@ -411,7 +464,7 @@ class JaxSimulation(Simulation):
             states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
                          for g, state in zip(self.host.groups, final.groups)),
             synapses=_synapses(final),
-            synapse_traces=tuple(np.asarray(values) for values in outputs.synapse_traces),
+            synapse_traces=tuple(np.asarray(values)[:n_steps] for values in outputs.synapse_traces),
             compile_seconds=0.0,
             run_seconds=0.0,
         )
@@ -432,16 +485,17 @@ class JaxSimulation(Simulation):
         snapshot_steps = self.snapshot_steps()
         for start, length in chunks(0, n_steps, self._chunk_length(), snapshot_steps):
             compile_seconds = run_seconds = 0.0
+            steps = self._program_steps(length)
             while True:
-                key = ("batch", len(members), length, self.bounds.key(), _shapes((array_axes, carry_axes)))
+                key = ("batch", len(members), steps, self.bounds.key(), _shapes((array_axes, carry_axes)))
                 if key not in self._compiled:
                     began = time.perf_counter()
                     program = self._program()
-                    function = jax.vmap(self._chunk_function(program, length), in_axes=(carry_axes, array_axes, None))
-                    self._compiled[key] = _lowered(jax.jit(function).lower(carry, arrays, np.int64(0)))
+                    function = jax.vmap(self._chunk_function(program, steps), in_axes=(carry_axes, array_axes, None, None))
+                    self._compiled[key] = _lowered(jax.jit(function).lower(carry, arrays, np.int64(0), np.int64(0)))
                     compile_seconds += time.perf_counter() - began
                 began = time.perf_counter()
-                outcome = jax.block_until_ready(self._compiled[key](carry, arrays, np.int64(start)))
+                outcome = jax.block_until_ready(self._compiled[key](carry, arrays, np.int64(start), np.int64(start + length)))
                 run_seconds += time.perf_counter() - began
                 next_carry, peaks, bad_step, bad_flags, outputs, samples = jax.device_get(outcome)
                 if not self.bounds.grow(np.asarray(peaks).max(axis=0), start):
@@ -521,28 +575,52 @@ class JaxSimulation(Simulation):
     def _traced(self, program, length: int, carry):
         import jax
 
-        return _lowered(jax.jit(self._chunk_function(program, length)).lower(carry, self._arrays, np.int64(0)))
+        return _lowered(jax.jit(self._chunk_function(program, length)).lower(
+            carry, self._arrays, np.int64(0), np.int64(0)))
 
     def _chunk_function(self, program, length: int):
-        """`run_chunk(carry, arrays, start)`: `length` steps of `program` under `lax.scan`."""
+        """`run_chunk(carry, arrays, start, stop)`: steps start .. stop - 1 (at most `length`) of
+        `program` under a `lax.scan` of `length` steps; the steps from `stop` on, and those after
+        a step that overflowed a capacity (the chunk is then run again with larger ones), are
+        skipped: they change nothing and output no spikes."""
+        import jax
         import jax.numpy as jnp
         from jax import lax
 
         capacities = self.bounds.key()[0]
+        index_dtypes = [_index_dtype(p.size) for p in self.network.populations]
         records = self.host.records
         intervals = [record.every for record in records if record.every > 1]
         float_dtype = self._numerics.float_dtype
 
-        def run_chunk(carry, arrays, start):
+        def outputs_of(out):
+            # Spike indices in int32 where the population fits: half the bytes a chunk outputs.
+            spikes = tuple((indices.astype(dtype), count.astype(dtype))
+                           for (indices, count), dtype in zip(out.spikes, index_dtypes))
+            traces = tuple(values for record, values in zip(records, out.traces) if record.every == 1)
+            return out._replace(spikes=spikes, finite=(), traces=traces)
+
+        def run_chunk(carry, arrays, start, stop):
             self.traces += 1
             # Spike counts per neuron and the peaks that decide capacity
             # growth are computed from the outputs, once per chunk, not in every step.
             # A record sampled every k steps fills its own buffer of ceil(length / k) rows,
             # so that the chunk holds its samples only.
             first = [(start + every) // every for every in intervals]  # the chunk's first sample, counted from t = 0
+            # A while loop rather than lax.scan (which XLA runs as the same loop): its condition
+            # stops at `stop` and after an overflow at no cost per step, where a lax.cond around
+            # the step cost CUBA 16 000 about 15% of its run. The outputs of the steps not run
+            # stay zero (no spikes).
+            rows = jax.eval_shape(lambda c: outputs_of(program.step(c, arrays, start)[1]), carry)
+            outputs = jax.tree_util.tree_map(lambda x: jnp.zeros((length, *x.shape), x.dtype), rows)
 
-            def body(state, n):
-                kernel_carry, bad_step, bad_flags, buffers = state
+            def more(state):
+                i, *_, overflowed = state
+                return (i < length) & (start + i < stop) & ~overflowed
+
+            def step(state):
+                i, kernel_carry, bad_step, bad_flags, buffers, outputs, _ = state
+                n = start + i
                 kernel_carry, out = program.step(kernel_carry, arrays, n)
                 finite = [jnp.all(f) for f in out.finite]
                 first_bad = (bad_step < 0) & ~jnp.all(jnp.array(finite, dtype=bool)) if finite else False
@@ -551,14 +629,18 @@ class JaxSimulation(Simulation):
                 sampled = [values for record, values in zip(records, out.traces) if record.every > 1]
                 buffers = tuple(_sample(buffer, values, n, every, k0)
                                 for buffer, values, every, k0 in zip(buffers, sampled, intervals, first))
-                traces = tuple(values for record, values in zip(records, out.traces) if record.every == 1)
-                return (kernel_carry, bad_step, bad_flags, buffers), out._replace(finite=(), traces=traces)
+                outputs = jax.tree_util.tree_map(lambda rows, row: lax.dynamic_update_index_in_dim(rows, row, i, 0),
+                                                 outputs, outputs_of(out))
+                overflowed = jnp.asarray(False)
+                for (_, count), capacity in zip(out.spikes, capacities):
+                    overflowed = overflowed | (count > capacity)
+                return i + 1, kernel_carry, bad_step, bad_flags, buffers, outputs, overflowed
 
             flags = tuple(jnp.ones((len(g.populations), len(g.model.states)), dtype=bool) for g in self.host.groups)
             buffers = tuple(jnp.zeros((-(-length // record.every), len(record.indices)), float_dtype)
                             for record in records if record.every > 1)
-            initial = (carry, jnp.int64(-1), flags, buffers)
-            (carry, bad_step, bad_flags, buffers), outputs = lax.scan(body, initial, start + jnp.arange(length))
+            initial = (jnp.int64(0), carry, jnp.int64(-1), flags, buffers, outputs, jnp.asarray(False))
+            _, carry, bad_step, bad_flags, buffers, outputs, _ = lax.while_loop(more, step, initial)
             peaks = jnp.stack([count.max() for _, count in outputs.spikes]) if capacities else jnp.zeros(0, jnp.int64)
             return carry, peaks, bad_step, bad_flags, outputs, buffers
 
@@ -616,6 +698,11 @@ def _synapses(carry) -> tuple:
     """Each pathway's (synapse states, last updates) of a carry, as host arrays."""
     return tuple((tuple(np.asarray(v) for v in states), None if last is None else np.asarray(last))
                  for states, last in zip(carry.synapses, carry.updated))
+
+
+def _index_dtype(size: int):
+    """The integer type of a population's spike indices in a chunk's outputs (they run to `size`)."""
+    return np.int32 if size < 2**31 - 1 else np.int64
 
 
 def _events(indices: np.ndarray, counts: np.ndarray, start: int) -> tuple[np.ndarray, np.ndarray]:

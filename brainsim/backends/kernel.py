@@ -401,9 +401,9 @@ class Step:
                 continue
             pathway, states = arrays.pathways[c], synapses[c]
 
-            def effects(chosen, buffers: list, code=code, pathway=pathway, states=states) -> list:
-                target = pathway.target[chosen]
-                env = {**pathway.scalars, **{code.states[k]: states[k][chosen] for k in code.gathered}}
+            def effects(values, buffers: list, code=code, pathway=pathway) -> list:
+                target, *gathered = values
+                env = {**pathway.scalars, **dict(zip((code.states[k] for k in code.gathered), gathered))}
                 for b, negate, value in code.effects:
                     buffer = self.buffers[b]
                     size = buffer.length * buffer.width
@@ -414,7 +414,8 @@ class Step:
                     buffers[b] = xp.scatter_add(buffers[b], index, -amount if negate else amount)
                 return buffers
 
-            buffers = events.for_synapses(pathway.indptr, pathway.slots, rows, code.batch, effects, buffers)
+            gathered = (pathway.target, *(states[k] for k in code.gathered))
+            buffers = events.for_synapse_values(pathway.indptr, pathway.slots, rows, code.batch, gathered, effects, buffers)
         return buffers
 
     # 7 ------------------------------------------------------------------

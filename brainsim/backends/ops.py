@@ -110,6 +110,12 @@ class Events(abc.ABC):
         synapses, and so of every sum, is the same.
         """
 
+    def for_synapse_values(self, indptr, slots, rows, batch: int | None, arrays: tuple, body, state):
+        """As `for_synapses`, with `body(values, state)` given `tuple(a[synapses] for a in arrays)`
+        (the synapses' values, not their indices), which a backend may gather faster."""
+        return self.for_synapses(indptr, slots, rows, batch,
+                                 lambda synapses, state: body(tuple(a[synapses] for a in arrays), state), state)
+
     @abc.abstractmethod
     def deliver(self, buffer, start, width: int, x):
         """(x + buffer[start : start + width - 1], buffer with [start : start + width] zeroed)."""

@@ -135,6 +135,19 @@ def test_the_visual_pathway_with_pulses_is_bit_identical_and_chunking_changes_no
     assert_identical(numpy_run, run(network, "jax", chunk_steps=400))  # chunks of 400, 400, 400, 300
 
 
+def test_a_short_last_chunk_runs_in_the_program_of_the_full_ones():
+    """Chunks of 400, 400, 400, 300 steps compile one program of 400 steps: the last chunk
+    skips its extra 100 steps (no spikes, no samples from them), and a later run of 250
+    steps (its chunk program: 256 steps) continues bit for bit."""
+    network = nets.visual_pathway()
+    numpy_simulation = compile_network(network)
+    simulation = compile_network(network, backend="jax", chunk_steps=400)
+    assert_identical(numpy_simulation.run(), simulation.run())
+    assert [steps for steps, _ in simulation._compiled] == [400]
+    assert_identical(numpy_simulation.run(250 * DT), simulation.run(250 * DT))
+    assert [steps for steps, _ in simulation._compiled] == [400, 256]
+
+
 def test_euler_with_exp_and_division_is_bit_identical():
     network = nets.mixed()
     numpy_run = run(network)
