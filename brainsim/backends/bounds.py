@@ -22,8 +22,14 @@ needs one).
 
 Synaptic events cannot overflow: each pathway delivers its synapses in batches
 of `batches[c]` slots, as many batches as a step's spikes need. The batch size
-only sets speed (one batch per step is best, a batch much larger than a step
-needs is wasted work): it is the expected slots of a step at `TYPICAL_RATE`.
+only sets speed: slots beyond a step's events are wasted work, and one more
+batch costs one more iteration of a while loop, which is cheaper. So batches
+are the expected slots of a step at a low `TYPICAL_RATE` (2.5 Hz), and a
+population firing faster takes several. Measured on one core, 0.3 s of CUBA,
+runs of the same model interleaved: batches for 2.5 Hz against 10 Hz ran
+0.205-0.215 s against 0.234 s at 16 000 neurons, 4.65-5.08 s against 5.27-5.99 s
+at 256 000, and 2.71-2.93 s against 2.98-3.06 s on Brunel (`taskset -c 0 python
+benchmarks/batch_rate.py 16000 10 2.5`, and 256000, brunel).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from brainsim import ir
 from brainsim.network import HostNetwork, PoissonDrive, SpikeSchedule
 
 ASSUMED_PEAK_RATE = 50.0  # Hz: the mean rate a neuron population is assumed to stay below, for its capacity
-TYPICAL_RATE = 10.0  # Hz: the rate a neuron population's pathway batches are sized for
+TYPICAL_RATE = 2.5  # Hz: the rate a neuron population's pathway batches are sized for
 
 
 def tail(mean: float) -> int:
