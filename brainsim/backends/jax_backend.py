@@ -121,10 +121,7 @@ class JaxNumerics(Numerics):
         # XLA's algebraic simplifier rewrites a / broadcast(b) as a * (1 / b), (a / b) / c
         # as a / (b * c), a / sqrt(b) as a * rsqrt(b), ...: each changes the rounding. A
         # barrier hides the operands' origins from those patterns.
-        from jax import lax
-
-        a, b = lax.optimization_barrier(tuple(self.broadcast_arrays(a, b)))
-        return a / b
+        return _barrier_divide(*self.broadcast_arrays(a, b))
 
     def pow2(self, k):
         from jax import lax
@@ -260,6 +257,28 @@ class JaxEvents(Events):
         k = indptr[m] + jnp.arange(most)
         chosen = jnp.where(k < indptr[m + 1], neurons[jnp.minimum(k, neurons.shape[0] - 1)], size)
         return jnp.zeros(size + 1, dtype=bool).at[chosen].set(True)[:size]
+
+
+def _barrier_divide(a, b):
+    """a / b with both operands behind an optimization barrier, also under `jax.vmap`: vmap
+    would broadcast an unbatched operand along the batch axis after the barrier, and XLA
+    would then rewrite a / broadcast(b) as a * (1 / b) again. Its batching rule broadcasts
+    both operands to the batched shape first, then divides behind the barrier."""
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    @jax.custom_batching.custom_vmap
+    def divide(a, b):
+        a, b = lax.optimization_barrier((a, b))
+        return a / b
+
+    @divide.def_vmap
+    def _(axis_size, in_batched, a, b):
+        a, b = (x if batched else jnp.broadcast_to(x, (axis_size, *x.shape)) for x, batched in zip((a, b), in_batched))
+        return divide(a, b), True
+
+    return divide(a, b)
 
 
 def _pieces(indptr, rows, size: int):

@@ -151,3 +151,15 @@ def test_an_empty_batch_and_a_network_without_text_are_refused():
         cuba().compile(backend="numpy").run_batch([])
     with pytest.raises(InvalidValueError, match="model read from text"):
         compile_network(nets.cuba_small(), backend="numpy").set(seed=1)
+
+
+@pytest.mark.parametrize("name", ["cobahh", "izhikevich", "stdp_song2000"])
+def test_a_batch_divides_as_a_separate_run_does(name):
+    """Under vmap an unbatched divisor was broadcast after the division's barrier, and XLA
+    rewrote a / b as a * (1 / b): these models' batches differed from their runs in the last
+    bit (`JaxNumerics.divide`)."""
+    model = brainsim.load(Path(__file__).resolve().parents[2] / "models" / f"{name}.brain")
+    same = {"seed": model.network.simulation.seed}
+    separate = model.compile(backend="numpy").run(0.05)
+    for result in model.compile(backend="jax").run_batch([same, same], 0.05):
+        assert_identical(separate, result)
