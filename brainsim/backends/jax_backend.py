@@ -497,8 +497,7 @@ class JaxSimulation(Simulation):
         members = [self._member(model, own) for model in models]
         hosts = [host for host, _, _ in members]
         arrays, array_axes = _stacked([a for _, a, _ in members])
-        carry = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *(c for _, _, c in members))
-        carry_axes = jax.tree_util.tree_map(lambda _: 0, carry)
+        carry = jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *(c for _, _, c in members))  # states all differ
         n_steps = hosts[0].steps(duration)
         parts: list[list[Results]] = [[] for _ in members]
         snapshot_steps = self.snapshot_steps()
@@ -506,11 +505,11 @@ class JaxSimulation(Simulation):
             compile_seconds = run_seconds = 0.0
             steps = self._program_steps(length)
             while True:
-                key = ("batch", len(members), steps, self.bounds.key(), _shapes((array_axes, carry_axes)))
+                key = ("batch", len(members), steps, self.bounds.key(), _shapes(array_axes))
                 if key not in self._compiled:
                     began = time.perf_counter()
                     program = self._program()
-                    function = jax.vmap(self._chunk_function(program, steps), in_axes=(carry_axes, array_axes, None, None))
+                    function = jax.vmap(self._chunk_function(program, steps), in_axes=(0, array_axes, None, None))
                     self._compiled[key] = _lowered(jax.jit(function).lower(carry, arrays, np.int64(0), np.int64(0)))
                     compile_seconds += time.perf_counter() - began
                 began = time.perf_counter()
@@ -681,16 +680,15 @@ def _stacked(trees: list) -> tuple:
     (the others once, as they are), and the tree of those axes (0 or None) for `jax.vmap`."""
     import jax
 
-    def stack(*leaves):
+    flat = [jax.tree_util.tree_flatten(tree) for tree in trees]
+    structure = flat[0][1]
+    stacked, axes = [], []
+    for leaves in zip(*(leaves for leaves, _ in flat)):
         first = leaves[0]
-        if all(np.array_equal(first, leaf) and np.asarray(first).dtype == np.asarray(leaf).dtype for leaf in leaves[1:]):
-            return first, None
-        return np.stack(leaves), 0
-
-    pairs = jax.tree_util.tree_map(stack, *trees)
-    is_pair = lambda x: isinstance(x, tuple) and len(x) == 2 and (x[1] is None or x[1] == 0)  # noqa: E731
-    return (jax.tree_util.tree_map(lambda p: p[0], pairs, is_leaf=is_pair),
-            jax.tree_util.tree_map(lambda p: p[1], pairs, is_leaf=is_pair))
+        same = all(np.array_equal(first, leaf) and np.asarray(first).dtype == np.asarray(leaf).dtype for leaf in leaves[1:])
+        stacked.append(first if same else np.stack(leaves))
+        axes.append(None if same else 0)
+    return jax.tree_util.tree_unflatten(structure, stacked), jax.tree_util.tree_unflatten(structure, axes)
 
 
 def _shapes(tree) -> tuple:
