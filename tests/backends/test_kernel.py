@@ -271,6 +271,21 @@ def test_scheduled_marks_the_neurons_of_one_step_on_both_backends():
         assert list(np.flatnonzero(mask)) == expected and np.array_equal(mask, np.asarray(got))
 
 
+@pytest.mark.parametrize("first", [0, 5, 37, 200])
+def test_positions_count_what_searchsorted_finds(first):
+    """`_positions` answers searchsorted(totals, q, side="right") for q in first .. first + count - 1
+    by a histogram: also for repeated totals (rows without pieces), totals below the range (all
+    counted) and above it (none), and a range past the last total."""
+    from brainsim.backends.jax_backend import _positions
+
+    rng = np.random.default_rng(first)
+    for totals in (np.cumsum(rng.integers(0, 4, 50)), np.zeros(7, np.int64), np.full(3, 1000), np.arange(1, 64)):
+        totals = totals.astype(np.int64)
+        got = jax.jit(lambda t, f: _positions(t, f, 32))(totals, np.int64(first))
+        expected = np.searchsorted(totals, first + np.arange(32), side="right")
+        assert np.array_equal(np.asarray(got), expected)
+
+
 @pytest.mark.parametrize("n, capacity", [(3200, 1), (3200, 16), (3200, 64), (3200, 512), (3201, 64), (64000, 512), (1500, 2000)])
 def test_compaction_of_long_masks_lists_the_first_spikes_whatever_the_capacity(n, capacity):
     """The jax compaction packs the mask into 64-bit words and selects bits (or, for a capacity
