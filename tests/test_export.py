@@ -87,6 +87,7 @@ def test_neo_block_holds_a_spike_train_per_neuron_and_a_signal_per_trace(results
     import quantities as pq
 
     block = results.to_neo()
+    block.check_relationships()  # each object's parent links are those of the lists that hold it
     segment, = block.segments
     assert len(segment.spiketrains) == 10 + 20  # Retina and V1: their spikes were recorded
     for train in segment.spiketrains:

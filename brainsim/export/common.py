@@ -17,11 +17,17 @@ def time_span(results: Results) -> tuple[float, float]:
     return results.first_step * results.dt, (results.first_step + results.n_steps) * results.dt
 
 
+def by_neuron(trains: SpikeTrains) -> tuple[np.ndarray, np.ndarray]:
+    """The spike times of a population ordered by neuron, then time, and the spike count
+    of each neuron 0 .. size - 1."""
+    order = np.argsort(trains.indices, kind="stable")  # stable: each neuron's spikes stay in time order
+    return trains.times[order], np.bincount(trains.indices, minlength=trains.size)
+
+
 def per_neuron(trains: SpikeTrains) -> list[np.ndarray]:
     """The spike times of each neuron 0 .. size - 1 of a population, each in time order."""
-    order = np.argsort(trains.indices, kind="stable")  # stable: each neuron's spikes stay in time order
-    counts = np.bincount(trains.indices, minlength=trains.size)
-    return np.split(trains.times[order], np.cumsum(counts)[:-1])
+    times, counts = by_neuron(trains)
+    return np.split(times, np.cumsum(counts)[:-1])
 
 
 def sampling_period(trace: Trace | SynapseTrace, dt: float) -> float | None:
