@@ -208,15 +208,6 @@ def test_sonata_spike_file_read_by_libsonata(results, tmp_path):
     assert np.array_equal(timestamps, results.spikes["V1.simple"].times * 1e3)
 
 
-def test_sonata_spike_file_read_by_bmtk(results, tmp_path):
-    """bmtk is not a dependency of brainsim (nor of its tests); where it is installed, its reader is checked too."""
-    trains = pytest.importorskip("bmtk.utils.reports.spike_trains").SpikeTrains
-    spikes = trains.from_sonata(str(results.save(tmp_path / "spikes.h5")))
-    assert spikes.populations == ["Retina.photoreceptors", "V1.simple"] and spikes.units("V1.simple") == "ms"
-    expected = results.spikes["V1.simple"]
-    assert np.array_equal(spikes.get_times(4, population="V1.simple"), expected.times[expected.indices == 4] * 1e3)
-
-
 # --------------------------------------------------------------------------- save and the CLI
 
 
