@@ -2,6 +2,7 @@
 
     brainsim run models/cuba.brain --backend jax --duration 200ms
     brainsim run models/cuba.brain --backend jax --dtype float32
+    brainsim run models/cuba.brain --output run.nwb   # also .npz, .h5 (SONATA spikes)
     brainsim check models/cuba.brain
     brainsim check --dtype float32 models/cuba.brain    # float32 on jax against the float64 reference
     brainsim info models/cuba.brain
@@ -23,7 +24,8 @@ import sys
 
 from brainsim import ir
 from brainsim.backends import DTYPES
-from brainsim.errors import BrainsimError
+from brainsim.errors import BrainsimError, ExportError
+from brainsim.export import check_output, known_extensions, save
 from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
 from brainsim.network.values import neuron_values
@@ -61,6 +63,7 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
     run.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     run.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type of every value (default float64)")
+    run.add_argument("--output", "-o", metavar="FILE", help=f"also write the results there, in the format of its extension: {known_extensions()}")
     run.set_defaults(command=_run)
 
     check = commands.add_parser("check", help="run on both backends and report whether results are identical")
@@ -123,6 +126,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     model = _load(args)
+    if args.output:
+        check_output(args.output)  # before the run, so that a long run is not lost to a typo
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
     simulation = model.compile(backend=args.backend, dtype=args.dtype)
@@ -139,6 +144,17 @@ def _run(args: argparse.Namespace) -> int:
     print(results.format_table())
     if table := _learned(model.network, results):
         print(table)
+    return _save(results, args) if args.output else EXIT_OK
+
+
+def _save(results, args: argparse.Namespace) -> int:
+    """Write the results to `--output`, after the statistics: a failure is reported, not raised."""
+    try:
+        path = save(results, args.output, description=f"brainsim run {args.model}")
+    except ExportError as error:
+        print(f"results not written: cannot write {error.path!r}: {error.reason}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    print(f"results written to {path}")
     return EXIT_OK
 
 

@@ -107,6 +107,25 @@ class SimulationError(BrainsimError):
     kind = "simulation error"
 
 
+class MissingExtraError(BrainsimError):
+    """An optional library that a feature needs is not installed; the message names the
+    extra that installs it (`pip install "brainsim-lang[nwb]"`)."""
+
+    kind = "missing library"
+
+
+class ExportError(BrainsimError):
+    """Results could not be written: an unknown format, a missing library, a path that
+    cannot be written. `path` is the file asked for; `reason` says what went wrong."""
+
+    kind = "export error"
+
+    def __init__(self, message: str, path: str, reason: str):
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+
+
 class DelayRoundingWarning(UserWarning):
     """Rounding a projection's delays to whole steps changed one by more than 1%."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -29,13 +30,15 @@ class SpikeTrains:
 
 @dataclass(frozen=True, eq=False)
 class Trace:
-    """`values[k, j]`: variable `variable` of neuron `indices[j]` at `times[k]` (SI units)."""
+    """`values[k, j]`: variable `variable` of neuron `indices[j]` at `times[k]`, in SI units:
+    numbers of `unit` ("V", "A", "dimensionless": `brainsim.units.si_unit`)."""
 
     population: str
     variable: str
     indices: np.ndarray
     times: np.ndarray
     values: np.ndarray
+    unit: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,13 +80,14 @@ class SynapseTable(Mapping[str, SynapseStates]):
 @dataclass(frozen=True, eq=False)
 class SynapseTrace:
     """`values[k, m]`: state `variable` of synapse `indices[m]` (projection order) of
-    `projection` at `times[k]`: every step's end, or the snapshot times."""
+    `projection` at `times[k]`: every step's end, or the snapshot times; numbers of `unit`."""
 
     projection: str
     variable: str
     indices: np.ndarray
     times: np.ndarray
     values: np.ndarray
+    unit: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +212,30 @@ class Results:
             for row in self.statistics()
         ]
         return text_table(header, body, numeric_from=2)
+
+    # Export (brainsim.export, imported when called: it imports this module, and its
+    # formats' libraries are optional).
+
+    def save(self, path: str | Path, format: str | None = None, description: str | None = None) -> Path:
+        """Write these results to `path`, in the format of its extension (.npz, .nwb, .h5 for
+        a SONATA spike file) or `format`; `description` says what was run. Returns the path.
+
+        Raises:
+            ExportError: nothing was written (the message says why); these results are intact.
+        """
+        from brainsim.export import save
+
+        return save(self, path, format=format, description=description)
+
+    def to_neo(self, description: str | None = None):
+        """These spikes and traces as a `neo.Block` of one Segment, for Elephant (`brainsim.export.neo`).
+
+        Raises:
+            MissingExtraError: neo is not installed.
+        """
+        from brainsim.export import to_neo
+
+        return to_neo(self, description)
 
 
 def _cv_isi(trains: SpikeTrains) -> np.ndarray:

@@ -17,6 +17,7 @@ FORBIDDEN = {
     "brainsim.ir": ("brainsim.dsl", "brainsim.backends", "brainsim.integrators", "brainsim.network"),
     "brainsim.errors": ("brainsim.",),
     "brainsim.units": ("brainsim.dsl", "brainsim.backends", "brainsim.ir"),
+    "brainsim.export": ("brainsim.dsl", "brainsim.backends", "brainsim.network", "brainsim.model", "brainsim.cli"),
 }
 
 
