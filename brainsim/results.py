@@ -29,13 +29,15 @@ class SpikeTrains:
 
 @dataclass(frozen=True, eq=False)
 class Trace:
-    """`values[k, j]`: variable `variable` of neuron `indices[j]` at `times[k]` (SI units)."""
+    """`values[k, j]`: variable `variable` of neuron `indices[j]` at `times[k]`, in SI units:
+    numbers of `unit` ("V", "A", "dimensionless": `brainsim.units.si_unit`)."""
 
     population: str
     variable: str
     indices: np.ndarray
     times: np.ndarray
     values: np.ndarray
+    unit: str
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,13 +79,14 @@ class SynapseTable(Mapping[str, SynapseStates]):
 @dataclass(frozen=True, eq=False)
 class SynapseTrace:
     """`values[k, m]`: state `variable` of synapse `indices[m]` (projection order) of
-    `projection` at `times[k]`: every step's end, or the snapshot times."""
+    `projection` at `times[k]`: every step's end, or the snapshot times; numbers of `unit`."""
 
     projection: str
     variable: str
     indices: np.ndarray
     times: np.ndarray
     values: np.ndarray
+    unit: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,3 +191,42 @@ def _compound_name(dimension: Dimension) -> str:
     base = {"[mass]": "kg", "[length]": "m", "[time]": "s", "[current]": "A",
             "[temperature]": "K", "[substance]": "mol", "[luminosity]": "cd"}
     return "*".join(f"{base[b]}^{e}" if e != 1 else base[b] for b, e in dimension.exponents)
+
+
+# The named SI units whose factor is 1: a value in SI floats is a number of these. (Not g, M
+# or l: brainsim holds a mass in kg, a concentration in mol/m**3, a volume in m**3.)
+_COHERENT = ("V", "A", "S", "F", "ohm", "C", "J", "W", "Hz", "s", "m", "K", "mol")
+_BASE_SI = {"[mass]": "kg", "[length]": "m", "[time]": "s", "[current]": "A",
+            "[temperature]": "K", "[substance]": "mol", "[luminosity]": "cd"}
+
+
+def si_unit(dimension: Dimension) -> str:
+    """The unit of brainsim's SI floats of `dimension`, as text that quantities, pint and
+    NWB readers parse: "V", "V/s", "mol/m**3", "dimensionless".
+
+    Unlike `str(dimension)`, which names a concentration M and a mass g, this is the
+    coherent unit the values are numbers of, for files that carry values with their unit.
+    """
+    if dimension.is_dimensionless:
+        return "dimensionless"
+    second = lookup_unit("s")[1]
+    for symbol in _COHERENT:
+        named = lookup_unit(symbol)[1]
+        if dimension == named:
+            return symbol
+        if dimension * second == named and symbol != "Hz":
+            return f"{symbol}/s"
+    up = [_power(_BASE_SI[b], e) for b, e in dimension.exponents if e > 0]
+    down = [_power(_BASE_SI[b], -e) for b, e in dimension.exponents if e < 0]
+    numerator = "*".join(up) or "1"
+    if not down:
+        return numerator
+    return f"{numerator}/{down[0]}" if len(down) == 1 else f"{numerator}/({'*'.join(down)})"
+
+
+def _power(symbol: str, exponent: Fraction) -> str:
+    if exponent == 1:
+        return symbol
+    if exponent.denominator == 1:
+        return f"{symbol}**{exponent.numerator}"
+    return f"{symbol}**({exponent.numerator}/{exponent.denominator})"

@@ -24,6 +24,7 @@ from brainsim.errors import InvalidValueError
 from brainsim.integrators.relaxation import relaxations
 from brainsim.network import HostNetwork, build, located
 from brainsim.results import Results, SpikeTrains, SynapseStates, SynapseTable, SynapseTrace, Trace
+from brainsim.units import si_unit
 from brainsim.validate import deep_expressions, validate
 
 
@@ -246,8 +247,10 @@ class Simulation(abc.ABC):
         traces = {}
         for record, values in zip(host.records, run.traces):
             steps = sampled_steps(start, n_steps, record.every)
+            model = self.network.population(record.population).model
             traces[(record.population, record.variable)] = Trace(
-                record.population, record.variable, record.indices, steps * dt, values)
+                record.population, record.variable, record.indices, steps * dt, values,
+                unit=_unit(record.variable, (*model.states, *model.inputs)))
         final_state = {name: {} for name in sizes}  # a spike source has no state
         for name in host.placement:
             g, offset = host.placement[name]
@@ -312,8 +315,14 @@ class Simulation(abc.ABC):
                 times = steps * dt
                 values = np.stack([value(record.pathway, record.variable, snapshots[k], record.positions, k)
                                    for k in steps]) if len(steps) else np.zeros((0, len(record.indices)))
-            traces[(name, record.variable)] = SynapseTrace(name, record.variable, record.indices, times, values)
+            unit = _unit(record.variable, self.network.projections[record.projection].synapse.states)
+            traces[(name, record.variable)] = SynapseTrace(name, record.variable, record.indices, times, values, unit)
         return synapses, traces
+
+
+def _unit(variable: str, declared: Sequence[ir.StateVariable | ir.Input]) -> str:
+    """The SI unit of a recorded variable, from its declaration (`brainsim.units.si_unit`)."""
+    return next(si_unit(d.dimension) for d in declared if d.name == variable)
 
 
 def sampled_steps(start: int, n_steps: int, every: int) -> np.ndarray:
