@@ -107,6 +107,32 @@ class SimulationError(BrainsimError):
     kind = "simulation error"
 
 
+class MissingExtraError(BrainsimError):
+    """An optional library that a feature needs is not installed; the message names the
+    extra that installs it (`pip install "brainsim-lang[nwb]"`)."""
+
+    kind = "missing library"
+
+
+class ExportError(BrainsimError):
+    """Results could not be written: an unknown format, a missing library, a path that
+    cannot be written. `path` is the file asked for; `reason` says what went wrong."""
+
+    kind = "export error"
+
+    def __init__(self, message: str, path: str, reason: str):
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+
+
+class NotRecordedError(BrainsimError):
+    """Something was asked of a run that it did not record (the spikes or a trace of a
+    population, a synapse state over time); the message lists what was recorded."""
+
+    kind = "not recorded"
+
+
 class DelayRoundingWarning(UserWarning):
     """Rounding a projection's delays to whole steps changed one by more than 1%."""
 
