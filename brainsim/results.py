@@ -44,13 +44,15 @@ class Trace:
 class SynapseStates:
     """The synapses of one projection after the run, in projection order (by
     presynaptic, then postsynaptic neuron): `pre`, `post` (int64 indices within
-    the source and target population) and `states` (name -> float64 values;
-    event-driven ones brought to the end time)."""
+    the source and target population), `states` (name -> float64 values;
+    event-driven ones brought to the end time) and `units` (name -> the SI unit of
+    its values, `brainsim.units.si_unit`)."""
 
     projection: str
     pre: np.ndarray
     post: np.ndarray
     states: Mapping[str, np.ndarray]
+    units: Mapping[str, str]
 
 
 class SynapseTable(Mapping[str, SynapseStates]):
