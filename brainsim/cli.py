@@ -27,6 +27,7 @@ from brainsim.errors import BrainsimError
 from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
 from brainsim.network.values import neuron_values
+from brainsim.phrases import connection_rule, plasticity
 from brainsim.precision import compare_precision
 from brainsim.results import compare_results, text_table
 from brainsim.units import lookup_unit, to_si
@@ -206,7 +207,7 @@ def describe(model: Model, updates: bool = False) -> str:
                 lines.append(f"{head}, {len(times)} spike(s) given")
     lines.append("projections:")
     for projection in network.projections:
-        lines.append(f"  {projection.name}: {projection.synapse.name}, {_rule(projection.rule)}{_plasticity(projection.synapse)}")
+        lines.append(f"  {projection.name}: {projection.synapse.name}, {connection_rule(projection.rule)}{plasticity(projection.synapse)}")
     if network.stimuli:
         lines.append("stimuli:")
         for stimulus in network.stimuli:
@@ -234,38 +235,6 @@ def _neurons(indices: tuple[int, ...] | None) -> str:
         case (first, *_, last) if indices == tuple(range(first, last + 1)):
             return f"[{first}:{last + 1}]"
     return f"[{', '.join(map(str, indices))}]"
-
-
-def _plasticity(synapse: ir.SynapseModel) -> str:
-    """", plastic (event-driven: on pre, on post)", or "" for a static synapse."""
-    if not synapse.plastic:
-        return ""
-    blocks = [name for name, block in (("on pre", synapse.on_pre), ("on post", synapse.on_post)) if block]
-    if synapse.equations:
-        blocks.append(f"{len(synapse.equations)} equation(s)")
-    driven = "clock-driven, every synapse every step" if synapse.clock_driven else "event-driven"
-    return f", plastic ({driven}: {', '.join(blocks)})"
-
-
-def _rule(rule: ir.ConnectionRule) -> str:
-    match rule:
-        case ir.FixedProbability(p=float() as p):
-            return f"fixed probability p={p:g}"
-        case ir.FixedProbability(p=p):
-            return f"probability {format_expr(p)} per pair"
-        case ir.OneToOne():
-            return "one to one"
-        case ir.AllToAll():
-            return "all to all"
-        case ir.FixedIndegree(n=n):
-            return f"fixed in-degree {n}"
-        case ir.FixedOutdegree(n=n):
-            return f"fixed out-degree {n}"
-        case ir.FixedTotalNumber(n=n):
-            return f"{n} synapses in total"
-        case ir.EdgeList(pre=pre):
-            return f"{len(pre)} listed edges"
-    raise TypeError(f"not a connection rule: {rule!r}")
 
 
 def _rate(rate: ir.Initializer | ir.Expr) -> str:
