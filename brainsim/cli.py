@@ -5,6 +5,7 @@
     brainsim check models/cuba.brain
     brainsim check --dtype float32 models/cuba.brain    # float32 on jax against the float64 reference
     brainsim info models/cuba.brain
+    brainsim plot models/visual_pathway.brain -o raster.png --what raster   # or traces, rates, isi, weights
     brainsim demo                 # examples/simulation_demo.py: the seed's object API, five demonstrations
     brainsim run net.brain --include ../shared-models     # imports may read from there too
 
@@ -28,6 +29,7 @@ from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
 from brainsim.network.values import neuron_values
 from brainsim.phrases import connection_rule, plasticity
+from brainsim.plotting import KINDS, figure, image_format, save
 from brainsim.precision import compare_precision
 from brainsim.results import compare_results, text_table
 from brainsim.units import lookup_unit, to_si
@@ -72,6 +74,16 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="float32: run the jax backend in float32 and report its agreement with float64")
     check.set_defaults(command=_check)
 
+    plot = commands.add_parser("plot", help="simulate a model, print its statistics and save a figure (needs matplotlib)")
+    plot.add_argument("model", help="path to a .brain file")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE",
+                      help="the image to write; its extension gives the format (.png, .svg, .pdf, ...)")
+    plot.add_argument("--what", choices=KINDS, default="raster", help="what to draw (default raster)")
+    plot.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
+    plot.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
+    plot.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
+    plot.set_defaults(command=_plot)
+
     info = commands.add_parser("info", help="describe a model's populations, projections, stimuli and records")
     info.add_argument("model", help="path to a .brain file")
     info.add_argument("--updates", action="store_true",
@@ -81,7 +93,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--plot", metavar="FILE", help="where to draw the figures (needs matplotlib)")
     demo.add_argument("--no-plot", action="store_true", help="print only")
     demo.set_defaults(command=_demo)
-    for command in (run, check, info):
+    for command in (run, check, info, plot):
         command.add_argument("--include", metavar="DIR", action="append", default=[],
                              help="a folder that imports may read from besides the model's own (repeatable)")
     return parser
@@ -140,6 +152,17 @@ def _run(args: argparse.Namespace) -> int:
     print(results.format_table())
     if table := _learned(model.network, results):
         print(table)
+    return EXIT_OK
+
+
+def _plot(args: argparse.Namespace) -> int:
+    image_format(args.output)  # a name matplotlib cannot write fails before the run, not after
+    model = _load(args)
+    duration = args.duration if args.duration is not None else model.network.simulation.duration
+    results = model.compile(backend=args.backend).run(duration=duration)
+    print(results.format_table())
+    save(figure(results, args.what), args.output)
+    print(f"wrote the {args.what} figure to {args.output}")
     return EXIT_OK
 
 
