@@ -40,10 +40,11 @@ def plot_raster(results: Results, populations: Sequence[str] | None = None, ax: 
     grouped by region and coloured by it, each labelled with its name.
 
     Args:
-        populations: the populations to draw (default: every one whose spikes were recorded).
+        populations: the populations to draw, a region standing for the populations in it
+            (default: every one whose spikes were recorded).
     Raises:
         NotRecordedError: a population's spikes were not recorded (or none were).
-        UnknownNameError: the network has no such population.
+        UnknownNameError: the network has no such population or region.
     """
     names = _recorded_spikes(results, populations)
     ax = _axes(ax, "drawing a raster")
@@ -52,12 +53,15 @@ def plot_raster(results: Results, populations: Sequence[str] | None = None, ax: 
     colours = {region: f"C{i % 10}" for i, region in enumerate(dict.fromkeys(regions.get(n, "") for n in names))}
     rows = sum(results.spikes[name].size for name in names)
     row_height = ax.bbox.height * 72 / ax.figure.dpi / max(rows, 1)  # points
-    size = min(max(0.9 * row_height, 0.5), 10.0) ** 2  # a tick as high as a row, within limits
+    if row_height >= 2:  # a tick as high as its row (10 points at most)
+        marks = {"marker": "|", "s": min(0.9 * row_height, 10.0) ** 2, "linewidths": 0.8}
+    else:  # rows thinner than a visible tick: a dot a point wide, over a few rows
+        marks = {"marker": "s", "s": 1.0, "linewidths": 0}
     offset, centres = 0, []
     for name in names:
         trains = results.spikes[name]
-        ax.scatter(trains.times * _MS, offset + trains.indices, s=size, marker="|", linewidths=0.8,
-                   color=colours[regions.get(name, "")], label=name)
+        ax.scatter(trains.times * _MS, offset + trains.indices, color=colours[regions.get(name, "")], label=name,
+                   **marks)
         centres.append(offset + (trains.size - 1) / 2)
         offset += trains.size
         ax.axhline(offset - 0.5, color="0.8", linewidth=0.6)
@@ -81,9 +85,9 @@ def plot_traces(results: Results, population: str | None = None, variable: str |
         NotRecordedError: no such trace, or a neuron whose trace was not recorded.
         InvalidValueError: several recorded traces fit and it is not said which.
     """
-    key = _one(list(results.traces), lambda k: (population in (None, k[0])) and (variable in (None, k[1])),
-               what="trace", wanted=".".join(part for part in (population, variable) if part),
-               shown=lambda k: f"{k[1]} of {k[0]}", hint="add `record <variable> of <population>` to the model")
+    key = _one(list(results.traces), lambda k: population in (None, k[0]) and variable in (None, k[1]),
+               wanted=f"{variable or 'a variable'} of {population or 'a population'}", nothing="traces",
+               hint="add `record <variable> of <population>` to the model")
     trace = results.traces[key]
     recorded = [int(i) for i in trace.indices]
     chosen = recorded if neurons is None else [int(i) for i in neurons]
@@ -218,8 +222,8 @@ def plot_weight_evolution(results: Results, projection: str | None = None, varia
         InvalidValueError: several projections' records fit and it is not said which.
     """
     key = _one(list(results.synapse_traces), lambda k: projection in (None, k[0]) and k[1] == variable,
-               what="synapse record", wanted=f"{variable} of {projection}" if projection else variable,
-               shown=lambda k: f"{k[1]} of {k[0]}", hint="add `record w of <source> -> <target>` to the model")
+               wanted=f"{variable} of {projection or 'a projection'} over time", nothing="synapse state over time",
+               hint=f"add `record {variable} of <source> -> <target>` to the model")
     trace = results.synapse_traces[key]
     factor, unit = _shown(trace.unit)
     shown = np.unique(np.linspace(0, len(trace.indices) - 1, min(len(trace.indices), _MAX_SYNAPSE_LINES)).astype(int))
@@ -326,36 +330,41 @@ def _axes(ax: Axes | None, purpose: str) -> Axes:
     return plt.figure(layout="constrained").subplots()
 
 
-def _recorded_spikes(results: Results, populations: Sequence[str] | None) -> list[str]:
-    """The populations asked for (default: all recorded), each checked to have recorded spikes."""
+def _recorded_spikes(results: Results, populations: str | Sequence[str] | None) -> list[str]:
+    """The populations asked for (default: all recorded; a region stands for its populations),
+    each checked to have recorded spikes."""
     recorded = list(results.spikes)
-    listed = ", ".join(recorded) or "none"
     if populations is None:
         if not recorded:
             raise NotRecordedError("the run recorded no spikes", hint="add `record spikes of <population>` to the model")
         return recorded
+    names = []
     for name in [populations] if isinstance(populations, str) else populations:
-        if name not in results.spike_counts:
-            raise UnknownNameError(f"the network has no population {name!r}; its populations: "
-                                   f"{', '.join(results.spike_counts)}", hint=did_you_mean(name, results.spike_counts))
-        if name not in results.spikes:
-            raise NotRecordedError(f"the spikes of {name} were not recorded; recorded: {listed}",
-                                   hint=f"add `record spikes of {name}` to the model")
-    return [populations] if isinstance(populations, str) else list(populations)
+        if name not in results.spike_counts and name not in results.regions:
+            known = [*results.regions, *results.spike_counts]
+            raise UnknownNameError(f"the network has no population or region {name!r}; its populations: "
+                                   f"{', '.join(results.spike_counts)}", hint=did_you_mean(name, known))
+        names += [p for p in results.regions.get(name, (name,)) if p not in names]
+    if missing := [name for name in names if name not in results.spikes]:
+        raise NotRecordedError(f"the spikes of {', '.join(missing)} were not recorded; recorded: "
+                               f"{', '.join(recorded) or 'none'}", hint=f"add `record spikes of {missing[0]}` to the model")
+    return names
 
 
-def _one(keys: list, fits, what: str, wanted: str, shown, hint: str):
-    """The one record key among `keys` that `fits`: a NotRecordedError listing every key if
-    none does, an InvalidValueError listing the candidates if several do."""
+def _one(keys: list[tuple[str, str]], fits, wanted: str, nothing: str, hint: str) -> tuple[str, str]:
+    """The one (owner, variable) record key among `keys` that `fits`, `wanted` in words: a
+    NotRecordedError listing every key if none does, an InvalidValueError listing the ones
+    that fit if several do; `nothing` names the kind for a run that recorded none."""
     candidates = [k for k in keys if fits(k)]
     if len(candidates) == 1:
         return candidates[0]
     if not keys:
-        raise NotRecordedError(f"the run recorded no {what}", hint=hint)
+        raise NotRecordedError(f"the run recorded no {nothing}", hint=hint)
     if not candidates:
-        raise NotRecordedError(f"no {what} {wanted!r} was recorded; recorded: {', '.join(map(shown, keys))}", hint=hint)
-    raise InvalidValueError(f"{len(candidates)} of the run's records fit; say which {what}: "
-                            f"{', '.join(map(shown, candidates))}")
+        raise NotRecordedError(f"{wanted} was not recorded; recorded: {', '.join(f'{v} of {o}' for o, v in keys)}",
+                               hint=hint)
+    raise InvalidValueError(f"{len(candidates)} records fit {wanted}; say which: "
+                            f"{', '.join(f'{v} of {o}' for o, v in candidates)}")
 
 
 def _innermost_regions(results: Results) -> dict[str, str]:
