@@ -16,6 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.colors  # noqa: E402
 import matplotlib.image  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
@@ -110,10 +111,25 @@ def test_raster_has_a_point_per_spike_at_its_time_and_row(visual, tmp_path):
     assert_picture(written_picture(tmp_path / "raster.png"))
 
 
-def test_raster_of_chosen_populations(visual):
+def test_raster_of_chosen_populations_and_regions(visual):
     ax = visual.plot_raster(["V1.simple"])
     assert len(ax.collections) == 1
     assert len(ax.collections[0].get_offsets()) == len(visual.spikes["V1.simple"].times)
+    ax = visual.plot_raster(["Visual_Association", "Retina"])  # a region stands for its populations
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["Retina.photoreceptors", "Visual_Association.out"]
+
+
+def test_a_dense_raster_is_visible(tmp_path):
+    """Rows thinner than a tick: each spike becomes a dot, and the dots cover the plot."""
+    dense = brainsim.loads("simulation { dt = 0.1 ms  duration = 50 ms  seed = 1 }\n"
+                           "region Input { noise = PoissonSource[3000] { rate = 40 Hz } }\n"
+                           "record spikes of Input\n").compile().run()
+    ax = dense.plot_raster()
+    assert len(ax.collections[0].get_offsets()) == len(dense.spikes["Input.noise"].times) > 3000
+    ax.figure.savefig(tmp_path / "dense.png", dpi=100)
+    image = written_picture(tmp_path / "dense.png")
+    blue = np.abs(image[..., :3] - matplotlib.colors.to_rgb("C0")).sum(axis=-1) < 0.3
+    assert blue.sum() > 2000  # pixels of the data's colour
 
 
 def test_traces_draw_each_recorded_neuron_in_mV(visual):
@@ -217,16 +233,26 @@ def test_a_population_whose_spikes_were_not_recorded(partly):
 
 
 def test_a_population_the_network_does_not_have(partly):
-    with pytest.raises(UnknownNameError, match="no population 'Area.sen'") as caught:
+    with pytest.raises(UnknownNameError, match="no population or region 'Area.sen'") as caught:
         partly.plot_raster("Area.sen")
     assert "did you mean `Area.seen`?" in str(caught.value)
 
 
 def test_a_trace_that_was_not_recorded(partly):
-    with pytest.raises(NotRecordedError, match=r"no trace 'Area.unseen.v' was recorded; recorded: v of Area.seen"):
+    with pytest.raises(NotRecordedError, match=r"^not recorded: v of Area.unseen was not recorded; recorded: v of Area.seen"):
         partly.plot_traces("Area.unseen", "v")
     with pytest.raises(NotRecordedError, match=r"neuron\(s\) 3; recorded: 0, 1"):
         partly.plot_traces("Area.seen", neurons=[0, 3])
+
+
+def test_several_traces_fit_until_it_is_said_which():
+    results = brainsim.loads(PARTLY_RECORDED + "record I_ext of Area.seen[1]\n").compile().run()
+    with pytest.raises(brainsim.InvalidValueError, match="2 records fit a variable of Area.seen; "
+                                                         "say which: v of Area.seen, I_ext of Area.seen"):
+        results.plot_traces("Area.seen")
+    ax = results.plot_traces(variable="I_ext")
+    assert ax.get_ylabel() == "I_ext (nA)"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), 3.0)
 
 
 def test_a_projection_without_weights(partly):
@@ -237,7 +263,7 @@ def test_a_projection_without_weights(partly):
 
 
 def test_weights_not_recorded_over_time(visual):
-    with pytest.raises(NotRecordedError, match="the run recorded no synapse record") as caught:
+    with pytest.raises(NotRecordedError, match="the run recorded no synapse state over time") as caught:
         visual.plot_weight_evolution("Retina.photoreceptors->V1.simple")
     assert "record w of" in str(caught.value)
 
@@ -345,3 +371,16 @@ def test_results_html_has_the_statistics_and_a_raster(visual):
     image = matplotlib.image.imread(io.BytesIO(base64.b64decode(encoded)), format="png")
     assert_picture(image)
     assert image.shape[:2] == (208, 480)
+
+
+def test_the_readme_shows_a_raster_made_by_the_command_it_names(tmp_path, capsys):
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    command = "brainsim plot models/visual_pathway.brain -o docs/images/visual_pathway_raster.png"
+    assert command in readme and "](docs/images/visual_pathway_raster.png)" in readme
+    shown = root / "docs" / "images" / "visual_pathway_raster.png"
+    assert shown.stat().st_size < 100_000
+    assert main(["plot", str(VISUAL), "-o", str(tmp_path / "raster.png")]) == 0
+    made = written_picture(tmp_path / "raster.png")
+    assert_picture(written_picture(shown))
+    assert written_picture(shown).shape == made.shape
