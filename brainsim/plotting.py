@@ -202,7 +202,7 @@ def plot_weights(results: Results, projection: str | None = None, variable: str 
                                 f"say which: {', '.join(holding)}")
     name = holding[0]
     synapses = results.synapses[name]
-    factor, unit = _shown(synapses.units[variable])
+    factor, unit = _shown(synapses.units.get(variable, "SI units"))
     ax = _axes(ax, "drawing weights")
     ax.hist(synapses.states[variable] / factor, bins=bins)
     ax.set_xlabel(f"{_label(variable, unit)} at {(results.start + results.duration) * _MS:g} ms")

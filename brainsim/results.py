@@ -46,13 +46,14 @@ class SynapseStates:
     presynaptic, then postsynaptic neuron): `pre`, `post` (int64 indices within
     the source and target population), `states` (name -> float64 values;
     event-driven ones brought to the end time) and `units` (name -> the SI unit of
-    its values, `brainsim.units.si_unit`)."""
+    its values, `brainsim.units.si_unit`; empty where not known, as in results read
+    back from a file that does not keep them)."""
 
     projection: str
     pre: np.ndarray
     post: np.ndarray
     states: Mapping[str, np.ndarray]
-    units: Mapping[str, str]
+    units: Mapping[str, str] = field(default_factory=dict)
 
 
 class SynapseTable(Mapping[str, SynapseStates]):

@@ -193,6 +193,17 @@ def test_weight_histogram_counts_every_synapse_in_nA(visual):
     assert ax.get_xlabel() == "w (nA) at 150 ms" and ax.get_ylabel() == "synapses"
 
 
+def test_weights_of_unknown_unit_are_drawn_as_held(visual):
+    """Results read back from a file that keeps no units: SI values, and the label says so."""
+    projection = "V1.simple->Visual_Association.out"
+    held = visual.synapses[projection]
+    bare = replace(visual, synapses={projection: replace(held, units={})})
+    ax = bare.plot_weights(projection, bins=5)
+    assert ax.get_xlabel() == "w (SI units) at 150 ms"
+    left, last = ax.patches[0].get_x(), ax.patches[-1]
+    assert left <= held.states["w"].min() <= held.states["w"].max() <= last.get_x() + last.get_width()  # not scaled
+
+
 def test_weight_evolution_draws_recorded_synapses_and_their_mean(learning):
     projection = "Retina.photoreceptors->V1.simple"
     trace = learning.synapse_traces[(projection, "w")]
