@@ -243,6 +243,7 @@ def figure(results: Results, what: str = "raster", size: tuple[float, float] = (
     """A new figure (outside pyplot) of one kind of plot (`KINDS`) of everything recorded:
     "raster", "rates" and "isi" on one axes; "traces" one row per recorded trace; "weights"
     one row per projection with a weight `w`, its histogram beside its evolution where recorded.
+    `size` is in inches; with several rows the height grows with them instead.
 
     Raises:
         InvalidValueError: `what` is not one of `KINDS`.
@@ -251,7 +252,7 @@ def figure(results: Results, what: str = "raster", size: tuple[float, float] = (
     require("matplotlib", "plot", f"drawing a {what} figure")
     from matplotlib.figure import Figure
 
-    width, height = size
+    width = size[0]
     match what:
         case "raster" | "rates" | "isi":
             axes = Figure(figsize=size, layout="constrained").subplots()

@@ -232,6 +232,11 @@ def test_weights_figure_puts_each_histogram_beside_its_evolution(learning):
 # --------------------------------------------------------------------------- bad input
 
 
+def test_a_figure_of_an_unknown_kind(visual):
+    with pytest.raises(brainsim.InvalidValueError, match="cannot draw 'voltage'; a figure is one of: raster, traces"):
+        plotting.figure(visual, "voltage")
+
+
 def test_a_population_whose_spikes_were_not_recorded(partly):
     with pytest.raises(NotRecordedError) as caught:
         partly.plot_raster(["Area.unseen"])
