@@ -6,6 +6,7 @@
     brainsim check models/cuba.brain
     brainsim check --dtype float32 models/cuba.brain    # float32 on jax against the float64 reference
     brainsim info models/cuba.brain
+    brainsim plot models/visual_pathway.brain -o raster.png --what raster   # or traces, rates, isi, weights
     brainsim demo                 # examples/simulation_demo.py: the seed's object API, five demonstrations
     brainsim run net.brain --include ../shared-models     # imports may read from there too
 
@@ -29,6 +30,8 @@ from brainsim.export import check_output, known_extensions, save
 from brainsim.integrators import format_expr, integrate
 from brainsim.model import Model, load
 from brainsim.network.values import neuron_values
+from brainsim.phrases import connection_rule, plasticity
+from brainsim.plotting import KINDS, figure, image_format, save_figure
 from brainsim.precision import compare_precision
 from brainsim.results import compare_results, text_table
 from brainsim.units import lookup_unit, to_si
@@ -74,6 +77,16 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="float32: run the jax backend in float32 and report its agreement with float64")
     check.set_defaults(command=_check)
 
+    plot = commands.add_parser("plot", help="simulate a model, print its statistics and save a figure (needs matplotlib)")
+    plot.add_argument("model", help="path to a .brain file")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE",
+                      help="the image to write; its extension gives the format (.png, .svg, .pdf, ...)")
+    plot.add_argument("--what", choices=KINDS, default="raster", help="what to draw (default raster)")
+    plot.add_argument("--backend", choices=["numpy", "jax"], default="numpy")
+    plot.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
+    plot.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
+    plot.set_defaults(command=_plot)
+
     info = commands.add_parser("info", help="describe a model's populations, projections, stimuli and records")
     info.add_argument("model", help="path to a .brain file")
     info.add_argument("--updates", action="store_true",
@@ -83,7 +96,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--plot", metavar="FILE", help="where to draw the figures (needs matplotlib)")
     demo.add_argument("--no-plot", action="store_true", help="print only")
     demo.set_defaults(command=_demo)
-    for command in (run, check, info):
+    for command in (run, check, info, plot):
         command.add_argument("--include", metavar="DIR", action="append", default=[],
                              help="a folder that imports may read from besides the model's own (repeatable)")
     return parser
@@ -158,6 +171,17 @@ def _save(results, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plot(args: argparse.Namespace) -> int:
+    image_format(args.output)  # a name matplotlib cannot write fails before the run, not after
+    model = _load(args)
+    duration = args.duration if args.duration is not None else model.network.simulation.duration
+    results = model.compile(backend=args.backend).run(duration=duration)
+    print(results.format_table())
+    save_figure(figure(results, args.what), args.output)
+    print(f"wrote the {args.what} figure to {args.output}")
+    return EXIT_OK
+
+
 def _learned(network: ir.Network, results) -> str:
     """The weights (or first state) of each plastic projection after the run: count, mean, range."""
     rows = []
@@ -222,7 +246,7 @@ def describe(model: Model, updates: bool = False) -> str:
                 lines.append(f"{head}, {len(times)} spike(s) given")
     lines.append("projections:")
     for projection in network.projections:
-        lines.append(f"  {projection.name}: {projection.synapse.name}, {_rule(projection.rule)}{_plasticity(projection.synapse)}")
+        lines.append(f"  {projection.name}: {projection.synapse.name}, {connection_rule(projection.rule)}{plasticity(projection.synapse)}")
     if network.stimuli:
         lines.append("stimuli:")
         for stimulus in network.stimuli:
@@ -250,38 +274,6 @@ def _neurons(indices: tuple[int, ...] | None) -> str:
         case (first, *_, last) if indices == tuple(range(first, last + 1)):
             return f"[{first}:{last + 1}]"
     return f"[{', '.join(map(str, indices))}]"
-
-
-def _plasticity(synapse: ir.SynapseModel) -> str:
-    """", plastic (event-driven: on pre, on post)", or "" for a static synapse."""
-    if not synapse.plastic:
-        return ""
-    blocks = [name for name, block in (("on pre", synapse.on_pre), ("on post", synapse.on_post)) if block]
-    if synapse.equations:
-        blocks.append(f"{len(synapse.equations)} equation(s)")
-    driven = "clock-driven, every synapse every step" if synapse.clock_driven else "event-driven"
-    return f", plastic ({driven}: {', '.join(blocks)})"
-
-
-def _rule(rule: ir.ConnectionRule) -> str:
-    match rule:
-        case ir.FixedProbability(p=float() as p):
-            return f"fixed probability p={p:g}"
-        case ir.FixedProbability(p=p):
-            return f"probability {format_expr(p)} per pair"
-        case ir.OneToOne():
-            return "one to one"
-        case ir.AllToAll():
-            return "all to all"
-        case ir.FixedIndegree(n=n):
-            return f"fixed in-degree {n}"
-        case ir.FixedOutdegree(n=n):
-            return f"fixed out-degree {n}"
-        case ir.FixedTotalNumber(n=n):
-            return f"{n} synapses in total"
-        case ir.EdgeList(pre=pre):
-            return f"{len(pre)} listed edges"
-    raise TypeError(f"not a connection rule: {rule!r}")
 
 
 def _rate(rate: ir.Initializer | ir.Expr) -> str:

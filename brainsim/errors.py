@@ -126,6 +126,13 @@ class ExportError(BrainsimError):
         self.reason = reason
 
 
+class NotRecordedError(BrainsimError):
+    """Something was asked of a run that it did not record (the spikes or a trace of a
+    population, a synapse state over time); the message lists what was recorded."""
+
+    kind = "not recorded"
+
+
 class DelayRoundingWarning(UserWarning):
     """Rounding a projection's delays to whole steps changed one by more than 1%."""
 

@@ -59,6 +59,12 @@ class Model:
         settings = replace(self.network.simulation, seed=seed)
         return Model(replace(self.network, simulation=settings))
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a model: its populations and projections as tables (`brainsim.notebook`)."""
+        from brainsim.notebook import model_html
+
+        return model_html(self)
+
 
 def loads(text: str, filename: str = "<string>", include: Sequence[str | Path] = ()) -> Model:
     """Check and lower model text; errors name `filename` and the line and column.

@@ -45,13 +45,16 @@ class Trace:
 class SynapseStates:
     """The synapses of one projection after the run, in projection order (by
     presynaptic, then postsynaptic neuron): `pre`, `post` (int64 indices within
-    the source and target population) and `states` (name -> float64 values;
-    event-driven ones brought to the end time)."""
+    the source and target population), `states` (name -> float64 values;
+    event-driven ones brought to the end time) and `units` (name -> the SI unit of
+    its values, `brainsim.units.si_unit`; empty where not known, as in results read
+    back from a file that does not keep them)."""
 
     projection: str
     pre: np.ndarray
     post: np.ndarray
     states: Mapping[str, np.ndarray]
+    units: Mapping[str, str] = field(default_factory=dict)
 
 
 class SynapseTable(Mapping[str, SynapseStates]):
@@ -204,14 +207,52 @@ class Results:
 
     def format_table(self) -> str:
         """The statistics as an aligned text table; a blank CV where it is not known."""
-        header = ("name", "kind", "neurons", "spikes", "rate (Hz)", "CV ISI")
-        body = [
-            (row.name, row.kind, str(row.neurons), str(row.spikes),
-             "" if math.isnan(row.rate) else f"{row.rate:.2f}",
-             "" if math.isnan(row.cv_isi) else f"{row.cv_isi:.3f}")
-            for row in self.statistics()
-        ]
-        return text_table(header, body, numeric_from=2)
+        return text_table(STATISTICS_HEADER, statistics_cells(self.statistics()), numeric_from=2)
+
+    # Figures (brainsim.plotting, the `plot` extra): each draws on `ax` or a new pyplot
+    # figure and returns the Axes; the options are those of the function it names.
+
+    def plot_raster(self, populations: Sequence[str] | None = None, **options):
+        """The recorded spikes, populations grouped by region: `brainsim.plotting.plot_raster`."""
+        from brainsim.plotting import plot_raster
+
+        return plot_raster(self, populations, **options)
+
+    def plot_traces(self, population: str | None = None, variable: str | None = None, **options):
+        """A recorded state variable over time: `brainsim.plotting.plot_traces`."""
+        from brainsim.plotting import plot_traces
+
+        return plot_traces(self, population, variable, **options)
+
+    def plot_rates(self, populations: Sequence[str] | None = None, **options):
+        """Population rates in bins of `bin_width` (s): `brainsim.plotting.plot_rates`."""
+        from brainsim.plotting import plot_rates
+
+        return plot_rates(self, populations, **options)
+
+    def plot_isi(self, populations: Sequence[str] | None = None, **options):
+        """Interspike interval distributions: `brainsim.plotting.plot_isi`."""
+        from brainsim.plotting import plot_isi
+
+        return plot_isi(self, populations, **options)
+
+    def plot_weights(self, projection: str | None = None, **options):
+        """A projection's weights (or another synapse state) after the run: `brainsim.plotting.plot_weights`."""
+        from brainsim.plotting import plot_weights
+
+        return plot_weights(self, projection, **options)
+
+    def plot_weight_evolution(self, projection: str | None = None, **options):
+        """A recorded synapse state over time: `brainsim.plotting.plot_weight_evolution`."""
+        from brainsim.plotting import plot_weight_evolution
+
+        return plot_weight_evolution(self, projection, **options)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view of a run: the statistics table and a small raster (`brainsim.notebook`)."""
+        from brainsim.notebook import results_html
+
+        return results_html(self)
 
     # Export (brainsim.export, imported when called: it imports this module, and its
     # formats' libraries are optional).
@@ -238,12 +279,30 @@ class Results:
         return to_neo(self, description)
 
 
-def _cv_isi(trains: SpikeTrains) -> np.ndarray:
-    """Per neuron with >= 3 spikes: std / mean of its interspike intervals."""
+STATISTICS_HEADER = ("name", "kind", "neurons", "spikes", "rate (Hz)", "CV ISI")
+
+
+def statistics_cells(rows: Sequence[Statistics]) -> list[tuple[str, ...]]:
+    """The cells of the statistics table under `STATISTICS_HEADER`, as text; blank where not known."""
+    return [
+        (row.name, row.kind, str(row.neurons), str(row.spikes),
+         "" if math.isnan(row.rate) else f"{row.rate:.2f}",
+         "" if math.isnan(row.cv_isi) else f"{row.cv_isi:.3f}")
+        for row in rows
+    ]
+
+
+def interspike_intervals(trains: SpikeTrains) -> tuple[np.ndarray, np.ndarray]:
+    """Every interval between two consecutive spikes of one neuron (s), and that neuron's index."""
     order = np.lexsort((trains.times, trains.indices))
     neuron, times = trains.indices[order], trains.times[order]
     same = neuron[1:] == neuron[:-1]
-    intervals, owner = np.diff(times)[same], neuron[1:][same]
+    return np.diff(times)[same], neuron[1:][same]
+
+
+def _cv_isi(trains: SpikeTrains) -> np.ndarray:
+    """Per neuron with >= 3 spikes: std / mean of its interspike intervals."""
+    intervals, owner = interspike_intervals(trains)
     counts = np.bincount(owner, minlength=trains.size)
     enough = counts >= 2
     mean = np.bincount(owner, weights=intervals, minlength=trains.size)[enough] / counts[enough]

@@ -57,6 +57,8 @@ def test_npz_round_trip_is_bit_for_bit(results, tmp_path):
     assert list(loaded.traces) == list(results.traces)
     assert [t.unit for t in loaded.traces.values()] == ["V", "A", "V"]
     assert loaded.synapse_traces[("Retina.photoreceptors->V1.simple", "w")].unit == "A"
+    projection = "Retina.photoreceptors->V1.simple"
+    assert loaded.synapses[projection].units == results.synapses[projection].units and results.synapses[projection].units["w"] == "A"
     assert loaded.format_table() == results.format_table()
 
     with np.load(path) as archive:  # the documented keys, readable with numpy alone

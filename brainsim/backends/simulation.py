@@ -302,6 +302,7 @@ class Simulation(abc.ABC):
                 pre=np.repeat(np.arange(connectivity.source_size, dtype=np.int64), np.diff(connectivity.indptr)),
                 post=(connectivity.post - connectivity.target_offset).astype(np.int64),
                 states={s.name: value(c, s.name, run.synapses, positions, end) for s in projection.synapse.states},
+                units={s.name: si_unit(s.dimension) for s in projection.synapse.states},
             )
 
         synapses = SynapseTable({c.projection.name: partial(final, j) for j, c in enumerate(host.projections)})

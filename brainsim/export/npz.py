@@ -15,6 +15,7 @@ The archive needs nothing but numpy to read (`np.load(path)`, no pickles), and
     regions/<region>                  str [populations]: at any depth
     synapses/<projection>/pre|post    int64 [synapses]
     synapses/<projection>/states/<variable>                     float64 [synapses]
+    synapses/<projection>/units/<variable>                      str: its SI unit
     synapse_traces/<projection>/<variable>/indices|times|values|unit   a `SynapseTrace`
 
 Entries are stored in the order of the `Results` mappings, and read back in that order.
@@ -50,6 +51,7 @@ def arrays(results: Results, description: str | None = None) -> dict[str, np.nda
     for name, synapses in results.synapses.items():
         out[f"synapses/{name}/pre"], out[f"synapses/{name}/post"] = synapses.pre, synapses.post
         out |= {f"synapses/{name}/states/{v}": values for v, values in synapses.states.items()}
+        out |= {f"synapses/{name}/units/{v}": np.array(unit) for v, unit in synapses.units.items()}
     for (projection, variable), trace in results.synapse_traces.items():
         out |= _record(f"synapse_traces/{projection}/{variable}", trace)
     return out
@@ -108,7 +110,8 @@ def _results(entries: dict[str, np.ndarray]) -> Results:
         traces={key: record(Trace, key, fields) for key, fields in groups.get("traces", {}).items()},
         final_state=final_state,
         regions={r: tuple(populations.tolist()) for r, populations in groups.get("regions", {}).items()},
-        synapses={name: SynapseStates(name, s["pre"], s["post"], s.get("states", {}))
+        synapses={name: SynapseStates(name, s["pre"], s["post"], s.get("states", {}),
+                                      {v: unit.item() for v, unit in s.get("units", {}).items()})
                   for name, s in groups.get("synapses", {}).items()},
         synapse_traces={key: record(SynapseTrace, key, fields) for key, fields in groups.get("synapse_traces", {}).items()},
     )
