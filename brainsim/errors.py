@@ -107,6 +107,20 @@ class SimulationError(BrainsimError):
     kind = "simulation error"
 
 
+class SonataError(InvalidValueError):
+    """A SONATA network cannot be imported: a file is missing, its tables disagree, or it
+    holds what brainsim has no counterpart for (docs/sonata.md)."""
+
+    kind = "SONATA error"
+
+
+class MissingExtraError(BrainsimError):
+    """A feature needs an optional library that is not installed; the message names the
+    extra that installs it (`pip install "brainsim-lang[sonata]"`)."""
+
+    kind = "missing library"
+
+
 class DelayRoundingWarning(UserWarning):
     """Rounding a projection's delays to whole steps changed one by more than 1%."""
 
