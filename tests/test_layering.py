@@ -17,6 +17,7 @@ FORBIDDEN = {
     "brainsim.ir": ("brainsim.dsl", "brainsim.backends", "brainsim.integrators", "brainsim.network"),
     "brainsim.errors": ("brainsim.",),
     "brainsim.units": ("brainsim.dsl", "brainsim.backends", "brainsim.ir"),
+    "brainsim.sonata": ("brainsim.backends", "brainsim.cli"),  # it writes a model and loads it, no more
 }
 
 
