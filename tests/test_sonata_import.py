@@ -383,6 +383,50 @@ def test_each_template_maps_to_its_standard_library_model(template, tmp_path):
                        if "I_e" in params else [])
 
 
+
+def test_per_node_currents_become_stimuli_of_their_neurons(tmp_path):
+    config = _single(tmp_path, "nest:iaf_psc_exp", {"I_e": 50.0})
+    with h5py.File(tmp_path / "network" / "net_nodes.h5", "a") as f:
+        f["nodes/net/0/dynamics_params/I_e"] = [100.0, 100.0, 0.0]
+    stimuli = convert(config, tmp_path / "out").model.network.stimuli
+    assert [(s.population, s.indices, s.waveform.amplitude) for s in stimuli] == [("net.type_1", (0, 1), pytest.approx(1e-10))]
+
+
+def test_a_simulation_config_naming_its_circuit_and_a_flat_spike_file(tmp_path):
+    """bmtk splits the simulation config from the circuit's; NEST also reads spike files with
+    the datasets directly under /spikes, for the population the input's node_set names."""
+    circuit = _single(tmp_path, "nest:iaf_psc_alpha", {})
+    with h5py.File(tmp_path / "spikes.h5", "w") as f:
+        f["spikes/gids"] = np.array([0, 0], dtype=np.uint64)
+        f["spikes/timestamps"] = [0.002, 0.0105]
+        f["spikes/timestamps"].attrs["units"] = "s"
+    (tmp_path / "simulation_config.json").write_text(json.dumps({
+        "network": circuit.name, "run": {"dt": 0.5, "tstop": 20.0},
+        "inputs": {"cue": {"input_type": "spikes", "input_file": "spikes.h5", "node_set": "src"}}}))
+    result = convert(tmp_path / "simulation_config.json", tmp_path / "out")
+    settings = result.model.network.simulation
+    assert (settings.dt, settings.duration) == (pytest.approx(0.5e-3), pytest.approx(20e-3))
+    source = _population(result.model, "src.type_2").model
+    assert source.indices == (0, 0) and source.times == pytest.approx((2e-3, 10.5e-3))
+    assert result.notes == ()
+
+
+def test_the_types_tables_dialect(tmp_path):
+    """Columns separated by runs of spaces, quoted fields, NULL for no value, a population column."""
+    from brainsim.sonata.tables import read_types
+    path = tmp_path / "types.csv"
+    path.write_text('node_type_id   pop_name        population  dynamics_params\n'
+                    '1   "my cells"  v1   NULL\n'
+                    '1   other       v2   "a b.json"\n')
+    table = read_types(path, "node_type_id")
+    assert table.row(1, "v1").values == {"node_type_id": "1", "pop_name": "my cells", "population": "v1"}
+    assert table.row(1, "v2").get("dynamics_params") == "a b.json" and table.row(1, "v3") is None
+    path.write_text("node_type_id pop_name\n1 a\n2 b extra\n")
+    with pytest.raises(SonataError, match="line 3 of types.csv has 3 fields, but the header names 2 columns") as raised:
+        read_types(path, "node_type_id")
+    assert raised.value.span.line == 3
+
+
 # ---------------------------------------------------------------- bad input
 
 def _rewrite(path: Path, dataset: str, values) -> None:

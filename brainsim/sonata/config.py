@@ -94,8 +94,6 @@ def read_circuit(path: str | Path) -> Circuit:
     circuit_path, circuit, circuit_variables = path, config, variables
     if "networks" not in config and isinstance(config.get("network"), str):
         circuit_path = _path(config["network"], variables, path, "network")
-        if not circuit_path.is_file():
-            raise SonataError(f'{path.name}: "network" names {circuit_path}, but there is no such file')
         circuit, circuit_variables = _load(circuit_path)
     networks = circuit.get("networks")
     if not isinstance(networks, dict) or not networks.get("nodes"):

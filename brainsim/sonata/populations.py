@@ -110,7 +110,8 @@ def node_groups(population: NodePopulation, table: TypeTable, region: str, model
                 f" ({row.get('dynamics_params')})" if row.get("dynamics_params") else "")
         else:
             raise SonataError(
-                f"node type {row.type_id} of {table.path.name} has model_type `{model_type}`; brainsim imports point "
+                f"node type {row.type_id} of {table.path.name} has "
+                f"{'no model_type' if model_type is None else f'model_type `{model_type}`'}; brainsim imports point "
                 f"neurons (`point_neuron`, `point_process`) and `virtual` nodes",
                 row.span,
             )
@@ -160,8 +161,9 @@ def _template(row: TypeRow, table: TypeTable) -> Template:
     written = row.get("model_template")
     if written not in TEMPLATES:
         raise SonataError(
-            f"node type {row.type_id} of {table.path.name} has model_template `{written}`, which brainsim does not "
-            f"import; it imports {', '.join(TEMPLATES)}",
+            f"node type {row.type_id} of {table.path.name} has "
+            f"{'no model_template' if written is None else f'model_template `{written}`, which brainsim does not import'}"
+            f"; it imports {', '.join(TEMPLATES)}",
             row.span,
             hint="docs/sonata.md shows how each is mapped; for another model, write its neuron in .brain text "
                  "and give this node type one of these templates to import the rest",

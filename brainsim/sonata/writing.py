@@ -50,6 +50,7 @@ def write_model(config: Path, out_dir: Path, clock: Clock, groups: list[Group], 
 
 def _text(config: Path, out_dir: Path, clock: Clock, groups: list[Group], connections: list[Connection],
           notes: list[str]) -> str:
+    """The model's text; the data files of its populations and connections are written on the way."""
     modules = sorted({module for group in groups if group.template for module in group.template.modules})
     lines = [*_header(config, groups, connections, notes), "",
              f"simulation {{ dt = {_number(clock.dt)} ms  duration = {_number(clock.duration)} ms  seed = 0 }}"]
