@@ -9,6 +9,7 @@
     brainsim plot models/visual_pathway.brain -o raster.png --what raster   # or traces, rates, isi, weights
     brainsim demo                 # examples/simulation_demo.py: the seed's object API, five demonstrations
     brainsim run net.brain --include ../shared-models     # imports may read from there too
+    brainsim import-sonata network/circuit_config.json -o imported   # a SONATA network as imported/model.brain
 
 A mistake in a model (or on the command line) prints the error with its
 file:line:column and exits with status 2, without a Python traceback.
@@ -34,6 +35,7 @@ from brainsim.phrases import connection_rule, plasticity
 from brainsim.plotting import KINDS, figure, image_format, save_figure
 from brainsim.precision import compare_precision
 from brainsim.results import compare_results, text_table
+from brainsim.sonata.importer import convert, summary
 from brainsim.units import lookup_unit, to_si
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR = 0, 1, 2
@@ -96,6 +98,11 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--plot", metavar="FILE", help="where to draw the figures (needs matplotlib)")
     demo.add_argument("--no-plot", action="store_true", help="print only")
     demo.set_defaults(command=_demo)
+    sonata = commands.add_parser("import-sonata", help="import a SONATA point-neuron network as a .brain model")
+    sonata.add_argument("config", help="the circuit config (JSON) of the network")
+    sonata.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder to write model.brain and its data to")
+    sonata.add_argument("--force", action="store_true", help="replace a model.brain the folder already has")
+    sonata.set_defaults(command=_import_sonata)
     for command in (run, check, info, plot):
         command.add_argument("--include", metavar="DIR", action="append", default=[],
                              help="a folder that imports may read from besides the model's own (repeatable)")
@@ -213,6 +220,11 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{args.model}: numpy backend vs jax backend, {duration * 1e3:g} ms")
     print(comparison.format())
     return EXIT_OK if comparison.identical else EXIT_DIFFERENT
+
+
+def _import_sonata(args: argparse.Namespace) -> int:
+    print(summary(convert(args.config, args.output, overwrite=args.force)))
+    return EXIT_OK
 
 
 def _info(args: argparse.Namespace) -> int:

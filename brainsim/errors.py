@@ -107,6 +107,13 @@ class SimulationError(BrainsimError):
     kind = "simulation error"
 
 
+class SonataError(InvalidValueError):
+    """A SONATA network cannot be imported: a file is missing, its tables disagree, or it
+    holds what brainsim has no counterpart for (docs/sonata.md)."""
+
+    kind = "SONATA error"
+
+
 class MissingExtraError(BrainsimError):
     """An optional library that a feature needs is not installed; the message names the
     extra that installs it (`pip install "brainsim-lang[nwb]"`)."""

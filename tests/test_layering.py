@@ -18,6 +18,7 @@ FORBIDDEN = {
     "brainsim.errors": ("brainsim.",),
     "brainsim.units": ("brainsim.dsl", "brainsim.backends", "brainsim.ir"),
     "brainsim.export": ("brainsim.dsl", "brainsim.backends", "brainsim.network", "brainsim.model", "brainsim.cli"),
+    "brainsim.sonata": ("brainsim.backends", "brainsim.cli"),  # it writes a model and loads it, no more
 }
 
 
