@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from brainsim import ir
-from brainsim.backends.memory import PathwayMemory, synapse_memory
+from brainsim.backends.memory import NetworkMemory, PathwayMemory, network_memory, synapse_memory
 from brainsim.backends.synapses import relax
 from brainsim.errors import InvalidValueError
 from brainsim.integrators.relaxation import relaxations
@@ -241,6 +241,10 @@ class Simulation(abc.ABC):
         """Bytes each pathway's synapses occupy in the arrays this backend holds (`brainsim.backends.memory`)."""
         arrays, carry = self._held()
         return synapse_memory(self.host, arrays, carry)
+
+    def memory(self) -> NetworkMemory:
+        """Bytes of every array this backend holds, by kind (`brainsim.backends.memory`)."""
+        return network_memory(self.host, *self._held())
 
     @abc.abstractmethod
     def _held(self) -> tuple:
