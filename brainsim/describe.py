@@ -1,12 +1,12 @@
 """`brainsim info`: a model described in text, from what a run would build.
 
     simulation: dt 0.1 ms, duration 1000 ms (10000 steps), seed 42
-    populations (4000 neurons):
+    populations (4,000 neurons):
       Cortex.exc: 3200 x CubaLIF excitatory, exact integration (linear with constant coefficients)
-    projections (synapse counts exact: drawn from the seed, as every run draws them):
-      Cortex.exc->Cortex.exc: ExcitatoryCUBA, fixed probability p=0.02, 204,902 synapses
+    projections (320,239 synapses; counts exact: drawn from the seed, as every run draws them):
+      Cortex.exc->Cortex.exc: ExcitatoryCUBA, fixed probability p=0.02, 205,025 synapses
     memory in float64 (every array a backend holds; recordings for 1000 ms):
-      synapses        3.88 MB  (12.1 B per synapse)
+      synapses         3.88 MB  (12.1 B per synapse)
 
 The connectivity is drawn on the host (`brainsim.network.build`, the arrays both
 backends start from), so the synapse counts are those of a run with the model's
@@ -45,12 +45,22 @@ def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: 
     network = model.network
     host = host_network(network)
     settings = network.simulation
-    neurons = sum(p.size for p in network.populations)
-    lines = [
-        f"simulation: dt {settings.dt * 1e3:g} ms, duration {settings.duration * 1e3:g} ms "
-        f"({settings.n_steps} steps), seed {settings.seed}",
-        f"populations ({neurons:,} neurons):",
-    ]
+    lines = [f"simulation: dt {settings.dt * 1e3:g} ms, duration {settings.duration * 1e3:g} ms "
+             f"({settings.n_steps} steps), seed {settings.seed}"]
+    lines += _populations(network, updates)
+    lines += _projections(host)
+    lines += _stimuli(network)
+    lines += _records(network)
+    lines += _memory(host, dtype)
+    if ir_text:
+        lines += ["lowered IR (SI units):", format_ir(network)]
+    return "\n".join(lines)
+
+
+def _populations(network: ir.Network, updates: bool) -> list[str]:
+    """Each population with its size, model and integration method (or rate, or spikes)."""
+    settings = network.simulation
+    lines = [f"populations ({sum(p.size for p in network.populations):,} neurons):"]
     for index, population in enumerate(network.populations):
         kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
         head = f"  {population.name}: {population.size} x {population.model.name}{kind}"
@@ -65,17 +75,32 @@ def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: 
                 lines.append(f"{head}, rate {_rate(rate)}")
             case ir.SpikeTimes(times=times):
                 lines.append(f"{head}, {len(times)} spike(s) given")
+    return lines
+
+
+def _projections(host: HostNetwork) -> list[str]:
+    """Each projection with its synapse model, rule, plasticity and drawn synapse count."""
     total = sum(c.n_synapses for c in host.projections)
-    lines.append(f"projections ({total:,} synapses; counts exact: drawn from the seed, as every run draws them):")
-    for projection, connectivity in zip(network.projections, host.projections):
+    lines = [f"projections ({_synapses(total)}; counts exact: drawn from the seed, as every run draws them):"]
+    for connectivity in host.projections:
+        projection = connectivity.projection
         lines.append(f"  {projection.name}: {projection.synapse.name}, {rule_text(projection.rule)}"
                      f"{_plasticity(projection.synapse)}, {_synapses(connectivity.n_synapses)}")
-    if network.stimuli:
-        lines.append("stimuli:")
-        for stimulus in network.stimuli:
-            target = f"{stimulus.population}{_neurons(stimulus.indices)}"
-            lines.append(f"  {target}.{stimulus.variable} += {_waveform(stimulus.waveform)}")
-    lines.append("records:")
+    return lines
+
+
+def _stimuli(network: ir.Network) -> list[str]:
+    if not network.stimuli:
+        return []
+    lines = ["stimuli:"]
+    for stimulus in network.stimuli:
+        target = f"{stimulus.population}{_neurons(stimulus.indices)}"
+        lines.append(f"  {target}.{stimulus.variable} += {_waveform(stimulus.waveform)}")
+    return lines
+
+
+def _records(network: ir.Network) -> list[str]:
+    lines = ["records:"]
     for record in network.spike_records:
         lines.append(f"  spikes of {record.population}")
     for record in network.state_records:
@@ -84,10 +109,7 @@ def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: 
         which = "all synapses" if record.indices is None else f"{len(record.indices)} synapses"
         when = "every step" if record.times is None else f"at {len(record.times)} time(s)"
         lines.append(f"  {record.variable} of {record.projection} ({which}, {when})")
-    lines.extend(_memory(host, dtype))
-    if ir_text:
-        lines.extend(["lowered IR (SI units):", format_ir(network)])
-    return "\n".join(lines)
+    return lines
 
 
 def host_network(network: ir.Network) -> HostNetwork:
@@ -116,8 +138,8 @@ def _memory(host: HostNetwork, dtype: str) -> list[str]:
     held = memory(host, dtype)
     settings = host.network.simulation
     recorded = recording_bytes(host, settings.n_steps, dtype)
-    synapses = sum(m.synapses for m in held.synapses)
-    per_synapse = f"  ({held.synapse_bytes / synapses:.1f} B per synapse)" if synapses else ""
+    count = sum(m.synapses for m in held.synapses)
+    per_synapse = f"  ({held.synapse_bytes / count:.1f} B per synapse)" if count else ""
     spikes = f"  (+ {SPIKE_BYTES} B per recorded spike)" if host.network.spike_records else ""
     rows = [
         ("neuron state", held.state, ""),

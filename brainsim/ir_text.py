@@ -1,22 +1,24 @@
 """The lowered IR as readable text, one line per item: `brainsim info --ir`.
 
-    Network tiny.brain
-      simulation: SimulationSettings dt=0.0001 duration=0.02 seed=1
+    Network simulation=SimulationSettings(dt=0.0001, duration=0.02, seed=1) source_name=tiny.brain
       populations:
         Population Area.cells region=Area size=3
           model: NeuronModel LIF threshold=`v > V_th` refractory=0.0
             parameters:
               Parameter tau value=0.01 dimension=s
             equations:
-              Equation variable=v rhs=`(E_L - v + R * I_ext) / tau`
+              Equation `dv/dt = (E_L - v + R * I_ext) / tau`
+        Population Area.more region=Area size=3
+          model: NeuronModel LIF threshold=`v > V_th` refractory=0.0 (as in Area.cells)
 
 Written once for every IR dataclass, from its fields, so that a field added to
 `brainsim.ir` shows up here without a change: a node whose fields are all
 values is one line (`Class name field=value ...`); a node holding other nodes
 (a model's parameters, a network's populations) lists them below it, indented,
-under the field's name. Fields at their default are left out, spans always.
-Expressions are infix text in backticks (`format_expr`), quantities SI floats
-as the IR holds them, long lists of numbers summarised. A model or synapse
+under the field's name. Fields at their default, empty lists and spans are
+left out. Expressions are infix text in backticks (`format_expr`), equations
+and assignments read as statements (`dv/dt = ...`, `v += w`), quantities are
+SI floats as the IR holds them, long lists of numbers summarised. A model or synapse
 equal to one printed before (the same model in several populations) is not
 printed again.
 """
@@ -30,6 +32,7 @@ from typing import Any
 from brainsim import ir
 from brainsim.integrators import format_expr
 from brainsim.units import Dimension
+from brainsim.validate import deep_expressions
 
 _SHOWN_VALUES = 8  # a tuple of more numbers than this is summarised
 
@@ -37,7 +40,8 @@ _SHOWN_VALUES = 8  # a tuple of more numbers than this is summarised
 def format_ir(network: ir.Network) -> str:
     """`network` as text, one line per node (module docstring)."""
     lines: list[str] = []
-    _node(network, "", "", "", lines, {})
+    with deep_expressions():  # printing and hashing an expression recurse once per level
+        _node(network, "", "", "", lines, {})
     return "\n".join(lines)
 
 
