@@ -5,7 +5,9 @@
     brainsim run models/cuba.brain --output run.nwb   # also .npz, .h5 (SONATA spikes)
     brainsim check models/cuba.brain
     brainsim check --dtype float32 models/cuba.brain    # float32 on jax against the float64 reference
-    brainsim info models/cuba.brain
+    brainsim info models/cuba.brain              # populations, synapse counts, memory, methods
+    brainsim info --ir models/cuba.brain         # ... and the lowered IR
+    brainsim graph models/cuba.brain -o net.svg  # the connectivity as Graphviz dot, or drawn
     brainsim plot models/visual_pathway.brain -o raster.png --what raster   # or traces, rates, isi, weights
     brainsim demo                 # examples/simulation_demo.py: the seed's object API, five demonstrations
     brainsim run net.brain --include ../shared-models     # imports may read from there too
@@ -26,12 +28,11 @@ import sys
 
 from brainsim import ir
 from brainsim.backends import DTYPES
+from brainsim.describe import describe
 from brainsim.errors import BrainsimError, ExportError
 from brainsim.export import check_output, known_extensions, save
-from brainsim.integrators import format_expr, integrate
+from brainsim.graph import network_graph, save_graph
 from brainsim.model import Model, load
-from brainsim.network.values import neuron_values
-from brainsim.phrases import connection_rule, plasticity
 from brainsim.plotting import KINDS, figure, image_format, save_figure
 from brainsim.precision import compare_precision
 from brainsim.results import compare_results, text_table
@@ -93,7 +94,15 @@ def _build_parser() -> argparse.ArgumentParser:
     info.add_argument("model", help="path to a .brain file")
     info.add_argument("--updates", action="store_true",
                       help="also print each population's update equations and propagator constants")
+    info.add_argument("--ir", action="store_true", help="also print the lowered IR, one line per item")
+    info.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type to estimate memory for")
     info.set_defaults(command=_info)
+    graph = commands.add_parser("graph", help="write the region/population connectivity as Graphviz dot, or draw it")
+    graph.add_argument("model", help="path to a .brain file")
+    graph.add_argument("-o", "--output", metavar="FILE",
+                       help="net.dot or net.gv (dot text), net.png, net.svg or net.pdf (drawn by Graphviz's dot); "
+                            "default: the dot text on standard output")
+    graph.set_defaults(command=_graph)
     demo = commands.add_parser("demo", help="run the seed's five demonstrations (examples/simulation_demo.py)")
     demo.add_argument("--plot", metavar="FILE", help="where to draw the figures (needs matplotlib)")
     demo.add_argument("--no-plot", action="store_true", help="print only")
@@ -103,7 +112,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sonata.add_argument("-o", "--output", metavar="DIR", required=True, help="the folder to write model.brain and its data to")
     sonata.add_argument("--force", action="store_true", help="replace a model.brain the folder already has")
     sonata.set_defaults(command=_import_sonata)
-    for command in (run, check, info, plot):
+    for command in (run, check, plot):
+        command.add_argument("--quiet", action="store_true",
+                             help="no progress bar (there is none either when standard error is not a terminal)")
+    for command in (run, check, info, plot, graph):
         command.add_argument("--include", metavar="DIR", action="append", default=[],
                              help="a folder that imports may read from besides the model's own (repeatable)")
     return parser
@@ -151,7 +163,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
     simulation = model.compile(backend=args.backend, dtype=args.dtype)
-    results = simulation.run(duration=duration)
+    results = simulation.run(duration=duration, progress=_progress(args))
     precision = "" if simulation.dtype == "float64" else f" in {simulation.dtype}"
     print(
         f"{args.model}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
@@ -182,7 +194,7 @@ def _plot(args: argparse.Namespace) -> int:
     image_format(args.output)  # a name matplotlib cannot write fails before the run, not after
     model = _load(args)
     duration = args.duration if args.duration is not None else model.network.simulation.duration
-    results = model.compile(backend=args.backend).run(duration=duration)
+    results = model.compile(backend=args.backend).run(duration=duration, progress=_progress(args))
     print(results.format_table())
     save_figure(figure(results, args.what), args.output)
     print(f"wrote the {args.what} figure to {args.output}")
@@ -211,11 +223,13 @@ def _check(args: argparse.Namespace) -> int:
     model = _load(args)
     duration = args.duration if args.duration is not None else model.network.simulation.duration
     if args.dtype != "float64":
-        runs = {dtype: model.compile(backend="jax", dtype=dtype).run(duration=duration) for dtype in (args.dtype, "float64")}
+        runs = {dtype: model.compile(backend="jax", dtype=dtype).run(duration=duration, progress=_progress(args))
+                for dtype in (args.dtype, "float64")}
         print(f"{args.model}: jax backend in {args.dtype} vs float64, {duration * 1e3:g} ms")
         print(compare_precision(runs[args.dtype], runs["float64"], args.dtype, "float64").format())
         return EXIT_OK
-    runs = {backend: model.compile(backend=backend).run(duration=duration) for backend in ("numpy", "jax")}
+    runs = {backend: model.compile(backend=backend).run(duration=duration, progress=_progress(args))
+            for backend in ("numpy", "jax")}
     comparison = compare_results(runs["numpy"], runs["jax"])
     print(f"{args.model}: numpy backend vs jax backend, {duration * 1e3:g} ms")
     print(comparison.format())
@@ -227,95 +241,23 @@ def _import_sonata(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress(args: argparse.Namespace) -> bool | None:
+    """No bar with --quiet; else one when standard error is a terminal (`brainsim.progress`)."""
+    return False if args.quiet else None
+
+
 def _info(args: argparse.Namespace) -> int:
-    print(describe(load(args.model, include=args.include), updates=args.updates))
+    print(describe(load(args.model, include=args.include), updates=args.updates, ir_text=args.ir, dtype=args.dtype))
     return EXIT_OK
 
 
-def describe(model: Model, updates: bool = False) -> str:
-    """A short human-readable summary of a lowered model; with `updates`, the
-    integration of each population as the backends will run it."""
-    network = model.network
-    settings = network.simulation
-    lines = [
-        f"simulation: dt {settings.dt * 1e3:g} ms, duration {settings.duration * 1e3:g} ms "
-        f"({settings.n_steps} steps), seed {settings.seed}",
-        "populations:",
-    ]
-    for index, population in enumerate(network.populations):
-        kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
-        head = f"  {population.name}: {population.size} x {population.model.name}{kind}"
-        match population.model:
-            case ir.NeuronModel():
-                heterogeneous = neuron_values(population, settings.seed, index).parameters
-                integration = integrate(population.model, settings.dt, heterogeneous)
-                lines.append(f"{head}, {integration.method.value} integration ({integration.reason})")
-                if updates:
-                    lines.extend("      " + line for line in str(integration).splitlines())
-            case ir.PoissonSource(rate=rate):
-                lines.append(f"{head}, rate {_rate(rate)}")
-            case ir.SpikeTimes(times=times):
-                lines.append(f"{head}, {len(times)} spike(s) given")
-    lines.append("projections:")
-    for projection in network.projections:
-        lines.append(f"  {projection.name}: {projection.synapse.name}, {connection_rule(projection.rule)}{plasticity(projection.synapse)}")
-    if network.stimuli:
-        lines.append("stimuli:")
-        for stimulus in network.stimuli:
-            target = f"{stimulus.population}{_neurons(stimulus.indices)}"
-            lines.append(f"  {target}.{stimulus.variable} += {_waveform(stimulus.waveform)}")
-    lines.append("records:")
-    for record in network.spike_records:
-        lines.append(f"  spikes of {record.population}")
-    for record in network.state_records:
-        lines.append(f"  {record.variable} of {record.population} ({len(record.indices)} neurons)")
-    for record in network.synapse_records:
-        which = "all synapses" if record.indices is None else f"{len(record.indices)} synapses"
-        when = "every step" if record.times is None else f"at {len(record.times)} time(s)"
-        lines.append(f"  {record.variable} of {record.projection} ({which}, {when})")
-    return "\n".join(lines)
-
-
-def _neurons(indices: tuple[int, ...] | None) -> str:
-    """A stimulus's neurons as a selection is written: "" (all), "[3]", "[0:5]", or "[1, 4, 9]"."""
-    match indices:
-        case None:
-            return ""
-        case (index,):
-            return f"[{index}]"
-        case (first, *_, last) if indices == tuple(range(first, last + 1)):
-            return f"[{first}:{last + 1}]"
-    return f"[{', '.join(map(str, indices))}]"
-
-
-def _rate(rate: ir.Initializer | ir.Expr) -> str:
-    match rate:
-        case ir.Constant(value):
-            return f"{value:g} Hz"
-        case ir.Uniform(low, high):
-            return f"uniform({low:g} Hz, {high:g} Hz) per neuron"
-        case ir.Values(values):
-            return f"one per neuron, {min(values):g} to {max(values):g} Hz"
-    return f"{format_expr(rate)} (Hz, an expression of t)"
-
-
-def _waveform(waveform: ir.Waveform) -> str:
-    match waveform:
-        case ir.ConstantCurrent(amplitude=amplitude):
-            return f"constant {amplitude:g}"
-        case ir.PulseTrain(period=period, width=width, amplitude=amplitude, start=start, stop=stop):
-            until = "the end of the run" if stop == float("inf") else f"{stop * 1e3:g} ms"
-            return (f"pulses of {amplitude:g} for {width * 1e3:g} ms every {period * 1e3:g} ms "
-                    f"from {start * 1e3:g} ms to {until}")
-        case ir.StepCurrent(times=times):
-            return f"steps at {len(times)} time(s) from {times[0] * 1e3:g} ms"
-        case ir.Sinusoid(amplitude=amplitude, frequency=frequency, offset=offset):
-            return f"sinusoid {offset:g} + {amplitude:g} sin(2 pi {frequency:g} Hz t + phase)"
-        case ir.TimeSeries(times=times, interpolation=interpolation):
-            return f"{len(times)} samples, {interpolation.value} interpolation"
-        case ir.OrnsteinUhlenbeck(mean=mean, std=std, tau=tau):
-            return f"Ornstein-Uhlenbeck noise, mean {mean:g}, std {std:g}, tau {tau * 1e3:g} ms"
-    raise TypeError(f"not a waveform: {waveform!r}")
+def _graph(args: argparse.Namespace) -> int:
+    model = load(args.model, include=args.include)
+    if args.output is None:
+        print(network_graph(model).source, end="")
+    else:
+        save_graph(model, args.output)
+    return EXIT_OK
 
 
 if __name__ == "__main__":

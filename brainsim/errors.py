@@ -101,6 +101,13 @@ class DaleError(InvalidValueError):
     kind = "Dale's law error"
 
 
+class OutputFileError(BrainsimError):
+    """A file brainsim was asked to write cannot be: an unknown format, a program or
+    library that writing it needs and that is missing, a path that cannot be written."""
+
+    kind = "output error"
+
+
 class SimulationError(BrainsimError):
     """Something went wrong while running: NaN or inf in a state, and the like."""
 
@@ -121,8 +128,8 @@ class MissingExtraError(BrainsimError):
     kind = "missing library"
 
 
-class ExportError(BrainsimError):
-    """Results could not be written: an unknown format, a missing library, a path that
+class ExportError(OutputFileError):
+    """Results (or a figure of them) could not be written: an unknown format, a missing library, a path that
     cannot be written. `path` is the file asked for; `reason` says what went wrong."""
 
     kind = "export error"

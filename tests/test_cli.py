@@ -1,5 +1,6 @@
 """The `brainsim` command: exit statuses, output, and errors without tracebacks."""
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -145,9 +146,11 @@ def test_a_bad_seed_is_rejected_by_argparse(tiny_model, seed, capsys):
 
 @pytest.mark.parametrize("model", sorted(MODELS.glob("*.brain")), ids=lambda path: path.stem)
 def test_info_describes_every_model(model, capsys):
-    """`brainsim info` knows every connection rule, stimulus and source the models use."""
+    """`brainsim info` knows every connection rule, stimulus and source the models use, and
+    builds every model's connectivity and arrays for the counts and the memory."""
     assert main(["info", str(model)]) == 0
-    assert "projections:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "synapses; counts exact" in out and "memory in float64" in out
 
 
 PLASTIC = TINY.replace("record spikes of Area", """\
@@ -196,3 +199,31 @@ def test_check_rejects_an_unknown_dtype(tiny_model, capsys):
 def test_run_in_float32(tiny_model, capsys):
     assert main(["run", str(tiny_model), "--backend", "jax", "--dtype", "float32", "--duration", "5ms"]) == 0
     assert "on the jax backend in float32" in capsys.readouterr().out
+
+
+class _Terminal(io.StringIO):
+    """Standard error as an interactive shell has it: a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_run_and_check_show_a_progress_bar_on_a_terminal_unless_quiet(tiny_model, command, monkeypatch, capsys):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main([command, str(tiny_model)]) == 0
+    bars = [state for state in terminal.getvalue().split("\r") if "s simulated" in state]
+    assert bars and "0.02/0.02 s simulated" in bars[-1]
+    if command == "check":  # a bar for each backend's run
+        assert terminal.getvalue().count("\n") == 2
+    terminal.seek(0)
+    terminal.truncate()
+    assert main([command, str(tiny_model), "--quiet"]) == 0
+    assert terminal.getvalue() == ""
+    assert "Area.cells" in capsys.readouterr().out  # the results are printed all the same
+
+
+def test_no_progress_bar_when_standard_error_is_not_a_terminal(tiny_model, capsys):
+    assert main(["run", str(tiny_model)]) == 0
+    assert capsys.readouterr().err == ""

@@ -41,6 +41,7 @@ import numpy as np
 from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.network import build
+from brainsim.progress import RunBar
 from brainsim.results import Results
 from brainsim.backends.bounds import StaticBounds
 from brainsim.backends.kernel import compile_step, nonfinite_error
@@ -506,7 +507,7 @@ class JaxSimulation(Simulation):
             run_seconds=0.0,
         )
 
-    def _run_batch(self, models: list, duration: float) -> list[Results]:
+    def _run_batch(self, models: list, duration: float, bar: RunBar) -> list[Results]:
         """Every model in one compiled program: the chunk under `jax.vmap`, over the arrays and
         carries that differ between the models (those equal for all are passed once)."""
         import jax
@@ -548,6 +549,7 @@ class JaxSimulation(Simulation):
                     snapshots[0] = _synapses(members[m][2])
                 parts[m].append(self._results(run, start, length, snapshots, host))
             carry = next_carry
+            bar.advance(len(members) * length)
         return [replace(Results.joined(p), duration=duration) for p in parts]
 
     def _member(self, model, own: tuple) -> tuple:

@@ -18,11 +18,12 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from brainsim import ir
-from brainsim.backends.memory import PathwayMemory, synapse_memory
+from brainsim.backends.memory import NetworkMemory, PathwayMemory, network_memory, synapse_memory
 from brainsim.backends.synapses import relax
 from brainsim.errors import InvalidValueError
 from brainsim.integrators.relaxation import relaxations
 from brainsim.network import HostNetwork, build, located
+from brainsim.progress import Progress, RunBar
 from brainsim.results import Results, SpikeTrains, SynapseStates, SynapseTable, SynapseTrace, Trace
 from brainsim.units import si_unit
 from brainsim.validate import deep_expressions, validate
@@ -117,12 +118,14 @@ class Simulation(abc.ABC):
         """
         self._rebuild(self._model_with({**(values or {}), **named}))
 
-    def run_batch(self, batch: Sequence[Mapping[str, object]], duration: float | None = None) -> list[Results]:
+    def run_batch(self, batch: Sequence[Mapping[str, object]], duration: float | None = None,
+                  progress: Progress = None) -> list[Results]:
         """Run the model once per set of values in `batch` (as `set` takes them), each from t = 0
         for `duration` (default: the model's): `sim.run_batch([{"Input.drive.rate": f"{r} Hz"}
         for r in rates])`. Each result equals a separate run of the model with those values,
         bit for bit. The jax backend runs them together in one compiled program (vmap); this
-        simulation's own state and values are left as they were.
+        simulation's own state and values are left as they were. `progress` as `run` takes it;
+        the bar counts the simulated time of every member.
 
         Raises:
             InvalidValueError: an empty batch, a duration that is not whole steps, or (jax) a set
@@ -134,11 +137,12 @@ class Simulation(abc.ABC):
             raise InvalidValueError("run_batch takes at least one set of values")
         models = [self._model_with(values) for values in batch]
         duration = self.network.simulation.duration if duration is None else duration
-        return self._run_batch(models, duration)
+        with RunBar(progress, len(models) * self.host.steps(duration), self.host.dt, f"{len(models)} runs") as bar:
+            return self._run_batch(models, duration, bar)
 
-    def _run_batch(self, models: list, duration: float) -> list[Results]:
+    def _run_batch(self, models: list, duration: float, bar: RunBar) -> list[Results]:
         """One simulation of each model after the other (a backend may run them together)."""
-        return [type(self)(model.network, dtype=self.dtype, chunk_steps=self.chunk_steps).run(duration)
+        return [type(self)(model.network, dtype=self.dtype, chunk_steps=self.chunk_steps)._run(duration, bar)
                 for model in models]
 
     def _model_with(self, values: Mapping[str, object]):
@@ -162,16 +166,27 @@ class Simulation(abc.ABC):
     def _prepare(self) -> None:
         """Build the step of `host` and the backend's arrays (at construction and after `set`)."""
 
-    def run(self, duration: float | None = None) -> Results:
+    def run(self, duration: float | None = None, progress: Progress = None) -> Results:
         """Simulate `duration` seconds (default: the network's) from where the last run ended
         (t = 0 at first): `run(a)` then `run(b)` gives the steps of `run(a + b)`, bit for bit.
 
+        `progress` shows a bar of simulated time, wall time and speed relative to real time,
+        advanced after each chunk (`brainsim.progress`): True (on standard error), False, None
+        (on when standard error is a terminal), or a text stream to write it to.
+
         Raises:
-            InvalidValueError: the duration is not a positive whole number of steps.
+            InvalidValueError: the duration is not a positive whole number of steps, or
+                `progress` is none of those.
             SimulationError: a state variable became nan or inf.
         """
         duration = self.network.simulation.duration if duration is None else duration
-        return replace(Results.joined(tuple(self.stream(duration))), duration=duration)
+        with RunBar(progress, self.host.steps(duration, self.steps_done), self.host.dt) as bar:
+            return self._run(duration, bar)
+
+    def _run(self, duration: float, bar: RunBar) -> Results:
+        """`run`, advancing `bar` after each chunk."""
+        n_steps = self.host.steps(duration, self.steps_done)
+        return replace(Results.joined(tuple(self._stream(self.steps_done, n_steps, bar))), duration=duration)
 
     def stream(self, duration: float | None = None) -> Iterator[Results]:
         """Simulate as `run` does, chunk by chunk: each chunk's `Results` (its spikes, samples,
@@ -182,7 +197,7 @@ class Simulation(abc.ABC):
         n_steps = self.host.steps(duration, self.steps_done)
         return self._stream(self.steps_done, n_steps)
 
-    def _stream(self, first: int, n_steps: int) -> Iterator[Results]:
+    def _stream(self, first: int, n_steps: int, bar: RunBar | None = None) -> Iterator[Results]:
         snapshot_steps = self.snapshot_steps()
         snapshots = {0: self._synapse_arrays(self._carry)} if first == 0 and 0 in snapshot_steps else {}
         for start, length in chunks(first, n_steps, self._chunk_length(), snapshot_steps):
@@ -191,6 +206,8 @@ class Simulation(abc.ABC):
             self._carry, self.steps_done = carry, start + length
             if start + length in snapshot_steps:
                 snapshots[start + length] = self._synapse_arrays(carry)
+            if bar is not None:
+                bar.advance(length)
             yield self._results(run, start, length, snapshots)
             snapshots = {}
 
@@ -225,6 +242,10 @@ class Simulation(abc.ABC):
         """Bytes each pathway's synapses occupy in the arrays this backend holds (`brainsim.backends.memory`)."""
         arrays, carry = self._held()
         return synapse_memory(self.host, arrays, carry)
+
+    def memory(self) -> NetworkMemory:
+        """Bytes of every array this backend holds, by kind (`brainsim.backends.memory`)."""
+        return network_memory(self.host, *self._held())
 
     @abc.abstractmethod
     def _held(self) -> tuple:
