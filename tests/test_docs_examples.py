@@ -16,7 +16,8 @@ How a fenced block of a page in docs/ is treated follows from its info string:
                          or `python`: anything else must be marked no-run.
     ```python no-run     shown, not run, on purpose: installation, commands that take
     ```sh no-run         minutes (benchmarks), need another machine, another checkout or
-                         a placeholder the reader fills in
+                         a placeholder the reader fills in; the repository's scripts such
+                         a block names (`python benchmarks/cuba.py`) must exist
     ```text output       what the block just before it prints (stdout and stderr), checked:
                          `...` stands for any text (doctest's ELLIPSIS), trailing
                          spaces are ignored; use it where a number varies (timings)
@@ -237,6 +238,21 @@ def _check_output(expected: Block, printed: str) -> None:
 
 def _normalized(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines()) + "\n"
+
+
+SCRIPT = re.compile(r"(?<![\w/<.-])(?P<path>[\w.-]+(?:/[\w.-]+)*\.py)\b")
+
+
+@pytest.mark.parametrize("page", [page for page, found in PAGES.items()
+                                  if any(b.language == "sh" and not b.runs for b in found)])
+def test_the_scripts_a_no_run_block_names_exist(page):
+    """A command shown but not run (a benchmark that takes minutes) still names a script of
+    this repository that exists, so a renamed or removed script is noticed."""
+    for block in PAGES[page]:
+        if block.language == "sh" and not block.runs:
+            for command in commands(block.body):
+                for path in SCRIPT.findall(command):
+                    assert (ROOT / path).is_file(), f"{block.where}: `{command}` names {path}, which is not in the repository"
 
 
 def test_sh_commands_are_split_as_a_shell_would():
