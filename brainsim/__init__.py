@@ -9,7 +9,7 @@
 `Simulation.run` the `Results` (`brainsim.results`). The language is described in
 docs/language.md, its errors in `brainsim.errors`, the IR both backends run in
 `brainsim.ir`. The submodules listed here make up the API reference
-(`python -m pdoc brainsim -o site/api`; docs/index.md).
+(`python -m pdoc -d google brainsim -o site/api`; docs/index.md).
 """
 
 from brainsim import backends, dsl, errors, integrators, ir, network, precision, results, simulation, std, units, validate
