@@ -26,9 +26,11 @@ How a fenced block of a page in docs/ is treated follows from its info string:
 A page's ```python, ```sh and ```brain file= blocks run in one fresh folder holding a
 copy of models/ and of the files of tests/docs/, with that folder as the working
 directory and matplotlib's Agg backend, so `brainsim.load("models/cuba.brain")` works
-as in a checkout. Warnings are errors here as everywhere (pyproject.toml). Fenced
-blocks without an info string, or with an alias of a runnable language (```bash,
-```py, ...), are refused, so no example can escape the test unseen.
+as in a checkout. Warnings are errors here as everywhere (pyproject.toml). The pages
+are read with markdown-it-py (CommonMark), so a block inside a list item counts too.
+Fenced blocks without an info string, with an alias of a runnable language (```bash,
+```py, ...), or indented code blocks (four spaces, no fence) are refused, so no
+example can escape the test unseen.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from markdown_it import MarkdownIt
 
 import brainsim
 import brainsim.cli
@@ -55,7 +58,6 @@ import brainsim.cli
 ROOT = Path(__file__).parent.parent
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 DATA = Path(__file__).parent / "docs"  # the data files the examples name
-FENCED = re.compile(r"^```(?P<info>[^\n`]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 ALIASES = {"bash", "shell", "console", "zsh", "py", "python3", "pycon", "ipython"}
 RUNNABLE = {"python", "sh"}
 
@@ -90,11 +92,12 @@ class Block:
 
 
 def blocks(doc: Path) -> list[Block]:
-    text = doc.read_text(encoding="utf-8")
+    """The page's code blocks in order; an indented one (no fence, no info string) has language ""."""
     found = []
-    for match in FENCED.finditer(text):
-        language, *modifiers = match["info"].split() or [""]
-        found.append(Block(doc.name, text.count("\n", 0, match.start()) + 1, language, tuple(modifiers), match["body"]))
+    for token in MarkdownIt("commonmark").parse(doc.read_text(encoding="utf-8")):
+        if token.type in ("fence", "code_block"):
+            language, *modifiers = token.info.split() or [""]
+            found.append(Block(doc.name, token.map[0] + 1, language, tuple(modifiers), token.content))
     return found
 
 
@@ -103,16 +106,12 @@ PAGES = {doc.name: blocks(doc) for doc in DOCS}
 
 # --------------------------------------------------------------------------- what a block says it holds
 
-FENCE = re.compile(r"^```(.*)$", re.MULTILINE)
-
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda doc: doc.name)
-def test_every_fenced_block_says_what_it_holds(doc):
-    fences = FENCE.findall(doc.read_text(encoding="utf-8"))
-    openings = fences[::2]  # fences alternate: opening, closing
-    untagged = [number for number, info in enumerate(openings, 1) if not info.strip()]
-    assert not untagged, f"{doc.name}: fenced blocks {untagged} have no info string (```brain, ```text, ...)"
-    assert len(PAGES[doc.name]) == len(openings), f"{doc.name}: a fence is not closed"
+def test_every_code_block_is_fenced_and_says_what_it_holds(doc):
+    untagged = [block.line for block in PAGES[doc.name] if not block.language]
+    assert not untagged, (f"{doc.name}: the code blocks at lines {untagged} have no info string: fence them "
+                          "with ```brain, ```python, ```sh, ```text, ...")
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda doc: doc.name)
