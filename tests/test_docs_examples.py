@@ -5,7 +5,8 @@ How a fenced block of a page in docs/ is treated follows from its info string:
 
     ```brain             a complete model file: run on its own (numpy backend) in a fresh
                          folder holding the files of tests/docs/ (the data files and
-                         imported .brain files the examples name)
+                         imported .brain files the examples name) and the page's
+                         ```text file= blocks above it
     ```brain file=NAME   the same, and also written to NAME in the page's folder (below),
                          for the blocks after it to use (`brainsim run NAME`)
     ```python            run, page by page in the order written, in one namespace per page
@@ -21,9 +22,11 @@ How a fenced block of a page in docs/ is treated follows from its info string:
     ```text output       what the block just before it prints (stdout and stderr), checked:
                          `...` stands for any text (doctest's ELLIPSIS), trailing
                          spaces are ignored; use it where a number varies (timings)
+    ```text file=NAME    a data file the page's later blocks read (a CSV table, ...): written
+                         to NAME in the page's folder
     ```text              anything else (files, error messages, sketches): not run
 
-A page's ```python, ```sh and ```brain file= blocks run in one fresh folder holding a
+A page's ```python, ```sh and file= blocks run in one fresh folder holding a
 copy of models/ and of the files of tests/docs/, with that folder as the working
 directory and matplotlib's Agg backend, so `brainsim.load("models/cuba.brain")` works
 as in a checkout. Warnings are errors here as everywhere (pyproject.toml). The pages
@@ -82,7 +85,7 @@ class Block:
 
     @property
     def file(self) -> str | None:
-        """The NAME of ```brain file=NAME."""
+        """The NAME of ```brain file=NAME or ```text file=NAME."""
         names = [m.removeprefix("file=") for m in self.modifiers if m.startswith("file=")]
         return names[0] if names else None
 
@@ -119,7 +122,7 @@ def test_every_block_is_marked_in_the_conventions_of_this_test(doc):
     previous = None
     for block in PAGES[doc.name]:
         assert block.language not in ALIASES, f"{block.where}: write ```sh or ```python, not ```{block.language}"
-        known = {"brain": {"file="}, "python": {"no-run"}, "sh": {"no-run"}, "text": {"output"}}.get(block.language)
+        known = {"brain": {"file="}, "python": {"no-run"}, "sh": {"no-run"}, "text": {"output", "file="}}.get(block.language)
         if known is not None:
             unknown = [m for m in block.modifiers if not any(m.startswith(k) for k in known)]
             assert not unknown, f"{block.where}: ```{block.language} takes {sorted(known)}, not {unknown}"
@@ -133,10 +136,14 @@ def test_every_block_is_marked_in_the_conventions_of_this_test(doc):
 
 
 def models():
+    """Each ```brain block, with the ```text file= blocks above it on its page (its data files)."""
     for page, found in PAGES.items():
+        data = {}
         for block in found:
+            if block.language == "text" and block.file:
+                data[block.file] = block.body
             if block.language == "brain":
-                yield pytest.param(block.body, id=f"{page}:{block.line}")
+                yield pytest.param(block.body, dict(data), id=f"{page}:{block.line}")
 
 
 def _copy_data(folder: Path) -> None:
@@ -144,9 +151,11 @@ def _copy_data(folder: Path) -> None:
         shutil.copy(data, folder / data.name)
 
 
-@pytest.mark.parametrize("source", list(models()))
-def test_docs_example_runs(source, tmp_path):
+@pytest.mark.parametrize(("source", "data"), list(models()))
+def test_docs_example_runs(source, data, tmp_path):
     _copy_data(tmp_path)
+    for name, text in data.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
     model_file = tmp_path / "example.brain"
     model_file.write_text(source, encoding="utf-8")
     results = brainsim.load(model_file).compile().run()
@@ -169,7 +178,7 @@ def test_the_pages_code_runs_in_order_and_prints_what_it_shows(page, tmp_path, m
     found = PAGES[page]
     try:
         for index, block in enumerate(found):
-            if block.language == "brain" and block.file:
+            if block.file:
                 (tmp_path / block.file).write_text(block.body, encoding="utf-8")
             if not block.runs:
                 continue
