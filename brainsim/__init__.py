@@ -4,8 +4,16 @@
     >>> model = brainsim.load("models/visual_pathway.brain")
     >>> results = model.compile(backend="numpy").run()
     >>> print(results.format_table())
+
+`load` / `loads` give a `Model`; `Model.compile` a `Simulation` (`brainsim.backends`);
+`Simulation.run` the `Results` (`brainsim.results`). The language is described in
+docs/language.md, its errors in `brainsim.errors`, the IR both backends run in
+`brainsim.ir`. The submodules listed here make up the API reference
+(`python -m pdoc -d google brainsim -o site/api`; docs/index.md).
 """
 
+from brainsim import backends, dsl, errors, integrators, ir, network, precision, results, simulation, std, units, validate
+from brainsim.backends import Simulation
 from brainsim.errors import (
     BrainsimError,
     DaleError,
@@ -20,6 +28,7 @@ from brainsim.errors import (
     UnknownNameError,
 )
 from brainsim.model import Model, load, loads
+from brainsim.results import Results
 
 __all__ = [
     "BrainsimError",
@@ -30,10 +39,25 @@ __all__ = [
     "MissingExtraError",
     "Model",
     "ParseError",
+    "Results",
+    "Simulation",
     "SimulationError",
     "SourceSpan",
     "UnitError",
     "UnknownNameError",
     "load",
     "loads",
+    # submodules, in the API reference (pdoc documents what __all__ lists)
+    "backends",
+    "dsl",
+    "errors",
+    "integrators",
+    "ir",
+    "network",
+    "precision",
+    "results",
+    "simulation",
+    "std",
+    "units",
+    "validate",
 ]

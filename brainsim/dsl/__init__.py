@@ -1,6 +1,6 @@
 """The `.brain` language front end: text -> AST (`parse`) -> IR (`lower`).
 
-    >>> network = compile_text(open("models/cuba.brain").read(), "cuba.brain")
+    >>> network = compile_text(Path("models/cuba.brain").read_text(), "models/cuba.brain")
 
 Nothing from a model's text is ever evaluated as Python: the parser builds
 dataclasses, and lowering folds constants with its own small evaluator.
