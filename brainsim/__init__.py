@@ -12,7 +12,10 @@ docs/language.md, its errors in `brainsim.errors`, the IR both backends run in
 (`python -m pdoc -d google brainsim -o site/api`; docs/index.md).
 """
 
-from brainsim import backends, dsl, errors, integrators, ir, network, precision, results, simulation, std, units, validate
+from brainsim import (
+    backends, describe, dsl, errors, export, graph, integrators, ir, network, plotting, precision, progress, results,
+    simulation, sonata, std, units, validate,
+)
 from brainsim.backends import Simulation
 from brainsim.errors import (
     BrainsimError,
@@ -21,8 +24,11 @@ from brainsim.errors import (
     ExportError,
     InvalidValueError,
     MissingExtraError,
+    NotRecordedError,
+    OutputFileError,
     ParseError,
     SimulationError,
+    SonataError,
     SourceSpan,
     UnitError,
     UnknownNameError,
@@ -38,10 +44,13 @@ __all__ = [
     "InvalidValueError",
     "MissingExtraError",
     "Model",
+    "NotRecordedError",
+    "OutputFileError",
     "ParseError",
     "Results",
     "Simulation",
     "SimulationError",
+    "SonataError",
     "SourceSpan",
     "UnitError",
     "UnknownNameError",
@@ -49,14 +58,20 @@ __all__ = [
     "loads",
     # submodules, in the API reference (pdoc documents what __all__ lists)
     "backends",
+    "describe",
     "dsl",
     "errors",
+    "export",
+    "graph",
     "integrators",
     "ir",
     "network",
+    "plotting",
     "precision",
+    "progress",
     "results",
     "simulation",
+    "sonata",
     "std",
     "units",
     "validate",

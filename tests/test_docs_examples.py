@@ -48,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,7 +197,9 @@ def _run_python(block: Block, namespace: dict) -> str:
     code = compile("\n" * block.line + block.body, str(ROOT / "docs" / block.page), "exec")
     printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed), warnings.catch_warnings():
+            # Elephant 1.2 passes `copy` to quantities 0.16, which warns about it (docs/export.md's example).
+            warnings.filterwarnings("ignore", message="The 'copy' argument in Quantity is deprecated")
             exec(code, namespace)
     except Exception:
         pytest.fail(f"{block.where} raised:\n{traceback.format_exc()}\nprinted:\n{printed.getvalue()}")
