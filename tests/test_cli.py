@@ -10,23 +10,15 @@ import pytest
 
 import brainsim
 from brainsim.cli import main
+from tiny_lif import tiny_model
 
 MODELS = Path(__file__).parent.parent / "models"
 
-TINY = """\
-simulation { dt = 0.1 ms  duration = 20 ms  seed = 1 }
-neuron LIF {
-    parameters { tau = 10 ms  E_L = -70 mV  V_th = -55 mV  R = 10 Mohm }
-    inputs { I_ext = 0 nA }
-    state { v = E_L }
-    equations { dv/dt = (E_L - v + R * I_ext) / tau }
-    spike when v > V_th
-    reset { v = E_L }
-}
+TINY = tiny_model("""\
 region Area { cells = LIF[3] }
 stimulus Area { I_ext += 3 nA }
 record spikes of Area
-"""
+""")
 
 
 @pytest.fixture

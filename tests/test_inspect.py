@@ -28,6 +28,7 @@ from brainsim.errors import MissingExtraError, OutputFileError
 from brainsim.graph import network_graph, save_graph
 from brainsim.ir_text import format_ir
 from brainsim.results import compare_results
+from tiny_lif import tiny_model
 
 MODELS = Path(__file__).parent.parent / "models"
 HAS_DOT = shutil.which("dot") is not None
@@ -303,22 +304,13 @@ def test_info_ir_prints_the_lowered_network_one_line_per_item(tiny_ir_model, cap
 @pytest.fixture
 def tiny_ir_model(tmp_path):
     path = tmp_path / "tiny.brain"
-    path.write_text("""\
-simulation { dt = 0.1 ms  duration = 20 ms  seed = 1 }
-neuron LIF {
-    parameters { tau = 10 ms  E_L = -70 mV  V_th = -55 mV  R = 10 Mohm }
-    inputs { I_ext = 0 nA }
-    state { v = E_L }
-    equations { dv/dt = (E_L - v + R * I_ext) / tau }
-    spike when v > V_th
-    reset { v = E_L }
-}
+    path.write_text(tiny_model("""\
 synapse Jump { state { w = 1 mV }  on pre { v += w } }
 region Area { cells = LIF[3]  more = LIF[3] }
 connect Area.cells -> Area.more with Jump { rule = one_to_one }
 stimulus Area.cells { I_ext += 3 nA }
 record spikes of Area.cells
-""")
+"""))
     return path
 
 

@@ -27,29 +27,21 @@ from brainsim import plotting  # noqa: E402
 from brainsim.cli import main  # noqa: E402
 from brainsim.errors import ExportError, MissingExtraError, NotRecordedError, UnknownNameError  # noqa: E402
 from brainsim.model import Model  # noqa: E402
+from tiny_lif import tiny_model  # noqa: E402
 
 MODELS = Path(__file__).parent.parent / "models"
 VISUAL = MODELS / "visual_pathway.brain"
 LEARNING = MODELS / "visual_pathway_learning.brain"
 
 # Two populations, one recorded; a synapse without any state (no weight to draw).
-PARTLY_RECORDED = """\
-simulation { dt = 0.1 ms  duration = 30 ms  seed = 3 }
-neuron LIF {
-    parameters { tau = 10 ms  E_L = -70 mV  V_th = -55 mV  R = 10 Mohm }
-    inputs { I_ext = 0 nA }
-    state { v = E_L }
-    equations { dv/dt = (E_L - v + R * I_ext) / tau }
-    spike when v > V_th
-    reset { v = E_L }
-}
+PARTLY_RECORDED = tiny_model("""\
 synapse Kick { on pre { v += 1 mV } }
 region Area { seen = LIF[4]  unseen = LIF[3] }
 connect Area.seen -> Area.unseen with Kick { p = 1 }
 stimulus Area { I_ext += 3 nA }
 record spikes of Area.seen
 record v of Area.seen[0:2]
-"""
+""", duration="30 ms", seed=3)
 
 
 @pytest.fixture(scope="module")

@@ -179,14 +179,8 @@ def _hand_conductance_psp(alpha: bool, weight: float, times: np.ndarray) -> np.n
         dg = (x - g) / tau if alpha else -g / tau
         return np.array([(g_L * (E_L - v) + g * (E_ex - v)) / C_m, dg, -x / tau])
 
-    y = np.array([E_L, 0.0, weight * math.e]) if alpha else np.array([E_L, weight, 0.0])
-    h, out, now = 1e-6, [], 0.0
-    for target in times:
-        while now < target - h / 2:
-            k1 = f(y); k2 = f(y + h / 2 * k1); k3 = f(y + h / 2 * k2); k4 = f(y + h * k3)
-            y, now = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), now + h
-        out.append(y[0])
-    return np.array(out)
+    start = np.array([E_L, 0.0, weight * math.e]) if alpha else np.array([E_L, weight, 0.0])
+    return _classic_runge_kutta_v(f, start, times)
 
 
 @pytest.mark.parametrize("kind", ["Exp", "Alpha"])
@@ -375,13 +369,7 @@ def _hand_adex_psp(weight: float, times: np.ndarray) -> np.ndarray:
         dv = (-g_L * (v - E_L) + g_L * Delta_T * math.exp((v - V_T) / Delta_T) + g * (0.0 - v) - w) / C
         return np.array([dv, (a * (v - E_L) - w) / tau_w, (x - g) / tau, -x / tau])
 
-    y, h, out, now = np.array([E_L, 0.0, 0.0, weight * math.e]), 1e-6, [], 0.0
-    for target in times:
-        while now < target - h / 2:
-            k1 = f(y); k2 = f(y + h / 2 * k1); k3 = f(y + h / 2 * k2); k4 = f(y + h * k3)
-            y, now = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), now + h
-        out.append(y[0])
-    return np.array(out)
+    return _classic_runge_kutta_v(f, np.array([E_L, 0.0, 0.0, weight * math.e]), times)
 
 
 def test_adex_conductance_alpha_psp_matches_a_hand_integration():
@@ -509,3 +497,15 @@ def test_seed_neuron_nernst_potentials_at_37_C(ion, expected_mV):
     within 1 mV of the seed's value."""
     model = std_model(("seed",), "region A { cell = SeedNeuron[1] }", duration="1 ms")
     assert parameters(model, "A.cell")[ion] * 1e3 == pytest.approx(expected_mV, abs=1.0)
+
+
+def _classic_runge_kutta_v(f, y: np.ndarray, times: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """y[0] (the membrane potential) of dy/dt = f(y) from `y` at t = 0, by classic
+    Runge-Kutta in steps of `h`, sampled at `times` (ascending)."""
+    out, now = [], 0.0
+    for target in times:
+        while now < target - h / 2:
+            k1 = f(y); k2 = f(y + h / 2 * k1); k3 = f(y + h / 2 * k2); k4 = f(y + h * k3)
+            y, now = y + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4), now + h
+        out.append(y[0])
+    return np.array(out)
