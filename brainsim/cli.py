@@ -29,7 +29,7 @@ import sys
 from brainsim import ir
 from brainsim.backends import DTYPES
 from brainsim.describe import describe
-from brainsim.errors import BrainsimError, ExportError
+from brainsim.errors import BrainsimError, ExportError, ResourceError
 from brainsim.export import check_output, known_extensions, save
 from brainsim.graph import network_graph, save_graph
 from brainsim.model import Model, load
@@ -39,7 +39,7 @@ from brainsim.results import compare_results, text_table
 from brainsim.sonata.importer import convert, summary
 from brainsim.units import lookup_unit, to_si
 
-EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR = 0, 1, 2
+EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR, EXIT_RESOURCE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 _QUANTITY = re.compile(r"^\s*(?P<number>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(?P<unit>[A-Za-z]+)\s*$")
 
@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.command(args)
+    except ResourceError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_RESOURCE
     except BrainsimError as error:
         print(str(error), file=sys.stderr)
         return EXIT_USER_ERROR

@@ -114,6 +114,14 @@ class SimulationError(BrainsimError):
     kind = "simulation error"
 
 
+class ResourceError(BrainsimError):
+    """A run refused before it starts, because of what it would need: more memory than is
+    available or than the user's limit allows, or more steps than can be done; the message
+    gives the estimate and what to change. `brainsim` exits with status 3 on it."""
+
+    kind = "resource error"
+
+
 class SonataError(InvalidValueError):
     """A SONATA network cannot be imported: a file is missing, its tables disagree, or it
     holds what brainsim has no counterpart for (docs/sonata.md)."""
