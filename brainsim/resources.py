@@ -61,7 +61,7 @@ def parse_memory(value: int | str) -> int:
         if match is None:
             raise InvalidValueError(f"a memory limit is a size such as 4GB, 512MB or 1.5GiB (or a number of bytes), "
                                     f"not {value!r}")
-        number = float(match["number"]) * 10.0 ** int(match["exponent"] or 0)
+        number = float(f"{match['number']}e{match['exponent'] or 0}")  # 1e400 is inf, refused below
         size = number * _UNITS[(match["prefix"] or "").lower()]
     if not (math.isfinite(size) and size >= 1):
         raise InvalidValueError(f"a memory limit must be at least one byte, not {value!r}")
