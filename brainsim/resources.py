@@ -34,7 +34,9 @@ _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
           "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
 _SIZE = re.compile(r"^\s*(?P<number>\d+\.?\d*|\.\d+)(?:[eE](?P<exponent>[-+]?\d+))?\s*(?P<prefix>[kKmMgGtT]i?)?[bB]?\s*$")
 
-STREAM_HINT = "stream the recordings to a file (`brainsim run model.brain --output run.h5 --stream`; in Python, brainsim.export.stream_to_file)"
+RECORDING_ADVICE = ("record fewer neurons or less often (`every = 1 ms`), run for less, or stream the recordings to a "
+                    "file (`brainsim run model.brain --output run.h5 --stream`; in Python, "
+                    "brainsim.export.stream.stream_to_file)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,17 +122,18 @@ def refuse_network(estimate, limit: MemoryLimit | None) -> None:
     if limit is None or estimate.network <= limit.bytes:
         return
     parts = [(name, size) for name, size in estimate.parts() if name != "recordings"]
+    count = sum(e.count for e in estimate.expected)
     raise ResourceError(
         f"building this network would take about {format_bytes(estimate.network)}, more than {limit.source}:\n"
-        + _table(parts, estimate),
+        + _table(parts, {"synapses": f"  ({count:,} synapses)"}),
         hint=f"{_advice(max(parts, key=lambda part: part[1])[0], estimate)}; {_raise_limit(limit)}",
     )
 
 
-def refuse_recordings(estimate, recordings: int, limit: MemoryLimit | None, built: int = 0) -> None:
-    """ResourceError if a run's `recordings` (bytes held until it ends) would pass `limit`:
-    against a user's limit with the `built` network's bytes, against the memory available
-    now (the network already in it) alone."""
+def refuse_recordings(n_steps: int, recordings: int, limit: MemoryLimit | None, built: int = 0) -> None:
+    """ResourceError if the `recordings` of a run of `n_steps` steps (bytes held until it ends)
+    would pass `limit`: against a user's limit with the `built` network's bytes (its estimate),
+    against the memory available now (the network already in it) alone."""
     if limit is None:
         return
     needed = recordings + (built if limit.user else 0)
@@ -138,11 +141,11 @@ def refuse_recordings(estimate, recordings: int, limit: MemoryLimit | None, buil
         return
     parts = [("network", built)] if limit.user else []
     raise ResourceError(
-        f"recording this run of {estimate.n_steps:,} steps would take about {format_bytes(recordings)} "
+        f"recording this run of {n_steps:,} steps would take about {format_bytes(recordings)} "
         f"(the samples are held until the run ends, and twice while its chunks are joined)"
         + (f", {format_bytes(needed)} with the network," if limit.user else ",")
-        + f" more than {limit.source}:\n" + _table(parts + [("recordings", recordings)], estimate),
-        hint=f"{_advice('recordings', estimate)}; {_raise_limit(limit)}",
+        + f" more than {limit.source}:\n" + _table(parts + [("recordings", recordings)], {}),
+        hint=f"{RECORDING_ADVICE}; {_raise_limit(limit)}",
     )
 
 
@@ -158,14 +161,10 @@ def refuse_steps(n_steps: int, dt: float) -> None:
     )
 
 
-def _table(parts: list[tuple[str, int]], estimate) -> str:
-    notes = {"synapses": _synapse_note(estimate), "recordings": "  (+ 16 B per recorded spike)"}
+def _table(parts: list[tuple[str, int]], notes: dict[str, str]) -> str:
+    """The parts as aligned rows, a part that is not empty with its note."""
+    notes = notes | {"recordings": "  (+ 16 B per recorded spike)"}
     return "\n".join(f"  {name:<16}{format_bytes(size):>10}{notes.get(name, '') if size else ''}" for name, size in parts)
-
-
-def _synapse_note(estimate) -> str:
-    count = sum(e.count for e in estimate.expected)
-    return f"  ({count:,} synapses)" if estimate.expected else ""
 
 
 def _advice(part: str, estimate) -> str:
@@ -184,7 +183,7 @@ def _advice(part: str, estimate) -> str:
         case "stimulus tables":
             return ("give each sinusoid a `stop`, or shorten the duration: a sinusoid, a step current, a time series "
                     "and a spike source are tabulated with one value per step")
-    return f"record fewer neurons or less often (`every = 1 ms`), run for less, or {STREAM_HINT}"
+    return RECORDING_ADVICE
 
 
 def _raise_limit(limit: MemoryLimit) -> str:

@@ -13,7 +13,7 @@ import pytest
 import brainsim
 from brainsim import ir
 from brainsim.backends import random
-from brainsim.backends.estimate import estimate, expected_synapses
+from brainsim.backends.estimate import Expected, estimate, expected_synapses
 from brainsim.cli import main
 from brainsim.errors import InvalidValueError, ResourceError
 from brainsim.resources import MAX_STEPS, parse_memory
@@ -92,8 +92,7 @@ def test_synapse_counts_are_estimated_from_the_rule_before_drawing():
     assert count("connect R.a -> R.b with S { rule = all_to_all }").count == 4_000_000
     assert count("connect R.a -> R.b with S { indegree = 30 }").count == 60_000
     assert count("connect R.a -> R.b with S { outdegree = 7 }").count == 14_000
-    assert count("connect R.a -> R.b with S { p = 0.25 }") == dataclasses.replace(count("connect R.a -> R.b with S { p = 0.25 }"),
-                                                                                   count=1_000_000, how="expected")
+    assert count("connect R.a -> R.b with S { p = 0.25 }") == Expected(1_000_000, "expected")
     # A condition: the share a sample of pairs keeps, against the drawn count.
     sampled = two_populations(2000, "connect R.a -> R.b with S { rule = all_to_all  condition = i < j }")
     drawn = sampled.compile().host.projections[0].n_synapses
@@ -141,8 +140,8 @@ def test_a_delay_of_10_6_seconds_is_refused_for_its_ring_buffer(never_built):
 
 
 def test_a_sinusoid_without_stop_over_a_long_duration_is_refused_for_its_table(never_built):
-    model = brainsim.loads(tiny_model("region R { p = LIF[1] }\nstimulus R { I_ext += sinusoid(amplitude = 1 nA, frequency = 10 Hz) }",
-                                      duration="100000 s"))
+    sinusoid = "stimulus R { I_ext += sinusoid(amplitude = 1 nA, frequency = 10 Hz) }"
+    model = brainsim.loads(tiny_model(f"region R {{ p = LIF[1] }}\n{sinusoid}", duration="100000 s"))
     with pytest.raises(ResourceError, match="give each sinusoid a `stop`"):
         model.compile(max_memory="1GB")
 
@@ -187,6 +186,20 @@ def test_recordings_over_the_limit_are_refused_before_the_first_step():
     assert "more than the limit of 10 MB" in message and "--stream" in message
     assert simulation.steps_done == 0
     assert len(list(simulation.stream())) == 10  # streamed, the recordings are bounded by a chunk
+
+
+def test_a_batch_is_refused_for_the_recordings_of_all_its_members():
+    simulation = brainsim.loads(RECORDED).compile(max_memory="20MB", chunk_steps=100)
+    assert simulation.run().n_steps == 1000  # one run's 16 MB fit
+    simulation.reset()
+    with pytest.raises(ResourceError, match="about 32 MB"):
+        simulation.run_batch([{"seed": 1}, {"seed": 2}])
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_both_backends_refuse_before_building(backend, never_built):
+    with pytest.raises(ResourceError, match="more than the limit of 1 kB"):
+        brainsim.loads(RECORDED).compile(backend=backend, max_memory="1kB")
 
 
 def test_recordings_are_held_to_the_memory_available_without_a_limit(monkeypatch):

@@ -148,8 +148,7 @@ def expected_synapses(network: ir.Network, j: int) -> Expected:
 def _sampled(network: ir.Network, j: int, pairs: int) -> Expected:
     """The share of candidate pairs a condition or a probability expression keeps, from a sample."""
     projection = network.projections[j]
-    space_size = sum(network.population(name).size for name in (projection.source, projection.target))
-    if pairs <= SAMPLE_PAIRS or space_size > SAMPLE_NEURONS:
+    if pairs <= SAMPLE_PAIRS or _neurons(network, projection) > SAMPLE_NEURONS:
         return Expected(pairs, "at most")
     space = pair_space(network, projection)
     rng = np.random.default_rng([network.simulation.seed, 7, j])  # a key the build does not use
@@ -166,6 +165,11 @@ def _sampled(network: ir.Network, j: int, pairs: int) -> Expected:
         p = projection.rule.p
         kept *= np.clip(sample.compute(p), 0.0, 1.0) if not isinstance(p, float) else p
     return Expected(round(float(kept.mean()) * share_of), "estimated from a sample")
+
+
+def _neurons(network: ir.Network, projection: ir.Projection) -> int:
+    """The neurons of a projection's two populations (those a sample of its pairs must place)."""
+    return sum(network.population(name).size for name in (projection.source, projection.target))
 
 
 def _per_synapse(synapse: ir.SynapseModel) -> int:
@@ -197,8 +201,8 @@ def _buffer_bytes(network: ir.Network, item: int) -> int:
             key = (network.population(projection.target).model, assignment.variable)
             lengths[key] = max(lengths.get(key, 0), _steps(longest_delay(network, projection), dt) + 1)
         if projection.synapse.plastic:
-            for name, delay in ((projection.source, projection.axonal_delay), (projection.target, projection.dendritic_delay)):
-                history += _steps(delay, dt) * network.population(name).size
+            ends = ((projection.source, projection.axonal_delay), (projection.target, projection.dendritic_delay))
+            history += sum(_steps(delay, dt) * network.population(name).size for name, delay in ends)
     return sum(length * (group_sizes[model] + 1) * item for (model, _), length in lengths.items()) + history
 
 
@@ -215,6 +219,8 @@ def longest_delay(network: ir.Network, projection: ir.Projection) -> float:
             return min(high, mean + NORMAL_REACH * std)
         case ir.Normal(mean, std) | ir.LogNormal(mean, std):
             return mean + NORMAL_REACH * std
+        case ir.Formula() if _neurons(network, projection) > SAMPLE_NEURONS:
+            return 0.0  # too many neurons to place for a sample; their state is refused before this counts
         case ir.Formula(expr):
             space = pair_space(network, projection)
             rng = np.random.default_rng([network.simulation.seed, 7, network.projections.index(projection)])

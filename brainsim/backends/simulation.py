@@ -80,7 +80,8 @@ class Simulation(abc.ABC):
     `OUTPUT_BYTES_PER_CHUNK`), which `stream` hands out one by one. `dtype` ("float64"
     or "float32") is the float type the step computes in. `max_memory` (bytes, or a
     text such as "4GB"; None: the memory available) is what the network and a run's
-    recordings may take: more is refused before it is built or run (`brainsim.resources`).
+    recordings may take: more is refused before it is built or run (`brainsim.resources`);
+    `estimate` is the network's estimate it was checked with (`brainsim.backends.estimate`).
     """
 
     backend: str
@@ -221,8 +222,7 @@ class Simulation(abc.ABC):
         refuse_steps(n_steps, self.host.dt)
         joined = 2 if n_steps > self._chunk_length() else 1  # the chunks, and the run they are joined into
         recordings = runs * joined * recording_bytes(self.host, n_steps, self.dtype)
-        refuse_recordings(replace(self.estimate, n_steps=n_steps), recordings, memory_limit(self.max_memory),
-                          self.estimate.network)
+        refuse_recordings(n_steps, recordings, memory_limit(self.max_memory), self.estimate.network)
 
     def _stream(self, first: int, n_steps: int, bar: RunBar | None = None) -> Iterator[Results]:
         snapshot_steps = self.snapshot_steps()

@@ -151,7 +151,7 @@ def stream_to_file(simulation, path: str | Path, duration: float | None = None, 
     summary = None
     sink = StreamFile(path, simulation, description)
     try:
-        with RunBar(progress, chunks_steps(simulation, duration), simulation.host.dt) as bar:
+        with RunBar(progress, _steps(simulation, duration), simulation.host.dt) as bar:
             for chunk in chunks:
                 sink.append(chunk)
                 bar.advance(chunk.n_steps)
@@ -168,7 +168,7 @@ def stream_to_file(simulation, path: str | Path, duration: float | None = None, 
     return summary
 
 
-def chunks_steps(simulation, duration: float | None) -> int:
+def _steps(simulation, duration: float | None) -> int:
     """The steps a run of `duration` (default: the model's) from where `simulation` stands takes."""
     duration = simulation.network.simulation.duration if duration is None else duration
     return simulation.host.steps(duration, simulation.steps_done)
