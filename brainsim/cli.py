@@ -182,10 +182,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    model = _load(args)
     if args.stream and not (args.output and args.output.lower().endswith(".h5")):
         raise BrainsimError("--stream writes the recordings to an HDF5 file as the run goes: give it one, "
                             "e.g. --output run.h5")
+    model = _load(args)
     if args.output:
         check_output(args.output)  # before the run, so that a long run is not lost to a typo
     settings = model.network.simulation
