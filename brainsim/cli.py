@@ -3,6 +3,8 @@
     brainsim run models/cuba.brain --backend jax --duration 200ms
     brainsim run models/cuba.brain --backend jax --dtype float32
     brainsim run models/cuba.brain --output run.nwb   # also .npz, .h5 (SONATA spikes)
+    brainsim run models/cuba.brain --output run.h5 --stream   # recordings written chunk by chunk (HDF5)
+    brainsim run models/cuba.brain --max-memory 4GB   # refuse, with the estimate, what would take more
     brainsim check models/cuba.brain
     brainsim check --dtype float32 models/cuba.brain    # float32 on jax against the float64 reference
     brainsim info models/cuba.brain              # populations, synapse counts, memory, methods
@@ -22,6 +24,7 @@ file:line:column and exits with status 2, without a Python traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import sys
@@ -31,10 +34,12 @@ from brainsim.backends import DTYPES
 from brainsim.describe import describe
 from brainsim.errors import BrainsimError, ExportError, ResourceError
 from brainsim.export import check_output, known_extensions, save
+from brainsim.export.stream import stream_to_file
 from brainsim.graph import network_graph, save_graph
 from brainsim.model import Model, load
 from brainsim.plotting import KINDS, figure, image_format, save_figure
 from brainsim.precision import compare_precision
+from brainsim.resources import parse_memory
 from brainsim.results import compare_results, text_table
 from brainsim.sonata.importer import convert, summary
 from brainsim.units import lookup_unit, to_si
@@ -73,6 +78,9 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     run.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type of every value (default float64)")
     run.add_argument("--output", "-o", metavar="FILE", help=f"also write the results there, in the format of its extension: {known_extensions()}")
+    run.add_argument("--stream", action="store_true",
+                     help="write the recordings to --output (an .h5 file) chunk by chunk as the run goes, so that memory "
+                          "stays bounded by a chunk (docs/running.md, \"Memory and long runs\")")
     run.set_defaults(command=_run)
 
     check = commands.add_parser("check", help="run on both backends and report whether results are identical")
@@ -118,6 +126,10 @@ def _build_parser() -> argparse.ArgumentParser:
     for command in (run, check, plot):
         command.add_argument("--quiet", action="store_true",
                              help="no progress bar (there is none either when standard error is not a terminal)")
+    for command in (run, check, plot, info):
+        command.add_argument("--max-memory", metavar="SIZE", type=_memory_argument,
+                             help="what the network and a run's recordings may take, e.g. 4GB (default: the memory "
+                                  "available); more is refused with the estimate, exit status 3")
     for command in (run, check, info, plot, graph):
         command.add_argument("--include", metavar="DIR", action="append", default=[],
                              help="a folder that imports may read from besides the model's own (repeatable)")
@@ -137,7 +149,17 @@ def _time_argument(text: str) -> float:
         raise argparse.ArgumentTypeError(f"{text!r} is not a time (it has dimension {dimension})")
     if seconds <= 0:
         raise argparse.ArgumentTypeError(f"the duration must be positive, not {text!r}")
+    if not math.isfinite(seconds):
+        raise argparse.ArgumentTypeError(f"{text!r} is too large to be a duration")
     return seconds
+
+
+def _memory_argument(text: str) -> int:
+    """Parse `4GB` / `512MB` into bytes (`brainsim.resources.parse_memory`); argparse reports the error."""
+    try:
+        return parse_memory(text)
+    except BrainsimError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def _seed_argument(text: str) -> int:
@@ -160,13 +182,19 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.stream and not (args.output and args.output.lower().endswith(".h5")):
+        raise BrainsimError("--stream writes the recordings to an HDF5 file as the run goes: give it one, "
+                            "e.g. --output run.h5")
     model = _load(args)
     if args.output:
         check_output(args.output)  # before the run, so that a long run is not lost to a typo
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
-    simulation = model.compile(backend=args.backend, dtype=args.dtype)
-    results = simulation.run(duration=duration, progress=_progress(args))
+    simulation = model.compile(backend=args.backend, dtype=args.dtype, max_memory=args.max_memory)
+    if args.stream:
+        results = stream_to_file(simulation, args.output, duration, _progress(args), f"brainsim run {args.model}")
+    else:
+        results = simulation.run(duration=duration, progress=_progress(args))
     precision = "" if simulation.dtype == "float64" else f" in {simulation.dtype}"
     print(
         f"{args.model}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
@@ -179,6 +207,9 @@ def _run(args: argparse.Namespace) -> int:
     print(results.format_table())
     if table := _learned(model.network, results):
         print(table)
+    if args.stream:
+        print(f"recordings streamed to {args.output}")
+        return EXIT_OK
     return _save(results, args) if args.output else EXIT_OK
 
 
@@ -197,7 +228,8 @@ def _plot(args: argparse.Namespace) -> int:
     image_format(args.output)  # a name matplotlib cannot write fails before the run, not after
     model = _load(args)
     duration = args.duration if args.duration is not None else model.network.simulation.duration
-    results = model.compile(backend=args.backend).run(duration=duration, progress=_progress(args))
+    results = model.compile(backend=args.backend, max_memory=args.max_memory).run(duration=duration,
+                                                                                   progress=_progress(args))
     print(results.format_table())
     save_figure(figure(results, args.what), args.output)
     print(f"wrote the {args.what} figure to {args.output}")
@@ -226,12 +258,14 @@ def _check(args: argparse.Namespace) -> int:
     model = _load(args)
     duration = args.duration if args.duration is not None else model.network.simulation.duration
     if args.dtype != "float64":
-        runs = {dtype: model.compile(backend="jax", dtype=dtype).run(duration=duration, progress=_progress(args))
+        runs = {dtype: model.compile(backend="jax", dtype=dtype, max_memory=args.max_memory)
+                .run(duration=duration, progress=_progress(args))
                 for dtype in (args.dtype, "float64")}
         print(f"{args.model}: jax backend in {args.dtype} vs float64, {duration * 1e3:g} ms")
         print(compare_precision(runs[args.dtype], runs["float64"], args.dtype, "float64").format())
         return EXIT_OK
-    runs = {backend: model.compile(backend=backend).run(duration=duration, progress=_progress(args))
+    runs = {backend: model.compile(backend=backend, max_memory=args.max_memory)
+            .run(duration=duration, progress=_progress(args))
             for backend in ("numpy", "jax")}
     comparison = compare_results(runs["numpy"], runs["jax"])
     print(f"{args.model}: numpy backend vs jax backend, {duration * 1e3:g} ms")
@@ -250,7 +284,8 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    print(describe(load(args.model, include=args.include), updates=args.updates, ir_text=args.ir, dtype=args.dtype))
+    print(describe(load(args.model, include=args.include), updates=args.updates, ir_text=args.ir, dtype=args.dtype,
+                   max_memory=args.max_memory))
     return EXIT_OK
 
 

@@ -14,11 +14,16 @@ seed; the memory is measured from the arrays the step is built with
 (`brainsim.backends.memory`), with the numpy backend's array module and nothing
 compiled (the jax backend holds arrays of the same sizes). `--ir` adds the
 lowered IR (`brainsim.ir_text`).
+
+A network whose estimate (`brainsim.backends.estimate`) passes the memory available
+(or `max_memory`) is not built: its synapse counts are those its rules lead one to
+expect, and its memory the estimate by part, which is what a run would refuse with.
 """
 
 from __future__ import annotations
 
 from brainsim import ir
+from brainsim.backends.estimate import Estimate, estimate
 from brainsim.backends.kernel import compile_step
 from brainsim.backends.memory import NetworkMemory, network_memory, recording_bytes
 from brainsim.backends.numpy_backend import NumpyEvents, NumpyNumerics
@@ -26,49 +31,63 @@ from brainsim.integrators import format_expr, integrate
 from brainsim.ir_text import format_ir
 from brainsim.model import Model
 from brainsim.network import HostNetwork, build
-from brainsim.network.values import neuron_values
+from brainsim.network.values import heterogeneous, neuron_values
 from brainsim.phrases import connection_rule, plasticity
+from brainsim.resources import MemoryLimit, format_bytes, memory_limit
 from brainsim.validate import deep_expressions, validate
 
 SPIKE_BYTES = 16  # a recorded spike in `Results`: its time (float64) and neuron (int64)
 
 
-def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: str = "float64") -> str:
+def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: str = "float64",
+             max_memory: int | str | None = None) -> str:
     """A human-readable summary of a model: populations with their integration methods,
     projections with their synapse counts, stimuli, records and the memory a run in `dtype`
     takes; with `updates`, the integration of each population as the backends will run it;
-    with `ir_text`, the lowered IR.
+    with `ir_text`, the lowered IR. A network that would take more than `max_memory` (default:
+    the memory available) is described from its estimate, without building it.
 
     Raises:
         BrainsimError: the model fails a check that runs on the built network (a degree
             larger than a condition leaves, a drawn delay under one step, ...).
     """
     network = model.network
-    host = host_network(network)
+    with deep_expressions():
+        validate(network)
     settings = network.simulation
     lines = [f"simulation: dt {settings.dt * 1e3:g} ms, duration {settings.duration * 1e3:g} ms "
              f"({settings.n_steps} steps), seed {settings.seed}"]
-    lines += _populations(network, updates)
-    lines += _projections(host)
-    lines += _stimuli(network)
-    lines += _records(network)
-    lines += _memory(host, dtype)
+    expected, limit = estimate(network, dtype), memory_limit(max_memory)
+    if limit is not None and expected.network > limit.bytes:
+        lines += _populations(network, updates, built=False)
+        lines += _expected_projections(network, expected)
+        lines += _stimuli(network) + _records(network) + _estimated_memory(expected, limit)
+    else:
+        with deep_expressions():
+            host = build(network)
+        lines += _populations(network, updates)
+        lines += _projections(host)
+        lines += _stimuli(network) + _records(network) + _memory(host, dtype)
     if ir_text:
         lines += ["lowered IR (SI units):", format_ir(network)]
     return "\n".join(lines)
 
 
-def _populations(network: ir.Network, updates: bool) -> list[str]:
-    """Each population with its size, model and integration method (or rate, or spikes)."""
+def _populations(network: ir.Network, updates: bool, built: bool = True) -> list[str]:
+    """Each population with its size, model and integration method (or rate, or spikes); where
+    the network is not `built`, the method of a population with heterogeneous parameters is
+    left out (choosing it draws them)."""
     settings = network.simulation
     lines = [f"populations ({sum(p.size for p in network.populations):,} neurons):"]
     for index, population in enumerate(network.populations):
         kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
         head = f"  {population.name}: {population.size} x {population.model.name}{kind}"
         match population.model:
+            case ir.NeuronModel() if not built and heterogeneous(population.model):
+                lines.append(f"{head}, integration chosen when its parameters are drawn")
             case ir.NeuronModel():
-                heterogeneous = neuron_values(population, settings.seed, index).parameters
-                integration = integrate(population.model, settings.dt, heterogeneous)
+                drawn = neuron_values(population, settings.seed, index).parameters if built else {}
+                integration = integrate(population.model, settings.dt, drawn)
                 lines.append(f"{head}, {integration.method.value} integration ({integration.reason})")
                 if updates:
                     lines.extend("      " + line for line in str(integration).splitlines())
@@ -87,6 +106,16 @@ def _projections(host: HostNetwork) -> list[str]:
         projection = connectivity.projection
         lines.append(f"  {projection.name}: {projection.synapse.name}, {connection_rule(projection.rule)}"
                      f"{plasticity(projection.synapse)}, {_synapses(connectivity.n_synapses)}")
+    return lines
+
+
+def _expected_projections(network: ir.Network, expected: Estimate) -> list[str]:
+    """Each projection with the synapse count its rule leads one to expect (nothing is drawn)."""
+    total = sum(e.count for e in expected.expected)
+    lines = [f"projections ({_synapses(total)}, from the rules: the network is too large to draw them here):"]
+    for projection, count in zip(network.projections, expected.expected):
+        lines.append(f"  {projection.name}: {projection.synapse.name}, {connection_rule(projection.rule)}"
+                     f"{plasticity(projection.synapse)}, {_synapses(count.count)} ({count.how})")
     return lines
 
 
@@ -151,16 +180,18 @@ def _memory(host: HostNetwork, dtype: str) -> list[str]:
         ("total", held.total + recorded, ""),
     ]
     lines = [f"memory in {dtype} (every array a backend holds; recordings for {settings.duration * 1e3:g} ms):"]
-    lines.extend(f"  {name:<14}{_bytes(size):>10}{note}" for name, size, note in rows)
+    lines.extend(f"  {name:<14}{format_bytes(size):>10}{note}" for name, size, note in rows)
     return lines
 
 
-def _bytes(size: int) -> str:
-    """`size` bytes as 96 B, 12.3 kB, 4.56 MB, 1.23 GB (powers of 1000)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} B"
+def _estimated_memory(expected: Estimate, limit: MemoryLimit) -> list[str]:
+    """The memory section of a network not built: the estimate by part (`brainsim.backends.estimate`)."""
+    lines = [f"memory in {expected.dtype}, estimated from the rules, peaks while building (recordings for "
+             f"{expected.n_steps:,} steps; "
+             f"not built: more than {limit.source}):"]
+    rows = [*expected.parts(), ("total", expected.total)]
+    lines.extend(f"  {name:<16}{format_bytes(size):>10}" for name, size in rows)
+    return lines
 
 
 def _synapses(count: int) -> str:

@@ -28,11 +28,13 @@ class Model:
     network: ir.Network
     source: Source | None = None
 
-    def compile(self, backend: str = "numpy", dtype: str = "float64", **options) -> Simulation:
+    def compile(self, backend: str = "numpy", dtype: str = "float64", max_memory: int | str | None = None,
+                **options) -> Simulation:
         """Build a runnable simulation of this model on `backend` ("numpy" or "jax") in
-        `dtype` ("float64" or "float32"); `options` go to the backend (see
-        `brainsim.backends.compile_network`)."""
-        simulation = compile_network(self.network, backend=backend, dtype=dtype, **options)
+        `dtype` ("float64" or "float32"), within `max_memory` (bytes or "4GB"; default: the
+        memory available; more is refused with the estimate: `brainsim.resources`);
+        `options` go to the backend (see `brainsim.backends.compile_network`)."""
+        simulation = compile_network(self.network, backend=backend, dtype=dtype, max_memory=max_memory, **options)
         simulation.model = self
         return simulation
 

@@ -33,6 +33,10 @@ one walks it recursively."""
 MAX_POPULATION_SIZE = 2**31 - 1
 """Neuron indices must fit the backends' int32 arrays."""
 
+MAX_POPULATIONS = 2**16
+"""Populations of one network: the runtime generator numbers a population's streams in
+16 bits (`brainsim.backends.random.stream_id`), and the step loops over populations."""
+
 MAX_SYNAPSES = 2**31 - 1
 """Synapses of one projection, the most a degree rule may ask for (their indices
 are int32 in the backends, and each synapse costs tens of bytes)."""
@@ -85,6 +89,19 @@ def seed_fits_the_generator(network: ir.Network) -> None:
     seed = network.simulation.seed
     if not 0 <= seed < 2**64:
         raise InvalidValueError(f"`seed` must be a whole number from 0 to 2^64 - 1, but it is {seed}", network.simulation.span)
+
+
+def populations_are_numbered(network: ir.Network) -> None:
+    """region R { p0 = LIF[1]  p1 = LIF[1]  ...  p65536 = LIF[1] }   (more populations than streams)"""
+    if len(network.populations) > MAX_POPULATIONS:
+        extra = network.populations[MAX_POPULATIONS]
+        raise InvalidValueError(
+            f"a network has at most {MAX_POPULATIONS:,} populations, but this one has {len(network.populations):,} "
+            f"(`{extra.name}` is the first past the limit)",
+            extra.span,
+            "merge populations of one neuron model into larger ones: a population is its neurons' index range, "
+            "and a selection such as `P[0:100]` reaches part of it",
+        )
 
 
 def populations_have_neurons(network: ir.Network) -> None:
@@ -684,6 +701,7 @@ RULES: tuple[Rule, ...] = (
     expressions_read_known_names,  # first: it bounds the depth that the other rules' hashing recurses through
     positive_step,
     seed_fits_the_generator,
+    populations_are_numbered,
     populations_have_neurons,
     distributions_are_distributions,
     values_fit_the_population,

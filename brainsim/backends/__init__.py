@@ -22,8 +22,14 @@ DTYPES = ("float64", "float32")
 OPTIONS = {"numpy": ("chunk_steps",), "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices")}
 
 
-def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "float64", **options) -> Simulation:
+def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "float64",
+                    max_memory: int | str | None = None, **options) -> Simulation:
     """Build the arrays of `network` and compile its step for `backend`, in `dtype`.
+
+    `max_memory` (bytes, or a text such as "4GB"; default: the memory available) bounds
+    what the network and each run's recordings may take; the network is estimated
+    before it is built (`brainsim.backends.estimate`) and refused with the estimate
+    if it would pass (`brainsim.resources`).
 
     `dtype` is the float type of every state, parameter, propagator, buffer and
     weight: "float64" (bit-identical across backends) or "float32".
@@ -40,6 +46,7 @@ def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "f
 
     Raises:
         InvalidValueError: unknown backend or dtype, or a network the backends cannot run.
+        ResourceError: the network would take more memory than `max_memory` or than is available.
     """
     if backend not in BACKENDS:
         raise InvalidValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -57,7 +64,7 @@ def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "f
             _require_jax()
             from brainsim.backends.jax_backend import JaxSimulation as Backend
     with deep_expressions():  # building the step walks every expression
-        return Backend(network, dtype=dtype, **options)
+        return Backend(network, dtype=dtype, max_memory=max_memory, **options)
 
 
 def _require_jax() -> None:

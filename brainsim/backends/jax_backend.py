@@ -394,6 +394,7 @@ class JaxSimulation(Simulation):
         chunk_steps: int | None = None,
         summation: str | None = None,
         devices=None,
+        max_memory: int | str | None = None,
     ):
         self.exactness_problem = configure()
         if self.exactness_problem:
@@ -402,7 +403,7 @@ class JaxSimulation(Simulation):
 
         self.summation = chosen_summation(summation, jax.default_backend())
         self._placement = placement(devices)
-        super().__init__(network, dtype, chunk_steps)
+        super().__init__(network, dtype, chunk_steps, max_memory)
         self._bound_options = (spike_capacity, event_batch)
         self.bounds, self._bounds_host = StaticBounds(self.host, spike_capacity, event_batch), self.host
         self._numerics, self._events = JaxNumerics(dtype, ordered=self.summation == "ordered"), JaxEvents()

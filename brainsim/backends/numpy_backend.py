@@ -172,8 +172,9 @@ class NumpySimulation(Simulation):
 
     backend = "numpy"
 
-    def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None):
-        super().__init__(network, dtype, chunk_steps)
+    def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None,
+                 max_memory: int | str | None = None):
+        super().__init__(network, dtype, chunk_steps, max_memory)
         with flush_subnormals() as flushing:
             self.exactness_problem = None if flushing else (
                 f"cannot make numpy flush subnormal numbers to zero like XLA on {platform.system()} "

@@ -18,12 +18,14 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from brainsim import ir
-from brainsim.backends.memory import NetworkMemory, PathwayMemory, network_memory, synapse_memory
+from brainsim.backends.estimate import estimate
+from brainsim.backends.memory import NetworkMemory, PathwayMemory, network_memory, recording_bytes, synapse_memory
 from brainsim.backends.synapses import relax
 from brainsim.errors import InvalidValueError
 from brainsim.integrators.relaxation import relaxations
 from brainsim.network import HostNetwork, build, located
 from brainsim.progress import Progress, RunBar
+from brainsim.resources import memory_limit, refuse_network, refuse_recordings, refuse_steps
 from brainsim.results import Results, SpikeTrains, SynapseStates, SynapseTable, SynapseTrace, Trace
 from brainsim.units import si_unit
 from brainsim.validate import deep_expressions, validate
@@ -76,17 +78,25 @@ class Simulation(abc.ABC):
     the start (or the last `reset`); a run is cut into chunks of at most
     `chunk_steps` steps (fewer where a chunk's outputs would pass
     `OUTPUT_BYTES_PER_CHUNK`), which `stream` hands out one by one. `dtype` ("float64"
-    or "float32") is the float type the step computes in.
+    or "float32") is the float type the step computes in. `max_memory` (bytes, or a
+    text such as "4GB"; None: the memory available) is what the network and a run's
+    recordings may take: more is refused before it is built or run (`brainsim.resources`);
+    `estimate` is the network's estimate it was checked with (`brainsim.backends.estimate`).
     """
 
     backend: str
     model = None  # the `brainsim.Model` this was compiled from (set by `Model.compile`), for `set`
 
-    def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None):
+    def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None,
+                 max_memory: int | str | None = None):
         started = time.perf_counter()
         self.network = network
         self.dtype = dtype
+        self.max_memory = max_memory
         validate(network)
+        # Estimated before building: drawing the synapses is what runs out of memory first.
+        self.estimate = estimate(network, dtype)
+        refuse_network(self.estimate, memory_limit(max_memory))
         self.host: HostNetwork = build(network)  # deep expressions: see compile_network
         self.build_seconds = time.perf_counter() - started
         self.chunk_steps = _chunk_steps(chunk_steps)
@@ -137,12 +147,14 @@ class Simulation(abc.ABC):
             raise InvalidValueError("run_batch takes at least one set of values")
         models = [self._model_with(values) for values in batch]
         duration = self.network.simulation.duration if duration is None else duration
+        self._refuse_run(self.host.steps(duration), len(models))
         with RunBar(progress, len(models) * self.host.steps(duration), self.host.dt, f"{len(models)} runs") as bar:
             return self._run_batch(models, duration, bar)
 
     def _run_batch(self, models: list, duration: float, bar: RunBar) -> list[Results]:
         """One simulation of each model after the other (a backend may run them together)."""
-        return [type(self)(model.network, dtype=self.dtype, chunk_steps=self.chunk_steps)._run(duration, bar)
+        return [type(self)(model.network, dtype=self.dtype, chunk_steps=self.chunk_steps,
+                           max_memory=self.max_memory)._run(duration, bar)
                 for model in models]
 
     def _model_with(self, values: Mapping[str, object]):
@@ -155,6 +167,8 @@ class Simulation(abc.ABC):
     def _rebuild(self, model) -> None:
         """Become a simulation of `model` (the same structure, new values, as a rule), at t = 0."""
         started = time.perf_counter()
+        self.estimate = estimate(model.network, self.dtype)
+        refuse_network(self.estimate, memory_limit(self.max_memory))
         with deep_expressions():
             self.host = build(model.network)
             self.network, self.model = model.network, model
@@ -177,9 +191,13 @@ class Simulation(abc.ABC):
         Raises:
             InvalidValueError: the duration is not a positive whole number of steps, or
                 `progress` is none of those.
+            ResourceError: the run would take more than `brainsim.resources.MAX_STEPS` steps, or
+                its recordings more memory than is available (or than `max_memory`); `stream`
+                bounds them by a chunk.
             SimulationError: a state variable became nan or inf.
         """
         duration = self.network.simulation.duration if duration is None else duration
+        self._refuse_run(self.host.steps(duration, self.steps_done))
         with RunBar(progress, self.host.steps(duration, self.steps_done), self.host.dt) as bar:
             return self._run(duration, bar)
 
@@ -191,11 +209,20 @@ class Simulation(abc.ABC):
     def stream(self, duration: float | None = None) -> Iterator[Results]:
         """Simulate as `run` does, chunk by chunk: each chunk's `Results` (its spikes, samples,
         and the state at its end) as soon as it is done, so that a long run's recordings can
-        be written out or reduced without holding them all. The duration is checked before
-        the first step."""
+        be written out or reduced without holding them all (`brainsim.export.stream` writes
+        them to a file). The duration and the step bound are checked before the first step."""
         duration = self.network.simulation.duration if duration is None else duration
         n_steps = self.host.steps(duration, self.steps_done)
+        refuse_steps(n_steps, self.host.dt)
         return self._stream(self.steps_done, n_steps)
+
+    def _refuse_run(self, n_steps: int, runs: int = 1) -> None:
+        """ResourceError, before the first step, for a run of `n_steps` steps (`runs` of them
+        held together, for a batch) that passes `MAX_STEPS` or whose recordings would not fit."""
+        refuse_steps(n_steps, self.host.dt)
+        joined = 2 if n_steps > self._chunk_length() else 1  # the chunks, and the run they are joined into
+        recordings = runs * joined * recording_bytes(self.host, n_steps, self.dtype)
+        refuse_recordings(n_steps, recordings, memory_limit(self.max_memory), self.estimate.network)
 
     def _stream(self, first: int, n_steps: int, bar: RunBar | None = None) -> Iterator[Results]:
         snapshot_steps = self.snapshot_steps()
@@ -314,6 +341,8 @@ class Simulation(abc.ABC):
             with np.errstate(all="ignore"), flush_subnormals():
                 return relax(x, last[positions], steps - 1, np.float64(law.tau), np.float64(law.rest), np.float64(dt), xp)
 
+        final_states = run.synapses
+
         def final(j: int) -> SynapseStates:
             connectivity = host.projections[j]
             projection = connectivity.projection
@@ -322,10 +351,12 @@ class Simulation(abc.ABC):
                 projection=projection.name,
                 pre=np.repeat(np.arange(connectivity.source_size, dtype=np.int64), np.diff(connectivity.indptr)),
                 post=(connectivity.post - connectivity.target_offset).astype(np.int64),
-                states={s.name: value(c, s.name, run.synapses, positions, end) for s in projection.synapse.states},
+                states={s.name: value(c, s.name, final_states, positions, end) for s in projection.synapse.states},
                 units={s.name: si_unit(s.dimension) for s in projection.synapse.states},
             )
 
+        # `final` reads only the final synapse states, so that a table kept after its chunk (a
+        # streamed run's summary) keeps nothing of the chunk's recordings alive.
         synapses = SynapseTable({c.projection.name: partial(final, j) for j, c in enumerate(host.projections)})
         traces, every_step = {}, iter(run.synapse_traces)
         for record in host.synapse_records:
