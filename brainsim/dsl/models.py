@@ -36,6 +36,7 @@ from brainsim.dsl.expressions import (
     lower_expression,
     number,
 )
+from brainsim.dsl.limits import check_alias_chain
 from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, expect_dimension, lower_value
 from brainsim.dsl.synapse_rules import Sides, lower_bounds, lower_rules, rule_scope
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
@@ -403,6 +404,7 @@ class _AliasResolver:
         """Rejects::
 
             aliases { a = b + 1 mV   b = a * 2 }
+            aliases { a1 = a0  a2 = a1  ...  a201 = a200 }     # a chain longer than MAX_DEPTH
         """
         declaration = self._declarations.get(name)
         if declaration is None:
@@ -412,10 +414,11 @@ class _AliasResolver:
         if name in self._active:
             cycle = " -> ".join(self._active[self._active.index(name):] + [name])
             raise InvalidValueError(f"aliases refer to each other in a cycle: {cycle}", used_at)
+        check_alias_chain(self._active, used_at)
         self._active.append(name)
         typed = lower_expression(declaration.value, self.scope)
         self._active.pop()
-        symbol = Symbol(name, "an alias", typed.type, typed.expr, declaration.value)
+        symbol = Symbol(name, "an alias", typed.type, typed.expr, declaration.value, typed.nodes, typed.depth)
         self._done[name] = symbol
         return symbol
 

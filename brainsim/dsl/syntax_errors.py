@@ -11,6 +11,7 @@ unexpected end of file leaves behind.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -111,16 +112,14 @@ def describe_parse_error(error: UnexpectedInput, text: str, filename: str, parse
     return ParseError("the text does not follow the grammar", _point(text, filename, 1, 1))
 
 
-def too_deep(text: str, filename: str) -> ParseError:
-    """The error for an expression nested deeper than Python's recursion allows."""
-    return ParseError(
-        "an expression is nested too deeply to compile",
-        SourceSpan(filename, 1, 1, 1, 1, text),
-        "split it into aliases or parameters",
-    )
-
 def _unexpected_character(error: UnexpectedCharacters, text: str, filename: str) -> ParseError:
     char = error.char
+    if unicodedata.category(char) in ("Cc", "Cf"):
+        return ParseError(
+            f"unexpected control character U+{ord(char):04X} (at offset {error.pos_in_stream:,} of the text)",
+            _point(text, filename, error.line, error.column),
+            "a .brain file is text; control characters may stand only in comments",
+        )
     hint = {
         ";": "statements are separated by spaces or new lines; remove the `;`",
         '"': "the language has no strings; names are written without quotes",
