@@ -171,7 +171,7 @@ def _from_file(call: ast.Call, arguments: Mapping[str, ast.Expr]) -> tuple[ir.Va
         tau = from_file("params.csv", column = "tua")   # no such column
     """
     file, column = (_text(arguments[key], key) for key in ("file", "column"))
-    table = read_table(resolve(file.value, file.span), file.span)
+    table = read_table(resolve(file), file.span)
     dimension = table.dimension(column.value, column.span)
     values = table.column(column.value, dimension, column.span)
     return ir.Values(tuple(map(float, values)), call.span), dimension
