@@ -140,8 +140,9 @@ class Scope:
     unknown_hint: str | None = None
     noise: bool = False
 
-    def names(self) -> frozenset[str]:
-        return frozenset(self.symbols) | frozenset(self.unavailable) | self.aliases
+    def __contains__(self, name: str) -> bool:
+        """Whether the model declares `name` here, usable or not (a model name shadows a unit)."""
+        return name in self.symbols or name in self.unavailable or name in self.aliases
 
     def lookup(self, name: ast.Name) -> Symbol:
         """The symbol `name` refers to; raises UnknownNameError with a hint.
@@ -253,9 +254,7 @@ def lower_expression(node: ast.Value, scope: Scope) -> Typed:
         case ast.ValueList():
             raise InvalidValueError("a list of values cannot be used here", node.span, LIST_PLACES)
         case ast.Quantity():
-            value, dimension = quantity_value(node, scope.names())
-            if not math.isfinite(value):
-                raise InvalidValueError("this number is too large for a 64-bit float", node.span)
+            value, dimension = quantity_value(node, scope)
             return Typed(ir.Const(value, node.span), dimension, node)
         case ast.Name():
             symbol = scope.lookup(node)

@@ -20,7 +20,7 @@ dimension, and a column's dimension is its header's unit. The value rules
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 from brainsim import ir
 from brainsim.dsl import ast
@@ -62,7 +62,7 @@ def lower_value(
     scope: Scope,
     values: Mapping[str, float],
     what: str,
-    varying: frozenset[str] = frozenset(),
+    varying: Set[str] = frozenset(),
     allowed: tuple[str, ...] = DISTRIBUTIONS,
     elements: str = "neurons",
 ) -> tuple[float | ir.Initializer, Dimension]:
@@ -83,7 +83,7 @@ def lower_value(
 
 
 def _distribution(
-    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: frozenset[str],
+    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: Set[str],
     elements: str,
 ) -> tuple[ir.Initializer, Dimension]:
     """Rejects::
