@@ -6,7 +6,6 @@ here checks one of them against the files an attacker would write."""
 from __future__ import annotations
 
 import ast as python_ast
-import re
 from pathlib import Path
 
 import numpy as np
@@ -15,17 +14,11 @@ import pytest
 import brainsim
 from brainsim import cli
 from brainsim.errors import BrainsimError, InvalidValueError, ParseError, UnknownNameError
+from tests.terminal import assert_printable
 from tests.tiny_lif import tiny_model
 
 PACKAGE = Path(brainsim.__file__).parent
-# What may not reach a terminal raw: C0 and C1 controls but tab and line feed, DEL, and the
-# bidirectional overrides (errors.visible writes each as an escape).
-RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TIMEOUT = 30  # seconds: a guard against a hang, far above the time any of these takes
-
-
-def assert_printable(text: str) -> None:
-    assert not RAW_CONTROL.search(text), repr(text)
 
 
 def error_of(text: str, folder: Path, kind: type = BrainsimError, name: str = "evil.brain") -> BrainsimError:
@@ -318,9 +311,16 @@ def test_the_command_line_prints_escapes_visibly_and_no_traceback(escape: str, t
 
 
 def test_a_model_file_name_with_escapes_is_shown_visibly(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A file name from a folder of submissions is as untrusted as the file's text."""
     path = tmp_path / f"{ESC}[2Jevil.brain"
     path.write_text(tiny_model("region R { a = LIF[1] { tau = zz } }"))
     assert cli.main(["run", str(path)]) == cli.EXIT_USER_ERROR
     assert_printable(capsys.readouterr().err)
     assert cli.main(["run", str(tmp_path / f"{ESC}[2Jmissing.brain")]) == cli.EXIT_USER_ERROR
     assert_printable(capsys.readouterr().err)
+    path.write_text(tiny_model("region R { a = LIF[1] }\nrecord v of R.a", duration="1 ms"))
+    for command in (["run", str(path), "--output", str(tmp_path / f"{ESC}]0;x\x07.npz")], ["info", str(path), "--ir"]):
+        assert cli.main(command) == cli.EXIT_OK
+        captured = capsys.readouterr()
+        assert "\\x1b[2Jevil.brain" in captured.out
+        assert_printable(captured.out + captured.err)

@@ -9,7 +9,11 @@ place it happens, raised before the work is done:
 * `MAX_MODEL_BYTES`: the size of one model file, checked before it is read;
 * `MAX_TOKEN`: the length of a name, number or unit (a file name in quotes: `MAX_FILE_NAME`);
 * `MAX_DEPTH`: how deeply an expression (or a region) nests, in the parse tree and
-  again once aliases are substituted into the expressions that read them;
+  again once aliases are substituted into the expressions that read them, and how
+  long a chain of aliases reading each other may be. It is
+  `brainsim.validate.MAX_EXPRESSION_DEPTH`, the depth every IR is held to: the front
+  end, the builds and the runs recurse once per level, with Python's recursion
+  limit raised for it (`brainsim.validate.deep_expressions`);
 * `MAX_NODES`: how many operations an expression holds once its aliases are
   substituted (an alias that reads another twice doubles the tree: forty such lines
   would make a tree of 2**40 nodes);
@@ -24,11 +28,12 @@ from __future__ import annotations
 from lark import Token, Tree
 
 from brainsim.errors import LimitError, SourceSpan
+from brainsim.validate import MAX_EXPRESSION_DEPTH
 
-MAX_MODEL_BYTES = 16 * 2**20
+MAX_MODEL_BYTES = 4 * 2**20
 MAX_TOKEN = 255
 MAX_FILE_NAME = 4096
-MAX_DEPTH = 200
+MAX_DEPTH = MAX_EXPRESSION_DEPTH
 MAX_NODES = 100_000
 MAX_IMPORT_DEPTH = 64
 
@@ -84,7 +89,7 @@ def too_deep(tree: Tree) -> Tree | None:
 def nesting_error(span: SourceSpan) -> LimitError:
     """The error for the text at `span`, which is nested deeper than `MAX_DEPTH`::
 
-        parameters { a = ((((((...(1 mV)...)))))) }      # 201 parentheses
+        parameters { a = ((((((...(1 mV)...)))))) }      # 2001 parentheses
     """
     return LimitError(
         f"this is nested more than {MAX_DEPTH} levels deep (each parenthesis, operator, call and region "
