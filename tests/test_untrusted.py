@@ -324,3 +324,14 @@ def test_a_model_file_name_with_escapes_is_shown_visibly(tmp_path: Path, capsys:
         captured = capsys.readouterr()
         assert "\\x1b[2Jevil.brain" in captured.out
         assert_printable(captured.out + captured.err)
+
+
+def test_a_model_reached_through_a_link_reads_beside_the_link_and_the_file(tmp_path: Path) -> None:
+    """The main file's folder is the one it is named in, and the one a link to it leads to."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "linked").mkdir()
+    (tmp_path / "real" / "model.brain").write_text(DATA_FILES["from_file"]("tau.csv"))
+    (tmp_path / "linked" / "model.brain").symlink_to(tmp_path / "real" / "model.brain")
+    (tmp_path / "linked" / "tau.csv").write_text("tau [ms]\n3\n")
+    model = brainsim.load(tmp_path / "linked" / "model.brain")
+    assert model.network.populations[0].model.parameters[0].value.values == pytest.approx((0.003,))

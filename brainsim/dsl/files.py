@@ -29,7 +29,7 @@ import numpy as np
 from brainsim.dsl import ast
 from brainsim.dsl.dimensions import quantity_value, symbol_for
 from brainsim.dsl.folders import is_file, lies_within
-from brainsim.errors import InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
+from brainsim.errors import InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean, source_lines
 from brainsim.units import DIMENSIONLESS, Dimension
 
 _HEADER = re.compile(r"\s*(?P<name>[^\[\]]*?)\s*(?:\[\s*(?P<unit>[^\[\]]*?)\s*\])?\s*")
@@ -96,7 +96,7 @@ class Table:
         if not self.lines:
             return self.span
         line = self.lines[row]
-        content = self.text.splitlines()[line - 1]
+        content = source_lines(self.text)[line - 1]
         return SourceSpan(str(self.path), line, 1, line, max(len(content), 1) + 1, self.text)
 
     def dimension(self, name: str, span: SourceSpan) -> Dimension:
@@ -176,7 +176,7 @@ def _read_csv(path: Path, span: SourceSpan) -> Table:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as problem:
         raise InvalidValueError(f"cannot read {path.name}: {problem}", span) from None
-    rows = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
+    rows = [(number, line) for number, line in enumerate(source_lines(text), start=1)
             if line.strip() and not line.lstrip().startswith("#")]
     if not rows:
         raise InvalidValueError(f"{path.name} is empty; a data file starts with a header row", span)

@@ -24,8 +24,11 @@ from brainsim import std
 def allowed_folders(path: Path, include: Sequence[Path] = ()) -> tuple[Path, ...]:
     """The folders a model whose main file is `path` (which need not exist: model text is
     named `<string>`, in the working folder) may read from, resolved: the main file's
-    folder, the `include` folders, and the standard library's."""
-    return tuple(dict.fromkeys(Path(folder).resolve() for folder in (Path(path).resolve().parent, *include, std.FOLDER)))
+    folder (the one it is named in, and where a symbolic link to it leads), the
+    `include` folders, and the standard library's."""
+    path = Path(path)
+    folders = (path.parent, path.resolve().parent, *include, std.FOLDER)
+    return tuple(dict.fromkeys(Path(folder).resolve() for folder in folders))
 
 
 def lies_within(path: Path, folders: Sequence[Path]) -> bool:

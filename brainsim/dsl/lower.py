@@ -19,7 +19,7 @@ from brainsim.dsl.populations import declare
 from brainsim.dsl.stimuli import lower_stimulus
 from brainsim.dsl.synapse_records import lower_synapse_records
 from brainsim.dsl.wiring import lower_connect, lower_records, number_repeats
-from brainsim.validate import validate
+from brainsim.validate import deep_expressions, validate
 
 
 def lower(model: ast.Model) -> ir.Network:
@@ -35,8 +35,9 @@ def lower(model: ast.Model) -> ir.Network:
         UnknownNameError, DuplicateNameError, UnitError, InvalidValueError, LimitError:
             the first mistake found, with its position in the model text.
     """
-    network = _lower(model)
-    validate(network)
+    with deep_expressions():  # lowering recurses once per level of an expression
+        network = _lower(model)
+        validate(network)
     return network
 
 

@@ -26,6 +26,7 @@ from brainsim.dsl.folders import allowed_folders
 from brainsim.dsl.limits import check_model_size, long_token_error, nesting_error, too_deep, too_long
 from brainsim.dsl.syntax_errors import describe_parse_error
 from brainsim.errors import BrainsimError, ParseError, SourceSpan
+from brainsim.validate import deep_expressions
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -135,8 +136,9 @@ def parse(
     if (deep := too_deep(tree)) is not None:
         raise nesting_error(span_of(deep.meta, text, filename))
     try:
-        return _ToAst(text, filename, imported, allowed_folders(Path(filename)) if folders is None else folders
-                      ).transform(tree)
+        with deep_expressions():  # the transformer recurses once per level of the tree
+            return _ToAst(text, filename, imported, allowed_folders(Path(filename)) if folders is None else folders
+                          ).transform(tree)
     except VisitError as error:
         if isinstance(error.orig_exc, BrainsimError):
             raise error.orig_exc from None

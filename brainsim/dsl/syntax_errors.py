@@ -17,7 +17,7 @@ from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from brainsim.errors import ParseError, SourceSpan, did_you_mean
+from brainsim.errors import ParseError, SourceSpan, did_you_mean, source_lines
 
 # Where each statement keyword may be written (for "wrong block" hints).
 KEYWORD_PLACES = {
@@ -275,7 +275,7 @@ def _literal(terminal_name: str, parser: Lark) -> str | None:
 
 def _end_of_content(text: str) -> tuple[int, int]:
     """Line and column just after the last character that is not blank or comment."""
-    lines = text.splitlines() or [""]
+    lines = source_lines(text)
     for number in range(len(lines), 0, -1):
         content = _without_comment(lines[number - 1]).rstrip()
         if content:
@@ -286,7 +286,7 @@ def _end_of_content(text: str) -> tuple[int, int]:
 def _unclosed_brace(text: str) -> tuple[int, int] | None:
     """Line and column of the last `{` that no `}` closes, if any."""
     opened: list[tuple[int, int]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(source_lines(text), start=1):
         for match in re.finditer(r"[{}]", _without_comment(line)):
             if match.group() == "{":
                 opened.append((number, match.start() + 1))
