@@ -76,6 +76,32 @@ def test_python_in_a_value_is_a_model_error_at_the_payload(payload: str, place: 
     assert not sentinel.exists()
 
 
+DUNDER_MODEL = """\
+simulation { dt = 0.1 ms  duration = 2 ms }
+neuron __class__ { parameters { tau = 1 ms } state { v = 0 mV } equations { dv/dt = (1 mV - v) / tau }
+                   spike when v > 0.5 mV  reset { v = 0 mV } }
+synapse __reduce__ { state { w = 0.1 mV }  on pre { v += w } }
+region __dict__ { __init__ = __class__[3] }
+connect __dict__ -> __dict__ with __reduce__ { p = 1 }
+record spikes of __dict__
+record v of __dict__.__init__
+"""
+
+
+def test_dunder_names_are_names_like_any_other() -> None:
+    """Names are keys of the model's own tables, never looked up in Python: a model, a synapse,
+    a region and a population named `__class__`, `__reduce__`, `__dict__` and `__init__` run."""
+    results = brainsim.loads(DUNDER_MODEL).compile("numpy").run()
+    assert results.spike_counts["__dict__.__init__"].sum() > 0
+    assert results.traces[("__dict__.__init__", "v")].values.shape == (20, 3)
+
+
+def test_a_dunder_variable_is_refused_as_a_reserved_name(tmp_path: Path) -> None:
+    error = error_of(DUNDER_MODEL.replace("tau = 1 ms", "__globals__ = 1 ms  tau = 1 ms"), tmp_path)
+    assert error.message.startswith("`__globals__` starts with `_`, and names starting with `_` are reserved")
+    assert (error.span.line, error.span.column) == (2, DUNDER_MODEL.splitlines()[1].index("tau") + 1)
+
+
 def _calls(tree: python_ast.AST):
     """Every call in `tree`, with the name it calls (`eval` for `eval(...)` and `builtins.eval(...)`)."""
     for node in python_ast.walk(tree):
