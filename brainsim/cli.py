@@ -32,7 +32,7 @@ import sys
 from brainsim import ir
 from brainsim.backends import DTYPES
 from brainsim.describe import describe
-from brainsim.errors import BrainsimError, ExportError, ResourceError
+from brainsim.errors import BrainsimError, ExportError, ResourceError, visible
 from brainsim.export import check_output, known_extensions, save
 from brainsim.export.stream import stream_to_file
 from brainsim.graph import network_graph, save_graph
@@ -197,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
         results = simulation.run(duration=duration, progress=_progress(args))
     precision = "" if simulation.dtype == "float64" else f" in {simulation.dtype}"
     print(
-        f"{args.model}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
+        f"{visible(args.model)}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
         f"{settings.dt * 1e3:g} ms on the {args.backend} backend{precision}, seed {settings.seed} "
         f"(build {simulation.build_seconds:.2f} s, compile {results.compile_seconds:.2f} s, "
         f"run {results.run_seconds:.2f} s)"
@@ -220,7 +220,7 @@ def _save(results, args: argparse.Namespace) -> int:
     except ExportError as error:
         print(f"results not written: cannot write {error.path!r}: {error.reason}", file=sys.stderr)
         return EXIT_USER_ERROR
-    print(f"results written to {path}")
+    print(f"results written to {visible(str(path))}")
     return EXIT_OK
 
 
@@ -232,7 +232,7 @@ def _plot(args: argparse.Namespace) -> int:
                                                                                    progress=_progress(args))
     print(results.format_table())
     save_figure(figure(results, args.what), args.output)
-    print(f"wrote the {args.what} figure to {args.output}")
+    print(f"wrote the {args.what} figure to {visible(args.output)}")
     return EXIT_OK
 
 
@@ -261,14 +261,14 @@ def _check(args: argparse.Namespace) -> int:
         runs = {dtype: model.compile(backend="jax", dtype=dtype, max_memory=args.max_memory)
                 .run(duration=duration, progress=_progress(args))
                 for dtype in (args.dtype, "float64")}
-        print(f"{args.model}: jax backend in {args.dtype} vs float64, {duration * 1e3:g} ms")
+        print(f"{visible(args.model)}: jax backend in {args.dtype} vs float64, {duration * 1e3:g} ms")
         print(compare_precision(runs[args.dtype], runs["float64"], args.dtype, "float64").format())
         return EXIT_OK
     runs = {backend: model.compile(backend=backend, max_memory=args.max_memory)
             .run(duration=duration, progress=_progress(args))
             for backend in ("numpy", "jax")}
     comparison = compare_results(runs["numpy"], runs["jax"])
-    print(f"{args.model}: numpy backend vs jax backend, {duration * 1e3:g} ms")
+    print(f"{visible(args.model)}: numpy backend vs jax backend, {duration * 1e3:g} ms")
     print(comparison.format())
     return EXIT_OK if comparison.identical else EXIT_DIFFERENT
 

@@ -10,12 +10,15 @@ Every mistake in a model is a `BrainsimError` that knows where it happened
     hint: divide by a time constant, e.g. `/ taum`
 
 The CLI prints `str(error)` and exits with status 2; no traceback is shown for a
-mistake in a model.
+mistake in a model. What a model file holds reaches the terminal only through
+`str(error)`, which shows every control character visibly (`visible`): an ANSI
+escape sequence in a comment or a file name is printed as `\\x1b[2J`, never sent.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -36,8 +39,8 @@ class SourceSpan:
     text: str = field(default="", compare=False, repr=False)
 
     def source_line(self) -> str:
-        """The text of the span's first line, without its newline."""
-        lines = self.text.splitlines()
+        """The text of the span's first line, without its line break."""
+        lines = source_lines(self.text)
         return lines[self.line - 1] if 0 < self.line <= len(lines) else ""
 
     def __str__(self) -> str:
@@ -57,11 +60,11 @@ class BrainsimError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.span}: " if self.span is not None else ""
-        parts = [f"{where}{self.kind}: {self.message}"]
+        parts = [visible(f"{where}{self.kind}: {self.message}")]
         if self.span is not None and self.span.text:
             parts.append(_caret_excerpt(self.span))
         if self.hint:
-            parts.append(f"hint: {self.hint}")
+            parts.append(visible(f"hint: {self.hint}"))
         return "\n".join(parts)
 
 
@@ -99,6 +102,15 @@ class DaleError(InvalidValueError):
     """A connection breaks Dale's law: a neuron's synapses all excite, or all inhibit."""
 
     kind = "Dale's law error"
+
+
+class LimitError(BrainsimError):
+    """A model passes one of the limits that keep any file from hanging or crashing the front
+    end: the size of a model file, the length of a word, how deeply an expression nests or
+    how large it grows with its aliases substituted, how long a chain of imports is
+    (`brainsim.dsl.limits`, docs/security.md)."""
+
+    kind = "limit error"
 
 
 class OutputFileError(BrainsimError):
@@ -159,35 +171,87 @@ class DelayRoundingWarning(UserWarning):
     """Rounding a projection's delays to whole steps changed one by more than 1%."""
 
 
+def source_lines(text: str) -> list[str]:
+    """The lines of `text` as the parser counts them: split at `\\n` only (a form feed or a
+    Unicode line separator in a comment starts no line), each without a trailing `\\r`."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+# Characters that act on a terminal or reorder what it shows, rather than print: the C0 and
+# C1 controls but tab and line feed (ESC starts ANSI sequences), DEL, and the Unicode
+# bidirectional controls of the "Trojan Source" attack (CVE-2021-42574).
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """`text` with each control character written out as its escape (`\\x1b`, `\\u202e`), so
+    that nothing a model or data file holds can move the cursor, clear the screen, recolour
+    or reorder the terminal when an error quotes it; tabs and line breaks stay."""
+    return _INVISIBLE.sub(lambda match: _escape(match.group()), text)
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+# A longer line is shown as this many characters around the span, so that a huge line
+# (a generated or minified file, a name a megabyte long) gives an error one can read.
+_EXCERPT_WIDTH = 200
+_EXCERPT_BEFORE = 60
+
+
 def _caret_excerpt(span: SourceSpan) -> str:
     line = span.source_line()
-    gutter = f"{span.line:>5} | "
-    start = max(span.column - 1, 0)
+    start = min(max(span.column - 1, 0), len(line))
     if span.end_line == span.line and span.end_column > span.column:
-        width = span.end_column - span.column
+        end = span.end_column - 1
     else:
-        width = max(len(line.rstrip()) - start, 1)
+        end = len(line.rstrip())
+    first = max(start - _EXCERPT_BEFORE, 0) if len(line) > _EXCERPT_WIDTH else 0
+    last = min(len(line), first + _EXCERPT_WIDTH)
+    before = visible(line[first:start])
+    marked = visible(line[start:min(max(end, start + 1), last)])
+    shown = ("..." if first > 0 else "") + visible(line[first:last]) + ("..." if last < len(line) else "")
+    gutter = f"{span.line:>5} | "
     # The caret's indent repeats the line's tabs, so it lands under the span however tabs are shown.
-    indent = "".join(char if char == "\t" else " " for char in line[:start])
-    marker = " " * (len(gutter) - 2) + "| " + indent + "^" * width
-    return f"{gutter}{line}\n{marker}"
+    indent = ("   " if first > 0 else "") + "".join(char if char == "\t" else " " for char in before)
+    marker = " " * (len(gutter) - 2) + "| " + indent + "^" * max(len(marked), 1)
+    return f"{gutter}{shown}\n{marker}"
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate to `name`, or None if none is close.
+# A name longer than this gets no did-you-mean: comparing it costs time quadratic in its
+# length, and a name that long is not a typo of a shorter one.
+LONGEST_SUGGESTED = 100
+
+
+def closest(name: str, candidates: Iterable[str]) -> str | None:
+    """The candidate closest to `name`, or None if none is close or `name` is longer than
+    `LONGEST_SUGGESTED` characters.
 
     A candidate that differs only in case wins; otherwise difflib picks the plausible
     candidates and among them the fewest edits win, so `tau_n` suggests `tau_m`
     rather than `tau_syn`.
     """
+    if len(name) > LONGEST_SUGGESTED:
+        return None
     candidates = sorted(set(candidates))
     same_letters = [candidate for candidate in candidates if candidate.lower() == name.lower() and candidate != name]
     if same_letters:  # `V` for `v`: too short for difflib, and the likeliest slip
-        return f"did you mean `{same_letters[0]}`? (names are case-sensitive)"
+        return same_letters[0]
     matches = difflib.get_close_matches(name, candidates, n=5, cutoff=0.6)
     if not matches:
         return None
-    best = min(matches, key=lambda match: (_edit_distance(name, match), matches.index(match)))
+    return min(matches, key=lambda match: (_edit_distance(name, match), matches.index(match)))
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the candidate `closest` to `name`, or None if none is close."""
+    best = closest(name, candidates)
+    if best is None:
+        return None
+    if best != name and best.lower() == name.lower():
+        return f"did you mean `{best}`? (names are case-sensitive)"
     return f"did you mean `{best}`?"
 
 

@@ -30,6 +30,7 @@ import enum
 from typing import Any
 
 from brainsim import ir
+from brainsim.errors import visible
 from brainsim.integrators import format_expr
 from brainsim.units import Dimension
 from brainsim.validate import deep_expressions
@@ -42,7 +43,7 @@ def format_ir(network: ir.Network) -> str:
     lines: list[str] = []
     with deep_expressions():  # printing and hashing an expression recurse once per level
         _node(network, "", "", "", lines, {})
-    return "\n".join(lines)
+    return visible("\n".join(lines))  # the file name a model was read from may hold control characters
 
 
 def _node(node: Any, indent: str, label: str, owner: str, lines: list[str], printed: dict) -> None:

@@ -15,7 +15,7 @@ from brainsim import ir
 from brainsim.backends import Simulation, compile_network
 from brainsim.dsl import Source, lower_source, read_source
 from brainsim.dsl.overrides import with_values
-from brainsim.dsl.parser import decode_source
+from brainsim.dsl.reading import read_model
 from brainsim.errors import BrainsimError, InvalidValueError
 
 
@@ -49,7 +49,7 @@ class Model:
         if self.source is None:
             raise InvalidValueError("new values are applied to a model read from text (brainsim.load or "
                                     "brainsim.loads); this one was built from an IR network")
-        source = replace(self.source, model=with_values(self.source.model, values))
+        source = replace(self.source, model=with_values(self.source.model, values, self.source.folders))
         return Model(lower_source(source), source)
 
     def with_seed(self, seed: int) -> "Model":
@@ -85,17 +85,7 @@ def load(path: str | Path, include: Sequence[str | Path] = ()) -> Model:
             or in one of the `include` folders.
         include: more folders for imports, searched after the importing file's folder.
     Raises:
+        LimitError: the file is larger than `brainsim.dsl.limits.MAX_MODEL_BYTES`.
         BrainsimError: the file cannot be read, or the model in it is wrong.
     """
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BrainsimError(f"cannot read model file {str(path)!r}: {_reason(error)}") from None
-    return loads(decode_source(data, str(path)), filename=str(path), include=include)
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error)
+    return loads(read_model(Path(path), str(path)), filename=str(path), include=include)

@@ -67,6 +67,12 @@ def deep_expressions():
         sys.setrecursionlimit(saved)
 
 
+def _by_name(network: ir.Network) -> dict[str, ir.Population]:
+    """The populations by name: a rule that looks one up per projection, stimulus or record
+    builds this once (`network.population` searches, which would make the rule quadratic)."""
+    return {population.name: population for population in network.populations}
+
+
 def _span_of(*nodes):
     return next((node.span for node in nodes if getattr(node, "span", None) is not None), None)
 
@@ -131,8 +137,9 @@ def sources_are_not_targets(network: ir.Network) -> None:
     targets = [(p.target, p, "the target of a projection") for p in network.projections]
     targets += [(s.population, s, "driven by a stimulus") for s in network.stimuli]
     targets += [(r.population, r, "recorded") for r in network.state_records]
+    populations = _by_name(network)
     for name, node, role in targets:
-        model = network.population(name).model
+        model = populations[name].model
         if not isinstance(model, ir.NeuronModel):
             raise InvalidValueError(f"{name} is a spike source ({model.name}) and has no variables to be {role}", node.span)
 
@@ -245,11 +252,12 @@ def expressions_read_known_names(network: ir.Network) -> None:
                 _known(expr, known, f"{where} of {model.name}", model.span)
         elif isinstance(model, ir.PoissonSource) and not isinstance(model.rate, ir.Constant | ir.Uniform | ir.Values):
             _known(model.rate, {"t", "dt"}, "the rate of a PoissonSource", model.span or population.span)
+    populations = _by_name(network)
     for projection in network.projections:
         synapse = projection.synapse
         known = {p.name for p in synapse.parameters} | {s.name for s in synapse.states} | {"t", "dt"}
         known |= {ir.SPIKED + ir.PRE_SUFFIX, ir.SPIKED + ir.POST_SUFFIX}
-        known |= _neuron_side_names(network, projection)
+        known |= _neuron_side_names(populations, projection)
         for block, assignments in (("on pre", synapse.on_pre), ("on post", synapse.on_post)):
             for assignment in assignments:
                 _known(assignment.value, known, f"{block} of {synapse.name}", assignment.span or projection.span)
@@ -266,15 +274,14 @@ def expressions_read_known_names(network: ir.Network) -> None:
             _known(equation.rhs, known, f"d{equation.variable}/dt of {synapse.name}", equation.span or projection.span)
 
 
-def _neuron_side_names(network: ir.Network, projection: ir.Projection) -> set[str]:
+def _neuron_side_names(populations: dict[str, ir.Population], projection: ir.Projection) -> set[str]:
     """`X_pre`, `X_post`, `X_mod`: the variables of the projection's neurons a synapse may read."""
     names = set()
     ends = [(projection.source, ir.PRE_SUFFIX), (projection.target, ir.POST_SUFFIX)]
     if projection.modulator is not None:
         ends.append((projection.modulator, ir.MODULATOR_SUFFIX))
-    models = {p.name: p.model for p in network.populations}  # a missing one is `names_exist`'s to report
-    for population, suffix in ends:
-        if isinstance(model := models.get(population), ir.NeuronModel):
+    for name, suffix in ends:  # a missing one is `names_exist`'s to report
+        if isinstance(model := getattr(populations.get(name), "model", None), ir.NeuronModel):
             names |= {item.name + suffix for item in (*model.parameters, *model.states, *model.inputs)}
     return names
 
@@ -375,8 +382,9 @@ def resets_assign_states(network: ir.Network) -> None:
 
 def effects_change_target_states(network: ir.Network) -> None:
     """synapse S { on pre { I_ext += w } }   connect A -> B with S   (I_ext an input of B, not a state)"""
+    populations = _by_name(network)
     for projection in network.projections:
-        target = network.population(projection.target).model
+        target = populations[projection.target].model
         states = {s.name for s in target.states}
         for assignment in projection.synapse.effects():
             if assignment.variable not in states:
@@ -416,10 +424,11 @@ def synapse_rules_update_states(network: ir.Network) -> None:
 
 def modulators_are_one_neuron(network: ir.Network) -> None:
     """connect A -> B with RSTDP { modulator = Reward }   (Reward: 10 neurons, or a spike source)"""
+    populations = _by_name(network)
     for projection in network.projections:
         if projection.modulator is None:
             continue
-        modulator = network.population(projection.modulator)
+        modulator = populations[projection.modulator]
         if modulator.size != 1 or not isinstance(modulator.model, ir.NeuronModel):
             raise InvalidValueError(
                 f"the modulator of {projection.name}, {modulator.name}, must be one neuron of a neuron model",
@@ -431,8 +440,9 @@ def connection_rules_fit(network: ir.Network) -> None:
     """connect A -> B with S { p = 1.5 }     connect A -> B with S { rule = one_to_one }   (sizes 10 and 20)
     connect A -> B with S { indegree = -1 }   connect A -> B with S { indegree = 20  multapses = false }  (A has 10)
     connect A -> B with S { total = 1000000000000 }"""
+    populations = _by_name(network)
     for projection in network.projections:
-        n_pre, n_post = network.population(projection.source).size, network.population(projection.target).size
+        n_pre, n_post = populations[projection.source].size, populations[projection.target].size
         span = projection.rule.span or projection.span
         match projection.rule:
             case ir.OneToOne() if n_pre != n_post:
@@ -478,6 +488,7 @@ def _per(rule: ir.ConnectionRule) -> str:
 
 def edge_lists_fit(network: ir.Network) -> None:
     """edges = "connectome.csv"   with a row `12, 3` where the source has 10 neurons; or a `condition` beside it"""
+    populations = _by_name(network)
     for projection in network.projections:
         if not isinstance(edges := projection.rule, ir.EdgeList):
             continue
@@ -489,7 +500,7 @@ def edge_lists_fit(network: ir.Network) -> None:
                 f"{projection.name}: an edge list names its synapses, so a `condition` has nothing to choose from", span
             )
         for name, indices, population in (("pre", edges.pre, projection.source), ("post", edges.post, projection.target)):
-            size = network.population(population).size
+            size = populations[population].size
             if bad := [k for k, index in enumerate(indices) if not 0 <= index < size]:
                 raise InvalidValueError(
                     f"edge {bad[0]} of {projection.name} has {name} = {indices[bad[0]]}, outside `{population}` "
@@ -571,8 +582,9 @@ def delays_are_whole_steps(network: ir.Network) -> None:
 
 def stimuli_drive_inputs(network: ir.Network) -> None:
     """stimulus A { v += 2 mV }   (v a state variable, not an input)"""
+    populations = _by_name(network)
     for stimulus in network.stimuli:
-        model = network.population(stimulus.population).model
+        model = populations[stimulus.population].model
         inputs = [i.name for i in model.inputs]
         if stimulus.variable not in inputs:
             raise InvalidValueError(
@@ -584,10 +596,11 @@ def stimuli_drive_inputs(network: ir.Network) -> None:
 
 def stimulus_selections_fit(network: ir.Network) -> None:
     """ir.Stimulus("V1.simple", "I_ext", ..., indices=(3, 3))   (a repeat; also out of range, empty, unsorted)"""
+    populations = _by_name(network)
     for stimulus in network.stimuli:
         if stimulus.indices is None:
             continue
-        size = network.population(stimulus.population).size
+        size = populations[stimulus.population].size
         indices = stimulus.indices
         if not indices or any(not 0 <= i < size for i in indices) or any(a >= b for a, b in zip(indices, indices[1:])):
             raise InvalidValueError(
@@ -670,8 +683,9 @@ def spike_times_fit_the_run(network: ir.Network) -> None:
 
 def records_name_variables(network: ir.Network) -> None:
     """record u of V1[0:3]   (no variable u)     record v of V1[20]   (V1 has 20 neurons)"""
+    populations = _by_name(network)
     for record in network.state_records:
-        population = network.population(record.population)
+        population = populations[record.population]
         model = population.model
         names = [s.name for s in model.states] + [i.name for i in model.inputs]
         if record.variable not in names:

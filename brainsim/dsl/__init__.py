@@ -12,6 +12,7 @@ from pathlib import Path
 
 from brainsim import ir
 from brainsim.dsl import ast
+from brainsim.dsl.folders import allowed_folders
 from brainsim.dsl.imports import note_chain, resolve_imports
 from brainsim.dsl.lower import lower
 from brainsim.dsl.parser import parse
@@ -42,9 +43,11 @@ def compile_text(text: str, filename: str = "<string>", include: Sequence[Path] 
 
 def read_source(text: str, filename: str = "<string>", include: Sequence[Path] = ()) -> "Source":
     """Parse model text and resolve its imports: the syntax tree that `lower_source` lowers
-    (and `brainsim.dsl.overrides.with_values` changes), with how each file was imported."""
-    model, chains = resolve_imports(parse(text, filename), Path(filename), include)
-    return Source(model, chains)
+    (and `brainsim.dsl.overrides.with_values` changes), with how each file was imported and
+    the folders its files may be read from (`brainsim.dsl.folders`)."""
+    folders = allowed_folders(Path(filename), include)
+    model, chains = resolve_imports(parse(text, filename, folders=folders), Path(filename), include, folders)
+    return Source(model, chains, folders)
 
 
 def lower_source(source: "Source") -> ir.Network:
@@ -57,7 +60,9 @@ def lower_source(source: "Source") -> ir.Network:
 
 @dataclass(frozen=True)
 class Source:
-    """A parsed model with its imports resolved: `model`, and `chains` (how each file was imported)."""
+    """A parsed model with its imports resolved: `model`, `chains` (how each file was imported),
+    and `folders` (those its files may be read from, for new values that name files)."""
 
     model: ast.Model
     chains: object
+    folders: tuple[Path, ...] = ()

@@ -11,7 +11,8 @@ whose values are the symbols written in the language.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from brainsim import ir
 from brainsim.errors import SourceSpan
@@ -108,10 +109,13 @@ class Conditional:
 @dataclass(frozen=True, slots=True)
 class Text:
     """`"a string"` (without its quotes): a file name, the argument of the
-    constructs that read files (imports, `from_file`, edge lists)."""
+    constructs that read files (imports, `from_file`, edge lists). `folders` are
+    the folders the file it names must lie in (`brainsim.dsl.folders`), given to
+    the parser with the text."""
 
     value: str
     span: SourceSpan
+    folders: tuple[Path, ...] = field(default=(), compare=False)
 
 
 Expr = Quantity | Name | Boolean | Text | Unary | Binary | Call | Conditional

@@ -8,14 +8,15 @@ helpers suggest the unit a user probably meant (`mv` -> `mV`, `0` -> `0 mV`).
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from brainsim import units
 from brainsim.dsl import ast
-from brainsim.errors import SourceSpan, UnitError, did_you_mean
+from brainsim.errors import InvalidValueError, SourceSpan, UnitError, did_you_mean
 from brainsim.units import DIMENSIONLESS, Dimension
 
 
@@ -40,12 +41,23 @@ _PREFERRED = ("mV", "ms", "nA", "nS", "pF", "Mohm", "mM", "Hz")
 _PREFIXES = ("", "da", "Y", "Z", "E", "P", "T", "G", "M", "k", "h", "d", "c", "m", "u", "n", "p", "f", "a", "z", "y")
 
 
-def quantity_value(quantity: ast.Quantity, names: frozenset[str] = frozenset()) -> tuple[float, Dimension]:
+def quantity_value(quantity: ast.Quantity, names: Container[str] = frozenset()) -> tuple[float, Dimension]:
     """The SI value and dimension of a written quantity.
 
     `names` are the model names in scope, only to explain `2 tau` (a name used
-    as a unit). Raises UnitError for an unknown unit symbol.
+    as a unit). Raises UnitError for an unknown unit symbol, InvalidValueError for
+    a value no 64-bit float holds (`1e400 ms`, `1e99999999999999999999 ms`, `1 ms^-9999999`).
     """
+    try:
+        value, dimension = _exact_value(quantity, names)
+    except ArithmeticError:  # decimal's Overflow or InvalidOperation: an exponent beyond any float's
+        value, dimension = math.inf, DIMENSIONLESS
+    if not math.isfinite(value):
+        raise InvalidValueError("this number is too large for a 64-bit float", quantity.span)
+    return value, dimension
+
+
+def _exact_value(quantity: ast.Quantity, names: Container[str]) -> tuple[float, Dimension]:
     if quantity.unit is None:
         return units.to_si(quantity.number, None)
     factors = _unit_factors(quantity, names)
@@ -62,7 +74,7 @@ def quantity_value(quantity: ast.Quantity, names: frozenset[str] = frozenset()) 
     return float(value), dimension
 
 
-def _unit_factors(quantity: ast.Quantity, names: frozenset[str]) -> list[tuple[str, int]]:
+def _unit_factors(quantity: ast.Quantity, names: Container[str]) -> list[tuple[str, int]]:
     """The (symbol, power) factors of a quantity's unit text, each symbol checked."""
     factors = []
     for match in _UNIT_FACTOR.finditer(quantity.unit):
@@ -77,7 +89,7 @@ def _unit_factors(quantity: ast.Quantity, names: frozenset[str]) -> list[tuple[s
     return factors
 
 
-def unit_hint(symbol: str, quantity: ast.Quantity, names: frozenset[str]) -> str | None:
+def unit_hint(symbol: str, quantity: ast.Quantity, names: Container[str]) -> str | None:
     """A hint for an unknown unit symbol: the unit meant, or how to multiply."""
     if symbol in names:
         return f"`{symbol}` is a name, not a unit; to multiply, write `{quantity.number} * {symbol}`"

@@ -32,7 +32,7 @@ def read_edges(
     """
     if not isinstance(value, ast.Text):
         raise InvalidValueError('`edges` names a file, in quotes: `edges = "connectome.csv"`', value.span)
-    table = read_table(resolve(value.value, value.span), value.span)
+    table = read_table(resolve(value), value.span)
     pre = table.column("pre", DIMENSIONLESS, value.span, integer=True)
     post = table.column("post", DIMENSIONLESS, value.span, integer=True)
     for name, indices, population in (("pre", pre, source), ("post", post, target)):

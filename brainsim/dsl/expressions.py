@@ -30,6 +30,7 @@ from brainsim.dsl.dimensions import (
     quantity_value,
     symbol_for,
 )
+from brainsim.dsl.limits import check_expression
 from brainsim.errors import (
     DuplicateNameError,
     InvalidValueError,
@@ -84,6 +85,7 @@ class Symbol:
     `expr` is `Var(name)` for parameters, states, inputs and built-ins, and the
     lowered tree for an alias. `declared` is the declaring expression, if any,
     for hints such as "`ge` is dimensionless because it is declared as `0`".
+    `nodes` and `depth` measure `expr` as a tree (`Typed`).
     """
 
     name: str
@@ -91,6 +93,8 @@ class Symbol:
     type: Type
     expr: ir.Expr
     declared: ast.Expr | None = None
+    nodes: int = 1
+    depth: int = 1
 
 
 BUILTINS = {
@@ -136,8 +140,9 @@ class Scope:
     unknown_hint: str | None = None
     noise: bool = False
 
-    def names(self) -> frozenset[str]:
-        return frozenset(self.symbols) | frozenset(self.unavailable) | self.aliases
+    def __contains__(self, name: str) -> bool:
+        """Whether the model declares `name` here, usable or not (a model name shadows a unit)."""
+        return name in self.symbols or name in self.unavailable or name in self.aliases
 
     def lookup(self, name: ast.Name) -> Symbol:
         """The symbol `name` refers to; raises UnknownNameError with a hint.
@@ -211,11 +216,29 @@ def _no_match_hint(scope: Scope) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Typed:
-    """A lowered expression with its type and the AST it came from."""
+    """A lowered expression with its type and the AST it came from, and how many nodes and
+    levels `expr` has as a tree, aliases substituted (an alias read twice counts twice,
+    though the two share one object), counted as it is built (`_built`)."""
 
     expr: ir.Expr
     type: Type
     source: ast.Expr
+    nodes: int = 1
+    depth: int = 1
+
+
+def _built(expr: ir.Expr, result: Type, source: ast.Expr, *operands: Typed, constants: int = 0) -> Typed:
+    """`expr`, an operation on `operands` (and on `constants` literals it adds), of type `result`;
+    raises LimitError at `source` if it is too large or too deep (`check_expression`).
+
+    Counting here, node by node, keeps the check linear in the text, where walking the
+    trees would not be: substituted aliases share their objects, and a tree of shared
+    parts can be exponentially larger than the text that wrote it.
+    """
+    nodes = 1 + constants + sum(operand.nodes for operand in operands)
+    depth = 1 + max((operand.depth for operand in operands), default=0)
+    check_expression(nodes, depth, source.span)
+    return Typed(expr, result, source, nodes, depth)
 
 
 def lower_expression(node: ast.Value, scope: Scope) -> Typed:
@@ -231,13 +254,11 @@ def lower_expression(node: ast.Value, scope: Scope) -> Typed:
         case ast.ValueList():
             raise InvalidValueError("a list of values cannot be used here", node.span, LIST_PLACES)
         case ast.Quantity():
-            value, dimension = quantity_value(node, scope.names())
-            if not math.isfinite(value):
-                raise InvalidValueError("this number is too large for a 64-bit float", node.span)
+            value, dimension = quantity_value(node, scope)
             return Typed(ir.Const(value, node.span), dimension, node)
         case ast.Name():
             symbol = scope.lookup(node)
-            return Typed(_reference(symbol.expr, node.span), symbol.type, node)
+            return Typed(_reference(symbol.expr, node.span), symbol.type, node, symbol.nodes, symbol.depth)
         case ast.Boolean():
             raise InvalidValueError(
                 "`true` and `false` are settings (such as `autapses = true`), not values in expressions", node.span
@@ -249,10 +270,10 @@ def lower_expression(node: ast.Value, scope: Scope) -> Typed:
             )
         case ast.Unary(op=ir.UnaryOp.NEG):
             operand = _numeric(lower_expression(node.operand, scope), "`-`")
-            return Typed(ir.Unary(node.op, operand.expr, node.span), operand.type, node)
+            return _built(ir.Unary(node.op, operand.expr, node.span), operand.type, node, operand)
         case ast.Unary(op=ir.UnaryOp.NOT):
             operand = _boolean(lower_expression(node.operand, scope), "`not`")
-            return Typed(ir.Unary(node.op, operand.expr, node.span), BOOLEAN, node)
+            return _built(ir.Unary(node.op, operand.expr, node.span), BOOLEAN, node, operand)
         case ast.Binary():
             return _binary(node, lower_expression(node.left, scope), lower_expression(node.right, scope), scope)
         case ast.Call():
@@ -269,7 +290,7 @@ def _conditional(
     test = _boolean(lower_expression(condition, scope), f"the condition of {what}")
     a, b = _numeric(lower_expression(then, scope), what), _numeric(lower_expression(otherwise, scope), what)
     result = _same(a, b, node, f"the two branches of {what}", scope)
-    return Typed(ir.Where(test.expr, a.expr, b.expr, node.span), result, node)
+    return _built(ir.Where(test.expr, a.expr, b.expr, node.span), result, node, test, a, b)
 
 
 def _reference(expr: ir.Expr, span: SourceSpan) -> ir.Expr:
@@ -301,7 +322,7 @@ def _binary(node: ast.Binary, left: Typed, right: Typed, scope: Scope) -> Typed:
             result = _numeric(left, symbol).type / _numeric(right, symbol).type
         case ir.BinaryOp.POW:
             result = _power(node, _numeric(left, symbol), _numeric(right, symbol), scope)
-    return Typed(ir.Binary(op, left.expr, right.expr, node.span), result, node)
+    return _built(ir.Binary(op, left.expr, right.expr, node.span), result, node, left, right)
 
 
 def _power(node: ast.Binary, base: Typed, exponent: Typed, scope: Scope) -> Dimension:
@@ -354,7 +375,7 @@ def _call(node: ast.Call, scope: Scope) -> Typed:
             result = numeric[0].type
             for other in numeric[1:]:
                 _same(numeric[0], other, node, f"the arguments of `{name}`", scope)
-    return Typed(ir.Call(function, tuple(arg.expr for arg in typed), node.span), result, node)
+    return _built(ir.Call(function, tuple(arg.expr for arg in typed), node.span), result, node, *typed)
 
 
 def bind_arguments(node: ast.Call, parameters: tuple[str, ...]) -> list[ast.Expr]:
@@ -441,7 +462,8 @@ def _nernst(node: ast.Call, z: Typed, c_out: Typed, c_in: Typed, temperature: Ty
         ir.Binary(ir.BinaryOp.MUL, z.expr, ir.Const(faraday)),
     )
     ratio = ir.Call(ir.Function.LOG, (ir.Binary(ir.BinaryOp.DIV, c_out.expr, c_in.expr),))
-    return Typed(ir.Binary(ir.BinaryOp.MUL, thermal, ratio, node.span), VOLT, node)
+    return _built(ir.Binary(ir.BinaryOp.MUL, thermal, ratio, node.span), VOLT, node, z, c_out, c_in, temperature,
+                  constants=7)
 
 
 def _numeric(typed: Typed, where: str) -> Typed:

@@ -5,7 +5,8 @@ files (`from_file("params.csv", column = "tau_m")`, `edges = "connectome.csv"`).
 This module finds such a file and reads it into columns of SI floats, so every
 construct that reads files reports the same mistakes in the same words:
 
-* a name is resolved relative to the folder of the model file that writes it;
+* a name is resolved relative to the folder of the model file that writes it, and
+  must lead inside the folders the model may read (`brainsim.dsl.folders`);
 * a column header is `name` or `name [unit]` (`weight [nA]`, `t [ms]`), the same
   in CSV headers and .npz keys; a column without a unit is dimensionless;
 * a malformed CSV row is reported at its own line and column in the CSV file,
@@ -27,23 +28,36 @@ import numpy as np
 
 from brainsim.dsl import ast
 from brainsim.dsl.dimensions import quantity_value, symbol_for
-from brainsim.errors import InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
+from brainsim.dsl.folders import is_file, lies_within
+from brainsim.errors import InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean, source_lines
 from brainsim.units import DIMENSIONLESS, Dimension
 
 _HEADER = re.compile(r"\s*(?P<name>[^\[\]]*?)\s*(?:\[\s*(?P<unit>[^\[\]]*?)\s*\])?\s*")
 _READERS = (".csv", ".npz")
 
 
-def resolve(name: str, span: SourceSpan) -> Path:
-    """The file `name` written at `span`: relative to the folder of the file that holds
-    the span (the current folder for a model given as a string), or absolute.
+def resolve(file: ast.Text) -> Path:
+    """The data file `file` names: relative to the folder of the model file that writes it
+    (the current folder for a model given as a string), or absolute.
 
-    Raises InvalidValueError at `span` if there is no such file, with the
-    nearest file name in that folder as a hint.
+    Rejects::
+
+        tau = from_file("../../secret.csv", column = "tau")    # outside the model's folders
+        edges = "/etc/hosts"                                   # outside, written as an absolute path
+        edges = "link.csv"                                     # a symbolic link that leads outside
+        edges = "conectome.csv"                                # no such file (did you mean ...?)
     """
+    name, span = file.value, file.span
     base = Path(span.file).parent if span.file and not span.file.startswith("<") else Path.cwd()
     path = base / name
-    if path.is_file():
+    if not lies_within(path, file.folders):
+        raise InvalidValueError(
+            f'cannot read "{name}": it is outside the folders the model may read from '
+            f"(its own folder, the include folders)",
+            span,
+            f"pass its folder as an include path (`--include {path.resolve().parent}`, or `include=` in Python)",
+        )
+    if is_file(path):
         return path
     nearby = sorted(p.name for p in path.parent.iterdir()) if path.parent.is_dir() else []
     raise InvalidValueError(
@@ -82,7 +96,7 @@ class Table:
         if not self.lines:
             return self.span
         line = self.lines[row]
-        content = self.text.splitlines()[line - 1]
+        content = source_lines(self.text)[line - 1]
         return SourceSpan(str(self.path), line, 1, line, max(len(content), 1) + 1, self.text)
 
     def dimension(self, name: str, span: SourceSpan) -> Dimension:
@@ -162,7 +176,7 @@ def _read_csv(path: Path, span: SourceSpan) -> Table:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as problem:
         raise InvalidValueError(f"cannot read {path.name}: {problem}", span) from None
-    rows = [(number, line) for number, line in enumerate(text.splitlines(), start=1)
+    rows = [(number, line) for number, line in enumerate(source_lines(text), start=1)
             if line.strip() and not line.lstrip().startswith("#")]
     if not rows:
         raise InvalidValueError(f"{path.name} is empty; a data file starts with a header row", span)

@@ -9,14 +9,15 @@ imported statements keep the spans of their own file, so a mistake in one is
 shown at its own line; `note_chain` adds how the file was reached.
 
 A file path is relative to the importing file's folder, then to each include
-folder in turn; the file found must lie inside the main model's folder tree or
-an include folder (or the standard library's). `from std` names modules of
-`brainsim.std`.
+folder in turn; the file found must lie inside the allowed folders
+(`brainsim.dsl.folders`: the main model's folder tree, the include folders', the
+standard library's). `from std` names modules of `brainsim.std`. A chain of
+imports is at most `MAX_IMPORT_DEPTH` files long, and a file that imports itself,
+directly or through others, is an error naming the cycle.
 """
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,34 +25,47 @@ from pathlib import Path
 
 from brainsim import std
 from brainsim.dsl import ast
+from brainsim.dsl.folders import is_file, lies_within
+from brainsim.dsl.limits import check_import_depth
 from brainsim.dsl.parser import parse
-from brainsim.errors import BrainsimError, DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
+from brainsim.dsl.reading import read_model
+from brainsim.errors import (
+    BrainsimError,
+    DuplicateNameError,
+    InvalidValueError,
+    SourceSpan,
+    UnknownNameError,
+    closest,
+    did_you_mean,
+)
 
 LIBRARIES = ("std",)
 
 
-def resolve_imports(model: ast.Model, path: Path, include: Sequence[Path] = ()) -> tuple[ast.Model, dict[str, str]]:
+def resolve_imports(
+    model: ast.Model, path: Path, include: Sequence[Path], folders: tuple[Path, ...]
+) -> tuple[ast.Model, dict[str, str]]:
     """The main `model` with the statements of every file it imports merged in.
 
     Args:
         model: the main file, parsed.
-        path: the main file's path (need not exist for model text); its folder
-            is the root of the tree imports may reach.
-        include: more folders that imports may reach (searched after the importing file's folder).
+        path: the main file's path (need not exist for model text).
+        include: more folders to look for imported files in (after the importing file's folder).
+        folders: the folders imported files must lie in (`brainsim.dsl.folders.allowed_folders`).
     Returns:
         The merged model (imported statements first, in import order), and for
         each imported file's name the chain that imported it, for `note_chain`.
     Raises:
         UnknownNameError: a missing file or an unknown library module.
         InvalidValueError: an import cycle, or a file outside the allowed folders.
+        LimitError: a chain of imports longer than `MAX_IMPORT_DEPTH`, or an imported file too large.
         DuplicateNameError: two files declare the same model or region.
         BrainsimError: an imported file cannot be read or is wrong.
     """
     if not model.imports:
         return model, {}
     path = Path(path).resolve()
-    loader = _Loader(tuple(Path(f).resolve() for f in (path.parent, *include, std.FOLDER)),
-                     tuple(Path(f) for f in include))
+    loader = _Loader(folders, tuple(Path(f) for f in include))
     loader.visit(model, path, (model.filename,))
     return _merge(loader.files, loader.chains), loader.chains
 
@@ -80,9 +94,11 @@ class _Loader:
             for target, span in self._targets(statement, path.parent, chain):
                 shown = (*chain, _display(target))
                 if target in stack:
-                    raise InvalidValueError(f"the imports form a cycle: {_imports(shown)}", span)
+                    raise InvalidValueError(f"the imports form a cycle: {_imports(shown)}", span,
+                                            "a file may not import itself, directly or through the files it imports")
                 if target in self._done:
                     continue
+                check_import_depth(shown, span)
                 self._done.add(target)
                 self.chains[_display(target)] = _imports(shown)
                 self.visit(self._parse(target, span, shown), target, shown, stack)
@@ -99,47 +115,51 @@ class _Loader:
         raise AssertionError(f"unknown import {statement!r}")
 
     def _file(self, path: ast.Text, folder: Path, chain: tuple[str, ...]) -> Path:
-        """Rejects::
+        """The file an import names: the first of the importing file's folder and the include
+        folders that holds it, among the places inside the allowed folders.
+
+        Rejects::
 
             import "cels.brain"           # no such file (did you mean `cells.brain`?)
             import "../shared.brain"      # outside the model's folder, and no include path
+            import "/etc/passwd"          # outside, written as an absolute path
+            import "link.brain"           # a symbolic link to a file outside the folders
         """
         written = Path(path.value)
-        found = next((f / written for f in (folder, *self.include) if (f / written).is_file()), None)
-        if found is None:
-            raise UnknownNameError(
-                f'cannot import "{path.value}": there is no such file ({_imports((*chain, path.value))})',
-                path.span,
-                _files_hint(folder / written),
-            )
-        resolved = found.resolve()
-        if not any(resolved.is_relative_to(root) for root in self.roots):
+        places = [base / written for base in (folder, *self.include)]
+        allowed = [place for place in places if lies_within(place, self.roots)]
+        found = next((place for place in allowed if is_file(place)), None)
+        if found is not None:
+            return found.resolve()
+        if not allowed:
             raise InvalidValueError(
                 f'cannot import "{path.value}": it is outside the model\'s folder ({_imports((*chain, path.value))})',
                 path.span,
-                f"pass its folder as an include path (`--include {resolved.parent}`, or `include=` in Python)",
+                f"pass its folder as an include path (`--include {places[0].resolve().parent}`, or `include=` in Python)",
             )
-        return resolved
+        raise UnknownNameError(
+            f'cannot import "{path.value}": there is no such file ({_imports((*chain, path.value))})',
+            path.span,
+            _files_hint(folder / written),
+        )
 
     def _parse(self, path: Path, span: SourceSpan, chain: tuple[str, ...]) -> ast.Model:
+        shown = _display(path)
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise BrainsimError(f"cannot read imported file {_display(path)!r} ({_imports(chain)}): {error}",
-                                span) from None
-        try:
-            return parse(text, _display(path), imported=True)
+            return parse(read_model(path, shown), shown, imported=True, folders=self.roots)
         except BrainsimError as error:
-            raise note_chain(error, {_display(path): _imports(chain)}) from None
+            if error.span is None:  # the file could not be read: the import is to blame
+                raise type(error)(f"{error.message} ({_imports(chain)})", span, error.hint) from None
+            raise note_chain(error, {shown: _imports(chain)}) from None
 
 
 def _files_hint(missing: Path) -> str | None:
     """The file of the missing one's folder with the closest name (the `.brain` ending aside), or all of them."""
     files = sorted(p.name for p in missing.parent.glob("*.brain")) if missing.parent.is_dir() else []
     stems = {Path(name).stem: name for name in files}
-    close = difflib.get_close_matches(missing.stem, stems, n=1)
-    if close:
-        return f"did you mean `{stems[close[0]]}`?"
+    close = closest(missing.stem, stems)
+    if close is not None:
+        return f"did you mean `{stems[close]}`?"
     return f"the .brain files there are {', '.join(files)}" if files else None
 
 

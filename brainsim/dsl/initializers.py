@@ -20,7 +20,7 @@ dimension, and a column's dimension is its header's unit. The value rules
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 from brainsim import ir
 from brainsim.dsl import ast
@@ -62,7 +62,7 @@ def lower_value(
     scope: Scope,
     values: Mapping[str, float],
     what: str,
-    varying: frozenset[str] = frozenset(),
+    varying: Set[str] = frozenset(),
     allowed: tuple[str, ...] = DISTRIBUTIONS,
     elements: str = "neurons",
 ) -> tuple[float | ir.Initializer, Dimension]:
@@ -83,7 +83,7 @@ def lower_value(
 
 
 def _distribution(
-    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: frozenset[str],
+    name: str, call: ast.Call, scope: Scope, values: Mapping[str, float], what: str, varying: Set[str],
     elements: str,
 ) -> tuple[ir.Initializer, Dimension]:
     """Rejects::
@@ -171,7 +171,7 @@ def _from_file(call: ast.Call, arguments: Mapping[str, ast.Expr]) -> tuple[ir.Va
         tau = from_file("params.csv", column = "tua")   # no such column
     """
     file, column = (_text(arguments[key], key) for key in ("file", "column"))
-    table = read_table(resolve(file.value, file.span), file.span)
+    table = read_table(resolve(file), file.span)
     dimension = table.dimension(column.value, column.span)
     values = table.column(column.value, dimension, column.span)
     return ir.Values(tuple(map(float, values)), call.span), dimension

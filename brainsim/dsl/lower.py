@@ -16,11 +16,10 @@ from brainsim import ir
 from brainsim.dsl import ast
 from brainsim.dsl.dale import check_dale
 from brainsim.dsl.populations import declare
-from brainsim.dsl.syntax_errors import too_deep
 from brainsim.dsl.stimuli import lower_stimulus
 from brainsim.dsl.synapse_records import lower_synapse_records
 from brainsim.dsl.wiring import lower_connect, lower_records, number_repeats
-from brainsim.validate import validate
+from brainsim.validate import deep_expressions, validate
 
 
 def lower(model: ast.Model) -> ir.Network:
@@ -33,16 +32,13 @@ def lower(model: ast.Model) -> ir.Network:
         applied, one `Projection` per pair of connected populations, every
         quantity a float in SI units.
     Raises:
-        UnknownNameError, DuplicateNameError, UnitError, InvalidValueError:
+        UnknownNameError, DuplicateNameError, UnitError, InvalidValueError, LimitError:
             the first mistake found, with its position in the model text.
     """
-    try:
+    with deep_expressions():  # lowering recurses once per level of an expression
         network = _lower(model)
         validate(network)
-        return network
-    except RecursionError:
-        text = model.simulation.span.text
-        raise too_deep(text, model.filename) from None
+    return network
 
 
 def _lower(model: ast.Model) -> ir.Network:

@@ -18,7 +18,8 @@ period, an exponent). Aliases are substituted into the expressions that read the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import ChainMap
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from brainsim import ir
@@ -36,6 +37,7 @@ from brainsim.dsl.expressions import (
     lower_expression,
     number,
 )
+from brainsim.dsl.limits import check_alias_chain
 from brainsim.dsl.initializers import DISTRIBUTIONS, NEURON_SYMBOLS, expect_dimension, lower_value
 from brainsim.dsl.synapse_rules import Sides, lower_bounds, lower_rules, rule_scope
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
@@ -268,16 +270,16 @@ def _constants(
     builtins = {n: symbol for n, symbol in NEURON_SYMBOLS.items() if n not in kinds} if what == "neuron" else {}
     parameters = _parameters(declarations, replaced, kinds, written, declared.parameters if declared else (), builtins)
     fixed = [p for p in parameters if isinstance(p.value, float)]
-    varying = frozenset(p.name for p in parameters if p not in fixed) | frozenset(builtins)
+    heterogeneous_names = [p.name for p in parameters if not isinstance(p.value, float)]
+    varying = frozenset(heterogeneous_names) | frozenset(builtins)
     not_parameters = {
         name: f"it is {_ARTICLE[kind]} {kind}, and this value must be a constant (parameters only)"
         for name, kind in kinds.items()
         if kind != "parameter"
     }
-    heterogeneous = {
-        p.name: "it differs between neurons, and this value must be one number for all of them"
-        for p in parameters if p not in fixed
-    }
+    heterogeneous = dict.fromkeys(
+        heterogeneous_names, "it differs between neurons, and this value must be one number for all of them"
+    )
     values = {p.name: p.value for p in fixed}
     scope = Scope(_symbols(fixed, "a parameter", written), {**not_parameters, **heterogeneous}, values)
     per_element = Scope({**_symbols(parameters, "a parameter", written), **builtins}, not_parameters, values)
@@ -301,19 +303,20 @@ def _parameters(
         exc = LIF[10] { tau_m = normal(10 mV, 1 mV) }     # tau_m is a time
     """
     declared_dimensions = {p.name: p.dimension for p in declared}
-    names = [d.name.name for d in declarations]
+    order = {d.name.name: position for position, d in enumerate(declarations)}
     others = {n: f"it is {_ARTICLE[k]} {k}, and a parameter must be a constant" for n, k in kinds.items()
               if k != "parameter"}
-    parameters: list[ir.Parameter] = []
+    # What a parameter may read grows as the parameters above it fold, in place (each scope
+    # is used only while its parameter folds), so that n parameters fold in time linear in n.
+    symbols: dict[str, Symbol] = dict(builtins)
+    varying: set[str] = set(builtins)
     values: dict[str, float] = {}
+    parameters: list[ir.Parameter] = []
     allowed = DISTRIBUTIONS if builtins else ()
     for position, original in enumerate(declarations):
         name = original.name.name
         declaration = replaced.get(name, original)
-        below = {n: f"it is declared below `{name}`; a parameter may use only the parameters above it"
-                 for n in names[position:]}
-        scope = Scope({**_symbols(parameters, "a parameter", written), **builtins}, {**others, **below}, values)
-        varying = frozenset(builtins) | {p.name for p in parameters if p.name not in values}
+        scope = Scope(symbols, ChainMap(_DeclaredBelow(order, position, name), others), values)
         value, dimension = lower_value(declaration.value, scope, values, f"parameter `{name}`", varying, allowed)
         expect_dimension(
             declaration.value, dimension, declared_dimensions.get(name),
@@ -321,8 +324,34 @@ def _parameters(
         )
         if isinstance(value, float):
             values[name] = value
-        parameters.append(ir.Parameter(name, value, dimension, declaration.span))
+        else:
+            varying.add(name)
+        parameter = ir.Parameter(name, value, dimension, declaration.span)
+        symbols |= _symbols((parameter,), "a parameter", written)
+        parameters.append(parameter)
     return tuple(parameters)
+
+
+class _DeclaredBelow(Mapping[str, str]):
+    """The parameters declared at or below `position` (in `order`, name -> position), which
+    the parameter `name` there may not read, each with the reason: a view, not a copy, so
+    that each parameter's scope costs the same however many there are."""
+
+    def __init__(self, order: Mapping[str, int], position: int, name: str):
+        self._order = order
+        self._position = position
+        self._reason = f"it is declared below `{name}`; a parameter may use only the parameters above it"
+
+    def __getitem__(self, key: str) -> str:
+        if self._order.get(key, -1) < self._position:
+            raise KeyError(key)
+        return self._reason
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, position in self._order.items() if position >= self._position)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def _input(declaration: ast.Declaration, scope: Scope) -> ir.Input:
@@ -403,6 +432,7 @@ class _AliasResolver:
         """Rejects::
 
             aliases { a = b + 1 mV   b = a * 2 }
+            aliases { a0 = a1  a1 = a2  ...  a2000 = v }     # a chain longer than MAX_DEPTH
         """
         declaration = self._declarations.get(name)
         if declaration is None:
@@ -412,10 +442,11 @@ class _AliasResolver:
         if name in self._active:
             cycle = " -> ".join(self._active[self._active.index(name):] + [name])
             raise InvalidValueError(f"aliases refer to each other in a cycle: {cycle}", used_at)
+        check_alias_chain(self._active, used_at)
         self._active.append(name)
         typed = lower_expression(declaration.value, self.scope)
         self._active.pop()
-        symbol = Symbol(name, "an alias", typed.type, typed.expr, declaration.value)
+        symbol = Symbol(name, "an alias", typed.type, typed.expr, declaration.value, typed.nodes, typed.depth)
         self._done[name] = symbol
         return symbol
 

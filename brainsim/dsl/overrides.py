@@ -28,14 +28,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 
 from brainsim.dsl import ast
 from brainsim.dsl.parser import parse
 from brainsim.errors import InvalidValueError, UnknownNameError, did_you_mean
 
 
-def with_values(model: ast.Model, values: Mapping[str, object]) -> ast.Model:
-    """`model` with each named value replaced (or added, for an override not written).
+def with_values(model: ast.Model, values: Mapping[str, object], folders: tuple[Path, ...] = ()) -> ast.Model:
+    """`model` with each named value replaced (or added, for an override not written);
+    a file a value names must lie in `folders` (`brainsim.dsl.folders`; by default the working folder).
 
     Raises:
         UnknownNameError: a name that is none of the forms above, or names no
@@ -44,12 +46,12 @@ def with_values(model: ast.Model, values: Mapping[str, object]) -> ast.Model:
         ParseError: a value whose text is not an expression of the language.
     """
     for name, value in values.items():
-        declaration = _declaration(name, value)
+        declaration = _declaration(name, value, folders)
         model = _applied(model, name, declaration)
     return model
 
 
-def _declaration(name: str, value: object) -> ast.Declaration:
+def _declaration(name: str, value: object, folders: tuple[Path, ...]) -> ast.Declaration:
     """`value` parsed as the right-hand side of `key = value`, where `key` is `name`'s last part."""
     match value:
         case bool():
@@ -65,7 +67,7 @@ def _declaration(name: str, value: object) -> ast.Declaration:
                 f"the value of {name!r} is text in the language (\"12 ms\") or a number, not {value!r}"
             )
     key = name.rsplit(".", 1)[-1].strip() or "value"
-    parsed = parse(f"simulation {{ {key} = {text} }}", f"<value of {name}>")
+    parsed = parse(f"simulation {{ {key} = {text} }}", f"<value of {name}>", folders=folders or None)
     (declaration,) = parsed.simulation.settings
     return declaration
 

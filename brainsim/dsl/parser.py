@@ -22,8 +22,11 @@ from lark.tree import Meta
 
 from brainsim import ir
 from brainsim.dsl import ast
-from brainsim.dsl.syntax_errors import describe_parse_error, too_deep
+from brainsim.dsl.folders import allowed_folders
+from brainsim.dsl.limits import check_model_size, long_token_error, nesting_error, too_deep, too_long
+from brainsim.dsl.syntax_errors import describe_parse_error
 from brainsim.errors import BrainsimError, ParseError, SourceSpan
+from brainsim.validate import deep_expressions
 
 _GRAMMAR = Path(__file__).with_name("grammar.lark")
 
@@ -47,10 +50,20 @@ class _WholeWords(PostLex):
 
     def process(self, stream: Iterator[Token]) -> Iterator[Token]:
         for token in stream:
+            if too_long(token):  # reported by `parse`, which knows the file (the parser is shared)
+                raise _LongToken(token)
             if token.type == "NAME" and token in self.keywords:
                 yield Token.new_borrow_pos(self.keywords[token], str(token), token)
             else:
                 yield token
+
+
+class _LongToken(Exception):
+    """A token longer than the limits allow (`brainsim.dsl.limits.too_long`), for `parse` to report."""
+
+    def __init__(self, token: Token):
+        super().__init__(token)
+        self.token = token
 
 
 @lru_cache(maxsize=1)
@@ -78,27 +91,6 @@ def keywords() -> frozenset[str]:
     return frozenset(lark_parser().options.postlex.keywords)
 
 
-def decode_source(data: bytes, filename: str) -> str:
-    """The text of a model file's bytes, which must be UTF-8 (a byte-order mark is dropped).
-
-    Raises:
-        ParseError: a byte sequence that is not UTF-8, at its line and column.
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        before = data[: error.start].decode("utf-8", errors="replace")
-        line = before.count("\n") + 1
-        column = len(before) - (before.rfind("\n") + 1) + 1
-        shown = data.decode("utf-8", errors="replace")
-        raise ParseError(
-            f"the file is not UTF-8 text: byte 0x{data[error.start]:02X} cannot be read",
-            SourceSpan(filename, line, column, line, column + 1, shown),
-            "save the file as UTF-8 (most editors offer it under 'Save with encoding')",
-        ) from None
-    return text.removeprefix("\ufeff")
-
-
 # Characters read as others, one for one so that every column stays where it was
 # written: the micro sign and the Greek mu as the prefix `u` (`5 µm`, `2 μA`), the
 # Unicode minus sign (pasted from papers) as `-`. File names and comments keep theirs.
@@ -111,7 +103,9 @@ def _lexed(text: str) -> str:
     return _READ_AS_OUTSIDE_STRINGS.sub(lambda match: _READ_AS.get(match.group(), match.group()), text)
 
 
-def parse(text: str, filename: str = "<string>", imported: bool = False) -> ast.Model:
+def parse(
+    text: str, filename: str = "<string>", imported: bool = False, folders: tuple[Path, ...] | None = None
+) -> ast.Model:
     """Parse the text of a `.brain` file into its AST.
 
     A leading byte-order mark is ignored; `µ`/`μ` are read as the prefix `u` and `−`
@@ -121,28 +115,34 @@ def parse(text: str, filename: str = "<string>", imported: bool = False) -> ast.
         text: the model source.
         filename: the name shown in error messages.
         imported: the file is imported by another, so it has no `simulation` block.
+        folders: the folders the files it names may be read from (`brainsim.dsl.folders`);
+            by default the folder of `filename` (the working folder for `<string>`).
     Returns:
         The `ast.Model`, with a span on every node.
     Raises:
         ParseError: the text does not follow the grammar (or a block is repeated,
             or the `simulation` block is missing, or an imported file has one).
+        LimitError: the text, a word in it or the nesting of an expression passes
+            a limit of `brainsim.dsl.limits`.
     """
     text = text.removeprefix("\ufeff")
+    check_model_size(len(text), filename, "characters")
     try:
         tree = lark_parser().parse(_lexed(text))
     except UnexpectedInput as error:
         raise describe_parse_error(error, text, filename, lark_parser()) from None
+    except _LongToken as long:
+        raise long_token_error(long.token, span_of(long.token, text, filename)) from None
+    if (deep := too_deep(tree)) is not None:
+        raise nesting_error(span_of(deep.meta, text, filename))
     try:
-        return _ToAst(text, filename, imported).transform(tree)
+        with deep_expressions():  # the transformer recurses once per level of the tree
+            return _ToAst(text, filename, imported, allowed_folders(Path(filename)) if folders is None else folders
+                          ).transform(tree)
     except VisitError as error:
         if isinstance(error.orig_exc, BrainsimError):
             raise error.orig_exc from None
-        if isinstance(error.orig_exc, RecursionError):
-            raise too_deep(text, filename) from None
         raise
-    except RecursionError:
-        raise too_deep(text, filename) from None
-
 
 
 def span_of(item: Meta | Token, text: str, filename: str) -> SourceSpan:
@@ -166,11 +166,12 @@ class _Block:
 class _ToAst(Transformer):
     """Parse tree -> AST. One method per rule or alias of the grammar."""
 
-    def __init__(self, text: str, filename: str, imported: bool = False):
+    def __init__(self, text: str, filename: str, imported: bool, folders: tuple[Path, ...]):
         super().__init__()
         self._text = text
         self._filename = filename
         self._imported = imported
+        self._folders = folders
 
     def _span(self, item: Meta | Token) -> SourceSpan:
         return span_of(item, self._text, self._filename)
@@ -399,7 +400,7 @@ class _ToAst(Transformer):
     def import_file(self, meta: Meta, children: list) -> tuple[str, ast.Import]:
         (path,) = children
         span = self._span(path)
-        return "import", ast.Import(ast.Text(str(path)[1:-1], span), self._span(meta))
+        return "import", ast.Import(ast.Text(str(path)[1:-1], span, self._folders), self._span(meta))
 
     def import_std(self, meta: Meta, children: list) -> tuple[str, ast.ImportLibrary]:
         *modules, library = children
@@ -514,7 +515,7 @@ class _ToAst(Transformer):
         return ast.Boolean(False, self._span(meta))
 
     def text(self, meta: Meta, children: list) -> ast.Text:
-        return ast.Text(str(children[0])[1:-1], self._span(meta))
+        return ast.Text(str(children[0])[1:-1], self._span(meta), self._folders)
 
     def call(self, meta: Meta, children: list) -> ast.Call:
         function, *arguments = children

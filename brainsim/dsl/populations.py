@@ -42,15 +42,20 @@ class Declared:
     regions: dict[str, tuple[ir.Population, ...]]
     region_spans: dict[str, SourceSpan]
     region_parents: dict[str, str | None] = field(default_factory=dict)
+    region_children: dict[str, list[str]] = field(default_factory=dict)
 
     def within(self, region: str) -> tuple[ir.Population, ...]:
-        """The populations of `region` (a qualified name) at any depth, in source order."""
-        inside = [p for name, pops in self.regions.items() if _is_within(name, region) for p in pops]
+        """The populations of `region` (a qualified name) at any depth, in source order.
+
+        Found by walking down from `region` (`region_children`), so that each call costs
+        what the region holds, not what the model holds: every endpoint asks.
+        """
+        inside, pending = [], [region]
+        while pending:
+            name = pending.pop()
+            inside += self.regions[name]
+            pending += self.region_children.get(name, ())
         return tuple(sorted(inside, key=lambda p: (p.span.file, p.span.line, p.span.column) if p.span else ("", 0, 0)))
-
-
-def _is_within(name: str, region: str) -> bool:
-    return name == region or name.startswith(region + ".")
 
 
 def declare(model: ast.Model) -> Declared:
@@ -86,6 +91,8 @@ def _declare_region(region: ast.Region, parent: str | None, declared: Declared) 
                                declared.simulation)
     declared.region_spans[name] = region.span
     declared.region_parents[name] = parent
+    if parent is not None:
+        declared.region_children.setdefault(parent, []).append(name)
     declared.regions[name] = populations
     for sub in region.regions:
         clash = next((p for p in populations if p.name == f"{name}.{sub.name.name}"), None)

@@ -109,7 +109,7 @@ def _grid(at: ast.Call, keywords, size: int) -> ir.Grid:
 def _from_file(at: ast.Call) -> ir.Placed:
     if len(at.args) != 1 or not isinstance(file := at.args[0], ast.Text):
         raise InvalidValueError('positions from a file are written `from_file("positions.csv")`', at.span)
-    table = read_table(resolve(file.value, file.span), file.span)
+    table = read_table(resolve(file), file.span)
     columns = [
         table.column(axis, METRE, file.span) if axis == "x" or axis in table.columns else np.zeros(table.rows)
         for axis in "xyz"

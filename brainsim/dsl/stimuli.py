@@ -255,7 +255,7 @@ def _from_file(call: ast.Call, wanted: Dimension) -> ir.TimeSeries:
         from_file("current.csv", interpolation = cubic)            # unknown interpolation
     """
     match call.args:
-        case (ast.Text(value=name, span=span),):
+        case (ast.Text(span=span) as file,):
             pass
         case _:
             raise InvalidValueError(
@@ -264,7 +264,7 @@ def _from_file(call: ast.Call, wanted: Dimension) -> ir.TimeSeries:
             )
     arguments = _named(call, FILE_SETTINGS, ("interpolation",), positional=1)
     interpolation = _interpolation(arguments["interpolation"])
-    table = files.read_table(files.resolve(name, span), span)
+    table = files.read_table(files.resolve(file), span)
     times = table.column("t", SECOND, span)
     column = _value_column(table, arguments.get("column"), span)
     where = arguments["column"].value.span if "column" in arguments else span

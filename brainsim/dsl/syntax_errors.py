@@ -11,12 +11,13 @@ unexpected end of file leaves behind.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from lark import Lark, Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-from brainsim.errors import ParseError, SourceSpan, did_you_mean
+from brainsim.errors import ParseError, SourceSpan, did_you_mean, source_lines
 
 # Where each statement keyword may be written (for "wrong block" hints).
 KEYWORD_PLACES = {
@@ -111,16 +112,14 @@ def describe_parse_error(error: UnexpectedInput, text: str, filename: str, parse
     return ParseError("the text does not follow the grammar", _point(text, filename, 1, 1))
 
 
-def too_deep(text: str, filename: str) -> ParseError:
-    """The error for an expression nested deeper than Python's recursion allows."""
-    return ParseError(
-        "an expression is nested too deeply to compile",
-        SourceSpan(filename, 1, 1, 1, 1, text),
-        "split it into aliases or parameters",
-    )
-
 def _unexpected_character(error: UnexpectedCharacters, text: str, filename: str) -> ParseError:
     char = error.char
+    if unicodedata.category(char) in ("Cc", "Cf"):
+        return ParseError(
+            f"unexpected control character U+{ord(char):04X} (at offset {error.pos_in_stream:,} of the text)",
+            _point(text, filename, error.line, error.column),
+            "a .brain file is text; control characters may stand only in comments",
+        )
     hint = {
         ";": "statements are separated by spaces or new lines; remove the `;`",
         '"': "the language has no strings; names are written without quotes",
@@ -276,7 +275,7 @@ def _literal(terminal_name: str, parser: Lark) -> str | None:
 
 def _end_of_content(text: str) -> tuple[int, int]:
     """Line and column just after the last character that is not blank or comment."""
-    lines = text.splitlines() or [""]
+    lines = source_lines(text)
     for number in range(len(lines), 0, -1):
         content = _without_comment(lines[number - 1]).rstrip()
         if content:
@@ -287,7 +286,7 @@ def _end_of_content(text: str) -> tuple[int, int]:
 def _unclosed_brace(text: str) -> tuple[int, int] | None:
     """Line and column of the last `{` that no `}` closes, if any."""
     opened: list[tuple[int, int]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(source_lines(text), start=1):
         for match in re.finditer(r"[{}]", _without_comment(line)):
             if match.group() == "{":
                 opened.append((number, match.start() + 1))

@@ -348,7 +348,8 @@ def test_a_file_that_is_not_utf8_is_reported_at_its_line_and_column(tmp_path) ->
     with pytest.raises(ParseError) as caught:
         brainsim.load(path)
     error = caught.value
-    assert error.message == "the file is not UTF-8 text: byte 0xE9 cannot be read"
+    offset = len(model().encode()) + len("# caf")
+    assert error.message == f"the file is not UTF-8 text: byte 0xE9 at offset {offset} cannot be read"
     assert (error.span.line, error.span.column) == (10, 6)
     assert "# caf" in str(error)
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from brainsim.dsl import ast
 from brainsim.dsl.files import read_table, resolve
 from brainsim.errors import InvalidValueError, SourceSpan, UnitError, UnknownNameError
 from brainsim.units import DIMENSIONLESS, lookup_unit
@@ -52,11 +53,16 @@ def test_an_npz_file_reads_like_a_csv_file(tmp_path):
     assert table.column("I", AMPERE, span_in(tmp_path)).tolist() == pytest.approx([1e-12, 2e-12], rel=1e-15)
 
 
+def named_in(folder, name) -> ast.Text:
+    """The file name `name` as a model in `folder` writes it, which may read files there."""
+    return ast.Text(name, span_in(folder), (folder.resolve(),))
+
+
 def test_a_file_is_found_next_to_the_model_that_names_it(tmp_path):
     write(tmp_path, "params.csv", "a\n1\n")
-    assert resolve("params.csv", span_in(tmp_path)) == tmp_path / "params.csv"
+    assert resolve(named_in(tmp_path, "params.csv")) == tmp_path / "params.csv"
     with pytest.raises(InvalidValueError, match='file not found: "param.csv"') as caught:
-        resolve("param.csv", span_in(tmp_path))
+        resolve(named_in(tmp_path, "param.csv"))
     assert caught.value.hint == "did you mean `params.csv`?"
 
 
