@@ -15,6 +15,11 @@ swapping (MemAvailable in /proc/meminfo), less where a cgroup (a container) allo
 less; elsewhere, the free physical pages (`os.sysconf`). A limit given with
 `--max-memory 4GB` (`max_memory=` in Python) replaces it: lower, to keep a run
 within a share of the machine, or higher, to run what the estimate overrates.
+
+On an accelerator (a GPU) the network's arrays live in the device's own memory, so the
+jax backend also holds the network to what its devices have free (`device_limit`, from
+jax's `Device.memory_stats`); recordings come back to the host chunk by chunk and are
+held to the host's memory. A user's limit replaces both figures.
 """
 
 from __future__ import annotations
@@ -80,6 +85,22 @@ def memory_limit(max_memory: int | str | None = None) -> MemoryLimit | None:
     if available is None:
         return None
     return MemoryLimit(available, f"the {format_bytes(available)} of memory available", False)
+
+
+def device_limit(devices) -> MemoryLimit | None:
+    """The memory free on the fullest of the jax `devices` a network's arrays are placed on
+    (every device holds the synapses whole, so each must hold the network); None where no
+    device reports its memory (a CPU device, whose memory is the host's)."""
+    rooms = []
+    for device in devices:
+        stats = device.memory_stats() or {}
+        if "bytes_limit" in stats:
+            rooms.append((stats["bytes_limit"] - stats.get("bytes_in_use", 0), str(device), device.device_kind))
+    if not rooms:
+        return None
+    room, name, kind = min(rooms)
+    room = max(room, 0)
+    return MemoryLimit(room, f"the {format_bytes(room)} of memory free on {name} ({kind})", False)
 
 
 def available_memory() -> int | None:

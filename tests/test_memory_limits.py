@@ -16,7 +16,7 @@ from brainsim.backends import random
 from brainsim.backends.estimate import Expected, estimate, expected_synapses
 from brainsim.cli import main
 from brainsim.errors import InvalidValueError, ResourceError
-from brainsim.resources import MAX_STEPS, parse_memory
+from brainsim.resources import MAX_STEPS, device_limit, parse_memory
 from brainsim.validate import MAX_POPULATIONS, validate
 from tiny_lif import tiny_model
 
@@ -49,6 +49,16 @@ def never_built(monkeypatch):
     monkeypatch.setattr("brainsim.describe.build", build)
 
 
+def peak_of_compiling(model: brainsim.Model) -> int:
+    """The peak of Python-tracked memory while `model` compiles (numpy's arrays included)."""
+    tracemalloc.start()
+    try:
+        model.compile()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 # --------------------------------------------------------------------------- the estimate
 
 
@@ -62,27 +72,15 @@ def never_built(monkeypatch):
 ])
 def test_the_estimate_bounds_the_measured_peak_of_building_within_a_factor_of_two(connect):
     model = two_populations(1500, connect)
-    expected = estimate(model.network)
-    tracemalloc.start()
-    try:
-        model.compile()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak <= expected.network <= 2 * peak
+    peak = peak_of_compiling(model)
+    assert peak <= estimate(model.network).network <= 2 * peak
 
 
 @pytest.mark.parametrize("population", ["LIF[200000]", "HodgkinHuxley[200000]", "PoissonSource[200000] { rate = 5 Hz }"])
 def test_the_estimate_of_neurons_bounds_the_measured_peak(population):
     model = brainsim.loads(tiny_model(f"import hodgkin_huxley from std\nregion R {{ a = {population} }}"))
-    expected = estimate(model.network)
-    tracemalloc.start()
-    try:
-        model.compile()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak <= expected.network <= 2.5 * peak
+    peak = peak_of_compiling(model)
+    assert peak <= estimate(model.network).network <= 2.5 * peak
 
 
 def test_synapse_counts_are_estimated_from_the_rule_before_drawing():
@@ -209,6 +207,42 @@ def test_recordings_are_held_to_the_memory_available_without_a_limit(monkeypatch
         simulation.run()
     monkeypatch.setattr("brainsim.resources.available_memory", lambda: 40_000_000)
     assert simulation.run().traces[("R.p", "v")].values.shape == (1000, 1000)
+
+
+class FakeGpu:
+    """A jax device as `brainsim.resources.device_limit` reads it, with `free` bytes left."""
+
+    device_kind = "Fake GPU"
+
+    def __init__(self, number: int, free: int):
+        self.number, self.free = number, free
+
+    def memory_stats(self):
+        return {"bytes_limit": 10**9, "bytes_in_use": 10**9 - self.free}
+
+    def __str__(self):
+        return f"cuda:{self.number}"
+
+
+def test_the_fullest_device_limits_the_network_and_a_cpu_device_none():
+    limit = device_limit([FakeGpu(0, 5 * 10**8), FakeGpu(1, 2 * 10**8)])
+    assert (limit.bytes, limit.user) == (2 * 10**8, False)
+    assert limit.source == "the 200 MB of memory free on cuda:1 (Fake GPU)"
+    import jax
+
+    assert device_limit(jax.devices("cpu")) is None
+
+
+def test_jax_refuses_a_network_its_device_cannot_hold_unless_the_user_sets_a_limit(monkeypatch, never_built):
+    monkeypatch.setattr("brainsim.backends.sharding.OneDevice.members", lambda self: (FakeGpu(0, 1000),))
+    model = brainsim.loads(RECORDED)
+    with pytest.raises(ResourceError, match=r"more than the 1 kB of memory free on cuda:0 \(Fake GPU\)"):
+        model.compile(backend="jax")
+    # Past the refusal, to the build `never_built` stops: numpy's arrays are in the host's memory,
+    # not the device's, and a user's limit replaces the device's figure.
+    for options in ({"backend": "numpy"}, {"backend": "jax", "max_memory": "1GB"}):
+        with pytest.raises(AssertionError, match="built before it was refused"):
+            model.compile(**options)
 
 
 def test_a_limit_that_fits_changes_nothing():

@@ -42,6 +42,7 @@ from brainsim import ir
 from brainsim.errors import InvalidValueError
 from brainsim.network import build
 from brainsim.progress import RunBar
+from brainsim.resources import device_limit
 from brainsim.results import Results
 from brainsim.backends.bounds import StaticBounds
 from brainsim.backends.kernel import compile_step, nonfinite_error
@@ -410,6 +411,12 @@ class JaxSimulation(Simulation):
         self.traces = 0  # how many times this simulation traced a chunk (a cached program is not traced)
         self._prepare()
         self._carry = self._initial_carry()
+
+    def _network_limits(self) -> list:
+        """The host's memory, and, unless the user set a limit, what the devices have free."""
+        if self.max_memory is not None:
+            return super()._network_limits()
+        return [*super()._network_limits(), device_limit(self._placement.members())]
 
     def _prepare(self) -> None:
         """The arrays and initial carry of `host`; after `set`, bounds at least as large as before,

@@ -64,6 +64,12 @@ class OneDevice:
 
     devices = 1
 
+    def members(self) -> tuple:
+        """The jax devices the arrays go to: the default one."""
+        import jax
+
+        return (jax.devices()[0],)
+
     def carry(self, carry):
         """`carry` on the device (a no-op for arrays already there)."""
         import jax
@@ -84,9 +90,14 @@ class Sharded:
         from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
         self.devices = len(devices)
+        self._members = devices
         self.mesh = Mesh(np.array(devices, dtype=object), (AXIS,))
         self.split = NamedSharding(self.mesh, PartitionSpec(AXIS))
         self.whole = NamedSharding(self.mesh, PartitionSpec())
+
+    def members(self) -> tuple:
+        """The jax devices of the mesh."""
+        return self._members
 
     def carry(self, carry):
         """`carry` (a `brainsim.backends.kernel.Carry`) with the groups' states split by

@@ -96,7 +96,7 @@ class Simulation(abc.ABC):
         validate(network)
         # Estimated before building: drawing the synapses is what runs out of memory first.
         self.estimate = estimate(network, dtype)
-        refuse_network(self.estimate, memory_limit(max_memory))
+        self._refuse_network()
         self.host: HostNetwork = build(network)  # deep expressions: see compile_network
         self.build_seconds = time.perf_counter() - started
         self.chunk_steps = _chunk_steps(chunk_steps)
@@ -168,13 +168,24 @@ class Simulation(abc.ABC):
         """Become a simulation of `model` (the same structure, new values, as a rule), at t = 0."""
         started = time.perf_counter()
         self.estimate = estimate(model.network, self.dtype)
-        refuse_network(self.estimate, memory_limit(self.max_memory))
+        self._refuse_network()
         with deep_expressions():
             self.host = build(model.network)
             self.network, self.model = model.network, model
             self._prepare()
         self.build_seconds = time.perf_counter() - started
         self.reset()
+
+    def _refuse_network(self) -> None:
+        """ResourceError, before anything is built, if the network of `estimate` would pass one
+        of `_network_limits`."""
+        for limit in self._network_limits():
+            refuse_network(self.estimate, limit)
+
+    def _network_limits(self) -> list:
+        """The memory limits the network's arrays are held to: the host's (a backend whose arrays
+        live elsewhere adds that memory's)."""
+        return [memory_limit(self.max_memory)]
 
     @abc.abstractmethod
     def _prepare(self) -> None:
