@@ -11,6 +11,6 @@ from hypothesis import HealthCheck, settings
 # (tests/fuzz/budget.py), so hypothesis's is off; data_too_large and too_slow would flag
 # what a fuzzer is for: large, slow inputs.
 _SHARED = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-settings.register_profile("ci", max_examples=100, derandomize=True, print_blob=True, **_SHARED)
+settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_SHARED)
 settings.register_profile("long", max_examples=5000, print_blob=True, **_SHARED)
 settings.load_profile(os.environ.get("BRAINSIM_FUZZ", "ci"))

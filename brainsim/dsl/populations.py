@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from brainsim import ir
 from brainsim.dsl import ast
@@ -247,8 +247,14 @@ def _populations(
 
 
 def whole_number(count: ast.Count, what: str) -> int:
-    """The value of a size or index, which must be a whole number."""
-    value = Decimal(count.text)  # the grammar admits only number literals here
+    """The value of a size or index, which must be a whole number below 10^19 (every size and
+    index the backends hold is far smaller; `brainsim.validate` gives the true bounds)."""
+    try:
+        value = Decimal(count.text)  # the grammar admits only number literals here
+    except InvalidOperation:  # an exponent past Decimal's own limits: 1e99999999999999999999
+        value = None
+    if value is None or value.adjusted() >= 19:  # before rounding: 1e999999 would build a million digits
+        raise InvalidValueError(f"{what} must be a whole number below 10^19, but it is {count.text}", count.span)
     if value != value.to_integral_value():
         raise InvalidValueError(f"{what} must be a whole number, but it is {count.text}", count.span)
     return int(value)

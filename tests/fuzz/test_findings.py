@@ -172,3 +172,42 @@ def test_the_caret_lands_under_the_mistake_on_a_line_with_a_character_the_parser
         text = tiny_model(DRIVEN).replace("dt = 0.1 ms  ", where).replace("duration = 20 ms", "duration = 20 mss")
     error = refused(text)
     at(error, text, "mss")
+
+
+# --------------------------------------------------------------------------- sizes and indices
+
+
+@pytest.mark.parametrize("written", ["1e99999999999999999999", "1e-99999999999999999999", "1e999999", "1e19"])
+def test_a_population_size_with_an_enormous_exponent_is_refused_at_it(written):
+    """`Izhikevich[1e99999999999999999999]` (a mutation of models/izhikevich.brain): Decimal
+    raised InvalidOperation on the literal."""
+    text = tiny_model(DRIVEN.replace("LIF[2]", f"LIF[{written}]"))
+    error = refused(text)
+    assert "below 10^19" in error.message
+    at(error, text, written)
+
+
+@pytest.mark.parametrize("selection", ["R[1e99999999999999999999]", "R[0:1e99999999999999999999]"])
+def test_an_index_with_an_enormous_exponent_is_refused_at_it(selection):
+    text = tiny_model(DRIVEN + f"record v of {selection}\n")
+    error = refused(text)
+    at(error, text, "1e99999999999999999999")
+
+
+# --------------------------------------------------------------------------- stimuli
+
+
+def test_a_sinusoid_frequency_whose_phase_overflows_is_refused_at_it():
+    """`sinusoid(amplitude = 1 nA, frequency = 1e308 Hz)`: numpy warned of an invalid value in
+    sin while tabulating, and the run stopped at the neuron's nan, not at the frequency."""
+    text = tiny_model(DRIVEN.replace("2 nA", "sinusoid(amplitude = 1 nA, frequency = 1e308 Hz)"))
+    error = refused(text)
+    at(error, text, "1e308 Hz")
+
+
+def test_a_sinusoid_past_float_range_stops_the_run_without_a_numpy_warning():
+    """`sinusoid(amplitude = 1e308 A, offset = 1e308 A, ...)`: the sum overflowing while
+    tabulating was a RuntimeWarning; now the run's own check reports the inf."""
+    text = tiny_model(DRIVEN.replace("2 nA", "sinusoid(amplitude = 1e308 A, offset = 1e308 A, frequency = 100 Hz)"))
+    with pytest.raises(brainsim.SimulationError):
+        brainsim.loads(text).compile().run()
