@@ -211,3 +211,18 @@ def test_a_sinusoid_past_float_range_stops_the_run_without_a_numpy_warning():
     text = tiny_model(DRIVEN.replace("2 nA", "sinusoid(amplitude = 1e308 A, offset = 1e308 A, frequency = 100 Hz)"))
     with pytest.raises(brainsim.SimulationError):
         brainsim.loads(text).compile().run()
+
+
+# --------------------------------------------------------------------------- connectivity
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("p", ["1.0269400952674821e-73", "1e-300", "5e-324"])
+def test_a_tiny_connection_probability_draws_without_hanging(p):
+    """`connect Retina -> V1 with Excitatory { p = 1.0269400952674821e-73 ... }` (a mutation of
+    models/visual_pathway.brain) hung: the geometric gaps between kept pairs (about 10^73)
+    overflowed int64 when summed, and the draw never reached the end."""
+    text = tiny_model("region A { a = LIF[10] }\nregion B { b = LIF[20] }\n" + SYNAPSE
+                      + f"connect A -> B with S {{ p = {p} }}\nrecord spikes of A\n")
+    results = brainsim.loads(text).compile().run()
+    assert len(results.synapses["A.a->B.b"].pre) == 0  # 200 pairs at p < 1e-72: none drawn
