@@ -771,6 +771,19 @@ def records_name_variables(network: ir.Network) -> None:
             raise InvalidValueError(f"record indices must be in [0, {population.size}) for {population.name}", record.span)
 
 
+def records_sample_whole_steps(network: ir.Network) -> None:
+    """record v of A every 1e-320 ms   (dt = 0.1 ms: rounds to no step; the front end also
+    refuses intervals that are not whole steps, at the value)"""
+    dt = network.simulation.dt
+    for record in network.state_records:
+        if record.every is not None and not _steps(record.every, dt) >= 1:
+            raise InvalidValueError(
+                f"the sampling interval `every` must be a positive whole number of steps, but it is {record.every:g} s "
+                f"= {record.every / dt:g} steps of dt = {dt:g} s",
+                record.span,
+            )
+
+
 def synapse_records_fit(network: ir.Network) -> None:
     """record u of A -> B   (the synapse has no state u)
 
@@ -820,5 +833,6 @@ RULES: tuple[Rule, ...] = (
     poisson_rates_are_rates,
     spike_times_fit_the_run,
     records_name_variables,
+    records_sample_whole_steps,
     synapse_records_fit,
 )

@@ -20,7 +20,7 @@ from brainsim.dsl.derived import derive
 from brainsim.dsl.dimensions import SECOND
 from brainsim.dsl.models import LoweredSynapse, lower_neuron, lower_synapse
 from brainsim.dsl.positions import lower_positions
-from brainsim.dsl.settings import constant, unique_settings, whole_steps
+from brainsim.dsl.settings import constant, positive_steps, unique_settings
 from brainsim.dsl.sources import SOURCE_MODELS, lower_source
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, to_si
@@ -136,7 +136,7 @@ def lower_simulation(simulation: ast.Simulation) -> ir.SimulationSettings:
         raise InvalidValueError(f"`duration` must be greater than 0, but it is {duration:g} s", duration_value.span)
     # Now, not with the other times in validate: lowering compares them with the duration.
     countable(duration, dt, "`duration`", duration_value.span)
-    if not whole_steps(duration, dt):
+    if not positive_steps(duration, dt):
         raise InvalidValueError(
             f"`duration` ({duration:g} s) must be a whole number of steps of dt ({dt:g} s), but it is "
             f"{duration / dt:g} steps",

@@ -48,6 +48,12 @@ def whole_steps(seconds: float, dt: float) -> bool:
     return not math.isfinite(steps) or abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))
 
 
+def positive_steps(seconds: float, dt: float) -> bool:
+    """Whether `seconds` is a whole number of steps of `dt`, at least one: 1e-320 ms is a
+    whole number of 0.1 ms steps (none), but no interval or duration."""
+    return whole_steps(seconds, dt) and seconds / dt >= 0.5
+
+
 def constant(value: ast.Value, wanted: Dimension, what: str) -> float:
     """A constant quantity written with units only (no names), checked to be in `wanted`."""
     typed = lower_expression(value, NO_NAMES)

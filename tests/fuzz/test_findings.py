@@ -226,3 +226,32 @@ def test_a_tiny_connection_probability_draws_without_hanging(p):
                       + f"connect A -> B with S {{ p = {p} }}\nrecord spikes of A\n")
     results = brainsim.loads(text).compile().run()
     assert len(results.synapses["A.a->B.b"].pre) == 0  # 200 pairs at p < 1e-72: none drawn
+
+
+# --------------------------------------------------------------------------- intervals of no step
+
+
+def test_a_sampling_interval_that_rounds_to_no_step_is_refused_at_it():
+    """`record v of R every 1e-320 ms`: a whole number of 0.1 ms steps (none) to 1e-9, so it
+    passed, and sampling every 0 steps raised ZeroDivisionError."""
+    text = tiny_model(DRIVEN + "record v of R every 1e-320 ms\n")
+    error = refused(text)
+    assert "positive whole number of steps" in error.message
+    at(error, text, "1e-320 ms")
+
+
+def test_a_sampling_interval_of_no_step_in_an_ir_network_is_refused_by_validate():
+    from dataclasses import replace
+
+    network = brainsim.loads(tiny_model(DRIVEN + "record v of R every 1 ms\n")).network
+    record = replace(network.state_records[0], every=1e-320)
+    with pytest.raises(brainsim.InvalidValueError, match="positive whole number of steps"):
+        brainsim.validate.validate(replace(network, state_records=(record,)))
+
+
+def test_a_duration_that_rounds_to_no_step_is_refused_at_it():
+    """`duration = 1e-320 s` passed the front end (a whole number of steps: none) and was
+    refused only by `run`, without a position."""
+    text = tiny_model(DRIVEN, duration="1e-320 s")
+    error = refused(text)
+    at(error, text, "1e-320 s")
