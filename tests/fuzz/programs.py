@@ -104,7 +104,8 @@ def leaky(draw, name: str, dt_ms: float) -> Template:
     if noisy:
         parameters += "  sigma = 1 mV"
         forcing += " + sigma * sqrt(2 / tau_m) * xi"
-    unless = draw(st.sampled_from(("", "  (unless refractory)")))
+    # An exponential neuron held at its reset by nothing runs away during a refractory period.
+    unless = "  (unless refractory)" if exponential else draw(st.sampled_from(("", "  (unless refractory)")))
     equations = [f"dv/dt = ({drive}) / tau_m{forcing}{unless}", "dI_syn/dt = -I_syn / tau_syn", *equations]
     reset += draw(st.lists(st.sampled_from(("I_syn *= 0.5", "I_syn /= 2", "v -= 1 mV", "I_syn = 0 nA")), max_size=2))
     threshold = draw(st.sampled_from(("v > V_th", "v >= V_th", "not (v <= V_th)", "v > V_th or v > V_th + 5 mV")))
@@ -295,8 +296,8 @@ def _connect(draw, source: Population, target: Population, synapse: str, unit: s
         "", f"delay = {_number(delay_steps * dt_ms)} ms",
         f"delay = uniform({_number(dt_ms)} ms, {_number((delay_steps + 1) * dt_ms)} ms)",
     ))))
-    if source.path == target.path:
-        settings.append(draw(st.sampled_from(("", "autapses = true"))))
+    if source.path == target.path and (rule in ("indegree", "outdegree", "total") or draw(st.booleans())):
+        settings.append("autapses = true")  # without, a degree may ask more of a neuron than the others hold
     body = "  ".join(s for s in settings if s)
     return f"connect {source.path} -> {target.path} with {synapse}" + (f" {{ {body} }}" if body else "")
 
