@@ -215,9 +215,10 @@ def _raise_limit(limit: MemoryLimit) -> str:
 
 def format_bytes(size: int) -> str:
     """`size` bytes as 96 B, 12.3 kB, 4.56 MB, 1.23 GB, 4.5 TB (powers of 1000); past 10^18 B
-    as a power of ten (an estimate may be larger than a float holds)."""
+    as a power of ten (an estimate may be larger than a float holds). The messages that
+    show an estimate say "about" themselves."""
     if size >= 10**18:
-        return f"about 10^{len(str(int(size))) - 1} B"
+        return f"10^{len(str(int(size))) - 1} B"
     for unit, scale in (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if size >= scale:
             return f"{size / scale:.3g} {unit}"

@@ -41,6 +41,12 @@ MAX_SYNAPSES = 2**31 - 1
 """Synapses of one projection, the most a degree rule may ask for (their indices
 are int32 in the backends, and each synapse costs tens of bytes)."""
 
+MAX_TIME_STEPS = 2**62
+"""The most steps of dt a time of the model may count (a duration, a delay, a refractory
+period, a stimulus's times, a sampling interval): step counts are int64 in the backends,
+and a few of them are added together (a pulse's start and period, a delay and the step it
+is scheduled in), so each stays a quarter of the way below 2^63."""
+
 Rule = Callable[[ir.Network], None]
 
 
@@ -577,6 +583,77 @@ def delays_are_whole_steps(network: ir.Network) -> None:
             )
 
 
+def times_are_countable(network: ir.Network) -> None:
+    """simulation { dt = 0.1 ms  duration = 1e20 s }     refractory 1e20 s     record v of A every 1e308 ms
+    simulation { dt = 1e-320 s  duration = 1 s }   (about 10^320 steps)
+
+    Every time is counted in steps of dt, and no count may pass `MAX_TIME_STEPS`; a `stop`
+    may be infinite (never)."""
+    dt = network.simulation.dt
+    for seconds, what, span in _times(network):
+        countable(seconds, dt, what, span)
+
+
+def countable(seconds: float, dt: float, what: str, span) -> None:
+    """Raise InvalidValueError at `span` if `seconds` (`what`, for the message) is more than
+    `MAX_TIME_STEPS` steps of `dt`, or not a number; the front end calls it for the duration,
+    which the other times are compared with, before it reads them."""
+    steps = abs(seconds / dt) if dt > 0 else math.inf
+    if not steps <= MAX_TIME_STEPS:
+        raise InvalidValueError(
+            f"{what} is {seconds:g} s, which is more than 2^62 steps of dt = {dt:g} s; a time may count at most "
+            f"2^62 steps ({MAX_TIME_STEPS * dt:.3g} s at this dt)",
+            span,
+            "use a larger dt or a shorter time" if math.isfinite(seconds) else None,
+        )
+
+
+def _times(network: ir.Network) -> Iterator[tuple[float, str, object]]:
+    """Each time of `network` that a backend counts in steps, with what it is and where."""
+    settings = network.simulation
+    yield settings.duration, "`duration`", settings.span
+    for population in network.populations:
+        match population.model:
+            case ir.NeuronModel(refractory=refractory) as model:
+                yield refractory, f"the refractory period of `{model.name}`", model.span or population.span
+            case ir.SpikeTimes(times=times) as source:
+                for time in times:
+                    yield time, f"a spike time of `{population.name}`", source.span or population.span
+    for projection in network.projections:
+        match projection.delay:
+            case ir.Constant(value) as delay:
+                yield value, f"the delay of {projection.name}", delay.span or projection.span
+            case ir.Uniform(low, high) | ir.ClippedNormal(low=low, high=high) as delay:
+                for value in (low, high):
+                    if math.isfinite(value):
+                        yield value, f"a bound of the delay of {projection.name}", delay.span or projection.span
+            case ir.Values(values) as delay:
+                for value in values:
+                    yield value, f"a delay of {projection.name}", delay.span or projection.span
+        yield projection.axonal_delay, f"the axonal delay of {projection.name}", projection.span
+        yield projection.dendritic_delay, f"the dendritic delay of {projection.name}", projection.span
+    for stimulus in network.stimuli:
+        span = stimulus.waveform.span or stimulus.span
+        match stimulus.waveform:
+            case ir.PulseTrain(period=period, width=width, start=start, stop=stop):
+                yield from ((period, "`period`", span), (width, "`width`", span), (start, "`start`", span))
+                if stop != math.inf:
+                    yield stop, "`stop`", span
+            case ir.Sinusoid(start=start, stop=stop):
+                yield start, "`start`", span
+                if stop != math.inf:
+                    yield stop, "`stop`", span
+            case ir.StepCurrent(times=times) | ir.TimeSeries(times=times):
+                for time in times:
+                    yield time, "a time of the stimulus", span
+    for record in network.state_records:
+        if record.every is not None:
+            yield record.every, "the sampling interval `every`", record.span
+    for record in network.synapse_records:
+        for time in record.times or ():
+            yield time, "a snapshot time", record.span
+
+
 # --------------------------------------------------------------------------- stimuli, sources, records
 
 
@@ -694,6 +771,19 @@ def records_name_variables(network: ir.Network) -> None:
             raise InvalidValueError(f"record indices must be in [0, {population.size}) for {population.name}", record.span)
 
 
+def records_sample_whole_steps(network: ir.Network) -> None:
+    """record v of A every 1e-320 ms   (dt = 0.1 ms: rounds to no step; the front end also
+    refuses intervals that are not whole steps, at the value)"""
+    dt = network.simulation.dt
+    for record in network.state_records:
+        if record.every is not None and not _steps(record.every, dt) >= 1:
+            raise InvalidValueError(
+                f"the sampling interval `every` must be a positive whole number of steps, but it is {record.every:g} s "
+                f"= {record.every / dt:g} steps of dt = {dt:g} s",
+                record.span,
+            )
+
+
 def synapse_records_fit(network: ir.Network) -> None:
     """record u of A -> B   (the synapse has no state u)
 
@@ -714,6 +804,7 @@ def synapse_records_fit(network: ir.Network) -> None:
 RULES: tuple[Rule, ...] = (
     expressions_read_known_names,  # first: it bounds the depth that the other rules' hashing recurses through
     positive_step,
+    times_are_countable,  # before every rule that counts a time in steps
     seed_fits_the_generator,
     populations_are_numbered,
     populations_have_neurons,
@@ -742,5 +833,6 @@ RULES: tuple[Rule, ...] = (
     poisson_rates_are_rates,
     spike_times_fit_the_run,
     records_name_variables,
+    records_sample_whole_steps,
     synapse_records_fit,
 )

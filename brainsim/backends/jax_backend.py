@@ -213,7 +213,10 @@ class JaxEvents(Events):
             def indexed():
                 return tuple(a[jnp.where(valid, synapses, sentinel).reshape(-1)] for a in arrays)
 
-            clamped = jnp.any(valid[:, 0] & (first > min(a.shape[0] for a in arrays) - size))  # only padding past it
+            shortest = min(a.shape[0] for a in arrays)
+            if shortest < size:  # a projection shorter than a piece (5 synapses in a piece of 8): no slice fits
+                return body(indexed(), state)
+            clamped = jnp.any(valid[:, 0] & (first > shortest - size))  # only padding past it
             return body(lax.cond(clamped, indexed, sliced), state)
 
         return self._for_pieces(indptr, slots, rows, batch, pieces, state)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from brainsim import ir
 from brainsim.dsl import ast
@@ -20,11 +20,11 @@ from brainsim.dsl.derived import derive
 from brainsim.dsl.dimensions import SECOND
 from brainsim.dsl.models import LoweredSynapse, lower_neuron, lower_synapse
 from brainsim.dsl.positions import lower_positions
-from brainsim.dsl.settings import constant, unique_settings, whole_steps
+from brainsim.dsl.settings import constant, positive_steps, unique_settings
 from brainsim.dsl.sources import SOURCE_MODELS, lower_source
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS, to_si
-from brainsim.validate import MAX_POPULATION_SIZE
+from brainsim.validate import MAX_POPULATION_SIZE, countable
 
 SIMULATION_SETTINGS = ("dt", "duration", "seed")
 DEFAULT_DT = to_si("0.1", "ms")[0]
@@ -134,7 +134,9 @@ def lower_simulation(simulation: ast.Simulation) -> ir.SimulationSettings:
     duration = constant(duration_value, SECOND, "`duration`")
     if duration <= 0:
         raise InvalidValueError(f"`duration` must be greater than 0, but it is {duration:g} s", duration_value.span)
-    if not whole_steps(duration, dt):
+    # Now, not with the other times in validate: lowering compares them with the duration.
+    countable(duration, dt, "`duration`", duration_value.span)
+    if not positive_steps(duration, dt):
         raise InvalidValueError(
             f"`duration` ({duration:g} s) must be a whole number of steps of dt ({dt:g} s), but it is "
             f"{duration / dt:g} steps",
@@ -143,10 +145,20 @@ def lower_simulation(simulation: ast.Simulation) -> ir.SimulationSettings:
     seed = 0
     if "seed" in settings:
         seed_value = settings["seed"].value
-        value = constant(seed_value, DIMENSIONLESS, "`seed`")
-        if value < 0 or value != math.floor(value):
-            raise InvalidValueError(f"`seed` must be a whole number >= 0, but it is {value:g}", seed_value.span)
-        seed = int(value)
+        match seed_value:
+            case ast.Quantity(number=digits, unit=None) if digits.isdigit():
+                seed = int(digits)  # exactly: a float holds whole numbers only up to 2^53, a seed up to 2^64 - 1
+            case _:
+                value = constant(seed_value, DIMENSIONLESS, "`seed`")
+                if value < 0 or value != math.floor(value):
+                    raise InvalidValueError(f"`seed` must be a whole number >= 0, but it is {value:g}", seed_value.span)
+                if value > 2**53:
+                    raise InvalidValueError(
+                        f"`seed` is {value:g}, past 2^53, where a float no longer holds every whole number",
+                        seed_value.span,
+                        "write a seed this large as plain digits, e.g. `seed = 18446744073709551615`",
+                    )
+                seed = int(value)
     return ir.SimulationSettings(dt, duration, seed, simulation.span)
 
 
@@ -235,8 +247,14 @@ def _populations(
 
 
 def whole_number(count: ast.Count, what: str) -> int:
-    """The value of a size or index, which must be a whole number."""
-    value = Decimal(count.text)  # the grammar admits only number literals here
+    """The value of a size or index, which must be a whole number below 10^19 (every size and
+    index the backends hold is far smaller; `brainsim.validate` gives the true bounds)."""
+    try:
+        value = Decimal(count.text)  # the grammar admits only number literals here
+    except InvalidOperation:  # an exponent past Decimal's own limits: 1e99999999999999999999
+        value = None
+    if value is None or value.adjusted() >= 19:  # before rounding: 1e999999 would build a million digits
+        raise InvalidValueError(f"{what} must be a whole number below 10^19, but it is {count.text}", count.span)
     if value != value.to_integral_value():
         raise InvalidValueError(f"{what} must be a whole number, but it is {count.text}", count.span)
     return int(value)

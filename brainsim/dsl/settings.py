@@ -6,6 +6,8 @@ Shared by the `simulation` block, spike sources, `connect` and `pulses(...)`.
 
 from __future__ import annotations
 
+import math
+
 from brainsim.dsl import ast
 from brainsim.dsl.expressions import Scope, constant_value, expect_type, lower_expression
 from brainsim.errors import DuplicateNameError, UnknownNameError, did_you_mean
@@ -39,9 +41,17 @@ def unique_settings(
 
 
 def whole_steps(seconds: float, dt: float) -> bool:
-    """Whether `seconds` is a whole number of steps of `dt` (to rounding)."""
+    """Whether `seconds` is a whole number of steps of `dt` (to rounding). A count too
+    large for a float (1e308 ms at dt = 0.1 ms) passes here: `brainsim.validate` refuses
+    every time of more than 2^62 steps at its position (`times_are_countable`)."""
     steps = seconds / dt
-    return abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))
+    return not math.isfinite(steps) or abs(steps - round(steps)) <= 1e-9 * max(1.0, abs(steps))
+
+
+def positive_steps(seconds: float, dt: float) -> bool:
+    """Whether `seconds` is a whole number of steps of `dt`, at least one: 1e-320 ms is a
+    whole number of 0.1 ms steps (none), but no interval or duration."""
+    return whole_steps(seconds, dt) and seconds / dt >= 0.5
 
 
 def constant(value: ast.Value, wanted: Dimension, what: str) -> float:

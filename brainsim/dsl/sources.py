@@ -150,17 +150,17 @@ def _value_list(setting: ast.Declaration, example: str) -> ast.ValueList:
 def _time(item: ast.Expr, simulation: ir.SimulationSettings) -> float:
     """A spike time within the run: at least one step after rounding, at most the duration."""
     time = constant(item, SECOND, "a spike time")
+    if time > simulation.duration:  # first: a time past the run may be too many steps to round
+        raise InvalidValueError(
+            f"a spike time must be within the run, but {time:g} s is after its end "
+            f"(duration = {simulation.duration:g} s)",
+            item.span,
+        )
     steps = round(time / simulation.dt)
     if steps < 1:
         raise InvalidValueError(
             f"a spike time must be at least one step (dt = {simulation.dt:g} s) after rounding to whole steps, "
             f"but {time:g} s rounds to {steps} steps",
-            item.span,
-        )
-    if time > simulation.duration:
-        raise InvalidValueError(
-            f"a spike time must be within the run, but {time:g} s is after its end "
-            f"(duration = {simulation.duration:g} s)",
             item.span,
         )
     return time

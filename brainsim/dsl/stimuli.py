@@ -236,6 +236,11 @@ def _sinusoid(call: ast.Call) -> tuple[ir.Sinusoid, Dimension]:
             f"`frequency` must be at least 0, but it is {frequency:g} Hz", arguments["frequency"].value.span,
             "the phase shifts the wave; a negative frequency is not needed",
         )
+    if not math.isfinite(2 * math.pi * frequency):
+        raise InvalidValueError(
+            f"`frequency` is {frequency:g} Hz, too large for the wave's phase (2 pi frequency t) to be a number",
+            arguments["frequency"].value.span,
+        )
     phase = constant(arguments["phase"].value, DIMENSIONLESS, "`phase` (radians)") if "phase" in arguments else 0.0
     offset = constant(arguments["offset"].value, amplitude.type, "`offset`") if "offset" in arguments else 0.0
     start, stop = _window(arguments)

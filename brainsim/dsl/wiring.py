@@ -20,9 +20,10 @@ from brainsim.dsl.synapse_rules import Sides
 from brainsim.dsl.pair_values import is_pair_value, pair_expression, pair_scope, synapse_value
 from brainsim.dsl.populations import Declared, resolve
 from brainsim.dsl.selections import neuron_indices, selected
-from brainsim.dsl.settings import constant, whole_steps
+from brainsim.dsl.settings import constant, positive_steps, whole_steps
 from brainsim.errors import DuplicateNameError, InvalidValueError, SourceSpan, UnitError, UnknownNameError, did_you_mean
 from brainsim.units import DIMENSIONLESS
+from brainsim.validate import countable
 
 RULES = ("all_to_all", "one_to_one")
 RULE_SETTINGS = {
@@ -502,7 +503,8 @@ def lower_records(
 def _sampling_interval(value: ast.Value, dt: float) -> float:
     """The `every` of a state record: a positive time of whole steps."""
     seconds = constant(value, SECOND, "the sampling interval `every`")
-    if seconds <= 0 or not whole_steps(seconds, dt):
+    countable(seconds, dt, "the sampling interval `every`", value.span)  # at the value: the record's span is its target
+    if not positive_steps(seconds, dt):
         raise InvalidValueError(
             f"the sampling interval `every` must be a positive whole number of steps, but it is {seconds:g} s "
             f"= {seconds / dt:g} steps of dt = {dt:g} s",

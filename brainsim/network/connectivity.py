@@ -277,8 +277,12 @@ def bernoulli_positions(total: int, p: float, rng: np.random.Generator) -> np.nd
     chunks, last = [], -1
     while last < total:
         expected = (total - last) * p
-        gaps = rng.geometric(p, size=int(expected + 5 * np.sqrt(expected) + 16))
-        positions = last + np.cumsum(gaps)
+        room = total - last
+        gaps = np.minimum(rng.geometric(p, size=int(expected + 5 * np.sqrt(expected) + 16)), room)
+        # Sum only up to the first position past the end: p = 1e-73 draws gaps of 10^73 (capped
+        # at `room` above), and the sums of the gaps after it would pass 2^63 and wrap around.
+        past = np.flatnonzero(np.cumsum(gaps, dtype=np.float64) >= room)
+        positions = last + np.cumsum(gaps[:past[0] + 1] if past.size else gaps)
         chunks.append(positions[positions < total])
         last = int(positions[-1])
     return np.concatenate(chunks)

@@ -1,0 +1,16 @@
+"""Hypothesis profiles for the whole suite: "ci" (the default: few examples, derandomized, so a
+run is stable and quick) and "long" (thousands of examples, random), chosen with the
+environment variable BRAINSIM_FUZZ (`BRAINSIM_FUZZ=long python -m pytest tests/fuzz`;
+docs/testing.md). A test that sets `max_examples` itself keeps its own count in both."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+# The fuzz tests read the front end's time per example with their own deadline
+# (tests/fuzz/budget.py), so hypothesis's is off; data_too_large and too_slow would flag
+# what a fuzzer is for: large, slow inputs.
+_SHARED = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_SHARED)
+settings.register_profile("long", max_examples=5000, print_blob=True, **_SHARED)
+settings.load_profile(os.environ.get("BRAINSIM_FUZZ", "ci"))
