@@ -147,7 +147,7 @@ class Simulation(abc.ABC):
             raise InvalidValueError("run_batch takes at least one set of values")
         models = [self._model_with(values) for values in batch]
         duration = self.network.simulation.duration if duration is None else duration
-        self._refuse_run(self.host.steps(duration), len(models))
+        self._refuse_run(self.host.steps(duration), 0, len(models))
         with RunBar(progress, len(models) * self.host.steps(duration), self.host.dt, f"{len(models)} runs") as bar:
             return self._run_batch(models, duration, bar)
 
@@ -197,7 +197,7 @@ class Simulation(abc.ABC):
             SimulationError: a state variable became nan or inf.
         """
         duration = self.network.simulation.duration if duration is None else duration
-        self._refuse_run(self.host.steps(duration, self.steps_done))
+        self._refuse_run(self.host.steps(duration, self.steps_done), self.steps_done)
         with RunBar(progress, self.host.steps(duration, self.steps_done), self.host.dt) as bar:
             return self._run(duration, bar)
 
@@ -213,13 +213,14 @@ class Simulation(abc.ABC):
         them to a file). The duration and the step bound are checked before the first step."""
         duration = self.network.simulation.duration if duration is None else duration
         n_steps = self.host.steps(duration, self.steps_done)
-        refuse_steps(n_steps, self.host.dt)
+        refuse_steps(n_steps, self.host.dt, self.steps_done)
         return self._stream(self.steps_done, n_steps)
 
-    def _refuse_run(self, n_steps: int, runs: int = 1) -> None:
-        """ResourceError, before the first step, for a run of `n_steps` steps (`runs` of them
-        held together, for a batch) that passes `MAX_STEPS` or whose recordings would not fit."""
-        refuse_steps(n_steps, self.host.dt)
+    def _refuse_run(self, n_steps: int, done: int, runs: int = 1) -> None:
+        """ResourceError, before the first step, for a run of `n_steps` steps after `done` (`runs`
+        of them held together, for a batch) that passes `MAX_STEPS` or `MAX_TOTAL_STEPS`, or
+        whose recordings would not fit."""
+        refuse_steps(n_steps, self.host.dt, done)
         joined = 2 if n_steps > self._chunk_length() else 1  # the chunks, and the run they are joined into
         recordings = runs * joined * recording_bytes(self.host, n_steps, self.dtype)
         refuse_recordings(n_steps, recordings, memory_limit(self.max_memory), self.estimate.network)
