@@ -11,21 +11,46 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from brainsim.errors import InvalidValueError
+from brainsim.recorded import Populations, Records, Spikes, StateNames, Variables, unknown
+
+
+class Part(NamedTuple):
+    """One population's neurons in the `SpikeTrains` of a region: `offset` + i is its neuron i."""
+
+    population: str
+    offset: int
+    size: int
 
 
 @dataclass(frozen=True, eq=False)
 class SpikeTrains:
-    """The spikes of one population, ordered by time, then neuron index."""
+    """The spikes of one population, ordered by time, then neuron index; or of a region
+    (`results.spikes["Cortex"]`), its populations' spikes merged: then `population` is the
+    region's name, `size` the sum of theirs, and `parts` says which indices are whose (the
+    neurons of `parts[k].population` are `parts[k].offset` to `offset + size - 1`, in the
+    region's population order); `parts` is empty for one population's trains."""
 
     population: str
     size: int
     times: np.ndarray  # float64, s
-    indices: np.ndarray  # int64, neuron index within the population
+    indices: np.ndarray  # int64, neuron index within the population (or the region: `parts`)
+    parts: tuple[Part, ...] = ()
+
+    @classmethod
+    def merged(cls, name: str, trains: Sequence["SpikeTrains"]) -> "SpikeTrains":
+        """The trains of several populations as one, named `name`: indices offset population
+        after population, spikes ordered by time, then index."""
+        offsets = np.cumsum([0] + [t.size for t in trains])
+        times = np.concatenate([np.zeros(0)] + [t.times for t in trains])
+        indices = np.concatenate([np.zeros(0, dtype=np.int64)] + [t.indices + o for t, o in zip(trains, offsets)])
+        order = np.lexsort((indices, times))
+        parts = tuple(Part(t.population, int(o), t.size) for t, o in zip(trains, offsets))
+        return cls(name, int(offsets[-1]), times[order], indices[order], parts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +81,9 @@ class SynapseStates:
     states: Mapping[str, np.ndarray]
     units: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self):
+        object.__setattr__(self, "states", Variables(self.states, f"projection {self.projection}", "has"))
+
 
 class SynapseTable(Mapping[str, SynapseStates]):
     """Projection name -> its `SynapseStates`, each built the first time it is read.
@@ -69,12 +97,20 @@ class SynapseTable(Mapping[str, SynapseStates]):
         self._built: dict[str, SynapseStates] = {}
 
     def __getitem__(self, projection: str) -> SynapseStates:
+        if projection not in self:
+            raise unknown(projection, list(self._builders), "projection", "synapses")
         if projection not in self._built:
             self._built[projection] = self._builders[projection]()
         return self._built[projection]
 
     def __iter__(self):
         return iter(self._builders)
+
+    def __contains__(self, projection) -> bool:
+        try:
+            return projection in self._builders
+        except TypeError:  # unhashable
+            return False
 
     def __len__(self) -> int:
         return len(self._builders)
@@ -137,6 +173,28 @@ class Results:
     synapses: Mapping[str, SynapseStates] = field(default_factory=dict)
     synapse_traces: Mapping[tuple[str, str], SynapseTrace] = field(default_factory=dict)
     start: float = 0.0
+
+    def __post_init__(self):
+        # Each mapping explains a key it does not hold (`brainsim.recorded`); `replace` hands
+        # them back in, and they are unwrapped and wrapped again.
+        regions = {name: tuple(populations) for name, populations in self.regions.items()}
+        counts = Populations(self.spike_counts, "spike counts", regions, concatenate=True)
+        final = Populations({p: Variables(v, p) for p, v in self.final_state.items()}, "final states", regions)
+        states = {p: list(v) for p, v in final.items()}
+        synapses = self.synapses if isinstance(self.synapses, SynapseTable) else _Synapses(self.synapses)
+        wrapped = {
+            "regions": _Regions(regions),
+            "spike_counts": counts,
+            "final_state": final,
+            "spikes": Spikes(self.spikes, list(counts), regions),
+            "traces": Records(self.traces, "traces", "population",
+                              {p: states.get(p, []) + [v for o, v in self.traces if o == p and v not in states.get(p, [])]
+                               for p in counts}),
+            "synapses": synapses,
+            "synapse_traces": Records(self.synapse_traces, "synapse traces", "projection", StateNames(synapses)),
+        }
+        for name, value in wrapped.items():
+            object.__setattr__(self, name, value)
 
     @property
     def n_steps(self) -> int:
@@ -277,6 +335,28 @@ class Results:
         from brainsim.export import to_neo
 
         return to_neo(self, description)
+
+
+class _Regions(Populations):
+    """Region name -> its populations at any depth."""
+
+    what, key_kind = "regions", "region"
+
+    def __init__(self, regions: Mapping[str, tuple[str, ...]]):
+        super().__init__(regions, "regions", {})
+
+    def _missing(self, key):
+        return unknown(key, list(self._items), "region", "regions")
+
+
+class _Synapses(Populations):
+    """Projection name -> `SynapseStates`, for results built with a plain dict of them."""
+
+    def __init__(self, synapses: Mapping[str, SynapseStates]):
+        super().__init__(synapses, "synapses", {})
+
+    def _missing(self, key):
+        return unknown(key, list(self._items), "projection", "synapses")
 
 
 STATISTICS_HEADER = ("name", "kind", "neurons", "spikes", "rate (Hz)", "CV ISI")
