@@ -57,8 +57,8 @@ class Recorded(Mapping):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._items!r})"
+    def __repr__(self) -> str:  # shown as the dict it reads as
+        return repr(self._items)
 
     def _derived(self, key):
         """A value for a key the mapping does not hold (None: none)."""

@@ -29,9 +29,10 @@ from brainsim.errors import InvalidValueError, ResourceError
 
 MAX_STEPS = 2**31 - 1
 """Steps one run may take (docs/decisions.md, "A run is at most 2^31 - 1 steps")."""
-MAX_TOTAL_STEPS = 2**32 - 1
+MAX_TOTAL_STEPS = 2**40 - 1
 """Steps a simulation may reach from t = 0 over all its runs: the runtime generator counts
-steps in one 32-bit word (`brainsim.backends.random`); 4.9 days of simulated time at 0.1 ms."""
+steps in 40 bits of its counter (`brainsim.backends.random`); 3.5 years of simulated time at
+0.1 ms."""
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
           "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}

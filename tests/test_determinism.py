@@ -231,3 +231,15 @@ def test_keys_hash_names_stably_not_with_python_s_hash():
     assert name_hash("Cortex.exc") != name_hash("Cortex.inh") != name_hash("Cortex.exc", salt=1)
     key = host_key(7, 1, "A.a->B.b", 2)
     assert key[:2] == [7, 1] and key[-1] == 2 and key[2] | key[3] << 32 == name_hash("A.a->B.b")
+
+
+def test_a_simulation_refuses_to_run_past_the_steps_its_generator_counts():
+    """The runtime generator counts steps in 40 bits: a run that would reach past them is
+    refused before its first step, rather than repeating the numbers of step 0."""
+    from brainsim.resources import MAX_TOTAL_STEPS
+
+    simulation = brainsim.loads(text()).compile()
+    simulation.steps_done = MAX_TOTAL_STEPS - 5  # as if continued that long
+    with pytest.raises(brainsim.ResourceError, match="would pass the 1,099,511,627,775 steps"):
+        simulation.run("1 ms")
+    assert simulation.steps_done == MAX_TOTAL_STEPS - 5

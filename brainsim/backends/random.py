@@ -10,15 +10,17 @@ the 32 x 32 -> 64-bit products of the rounds are exact.
 
 The layout of one draw (`random_words`):
 
-    key     = (seed mod 2**32, seed div 2**32)                  the run
-    counter = (neuron, step, stream mod 2**32, stream div 2**32)
+    key     = (seed mod 2**32, seed div 2**32)                           the run
+    counter = (neuron, step mod 2**32,
+               step div 2**32 + (stream mod 2**24) * 2**8, stream div 2**24)
 
 `neuron` is the index within its population, `step` the step n of
-docs/semantics.md (below 2**32: `brainsim.resources.MAX_TOTAL_STEPS`), and `stream` a 64-bit id
-the host gives each use of randomness (`stream_id`): a hash of the purpose and
-the population's *name* (so the numbers of a population do not depend on where
-it is declared, nor on the other populations: `brainsim.network.keys`), and a
-number within both (one population's k-th noise, say). One call gives four
+docs/semantics.md (below 2**40: `brainsim.resources.MAX_TOTAL_STEPS`), and
+`stream` a 56-bit id the host gives each use of randomness (`stream_id`): a
+48-bit hash of the purpose and the population's *name* (so the numbers of a
+population do not depend on where it is declared, nor on the other populations:
+`brainsim.network.keys`), and a number within both (one population's k-th
+noise, say) in its low 8 bits. One call gives four
 32-bit words per neuron: two make a `uniform`, two more an independent second one.
 
 Floating-point results are bit-identical on both backends as well: `uniform`
@@ -48,6 +50,8 @@ NOISE = 2  # the purpose of a stream: white noise in an equation
 STIMULUS = 3  # the purpose of a stream: a noise current (Ornstein-Uhlenbeck) of a stimulus
 
 _NUMBER_BITS = 8
+_HASH_DROPPED = 16  # of the name's 64-bit hash: 48 bits are kept
+_STEP_HIGH_BITS = 8  # the step's bits above 32: steps below 2**40
 _LOW_32 = 0xFFFFFFFF
 _ROUNDS = 10
 # Philox4x32's round multipliers, and the Weyl sequence that bumps the key between
@@ -57,8 +61,10 @@ _WEYL = (0x9E3779B9, 0xBB67AE85)
 
 
 def stream_id(purpose: int, population: str, k: int) -> int:
-    """The 64-bit stream of one use of randomness: the top 56 bits of a hash of `purpose` and
+    """The 56-bit stream of one use of randomness: the top 48 bits of a hash of `purpose` and
     the population's name (`brainsim.network.keys.name_hash`), then `k` in the low 8 bits.
+    Two of a network's streams are the same by chance with probability about n^2 / 2^49 for n
+    populations (1e-10 for a hundred).
 
     Args:
         purpose: what the numbers are for, `POISSON`, `NOISE` or `STIMULUS` (below 2**8).
@@ -71,7 +77,7 @@ def stream_id(purpose: int, population: str, k: int) -> int:
     for name, value in (("purpose", purpose), ("k", k)):
         if not 0 <= value < 1 << _NUMBER_BITS:
             raise ValueError(f"a stream's {name} is in [0, {1 << _NUMBER_BITS}), not {value}")
-    return name_hash(population, salt=purpose) >> _NUMBER_BITS << _NUMBER_BITS | k
+    return name_hash(population, salt=purpose) >> _HASH_DROPPED << _NUMBER_BITS | k
 
 
 def philox4x32(counter, key, xp):
@@ -102,7 +108,7 @@ def random_words(seed, stream, step, neuron, xp):
     Args:
         seed: the network's seed, an int in [0, 2**64) (or an integer array, e.g. traced).
         stream: a `stream_id` (an int, or a uint64 array that broadcasts against `neuron`).
-        step: the step number, in [0, 2**32) (`brainsim.resources.MAX_TOTAL_STEPS`), an int or an int64 scalar
+        step: the step number, in [0, 2**40) (`brainsim.resources.MAX_TOTAL_STEPS`), an int or an int64 scalar
             (traced under jax); it may also be an array that broadcasts against `neuron`.
         neuron: integer array of indices within the population.
         xp: the array module.
@@ -116,7 +122,9 @@ def random_words(seed, stream, step, neuron, xp):
     match seed:
         case int() if not 0 <= seed < 1 << 64:
             raise ValueError(f"a seed for runtime randomness is in [0, 2**64), not {seed}")
-    return philox4x32((neuron, step & _LOW_32, stream & _LOW_32, stream >> 32), (seed & _LOW_32, seed >> 32), xp)
+    low, high = _LOW_32 >> _STEP_HIGH_BITS, 32 - _STEP_HIGH_BITS
+    counter = (neuron, step & _LOW_32, (step >> 32) | (stream & low) << _STEP_HIGH_BITS, stream >> high)
+    return philox4x32(counter, (seed & _LOW_32, seed >> 32), xp)
 
 
 def uniform(words, xp):

@@ -22,7 +22,7 @@ SEED = 0x1234_5678_9ABC_DEF0  # both halves of the key non-zero
 STREAM = random.stream_id(random.POISSON, "Input.drive", 1)
 N_NEURONS = 100_000
 NEURONS = np.arange(N_NEURONS)
-STEPS = (0, 1, 12_345, 2**32 - 1)  # the last one is the last step a simulation reaches
+STEPS = (0, 1, 12_345, 2**32 + 7)  # the last one needs the step's high bits
 
 
 def words(seed=SEED, stream=STREAM, step=0, neuron=NEURONS, xp=NP):
@@ -86,8 +86,8 @@ def test_flipping_any_bit_of_counter_or_key_changes_every_output_word_and_half_t
 
 def test_stream_id_is_a_hash_of_purpose_and_name_with_the_number_in_its_low_byte():
     stream = random.stream_id(random.NOISE, "Cortex.exc", 0x56)
-    assert stream == name_hash("Cortex.exc", salt=random.NOISE) >> 8 << 8 | 0x56
-    assert stream & 0xFF == 0x56 and stream < 2**64
+    assert stream == name_hash("Cortex.exc", salt=random.NOISE) >> 16 << 8 | 0x56
+    assert stream & 0xFF == 0x56 and stream < 2**56
     assert stream == random.stream_id(random.NOISE, "Cortex.exc", 0x56)  # a function of its arguments only
     others = {random.stream_id(purpose, name, k) for purpose in (random.POISSON, random.NOISE, random.STIMULUS)
               for name in ("Cortex.exc", "Cortex.inh", "cortex.exc") for k in (0, 1, 255)}
@@ -107,8 +107,9 @@ def test_a_seed_the_key_cannot_hold_is_rejected(seed):
 
 
 def test_random_words_are_philox_of_the_documented_counter_and_key():
-    step = 2**31 + 17
-    expected = random.philox4x32((NEURONS[:10], step, STREAM & 0xFFFFFFFF, STREAM >> 32), (SEED & 0xFFFFFFFF, SEED >> 32), NP)
+    step = 2**32 * 3 + 17
+    counter = (NEURONS[:10], 17, 3 | (STREAM & 0xFFFFFF) << 8, STREAM >> 24)
+    expected = random.philox4x32(counter, (SEED & 0xFFFFFFFF, SEED >> 32), NP)
     for got, want in zip(words(step=step, neuron=NEURONS[:10]), expected):
         assert np.array_equal(got, want)
 
