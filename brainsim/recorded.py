@@ -170,9 +170,9 @@ class Spikes(Recorded):
 
 class Records(Recorded):
     """(owner, variable) -> a record (`Results.traces`: owner a population;
-    `Results.synapse_traces`: owner a projection). `variables` lists what each owner has
-    (its state variables), to tell a variable that was not recorded from one that does
-    not exist."""
+    `Results.synapse_traces`: owner a projection). `variables` maps each owner to its state
+    variables (read only for a message), to tell a variable that was not recorded from one
+    that does not exist."""
 
     def __init__(self, items: Mapping, what: str, owner_kind: str, variables: Mapping[str, Sequence[str]]):
         super().__init__(items)
@@ -192,9 +192,10 @@ class Records(Recorded):
         if variable in self._variables[owner] or any(o == owner and v == variable for o, v in self._items):
             return NotRecordedError(f"{variable} of {owner} was not recorded; recorded: {recorded}",
                                     hint=f"add `record {variable} of {owner}` to the model")
-        known = list(self._variables[owner])
+        known = [*self._variables[owner], *(v for o, v in self._items if o == owner)]
+        hint = did_you_mean(variable, known) or f"if {variable} is an input of {owner}: add `record {variable} of {owner}`"
         return UnknownKeyError(f"{owner} has no state variable {variable!r}; its state variables: "
-                               f"{', '.join(known) or 'none'}; recorded: {recorded}", hint=did_you_mean(variable, known))
+                               f"{', '.join(known) or 'none'}; recorded: {recorded}", hint=hint)
 
 
 class StateNames(Mapping):

@@ -158,6 +158,12 @@ class Results:
     every projection's final synapse states by projection name, `synapse_traces`
     the synapse records by (projection, variable). A run that continued an earlier
     one covers `start` to `start + duration` (s); spike and sample times count from t = 0.
+
+    A region's name selects its populations in `spikes` (merged: `SpikeTrains.parts`) and
+    `spike_counts` (concatenated). A key that a mapping does not hold raises
+    `UnknownKeyError` (no such population, region, variable or projection: the message
+    names those there are) or `NotRecordedError` (there is, but the run did not record
+    it), both KeyErrors too (`brainsim.recorded`).
     """
 
     backend: str
@@ -180,16 +186,13 @@ class Results:
         regions = {name: tuple(populations) for name, populations in self.regions.items()}
         counts = Populations(self.spike_counts, "spike counts", regions, concatenate=True)
         final = Populations({p: Variables(v, p) for p, v in self.final_state.items()}, "final states", regions)
-        states = {p: list(v) for p, v in final.items()}
         synapses = self.synapses if isinstance(self.synapses, SynapseTable) else _Synapses(self.synapses)
         wrapped = {
             "regions": _Regions(regions),
             "spike_counts": counts,
             "final_state": final,
             "spikes": Spikes(self.spikes, list(counts), regions),
-            "traces": Records(self.traces, "traces", "population",
-                              {p: states.get(p, []) + [v for o, v in self.traces if o == p and v not in states.get(p, [])]
-                               for p in counts}),
+            "traces": Records(self.traces, "traces", "population", final),
             "synapses": synapses,
             "synapse_traces": Records(self.synapse_traces, "synapse traces", "projection", StateNames(synapses)),
         }
