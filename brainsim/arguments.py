@@ -111,3 +111,12 @@ def choice(value: object, choices: Iterable[str], what: str) -> None:
         return
     raise InvalidValueError(f"unknown {what} {shown(value)}; choose one of {', '.join(choices)}",
                             hint=did_you_mean(value, choices) if isinstance(value, str) else None)
+
+
+def count(value: object, what: str, of: str = "") -> int:
+    """`value` as a positive whole number (`of`: what it counts, " of steps"); InvalidValueError
+    for anything else, a bool or a float included."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise InvalidValueError(f"{what} is a positive whole number{of}, not {shown(value)}")
+    return int(value)
+

@@ -46,9 +46,10 @@ class Model:
             InvalidValueError: the model was not read from text.
             BrainsimError: a name the model does not have, or a value the file could not hold.
         """
-        if not isinstance(values, Mapping):
-            raise InvalidValueError(f"new values are a dict of name -> value, not {type(values).__name__} "
-                                    f"{arguments.shown(values)}", hint='e.g. {"Cortex.exc.tau_m": "10 ms", "seed": 7}')
+        if not isinstance(values, Mapping) or not all(isinstance(name, str) for name in values):
+            raise InvalidValueError(f"new values are a dict of name -> value, names as text, not "
+                                    f"{type(values).__name__} {arguments.shown(values)}",
+                                    hint='e.g. {"Cortex.exc.tau_m": "10 ms", "seed": 7}')
         if self.source is None:
             raise InvalidValueError("new values are applied to a model read from text (brainsim.load or "
                                     "brainsim.loads); this one was built from an IR network")

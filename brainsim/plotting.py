@@ -337,6 +337,10 @@ def _recorded_spikes(results: Results, populations: str | Sequence[str] | None) 
     """The populations asked for (default: all recorded; a region stands for its populations),
     each checked to have recorded spikes."""
     recorded = list(results.spikes)
+    if not (populations is None or isinstance(populations, str)
+            or isinstance(populations, (list, tuple)) and all(isinstance(name, str) for name in populations)):
+        raise InvalidValueError(f"populations is a name or a list of names of populations or regions, not "
+                                f"{arguments.shown(populations)}")
     if populations is None:
         if not recorded:
             raise NotRecordedError("the run recorded no spikes", hint="add `record spikes of <population>` to the model")

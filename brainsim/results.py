@@ -15,6 +15,7 @@ from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from brainsim.arguments import shown
 from brainsim.errors import InvalidValueError
 from brainsim.recorded import Populations, Records, Spikes, StateNames, Variables, unknown
 
@@ -212,6 +213,8 @@ class Results:
     def joined(cls, parts: Sequence["Results"]) -> "Results":
         """The results of consecutive runs (or chunks) of one simulation as one run's: spikes,
         samples and counts put together, the state and synapses at the end of the last."""
+        if not parts or not all(isinstance(p, Results) for p in parts):
+            raise InvalidValueError(f"Results.joined takes a list of one or more Results, not {shown(parts)}")
         if len(parts) == 1:
             return parts[0]
         first, last = parts[0], parts[-1]
@@ -496,6 +499,8 @@ def compare_results(a: Results, b: Results) -> Comparison:
 
     Raises InvalidValueError if they are not runs of the same network for the same time.
     """
+    if not (isinstance(a, Results) and isinstance(b, Results)):
+        raise InvalidValueError(f"compare_results compares two Results, not {shown(a)} and {shown(b)}")
     if (a.dt, a.n_steps, a.first_step, list(a.spike_counts)) != (b.dt, b.n_steps, b.first_step, list(b.spike_counts)):
         raise InvalidValueError("only runs of the same network, dt and steps can be compared")
     populations = []

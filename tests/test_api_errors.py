@@ -17,9 +17,10 @@ import brainsim
 from brainsim import arguments
 from brainsim.backends import compile_network
 from brainsim.errors import (
-    BrainsimError, InvalidValueError, NotRecordedError, ResourceError, UnknownKeyError, UnknownNameError,
+    BrainsimError, ExportError, InvalidValueError, NotRecordedError, ResourceError, UnknownKeyError, UnknownNameError,
 )
 from brainsim.plotting import psth_counts
+from brainsim.results import compare_results
 from brainsim.simulation.errors import SeedValueError
 from brainsim.simulation.network import BrainSimulation
 
@@ -290,12 +291,37 @@ def options_cases(model):
                                                        "brainsim.loads"]),
         (lambda: brainsim.load("no/such/model.brain"), BrainsimError, ["no/such/model.brain"]),
         (lambda: compile_network(model.network, backend="torch"), InvalidValueError, ["unknown backend 'torch'"]),
+        (lambda: model.compile(backend="jax", spike_capacity="x"), InvalidValueError, [
+            "spike_capacity is a positive whole number", "'x'"]),
+        (lambda: model.compile(backend="jax", event_batch=0), InvalidValueError, ["event_batch", "not 0"]),
+        (lambda: model.with_values({3: 4}), InvalidValueError, ["names as text", "{3: 4}"]),
+        (lambda: simulation.set({3: 1}), InvalidValueError, ["names as text", "{3: 1}"]),
     ]
+
+
+def results_cases(results):
+    return [
+        (lambda: results.save(3), ExportError, ["a path is a str or pathlib.Path", "3"]),
+        (lambda: results.plot_raster(populations=3), InvalidValueError, ["populations is a name or a list", "3"]),
+        (lambda: results.plot_raster(populations=["Cortex.exk"]), UnknownNameError, ["did you mean `Cortex.exc`?"]),
+        (lambda: compare_results(results, 3), InvalidValueError, ["compares two Results", "3"]),
+        (lambda: brainsim.Results.joined([]), InvalidValueError, ["one or more Results", "[]"]),
+        (lambda: brainsim.Results.joined([results, "x"]), InvalidValueError, ["one or more Results"]),
+    ]
+
+
+def test_every_mistake_with_results_is_a_brainsim_error_naming_it(results):
+    for call, error_class, words in results_cases(results):
+        with pytest.raises(BrainsimError) as caught:
+            call()
+        assert isinstance(caught.value, error_class), f"{type(caught.value).__name__}: {caught.value}"
+        for word in words:
+            assert word in str(caught.value), (word, str(caught.value))
 
 
 def test_every_option_and_value_mistake_is_a_brainsim_error_naming_it(model):
     cases = options_cases(model)
-    assert len(cases) >= 35
+    assert len(cases) >= 40
     for call, error_class, words in cases:
         with pytest.raises(BrainsimError) as caught:
             call()
@@ -309,3 +335,13 @@ def test_an_unknown_key_error_prints_as_a_brainsim_error_not_as_a_key_error_s_re
     assert str(error) == "unknown key: there is no population 'x'\nhint: did you mean `y`?"
     assert isinstance(error, KeyError) and isinstance(error, BrainsimError)
     assert brainsim.UnknownKeyError is UnknownKeyError
+
+
+def test_streaming_to_a_file_reads_its_duration_before_the_file_is_made(model, tmp_path):
+    pytest.importorskip("h5py")
+    from brainsim.export.stream import stream_to_file
+
+    path = tmp_path / "run.h5"
+    check(lambda: stream_to_file(model.compile(), path, "5 mV"), InvalidValueError, "'5 mV'", "not a time")
+    assert not path.exists()
+    assert stream_to_file(model.compile(), path, "2 ms").n_steps == 20

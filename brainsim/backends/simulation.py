@@ -170,7 +170,7 @@ class Simulation(abc.ABC):
 
     def _model_with(self, values: Mapping[str, object]):
         if not isinstance(values, Mapping):
-            raise InvalidValueError(f"new values are a dict of name -> value, not {type(values).__name__} "
+            raise InvalidValueError(f"new values are a dict of name -> value, names as text, not {type(values).__name__} "
                                     f"{arguments.shown(values)}", hint='e.g. {"Cortex.exc.tau_m": "10 ms", "seed": 7}')
         if self.model is None:
             raise InvalidValueError("new values are applied to a simulation of a model read from text "
@@ -403,11 +403,7 @@ def sampled_steps(start: int, n_steps: int, every: int) -> np.ndarray:
 
 
 def _chunk_steps(chunk_steps: int | None) -> int:
-    if chunk_steps is None:
-        return DEFAULT_CHUNK_STEPS
-    if isinstance(chunk_steps, bool) or not isinstance(chunk_steps, (int, np.integer)) or chunk_steps < 1:
-        raise InvalidValueError(f"chunk_steps is a positive whole number of steps, not {chunk_steps!r}")
-    return int(chunk_steps)
+    return DEFAULT_CHUNK_STEPS if chunk_steps is None else arguments.count(chunk_steps, "chunk_steps", " of steps")
 
 
 def chunks(first: int, n_steps: int, chunk: int, stops: frozenset[int]):
