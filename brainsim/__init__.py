@@ -13,8 +13,8 @@ docs/language.md, its errors in `brainsim.errors`, the IR both backends run in
 """
 
 from brainsim import (
-    arguments, backends, describe, dsl, errors, export, graph, integrators, ir, network, plotting, precision, progress, results,
-    simulation, sonata, std, units, validate,
+    arguments, backends, describe, dsl, errors, export, graph, integrators, ir, network, plotting, precision, progress,
+    recorded, results, simulation, sonata, std, units, validate,
 )
 from brainsim.backends import Simulation
 from brainsim.errors import (
@@ -76,6 +76,7 @@ __all__ = [
     "plotting",
     "precision",
     "progress",
+    "recorded",
     "results",
     "simulation",
     "sonata",
