@@ -122,6 +122,8 @@ def random_words(seed, stream, step, neuron, xp):
     match seed:
         case int() if not 0 <= seed < 1 << 64:
             raise ValueError(f"a seed for runtime randomness is in [0, 2**64), not {seed}")
+    # As uint64 before they share a word: int64 | uint64 would promote to float64 (jax, numpy).
+    step, stream = _wide(step, xp), _wide(stream, xp)
     low, high = _LOW_32 >> _STEP_HIGH_BITS, 32 - _STEP_HIGH_BITS
     counter = (neuron, step & _LOW_32, (step >> 32) | (stream & low) << _STEP_HIGH_BITS, stream >> high)
     return philox4x32(counter, (seed & _LOW_32, seed >> 32), xp)

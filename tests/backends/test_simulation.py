@@ -179,9 +179,10 @@ def test_an_unknown_backend_names_the_choices():
         compile_network(nets.visual_pathway(), backend="torch")
 
 
-@pytest.mark.parametrize("duration", [0.05e-3, 1.25e-4, -1.0, 0.0])
-def test_a_duration_must_be_a_positive_whole_number_of_steps(duration):
-    with pytest.raises(InvalidValueError, match="whole number of steps"):
+@pytest.mark.parametrize("duration, words", [(0.05e-3, "whole number of steps"), (1.25e-4, "whole number of steps"),
+                                             (-1.0, "must be a positive time"), (0.0, "must be a positive time")])
+def test_a_duration_must_be_a_positive_whole_number_of_steps(duration, words):
+    with pytest.raises(InvalidValueError, match=words):
         run(nets.visual_pathway(), duration=duration)
 
 
