@@ -13,8 +13,8 @@ docs/language.md, its errors in `brainsim.errors`, the IR both backends run in
 """
 
 from brainsim import (
-    backends, describe, dsl, errors, export, graph, integrators, ir, network, plotting, precision, progress, results,
-    simulation, sonata, std, units, validate,
+    arguments, backends, describe, dsl, errors, export, graph, integrators, ir, network, plotting, precision, progress,
+    recorded, results, simulation, sonata, std, units, validate,
 )
 from brainsim.backends import Simulation
 from brainsim.errors import (
@@ -33,6 +33,7 @@ from brainsim.errors import (
     SonataError,
     SourceSpan,
     UnitError,
+    UnknownKeyError,
     UnknownNameError,
 )
 from brainsim.model import Model, load, loads
@@ -57,10 +58,12 @@ __all__ = [
     "SonataError",
     "SourceSpan",
     "UnitError",
+    "UnknownKeyError",
     "UnknownNameError",
     "load",
     "loads",
     # submodules, in the API reference (pdoc documents what __all__ lists)
+    "arguments",
     "backends",
     "describe",
     "dsl",
@@ -73,6 +76,7 @@ __all__ = [
     "plotting",
     "precision",
     "progress",
+    "recorded",
     "results",
     "simulation",
     "sonata",

@@ -24,12 +24,10 @@ file:line:column and exits with status 2, without a Python traceback.
 from __future__ import annotations
 
 import argparse
-import math
 import os
-import re
 import sys
 
-from brainsim import ir
+from brainsim import arguments, ir
 from brainsim.backends import DTYPES
 from brainsim.describe import describe
 from brainsim.errors import BrainsimError, ExportError, ResourceError, visible
@@ -42,12 +40,8 @@ from brainsim.precision import compare_precision
 from brainsim.resources import parse_memory
 from brainsim.results import compare_results, text_table
 from brainsim.sonata.importer import convert, summary
-from brainsim.units import lookup_unit, to_si
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR, EXIT_RESOURCE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-_QUANTITY = re.compile(r"^\s*(?P<number>[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?)\s*(?P<unit>[A-Za-z]+)\s*$")
-
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
@@ -137,21 +131,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _time_argument(text: str) -> float:
-    """Parse `200ms` / `0.2 s` into seconds; argparse reports the ValueError."""
-    match = _QUANTITY.match(text)
-    if match is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time such as 200ms or 1.5s")
+    """Parse `200ms` / `0.2 s` into seconds (`brainsim.arguments.duration`, as the Python API
+    does); argparse reports the error."""
     try:
-        seconds, dimension = to_si(match["number"], match["unit"])
-    except KeyError:
-        raise argparse.ArgumentTypeError(f"{match['unit']!r} is not a unit") from None
-    if dimension != lookup_unit("s")[1]:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time (it has dimension {dimension})")
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"the duration must be positive, not {text!r}")
-    if not math.isfinite(seconds):
-        raise argparse.ArgumentTypeError(f"{text!r} is too large to be a duration")
-    return seconds
+        return arguments.duration(text)
+    except BrainsimError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
 
 
 def _memory_argument(text: str) -> int:

@@ -79,14 +79,14 @@ def _populations(network: ir.Network, updates: bool, built: bool = True) -> list
     left out (choosing it draws them)."""
     settings = network.simulation
     lines = [f"populations ({sum(p.size for p in network.populations):,} neurons):"]
-    for index, population in enumerate(network.populations):
+    for population in network.populations:
         kind = "" if population.kind is ir.NeuronKind.UNSPECIFIED else f" {population.kind.value}"
         head = f"  {population.name}: {population.size} x {population.model.name}{kind}"
         match population.model:
             case ir.NeuronModel() if not built and heterogeneous(population.model):
                 lines.append(f"{head}, integration chosen when its parameters are drawn")
             case ir.NeuronModel():
-                drawn = neuron_values(population, settings.seed, index).parameters if built else {}
+                drawn = neuron_values(population, settings.seed).parameters if built else {}
                 integration = integrate(population.model, settings.dt, drawn)
                 lines.append(f"{head}, {integration.method.value} integration ({integration.reason})")
                 if updates:

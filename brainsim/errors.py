@@ -160,11 +160,26 @@ class ExportError(OutputFileError):
         self.reason = reason
 
 
-class NotRecordedError(BrainsimError):
+class NotRecordedError(BrainsimError, KeyError):
     """Something was asked of a run that it did not record (the spikes or a trace of a
-    population, a synapse state over time); the message lists what was recorded."""
+    population, a synapse state over time); the message lists what was recorded. A KeyError
+    too, as `results.spikes["A.a"]` raises it: `results.spikes.get("A.a")` is then None."""
 
     kind = "not recorded"
+
+    def __str__(self) -> str:  # BrainsimError's, not KeyError's repr of the message
+        return BrainsimError.__str__(self)
+
+
+class UnknownKeyError(BrainsimError, KeyError):
+    """A key that a mapping of the Python API does not have: a population, region, variable,
+    projection or option that does not exist; the message names what does (with a
+    did-you-mean). It is a KeyError too, so `dict`-style code that catches KeyError still works."""
+
+    kind = "unknown key"
+
+    def __str__(self) -> str:  # BrainsimError's, not KeyError's repr of the message
+        return BrainsimError.__str__(self)
 
 
 class DelayRoundingWarning(UserWarning):

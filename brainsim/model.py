@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from brainsim import ir
+from brainsim import arguments, ir
 from brainsim.backends import Simulation, compile_network
 from brainsim.dsl import Source, lower_source, read_source
 from brainsim.dsl.overrides import with_values
@@ -46,6 +46,10 @@ class Model:
             InvalidValueError: the model was not read from text.
             BrainsimError: a name the model does not have, or a value the file could not hold.
         """
+        if not isinstance(values, Mapping) or not all(isinstance(name, str) for name in values):
+            raise InvalidValueError(f"new values are a dict of name -> value, names as text, not "
+                                    f"{type(values).__name__} {arguments.shown(values)}",
+                                    hint='e.g. {"Cortex.exc.tau_m": "10 ms", "seed": 7}')
         if self.source is None:
             raise InvalidValueError("new values are applied to a model read from text (brainsim.load or "
                                     "brainsim.loads); this one was built from an IR network")
@@ -73,8 +77,22 @@ def loads(text: str, filename: str = "<string>", include: Sequence[str | Path] =
 
     Imports are relative to `filename`'s folder; `include` names more folders they may reach.
     """
-    source = read_source(text, filename=filename, include=tuple(Path(f) for f in include))
+    if not isinstance(text, str):
+        raise InvalidValueError(f"loads takes the model's text (a str), not {type(text).__name__} {arguments.shown(text)}",
+                                hint="brainsim.load reads a file by its path")
+    if not isinstance(filename, str):
+        raise InvalidValueError(f"a file name is a str, not {type(filename).__name__} {arguments.shown(filename)}")
+    source = read_source(text, filename=filename, include=_folders(include))
     return Model(lower_source(source), source)
+
+
+def _folders(include: object) -> tuple[Path, ...]:
+    """The `include` folders as paths; InvalidValueError for anything but a list of paths."""
+    if isinstance(include, (str, Path)):
+        include = [include]  # one folder, though a list was asked for: what else could it mean
+    if not isinstance(include, (list, tuple)) or not all(isinstance(f, (str, Path)) for f in include):
+        raise InvalidValueError(f"include is a list of folders (str or pathlib.Path), not {arguments.shown(include)}")
+    return tuple(Path(f) for f in include)
 
 
 def load(path: str | Path, include: Sequence[str | Path] = ()) -> Model:
@@ -88,4 +106,7 @@ def load(path: str | Path, include: Sequence[str | Path] = ()) -> Model:
         LimitError: the file is larger than `brainsim.dsl.limits.MAX_MODEL_BYTES`.
         BrainsimError: the file cannot be read, or the model in it is wrong.
     """
+    if not isinstance(path, (str, Path)):
+        raise InvalidValueError(f"load takes the path of a .brain file (str or pathlib.Path), not "
+                                f"{type(path).__name__} {arguments.shown(path)}", hint="brainsim.loads takes model text")
     return loads(read_model(Path(path), str(path)), filename=str(path), include=include)

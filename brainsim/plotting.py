@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from brainsim import arguments
 from brainsim.errors import ExportError, InvalidValueError, NotRecordedError, UnknownNameError, did_you_mean
 from brainsim.extras import require
 from brainsim.results import Results, interspike_intervals
@@ -106,14 +107,15 @@ def plot_traces(results: Results, population: str | None = None, variable: str |
     return ax
 
 
-def plot_rates(results: Results, populations: Sequence[str] | None = None, bin_width: float | None = None,
+def plot_rates(results: Results, populations: Sequence[str] | None = None, bin_width: float | str | None = None,
                ax: Axes | None = None) -> Axes:
     """Draw each population's rate over time (a peri-stimulus time histogram): its spikes
     in each bin, divided by its size and the bin's width.
 
     Args:
         populations: the populations to draw (default: every one whose spikes were recorded).
-        bin_width: in seconds, a whole number of steps (default: the smallest 1, 2 or 5 times
+        bin_width: a whole number of steps, in seconds or as a quantity ("5 ms", as
+            `brainsim.arguments.duration` takes it; default: the smallest 1, 2 or 5 times
             a power of ten that makes at most 60 bins: 5 ms for 150 ms, 20 ms for 1 s).
     Raises:
         NotRecordedError, UnknownNameError: as `plot_raster`.
@@ -335,6 +337,10 @@ def _recorded_spikes(results: Results, populations: str | Sequence[str] | None) 
     """The populations asked for (default: all recorded; a region stands for its populations),
     each checked to have recorded spikes."""
     recorded = list(results.spikes)
+    if not (populations is None or isinstance(populations, str)
+            or isinstance(populations, (list, tuple)) and all(isinstance(name, str) for name in populations)):
+        raise InvalidValueError(f"populations is a name or a list of names of populations or regions, not "
+                                f"{arguments.shown(populations)}")
     if populations is None:
         if not recorded:
             raise NotRecordedError("the run recorded no spikes", hint="add `record spikes of <population>` to the model")
@@ -386,8 +392,13 @@ def _bin_steps(results: Results, bin_width: float | None) -> int:
         decade = 10.0 ** math.floor(math.log10(target))
         width = next(f * decade for f in (1, 2, 5, 10) if f * decade >= target)
         return max(1, round(width / results.dt))
-    steps = bin_width / results.dt
-    if isinstance(bin_width, bool) or not bin_width > 0 or abs(steps - round(steps)) > 1e-9 * steps or round(steps) < 1:
+    try:
+        seconds = arguments.duration(bin_width, "bin_width")
+    except InvalidValueError as error:
+        raise InvalidValueError(f"{error.message}; a bin width is a positive whole number of steps of "
+                                f"{results.dt * _MS:g} ms", hint=error.hint) from None
+    steps = seconds / results.dt
+    if abs(steps - round(steps)) > 1e-9 * steps or round(steps) < 1:
         raise InvalidValueError(f"a bin width is a positive whole number of steps of {results.dt * _MS:g} ms, "
                                 f"not {bin_width!r} s")
     return round(steps)

@@ -34,6 +34,10 @@ from brainsim.errors import InvalidValueError, ResourceError
 
 MAX_STEPS = 2**31 - 1
 """Steps one run may take (docs/decisions.md, "A run is at most 2^31 - 1 steps")."""
+MAX_TOTAL_STEPS = 2**40 - 1
+"""Steps a simulation may reach from t = 0 over all its runs: the runtime generator counts
+steps in 40 bits of its counter (`brainsim.backends.random`); 3.5 years of simulated time at
+0.1 ms."""
 
 _UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12,
           "ki": 2**10, "mi": 2**20, "gi": 2**30, "ti": 2**40}
@@ -170,8 +174,15 @@ def refuse_recordings(n_steps: int, recordings: int, limit: MemoryLimit | None, 
     )
 
 
-def refuse_steps(n_steps: int, dt: float) -> None:
-    """ResourceError if one run would take more than `MAX_STEPS` steps."""
+def refuse_steps(n_steps: int, dt: float, done: int = 0) -> None:
+    """ResourceError if one run would take more than `MAX_STEPS` steps, or a run after `done`
+    steps would pass `MAX_TOTAL_STEPS`."""
+    if n_steps <= MAX_STEPS and done + n_steps > MAX_TOTAL_STEPS:
+        raise ResourceError(
+            f"a run of {n_steps:,} steps after the {done:,} already done would pass the {MAX_TOTAL_STEPS:,} steps "
+            f"a simulation may reach ({MAX_TOTAL_STEPS * dt:.6g} s at dt = {dt:g} s)",
+            hint="reset the simulation (Simulation.reset) or use a larger dt",
+        )
     if n_steps <= MAX_STEPS:
         return
     raise ResourceError(

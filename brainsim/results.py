@@ -11,21 +11,47 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
+from brainsim.arguments import shown
 from brainsim.errors import InvalidValueError
+from brainsim.recorded import Populations, Records, Spikes, StateNames, Variables, unknown
+
+
+class Part(NamedTuple):
+    """One population's neurons in the `SpikeTrains` of a region: `offset` + i is its neuron i."""
+
+    population: str
+    offset: int
+    size: int
 
 
 @dataclass(frozen=True, eq=False)
 class SpikeTrains:
-    """The spikes of one population, ordered by time, then neuron index."""
+    """The spikes of one population, ordered by time, then neuron index; or of a region
+    (`results.spikes["Cortex"]`), its populations' spikes merged: then `population` is the
+    region's name, `size` the sum of theirs, and `parts` says which indices are whose (the
+    neurons of `parts[k].population` are `parts[k].offset` to `offset + size - 1`, in the
+    region's population order); `parts` is empty for one population's trains."""
 
     population: str
     size: int
     times: np.ndarray  # float64, s
-    indices: np.ndarray  # int64, neuron index within the population
+    indices: np.ndarray  # int64, neuron index within the population (or the region: `parts`)
+    parts: tuple[Part, ...] = ()
+
+    @classmethod
+    def merged(cls, name: str, trains: Sequence["SpikeTrains"]) -> "SpikeTrains":
+        """The trains of several populations as one, named `name`: indices offset population
+        after population, spikes ordered by time, then index."""
+        offsets = np.cumsum([0] + [t.size for t in trains])
+        times = np.concatenate([np.zeros(0)] + [t.times for t in trains])
+        indices = np.concatenate([np.zeros(0, dtype=np.int64)] + [t.indices + o for t, o in zip(trains, offsets)])
+        order = np.lexsort((indices, times))
+        parts = tuple(Part(t.population, int(o), t.size) for t, o in zip(trains, offsets))
+        return cls(name, int(offsets[-1]), times[order], indices[order], parts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +82,9 @@ class SynapseStates:
     states: Mapping[str, np.ndarray]
     units: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self):
+        object.__setattr__(self, "states", Variables(self.states, f"projection {self.projection}", "has"))
+
 
 class SynapseTable(Mapping[str, SynapseStates]):
     """Projection name -> its `SynapseStates`, each built the first time it is read.
@@ -69,12 +98,20 @@ class SynapseTable(Mapping[str, SynapseStates]):
         self._built: dict[str, SynapseStates] = {}
 
     def __getitem__(self, projection: str) -> SynapseStates:
+        if projection not in self:
+            raise unknown(projection, list(self._builders), "projection", "synapses")
         if projection not in self._built:
             self._built[projection] = self._builders[projection]()
         return self._built[projection]
 
     def __iter__(self):
         return iter(self._builders)
+
+    def __contains__(self, projection) -> bool:
+        try:
+            return projection in self._builders
+        except TypeError:  # unhashable
+            return False
 
     def __len__(self) -> int:
         return len(self._builders)
@@ -122,6 +159,12 @@ class Results:
     every projection's final synapse states by projection name, `synapse_traces`
     the synapse records by (projection, variable). A run that continued an earlier
     one covers `start` to `start + duration` (s); spike and sample times count from t = 0.
+
+    A region's name selects its populations in `spikes` (merged: `SpikeTrains.parts`) and
+    `spike_counts` (concatenated). A key that a mapping does not hold raises
+    `UnknownKeyError` (no such population, region, variable or projection: the message
+    names those there are) or `NotRecordedError` (there is, but the run did not record
+    it), both KeyErrors too (`brainsim.recorded`).
     """
 
     backend: str
@@ -138,6 +181,25 @@ class Results:
     synapse_traces: Mapping[tuple[str, str], SynapseTrace] = field(default_factory=dict)
     start: float = 0.0
 
+    def __post_init__(self):
+        # Each mapping explains a key it does not hold (`brainsim.recorded`); `replace` hands
+        # them back in, and they are unwrapped and wrapped again.
+        regions = {name: tuple(populations) for name, populations in self.regions.items()}
+        counts = Populations(self.spike_counts, "spike counts", regions, concatenate=True)
+        final = Populations({p: Variables(v, p) for p, v in self.final_state.items()}, "final states", regions)
+        synapses = self.synapses if isinstance(self.synapses, SynapseTable) else _Synapses(self.synapses)
+        wrapped = {
+            "regions": _Regions(regions),
+            "spike_counts": counts,
+            "final_state": final,
+            "spikes": Spikes(self.spikes, list(counts), regions),
+            "traces": Records(self.traces, "traces", "population", final),
+            "synapses": synapses,
+            "synapse_traces": Records(self.synapse_traces, "synapse traces", "projection", StateNames(synapses)),
+        }
+        for name, value in wrapped.items():
+            object.__setattr__(self, name, value)
+
     @property
     def n_steps(self) -> int:
         return round(self.duration / self.dt)
@@ -151,6 +213,8 @@ class Results:
     def joined(cls, parts: Sequence["Results"]) -> "Results":
         """The results of consecutive runs (or chunks) of one simulation as one run's: spikes,
         samples and counts put together, the state and synapses at the end of the last."""
+        if not parts or not all(isinstance(p, Results) for p in parts):
+            raise InvalidValueError(f"Results.joined takes a list of one or more Results, not {shown(parts)}")
         if len(parts) == 1:
             return parts[0]
         first, last = parts[0], parts[-1]
@@ -277,6 +341,28 @@ class Results:
         from brainsim.export import to_neo
 
         return to_neo(self, description)
+
+
+class _Regions(Populations):
+    """Region name -> its populations at any depth."""
+
+    what, key_kind = "regions", "region"
+
+    def __init__(self, regions: Mapping[str, tuple[str, ...]]):
+        super().__init__(regions, "regions", {})
+
+    def _missing(self, key):
+        return unknown(key, list(self._items), "region", "regions")
+
+
+class _Synapses(Populations):
+    """Projection name -> `SynapseStates`, for results built with a plain dict of them."""
+
+    def __init__(self, synapses: Mapping[str, SynapseStates]):
+        super().__init__(synapses, "synapses", {})
+
+    def _missing(self, key):
+        return unknown(key, list(self._items), "projection", "synapses")
 
 
 STATISTICS_HEADER = ("name", "kind", "neurons", "spikes", "rate (Hz)", "CV ISI")
@@ -413,6 +499,8 @@ def compare_results(a: Results, b: Results) -> Comparison:
 
     Raises InvalidValueError if they are not runs of the same network for the same time.
     """
+    if not (isinstance(a, Results) and isinstance(b, Results)):
+        raise InvalidValueError(f"compare_results compares two Results, not {shown(a)} and {shown(b)}")
     if (a.dt, a.n_steps, a.first_step, list(a.spike_counts)) != (b.dt, b.n_steps, b.first_step, list(b.spike_counts)):
         raise InvalidValueError("only runs of the same network, dt and steps can be compared")
     populations = []

@@ -34,8 +34,8 @@ MAX_POPULATION_SIZE = 2**31 - 1
 """Neuron indices must fit the backends' int32 arrays."""
 
 MAX_POPULATIONS = 2**16
-"""Populations of one network: the runtime generator numbers a population's streams in
-16 bits (`brainsim.backends.random.stream_id`), and the step loops over populations."""
+"""Populations of one network: the step loops over populations, in Python (numpy) or in
+the traced program (jax), so each costs per step and in compile time."""
 
 MAX_SYNAPSES = 2**31 - 1
 """Synapses of one projection, the most a degree rule may ask for (their indices

@@ -12,7 +12,6 @@ import pytest
 
 import brainsim
 from brainsim import ir
-from brainsim.backends import random
 from brainsim.backends.estimate import Expected, estimate, expected_synapses
 from brainsim.cli import main
 from brainsim.errors import InvalidValueError, ResourceError
@@ -155,16 +154,13 @@ def test_a_duration_of_10_9_seconds_is_refused_with_its_step_count():
     assert simulation.host.steps(MAX_STEPS * simulation.host.dt) == MAX_STEPS  # the bound itself is a valid run
 
 
-def test_more_populations_than_the_random_streams_number_is_a_value_error():
+def test_more_populations_than_a_network_may_have_is_a_value_error():
     network = brainsim.loads(tiny_model("region R { p = LIF[1] }")).network
     one = network.populations[0]
     many = tuple(dataclasses.replace(one, name=f"R.p{k}") for k in range(MAX_POPULATIONS + 1))
     regions = (dataclasses.replace(network.regions[0], populations=tuple(p.name for p in many)),)
     with pytest.raises(InvalidValueError, match="at most 65,536 populations, but this one has 65,537"):
         validate(dataclasses.replace(network, populations=many, regions=regions))
-    random.stream_id(random.POISSON, MAX_POPULATIONS - 1, 0)  # the last population has streams of its own
-    with pytest.raises(ValueError):
-        random.stream_id(random.POISSON, MAX_POPULATIONS, 0)
 
 
 # --------------------------------------------------------------------------- recordings and limits

@@ -374,7 +374,7 @@ def test_results_html_has_the_statistics_and_a_raster(visual):
     rows = re.findall(r"<tr>(.*?)</tr>", html)[1:]  # under the header
     cells = [re.findall(r"<td[^>]*>(.*?)</td>", row) for row in rows]
     assert len(cells) == len(visual.statistics())
-    assert ["V1.simple", "population", "20", "155", "51.67", "0.155"] in cells
+    assert ["V1.simple", "population", "20", "128", "42.67", "0.064"] in cells
     encoded = re.search(r'<img src="data:image/png;base64,([^"]+)"', html).group(1)
     image = matplotlib.image.imread(io.BytesIO(base64.b64decode(encoded)), format="png")
     assert_picture(image)

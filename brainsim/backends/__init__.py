@@ -12,7 +12,7 @@ float32 instead (for speed; compared with the float64 reference by
 
 from __future__ import annotations
 
-from brainsim import ir
+from brainsim import arguments, ir
 from brainsim.backends.simulation import Simulation
 from brainsim.errors import InvalidValueError
 from brainsim.validate import deep_expressions
@@ -48,15 +48,9 @@ def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "f
         InvalidValueError: unknown backend or dtype, or a network the backends cannot run.
         ResourceError: the network would take more memory than `max_memory` or than is available.
     """
-    if backend not in BACKENDS:
-        raise InvalidValueError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if dtype not in DTYPES:
-        raise InvalidValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
-    if unknown := set(options) - set(OPTIONS.get(backend, ())):
-        raise InvalidValueError(
-            f"the {backend} backend takes no option {', '.join(sorted(unknown))}; "
-            f"its options are {', '.join(OPTIONS.get(backend, ())) or 'none'}"
-        )
+    arguments.choice(backend, BACKENDS, "backend")
+    arguments.choice(dtype, DTYPES, "dtype")
+    arguments.options(options, OPTIONS[backend], f"the {backend} backend")
     match backend:
         case "numpy":
             from brainsim.backends.numpy_backend import NumpySimulation as Backend

@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from brainsim import ir
+from brainsim import arguments, ir
 from brainsim.network import HostNetwork, PoissonDrive, SpikeSchedule
 
 ASSUMED_PEAK_RATE = 50.0  # Hz: the mean rate a neuron population is assumed to stay below, for its capacity
@@ -63,6 +63,9 @@ class StaticBounds:
     """
 
     def __init__(self, host: HostNetwork, spike_capacity: int | None = None, event_batch: int | None = None):
+        for name, value in (("spike_capacity", spike_capacity), ("event_batch", event_batch)):
+            if value is not None:
+                arguments.count(value, name)
         self._host = host
         populations = host.network.populations
         self.capacities = [

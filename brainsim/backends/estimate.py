@@ -44,6 +44,7 @@ import numpy as np
 from brainsim import ir
 from brainsim.backends.memory import NetworkMemory, PathwayMemory
 from brainsim.network.connectivity import Candidates
+from brainsim.network.keys import ESTIMATE, host_key
 from brainsim.network.pairs import pair_space
 
 PEAK_PER_SYNAPSE = 96  # B: a static synapse without state, at the build's peak
@@ -151,7 +152,7 @@ def _sampled(network: ir.Network, j: int, pairs: int) -> Expected:
     if pairs <= SAMPLE_PAIRS or _neurons(network, projection) > SAMPLE_NEURONS:
         return Expected(pairs, "at most")
     space = pair_space(network, projection)
-    rng = np.random.default_rng([network.simulation.seed, 7, j])  # a key the build does not use
+    rng = np.random.default_rng(host_key(network.simulation.seed, ESTIMATE, projection.name))  # not the build's
     if isinstance(projection.rule, ir.OneToOne):
         pre = rng.integers(0, min(space.n_pre, space.n_post), SAMPLE_PAIRS)
         post, share_of = pre, min(space.n_pre, space.n_post)
@@ -223,7 +224,7 @@ def longest_delay(network: ir.Network, projection: ir.Projection) -> float:
             return 0.0  # too many neurons to place for a sample; their state is refused before this counts
         case ir.Formula(expr):
             space = pair_space(network, projection)
-            rng = np.random.default_rng([network.simulation.seed, 7, network.projections.index(projection)])
+            rng = np.random.default_rng(host_key(network.simulation.seed, ESTIMATE, projection.name))
             sample = space.pairs(rng.integers(0, space.n_pre, SAMPLE_PAIRS), rng.integers(0, space.n_post, SAMPLE_PAIRS))
             values = sample.compute(expr)
             return float(np.max(values[np.isfinite(values)], initial=0.0))

@@ -493,7 +493,8 @@ def compile_step(
         sources=tuple(sources),
         stimuli=host.schedules,
         noise_streams=tuple(
-            random.stream_id(random.STIMULUS, s.population, s.number) if isinstance(s, NoiseCurrent) else None
+            random.stream_id(random.STIMULUS, network.populations[s.population].name, s.number)
+            if isinstance(s, NoiseCurrent) else None
             for s in host.schedules
         ),
         buffers=host.buffers,
@@ -613,7 +614,8 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
     streams = neurons = None
     if integration.noises:
         streams = np.concatenate([
-            np.full(size, random.stream_id(random.NOISE, i, 0), dtype=np.uint32) for i, size in zip(group.indices, group.sizes)
+            np.full(size, random.stream_id(random.NOISE, name, 0), dtype=np.uint64)
+            for name, size in zip(group.populations, group.sizes)
         ])
         neurons = np.concatenate([np.arange(size, dtype=np.uint32) for size in group.sizes])
     arrays = GroupArrays(
@@ -673,14 +675,14 @@ def _source_code(host: HostNetwork, source, xp: Numerics, capacities: Mapping[in
             code = _SourceCode(source.population, source.size, 0, None, source.most, capacity)
             return code, SourceArrays(None, {}, source.indptr, source.neurons)
         case PoissonDrive(rate=None):
-            stream = random.stream_id(random.POISSON, source.population, 0)
+            stream = random.stream_id(random.POISSON, host.network.populations[source.population].name, 0)
             return _SourceCode(source.population, source.size, stream, None, None, capacity), SourceArrays(
                 source.probability, {}, None, np.arange(source.size, dtype=np.int64)
             )
         case PoissonDrive(rate=rate):
             table = {"dt": host.dt}
             compiled = compile_expr(lift_constants(rate, table), xp)
-            stream = random.stream_id(random.POISSON, source.population, 0)
+            stream = random.stream_id(random.POISSON, host.network.populations[source.population].name, 0)
             code = _SourceCode(source.population, source.size, stream, compiled, None, capacity)
             scalars = {name: np.float64(v) for name, v in table.items()}
             return code, SourceArrays(None, scalars, None, np.arange(source.size, dtype=np.int64))

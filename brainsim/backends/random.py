@@ -10,14 +10,18 @@ the 32 x 32 -> 64-bit products of the rounds are exact.
 
 The layout of one draw (`random_words`):
 
-    key     = (seed mod 2**32, seed div 2**32)           the run
-    counter = (neuron, step mod 2**32, step div 2**32, stream)
+    key     = (seed mod 2**32, seed div 2**32)                           the run
+    counter = (neuron, step mod 2**32,
+               step div 2**32 + (stream mod 2**24) * 2**8, stream div 2**24)
 
 `neuron` is the index within its population, `step` the step n of
-docs/semantics.md, and `stream` a 32-bit id the host gives each use of
-randomness (`stream_id`): purpose, population, and a number within both (one
-Poisson source's k-th input, say). One call gives four 32-bit words per
-neuron: two make a `uniform`, two more an independent second one.
+docs/semantics.md (below 2**40: `brainsim.resources.MAX_TOTAL_STEPS`), and
+`stream` a 56-bit id the host gives each use of randomness (`stream_id`): a
+48-bit hash of the purpose and the population's *name* (so the numbers of a
+population do not depend on where it is declared, nor on the other populations:
+`brainsim.network.keys`), and a number within both (one population's k-th
+noise, say) in its low 8 bits. One call gives four
+32-bit words per neuron: two make a `uniform`, two more an independent second one.
 
 Floating-point results are bit-identical on both backends as well: `uniform`
 is exact integer-to-float conversion and scaling, and `normal` is Wichura's
@@ -39,12 +43,15 @@ with the statement "r.uniform(w, xp)" and "r.normal(w, xp)":
 from __future__ import annotations
 
 from brainsim.backends import xmath
+from brainsim.network.keys import name_hash
 
 POISSON = 1  # the purpose of a stream: the spikes of a Poisson source
 NOISE = 2  # the purpose of a stream: white noise in an equation
 STIMULUS = 3  # the purpose of a stream: a noise current (Ornstein-Uhlenbeck) of a stimulus
 
-_PURPOSE_BITS, _POPULATION_BITS, _NUMBER_BITS = 8, 16, 8
+_NUMBER_BITS = 8
+_HASH_DROPPED = 16  # of the name's 64-bit hash: 48 bits are kept
+_STEP_HIGH_BITS = 8  # the step's bits above 32: steps below 2**40
 _LOW_32 = 0xFFFFFFFF
 _ROUNDS = 10
 # Philox4x32's round multipliers, and the Weyl sequence that bumps the key between
@@ -53,23 +60,24 @@ _MULTIPLIERS = (0xD2511F53, 0xCD9E8D57)
 _WEYL = (0x9E3779B9, 0xBB67AE85)
 
 
-def stream_id(purpose: int, population: int, k: int) -> int:
-    """The 32-bit stream of one use of randomness: purpose << 24 | population << 8 | k.
+def stream_id(purpose: int, population: str, k: int) -> int:
+    """The 56-bit stream of one use of randomness: the top 48 bits of a hash of `purpose` and
+    the population's name (`brainsim.network.keys.name_hash`), then `k` in the low 8 bits.
+    Two of a network's streams are the same by chance with probability about n^2 / 2^49 for n
+    populations (1e-10 for a hundred).
 
     Args:
         purpose: what the numbers are for, `POISSON`, `NOISE` or `STIMULUS` (below 2**8).
-        population: the population's index in the network (below 2**16).
+        population: the population's (qualified) name.
         k: which use of that purpose in that population (below 2**8).
 
     Raises:
-        ValueError: a part out of its range, which would alias another stream.
+        ValueError: `purpose` or `k` out of its range, which would alias another stream.
     """
-    fields = (("purpose", purpose, _PURPOSE_BITS), ("population", population, _POPULATION_BITS),
-              ("k", k, _NUMBER_BITS))
-    for name, value, bits in fields:
-        if not 0 <= value < 1 << bits:
-            raise ValueError(f"a stream's {name} is in [0, {1 << bits}), not {value}")
-    return purpose << (_POPULATION_BITS + _NUMBER_BITS) | population << _NUMBER_BITS | k
+    for name, value in (("purpose", purpose), ("k", k)):
+        if not 0 <= value < 1 << _NUMBER_BITS:
+            raise ValueError(f"a stream's {name} is in [0, {1 << _NUMBER_BITS}), not {value}")
+    return name_hash(population, salt=purpose) >> _HASH_DROPPED << _NUMBER_BITS | k
 
 
 def philox4x32(counter, key, xp):
@@ -99,9 +107,9 @@ def random_words(seed, stream, step, neuron, xp):
 
     Args:
         seed: the network's seed, an int in [0, 2**64) (or an integer array, e.g. traced).
-        stream: a `stream_id`.
-        step: the step number, an int or an int64 scalar (traced under jax); it may also
-            be an array that broadcasts against `neuron`.
+        stream: a `stream_id` (an int, or a uint64 array that broadcasts against `neuron`).
+        step: the step number, in [0, 2**40) (`brainsim.resources.MAX_TOTAL_STEPS`), an int or an int64 scalar
+            (traced under jax); it may also be an array that broadcasts against `neuron`.
         neuron: integer array of indices within the population.
         xp: the array module.
 
@@ -114,7 +122,11 @@ def random_words(seed, stream, step, neuron, xp):
     match seed:
         case int() if not 0 <= seed < 1 << 64:
             raise ValueError(f"a seed for runtime randomness is in [0, 2**64), not {seed}")
-    return philox4x32((neuron, step & _LOW_32, step >> 32, stream), (seed & _LOW_32, seed >> 32), xp)
+    # As uint64 before they share a word: int64 | uint64 would promote to float64 (jax, numpy).
+    step, stream = _wide(step, xp), _wide(stream, xp)
+    low, high = _LOW_32 >> _STEP_HIGH_BITS, 32 - _STEP_HIGH_BITS
+    counter = (neuron, step & _LOW_32, (step >> 32) | (stream & low) << _STEP_HIGH_BITS, stream >> high)
+    return philox4x32(counter, (seed & _LOW_32, seed >> 32), xp)
 
 
 def uniform(words, xp):

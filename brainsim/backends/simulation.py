@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from brainsim import ir
+from brainsim import arguments, ir
 from brainsim.backends.estimate import estimate
 from brainsim.backends.memory import NetworkMemory, PathwayMemory, network_memory, recording_bytes, synapse_memory
 from brainsim.backends.synapses import relax
@@ -126,28 +126,35 @@ class Simulation(abc.ABC):
             InvalidValueError: a simulation built from an IR network rather than model text.
             BrainsimError: a name the model does not have, or a value the file could not hold.
         """
+        if values is not None and not isinstance(values, Mapping):
+            self._model_with(values)  # the InvalidValueError for values that are not a dict
         self._rebuild(self._model_with({**(values or {}), **named}))
 
-    def run_batch(self, batch: Sequence[Mapping[str, object]], duration: float | None = None,
+    def run_batch(self, batch: Sequence[Mapping[str, object]], duration: float | str | None = None,
                   progress: Progress = None) -> list[Results]:
         """Run the model once per set of values in `batch` (as `set` takes them), each from t = 0
-        for `duration` (default: the model's): `sim.run_batch([{"Input.drive.rate": f"{r} Hz"}
+        for `duration` (as `run` takes it; default: the model's): `sim.run_batch([{"Input.drive.rate": f"{r} Hz"}
         for r in rates])`. Each result equals a separate run of the model with those values,
         bit for bit. The jax backend runs them together in one compiled program (vmap); this
         simulation's own state and values are left as they were. `progress` as `run` takes it;
         the bar counts the simulated time of every member.
 
         Raises:
-            InvalidValueError: an empty batch, a duration that is not whole steps, or (jax) a set
+            InvalidValueError: an empty batch or one that is not a list of dicts, a duration that is
+                not a time or not whole steps, or (jax) a set
                 of values that changes the network's structure (a population's size, the number
                 of synapses a random rule drew): such a set must run on its own.
             BrainsimError: a name the model does not have, or a value the file could not hold.
         """
+        if isinstance(batch, (str, bytes, Mapping)) or not isinstance(batch, Sequence):
+            raise InvalidValueError(f"run_batch takes a list of sets of values (dicts, as `set` takes them), "
+                                    f"not {type(batch).__name__} {arguments.shown(batch)}",
+                                    hint='e.g. sim.run_batch([{"seed": 1}, {"seed": 2}])')
         if not batch:
             raise InvalidValueError("run_batch takes at least one set of values")
+        duration = self._duration(duration)
         models = [self._model_with(values) for values in batch]
-        duration = self.network.simulation.duration if duration is None else duration
-        self._refuse_run(self.host.steps(duration), len(models))
+        self._refuse_run(self.host.steps(duration), 0, len(models))
         with RunBar(progress, len(models) * self.host.steps(duration), self.host.dt, f"{len(models)} runs") as bar:
             return self._run_batch(models, duration, bar)
 
@@ -157,7 +164,14 @@ class Simulation(abc.ABC):
                            max_memory=self.max_memory)._run(duration, bar)
                 for model in models]
 
+    def _duration(self, duration: object) -> float:
+        """The duration of a run in seconds: the network's for None, else `brainsim.arguments.duration`."""
+        return self.network.simulation.duration if duration is None else arguments.duration(duration)
+
     def _model_with(self, values: Mapping[str, object]):
+        if not isinstance(values, Mapping):
+            raise InvalidValueError(f"new values are a dict of name -> value, names as text, not {type(values).__name__} "
+                                    f"{arguments.shown(values)}", hint='e.g. {"Cortex.exc.tau_m": "10 ms", "seed": 7}')
         if self.model is None:
             raise InvalidValueError("new values are applied to a simulation of a model read from text "
                                     "(brainsim.load or brainsim.loads, then .compile); this one was built "
@@ -191,24 +205,26 @@ class Simulation(abc.ABC):
     def _prepare(self) -> None:
         """Build the step of `host` and the backend's arrays (at construction and after `set`)."""
 
-    def run(self, duration: float | None = None, progress: Progress = None) -> Results:
-        """Simulate `duration` seconds (default: the network's) from where the last run ended
-        (t = 0 at first): `run(a)` then `run(b)` gives the steps of `run(a + b)`, bit for bit.
+    def run(self, duration: float | str | None = None, progress: Progress = None) -> Results:
+        """Simulate `duration` (default: the network's) from where the last run ended (t = 0 at
+        first): `run(a)` then `run(b)` gives the steps of `run(a + b)`, bit for bit. A duration
+        is a number of seconds, a text such as "200 ms", or a pint Quantity, as the command
+        line's --duration takes it (`brainsim.arguments.duration`).
 
         `progress` shows a bar of simulated time, wall time and speed relative to real time,
         advanced after each chunk (`brainsim.progress`): True (on standard error), False, None
         (on when standard error is a terminal), or a text stream to write it to.
 
         Raises:
-            InvalidValueError: the duration is not a positive whole number of steps, or
-                `progress` is none of those.
+            InvalidValueError: the duration is not a time, or not a positive whole number of
+                steps, or `progress` is none of those.
             ResourceError: the run would take more than `brainsim.resources.MAX_STEPS` steps, or
                 its recordings more memory than is available (or than `max_memory`); `stream`
                 bounds them by a chunk.
             SimulationError: a state variable became nan or inf.
         """
-        duration = self.network.simulation.duration if duration is None else duration
-        self._refuse_run(self.host.steps(duration, self.steps_done))
+        duration = self._duration(duration)
+        self._refuse_run(self.host.steps(duration, self.steps_done), self.steps_done)
         with RunBar(progress, self.host.steps(duration, self.steps_done), self.host.dt) as bar:
             return self._run(duration, bar)
 
@@ -217,20 +233,21 @@ class Simulation(abc.ABC):
         n_steps = self.host.steps(duration, self.steps_done)
         return replace(Results.joined(tuple(self._stream(self.steps_done, n_steps, bar))), duration=duration)
 
-    def stream(self, duration: float | None = None) -> Iterator[Results]:
+    def stream(self, duration: float | str | None = None) -> Iterator[Results]:
         """Simulate as `run` does, chunk by chunk: each chunk's `Results` (its spikes, samples,
         and the state at its end) as soon as it is done, so that a long run's recordings can
         be written out or reduced without holding them all (`brainsim.export.stream` writes
         them to a file). The duration and the step bound are checked before the first step."""
-        duration = self.network.simulation.duration if duration is None else duration
+        duration = self._duration(duration)
         n_steps = self.host.steps(duration, self.steps_done)
-        refuse_steps(n_steps, self.host.dt)
+        refuse_steps(n_steps, self.host.dt, self.steps_done)
         return self._stream(self.steps_done, n_steps)
 
-    def _refuse_run(self, n_steps: int, runs: int = 1) -> None:
-        """ResourceError, before the first step, for a run of `n_steps` steps (`runs` of them
-        held together, for a batch) that passes `MAX_STEPS` or whose recordings would not fit."""
-        refuse_steps(n_steps, self.host.dt)
+    def _refuse_run(self, n_steps: int, done: int, runs: int = 1) -> None:
+        """ResourceError, before the first step, for a run of `n_steps` steps after `done` (`runs`
+        of them held together, for a batch) that passes `MAX_STEPS` or `MAX_TOTAL_STEPS`, or
+        whose recordings would not fit."""
+        refuse_steps(n_steps, self.host.dt, done)
         joined = 2 if n_steps > self._chunk_length() else 1  # the chunks, and the run they are joined into
         recordings = runs * joined * recording_bytes(self.host, n_steps, self.dtype)
         refuse_recordings(n_steps, recordings, memory_limit(self.max_memory), self.estimate.network)
@@ -397,11 +414,7 @@ def sampled_steps(start: int, n_steps: int, every: int) -> np.ndarray:
 
 
 def _chunk_steps(chunk_steps: int | None) -> int:
-    if chunk_steps is None:
-        return DEFAULT_CHUNK_STEPS
-    if isinstance(chunk_steps, bool) or not isinstance(chunk_steps, (int, np.integer)) or chunk_steps < 1:
-        raise InvalidValueError(f"chunk_steps is a positive whole number of steps, not {chunk_steps!r}")
-    return int(chunk_steps)
+    return DEFAULT_CHUNK_STEPS if chunk_steps is None else arguments.count(chunk_steps, "chunk_steps", " of steps")
 
 
 def chunks(first: int, n_steps: int, chunk: int, stops: frozenset[int]):

@@ -87,6 +87,9 @@ def save(results: Results, path: str | Path, format: str | None = None, descript
         ExportError: the results were not written (see `check_output`, or the writer
             failed); the message says why, and that `results` are intact.
     """
+    if not isinstance(path, (str, Path)):
+        raise ExportError(f"results not written: a path is a str or pathlib.Path, not {path!r}", repr(path),
+                          "not a path")
     path = Path(path)
     try:
         _write_in_place(check_output(path, format), results, path, description)

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from brainsim import arguments
 from brainsim.errors import ExportError
 from brainsim.export.sonata import MAGIC, SORTING, VERSION
 from brainsim.extras import require
@@ -130,9 +131,9 @@ def _extend(dataset, values: np.ndarray) -> int:
     return int(np.size(values))
 
 
-def stream_to_file(simulation, path: str | Path, duration: float | None = None, progress: Progress = None,
+def stream_to_file(simulation, path: str | Path, duration: float | str | None = None, progress: Progress = None,
                    description: str | None = None) -> Results:
-    """Run `simulation` for `duration` (default: the model's), from where it stands, writing each
+    """Run `simulation` for `duration` (as `Simulation.run` takes it; default: the model's), from where it stands, writing each
     chunk's recordings to `path` as soon as it is done (module docstring: the layout).
 
     `progress` as `Simulation.run` takes it. Returns the run's `Results` without its
@@ -168,7 +169,7 @@ def stream_to_file(simulation, path: str | Path, duration: float | None = None, 
     return summary
 
 
-def _steps(simulation, duration: float | None) -> int:
+def _steps(simulation, duration: float | str | None) -> int:
     """The steps a run of `duration` (default: the model's) from where `simulation` stands takes."""
-    duration = simulation.network.simulation.duration if duration is None else duration
+    duration = simulation.network.simulation.duration if duration is None else arguments.duration(duration)
     return simulation.host.steps(duration, simulation.steps_done)

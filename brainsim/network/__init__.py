@@ -8,16 +8,18 @@ buffers (`connectivity`), stimulus schedules, spike sources and records
 (`drive`). Nothing here depends on the backend, so both backends start from
 the very same numbers, and the kernel never builds an array.
 
-Randomness comes from numpy generators keyed by the network seed and by what is
-drawn, so adding a population does not change the draws of another:
+Randomness comes from numpy generators keyed by the network seed, by what is
+drawn and by the name of what it belongs to (`keys.host_key`; H(name) is a
+64-bit hash of the name, `keys.name_hash`), never by declaration order, so
+reordering the file, or adding a population, does not change the draws of another:
 
-    initial value of state k of population i   default_rng([seed, 0, i, k])
-    synapses of projection j                     default_rng([seed, 1, j])
-    initial value of synapse state k of j        default_rng([seed, 2, j, k])
-    delays of projection j                       default_rng([seed, 3, j])
-    rates of Poisson source population i         default_rng([seed, 4, i])
-    heterogeneous parameter k of population i    default_rng([seed, 5, i, k])
-    positions of population i                    default_rng([seed, 6, i])
+    initial value of state k of population P      host_key(seed, INITIAL_STATE, P, k)
+    synapses of projection J                       host_key(seed, SYNAPSES, J)
+    initial value of synapse state k of J          host_key(seed, SYNAPSE_STATE, J, k)
+    delays of projection J                         host_key(seed, DELAYS, J)
+    rates of Poisson source population P           host_key(seed, RATES, P)
+    heterogeneous parameter k of population P      host_key(seed, PARAMETERS, P, k)
+    positions of population P                      host_key(seed, POSITIONS, P)
 
 Runtime randomness (Poisson spikes, noise) comes from the counter-based
 generator, `brainsim.backends.random`, inside the step.
@@ -36,7 +38,7 @@ from brainsim.network.connectivity import (
     Buffer, Connectivity, Pathway, SynapseRecord, buffers, connect, located, pathways, synapse_record,
 )
 from brainsim.network.drive import (
-    NoiseCurrent, PoissonDrive, Record, Schedule, SpikeSchedule, record, schedule, spike_source,
+    NoiseCurrent, PoissonDrive, Record, Schedule, SpikeSchedule, record, schedules, spike_source,
 )
 from brainsim.network.groups import Group, build_groups
 
@@ -95,7 +97,7 @@ def build(network: ir.Network) -> HostNetwork:
         projections=projections,
         pathways=all_pathways,
         buffers=buffers(all_pathways, sizes),
-        schedules=tuple(schedule(network, k, placement, sizes) for k in range(len(network.stimuli))),
+        schedules=schedules(network, placement, sizes),
         sources=tuple(
             spike_source(network, i) for i, p in enumerate(network.populations) if not isinstance(p.model, ir.NeuronModel)
         ),

@@ -32,6 +32,7 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.errors import DelayRoundingWarning, InvalidValueError
+from brainsim.network.keys import DELAYS, SYNAPSE_STATE, SYNAPSES, host_key
 from brainsim.network.pairs import PairSpace, Pairs, pair_space
 from brainsim.network.values import draw
 
@@ -80,14 +81,15 @@ def connect(network: ir.Network, j: int, placement: Mapping[str, tuple[int, int]
     projection = network.projections[j]
     seed, dt = network.simulation.seed, network.simulation.dt
     space = pair_space(network, projection)
-    pre, post = choose_pairs(projection, space, np.random.default_rng([seed, 1, j]))
+    name = projection.name
+    pre, post = choose_pairs(projection, space, np.random.default_rng(host_key(seed, SYNAPSES, name)))
     order = np.lexsort((post, pre))
     pairs = space.pairs(pre, post)
     states = {
-        state.name: draw(state.initial, len(pre), [seed, 2, j, k], pairs)[order]
+        state.name: draw(state.initial, len(pre), host_key(seed, SYNAPSE_STATE, name, k), pairs)[order]
         for k, state in enumerate(projection.synapse.states)
     }
-    delays = draw(projection.delay, len(pre), [seed, 3, j], pairs)[order]
+    delays = draw(projection.delay, len(pre), host_key(seed, DELAYS, name), pairs)[order]
     group, offset = placement[projection.target]
     return Connectivity(
         projection=projection,
@@ -346,11 +348,17 @@ class Pathway:
 
 
 def pathways(network: ir.Network, connectivities: tuple[Connectivity, ...], group_sizes: list[int]) -> tuple[Pathway, ...]:
-    """The pathways of the projections: merged where that changes no sum (module docstring)."""
+    """The pathways of the projections: merged where that changes no sum (module docstring).
+
+    Projections are taken in the order of their names, not of the file: the step adds the
+    pathways' events into a target's ring buffer in pathway order, and float addition is
+    not associative, so a target of several projections gets the same bits whichever the
+    file declares first (docs/semantics.md, "Determinism")."""
     populations = [p.name for p in network.populations]
     bins: list[list[int]] = []
     open_bins: dict[tuple, int] = {}
-    for j, connectivity in enumerate(connectivities):
+    for j in sorted(range(len(connectivities)), key=lambda j: connectivities[j].projection.name):
+        connectivity = connectivities[j]
         synapse = connectivity.projection.synapse
         key = (connectivity.projection.source, connectivity.target_group, synapse.on_pre, synapse.parameters,
                tuple(s.name for s in synapse.states))

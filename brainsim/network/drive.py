@@ -7,13 +7,14 @@ kernel only compares step numbers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from brainsim import ir
 from brainsim.errors import SourceSpan
 from brainsim.network.groups import steps
+from brainsim.network.keys import RATES, host_key
 from brainsim.network.values import draw
 
 NEVER = 2**62  # "stop" step of a stimulus that never stops
@@ -81,9 +82,29 @@ class NoiseCurrent:
     neurons: np.ndarray
 
 
-def schedule(network: ir.Network, k: int, placement, group_sizes: list[int]) -> Schedule | NoiseCurrent:
-    """The host form of stimulus `k` of `network`, for the group its population is simulated in."""
-    stimulus = network.stimuli[k]
+def schedules(network: ir.Network, placement, group_sizes: list[int]) -> tuple[Schedule | NoiseCurrent, ...]:
+    """The host form of every stimulus of `network`, in `stimulus_order`."""
+    ordered = stimulus_order(network.stimuli)
+    return tuple(schedule(network, ordered, k, placement, group_sizes) for k in range(len(ordered)))
+
+
+def stimulus_order(stimuli: tuple[ir.Stimulus, ...]) -> list[ir.Stimulus]:
+    """The stimuli sorted by what they are (population, variable, waveform, neurons), not by
+    where the file declares them: the step adds them to an input in this order, and float
+    addition is not associative, so two stimuli of one input give the same bits whichever
+    the file writes first."""
+    def key(stimulus: ir.Stimulus) -> tuple[str, str, str]:
+        waveform = stimulus.waveform
+        values = [getattr(waveform, f.name) for f in fields(waveform) if f.name != "span"]
+        return stimulus.population, stimulus.variable, repr((type(waveform).__name__, values, stimulus.indices))
+
+    return sorted(stimuli, key=key)
+
+
+def schedule(network: ir.Network, stimuli: list[ir.Stimulus], k: int, placement,
+             group_sizes: list[int]) -> Schedule | NoiseCurrent:
+    """The host form of `stimuli[k]`, for the group its population is simulated in."""
+    stimulus = stimuli[k]
     population = network.population(stimulus.population)
     group, offset = placement[stimulus.population]
     within = np.arange(population.size) if stimulus.indices is None else np.asarray(stimulus.indices, dtype=np.int64)
@@ -105,7 +126,7 @@ def schedule(network: ir.Network, k: int, placement, group_sizes: list[int]) -> 
             mask[inside] = True
             neurons = np.zeros(group_sizes[group], dtype=np.uint32)
             neurons[inside] = within
-            earlier = sum(1 for s in network.stimuli[:k]
+            earlier = sum(1 for s in stimuli[:k]
                           if s.population == stimulus.population and isinstance(s.waveform, ir.OrnsteinUhlenbeck))
             return NoiseCurrent(group, stimulus.variable, mask, mean, math.exp(-dt / tau),
                                 std * math.sqrt(-math.expm1(-2 * dt / tau)),
@@ -186,7 +207,7 @@ def spike_source(network: ir.Network, i: int) -> PoissonDrive | SpikeSchedule:
     population, dt = network.populations[i], network.simulation.dt
     match population.model:
         case ir.PoissonSource(rate=ir.Constant() | ir.Uniform() | ir.Values() as rates):
-            per_neuron = draw(rates, population.size, [network.simulation.seed, 4, i])
+            per_neuron = draw(rates, population.size, host_key(network.simulation.seed, RATES, population.name))
             return PoissonDrive(i, population.size, per_neuron * dt, None)
         case ir.PoissonSource(rate=rate):
             return PoissonDrive(i, population.size, None, rate)

@@ -67,7 +67,7 @@ def build_groups(network: ir.Network) -> tuple[tuple[Group, ...], dict[str, tupl
         populations = [network.populations[i] for i in indices]
         sizes = tuple(p.size for p in populations)
         offsets = tuple(int(o) for o in np.cumsum((0,) + sizes[:-1]))
-        drawn = [neuron_values(p, seed, i) for i, p in zip(indices, populations)]
+        drawn = [neuron_values(p, seed) for p in populations]
         parameters = {name: np.concatenate([d.parameters[name] for d in drawn]) for name in drawn[0].parameters}
         initial = {s.name: np.concatenate([d.initial[s.name] for d in drawn]) for s in model.states}
         for population, offset in zip(populations, offsets):

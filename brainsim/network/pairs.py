@@ -59,14 +59,13 @@ class PairSpace:
 
 def pair_space(network: ir.Network, projection: ir.Projection) -> PairSpace:
     """The pair space of `projection`: its two populations' positions and its synapse's parameters."""
-    names = [p.name for p in network.populations]
-    source, target = (names.index(projection.source), names.index(projection.target))
+    source, target = network.population(projection.source), network.population(projection.target)
     seed = network.simulation.seed
     return PairSpace(
-        n_pre=network.populations[source].size,
-        n_post=network.populations[target].size,
-        pre_positions=positions(network.populations[source], seed, source),
-        post_positions=positions(network.populations[target], seed, target),
+        n_pre=source.size,
+        n_post=target.size,
+        pre_positions=positions(source, seed),
+        post_positions=positions(target, seed),
         parameters={p.name: p.value for p in projection.synapse.parameters if isinstance(p.value, float)},
     )
 

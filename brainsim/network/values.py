@@ -22,6 +22,7 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.errors import InvalidValueError
+from brainsim.network.keys import INITIAL_STATE, PARAMETERS, host_key
 from brainsim.network.positions import positions
 
 Environment = Mapping[str, "float | np.ndarray"]
@@ -138,14 +139,15 @@ class NeuronValues:
     initial: dict[str, np.ndarray]
 
 
-def neuron_values(population: ir.Population, seed: int, index: int) -> NeuronValues:
-    """The heterogeneous parameters and initial states of neuron population `index` of the network.
+def neuron_values(population: ir.Population, seed: int) -> NeuronValues:
+    """The heterogeneous parameters and initial states of neuron population `population`.
 
-    Parameter k is drawn with the key [seed, 5, index, k], state k with
-    [seed, 0, index, k]; a `Formula` reads `ir.NEURON_NAMES` and the parameters.
+    Parameter k (in model order) is drawn with the key `host_key(seed, PARAMETERS, name, k)`,
+    state k with `host_key(seed, INITIAL_STATE, name, k)`; a `Formula` reads
+    `ir.NEURON_NAMES` and the parameters.
     """
-    model, size = population.model, population.size
-    where = positions(population, seed, index)
+    model, size, name = population.model, population.size, population.name
+    where = positions(population, seed)
     env: dict[str, float | np.ndarray] = {
         "i": np.arange(size, dtype=np.float64), "N": float(size), "x": where[:, 0], "y": where[:, 1], "z": where[:, 2],
     }
@@ -155,7 +157,7 @@ def neuron_values(population: ir.Population, seed: int, index: int) -> NeuronVal
         if isinstance(parameter.value, float):
             env[parameter.name] = parameter.value
             continue
-        env[parameter.name] = parameters[parameter.name] = draw(parameter.value, size, [seed, 5, index, k], env)
+        env[parameter.name] = parameters[parameter.name] = draw(parameter.value, size, host_key(seed, PARAMETERS, name, k), env)
         if parameter.name in time_constants and not (drawn := parameters[parameter.name] > 0).all():
             neuron = int(np.argmin(drawn))
             raise InvalidValueError(
@@ -164,7 +166,7 @@ def neuron_values(population: ir.Population, seed: int, index: int) -> NeuronVal
                 parameter.value.span or parameter.span,
                 hint="keep the draws positive, e.g. `normal(mean, std, low = 1 ms)`",
             )
-    initial = {state.name: draw(state.initial, size, [seed, 0, index, k], env) for k, state in enumerate(model.states)}
+    initial = {state.name: draw(state.initial, size, host_key(seed, INITIAL_STATE, name, k), env) for k, state in enumerate(model.states)}
     return NeuronValues(parameters, initial)
 
 

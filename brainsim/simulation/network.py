@@ -28,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from brainsim import arguments
 from brainsim.backends import BACKENDS
 from brainsim.backends.stepping import Stepper
-from brainsim.errors import BrainsimError, DelayRoundingWarning
+from brainsim.errors import BrainsimError, DelayRoundingWarning, InvalidValueError
 from brainsim.simulation.action_potential import NeuronType
 from brainsim.simulation.drive import Drive, check_current, nanoamperes_in_si
 from brainsim.simulation.errors import SeedKeyError, SeedValueError, is_number, is_whole_number
@@ -216,7 +217,11 @@ class BrainSimulation:
 
     def run(self, duration_ms: float, enable_learning: bool = True, verbose: bool = False) -> dict:
         """Simulate `duration_ms` (whole steps) without injections; returns `get_statistics()`.
-        `verbose` prints the spikes of each tenth of the run and the statistics at the end."""
+        `verbose` prints the spikes of each tenth of the run and the statistics at the end.
+        `duration_ms` is a number of milliseconds, or a quantity with its unit as
+        `brainsim.Simulation.run` takes it ("200 ms", "0.2 s", a pint Quantity)."""
+        if not is_number(duration_ms):
+            duration_ms = _milliseconds(duration_ms)
         if not is_number(duration_ms) or not (
                 math.isfinite(duration_ms) and duration_ms > 0):
             raise SeedValueError(f"duration_ms must be a positive number of milliseconds, but it is {duration_ms!r}")
@@ -391,3 +396,14 @@ class BrainSimulation:
 
 
 __all__ = ["BrainSimulation"]
+
+
+def _milliseconds(duration: object) -> float:
+    """A duration given with its unit (`brainsim.arguments.duration`), in ms; SeedValueError if it is none."""
+    if not (isinstance(duration, str) or arguments.is_quantity(duration)):
+        raise SeedValueError(f'duration_ms is a number of milliseconds or a time with its unit ("200 ms"), not '
+                             f"{arguments.shown(duration)} ({type(duration).__name__})")
+    try:
+        return arguments.duration(duration, "duration_ms") * 1e3
+    except InvalidValueError as error:
+        raise SeedValueError(error.message, hint=error.hint) from None

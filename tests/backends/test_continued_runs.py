@@ -132,12 +132,22 @@ def test_a_bad_sampling_interval_is_an_error_at_its_place(spikes, record, messag
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("duration", ["10 ms", -1e-3, 0.15e-4, float("nan"), True])
-def test_a_bad_duration_is_an_error_that_names_it(backend, duration):
+@pytest.mark.parametrize("duration, words", [
+    ("10 mV", "'10 mV' is not a time"), (-1e-3, "must be a positive time, not -0.001"),
+    (0.15e-4, "1.5e-05 s is not a positive whole number of steps"), (float("nan"), "must be a finite time, not nan"),
+    (True, "not True"),
+])
+def test_a_bad_duration_is_an_error_that_names_it(backend, duration, words):
     simulation = cuba().compile(backend=backend)
-    with pytest.raises(InvalidValueError, match="positive whole number of steps"):
+    with pytest.raises(InvalidValueError) as caught:
         simulation.run(duration)
+    assert words in str(caught.value)
     assert simulation.steps_done == 0
+
+
+def test_a_duration_with_its_unit_is_the_same_run():
+    """`run("10 ms")` reads the duration as `--duration 10ms` does (brainsim.arguments)."""
+    assert_identical(cuba().compile().run(0.01), cuba().compile().run("10 ms"))
 
 
 @pytest.mark.parametrize("chunk_steps", [0, -5, 2.5, "100"])

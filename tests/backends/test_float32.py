@@ -74,12 +74,14 @@ BOTH = ["numpy", pytest.param("jax", marks=pytest.mark.slow)]
 
 @pytest.mark.parametrize("backend", BOTH)
 def test_cuba_keeps_its_first_spikes_in_float32(backend):
-    # The network is chaotic: float32 moves a first spike in step 305 (measured, both
-    # backends); before that every spike is the same and the state differs by rounding only.
+    # The network is chaotic: float32 moves a first spike in step 50 (measured, both backends,
+    # seed 42; 27 to 283 for seeds 1 to 6, and 305 under the keys by declaration index that
+    # came before the keys by name); before that every spike is the same and the state
+    # differs by rounding only.
     model = _load("cuba.brain")
-    single, double = (model.compile(backend, dtype=d).run(0.025) for d in ("float32", "float64"))
+    single, double = (model.compile(backend, dtype=d).run(0.005) for d in ("float32", "float64"))
     agreement = compare_precision(single, double)
-    assert all(p.spikes_identical and p.spikes > 100 for p in agreement.populations)
+    assert all(p.spikes_identical and p.spikes > 30 for p in agreement.populations)
     assert agreement.first_spike_difference is None
     assert all(p.final.relative < 1e-4 for p in agreement.populations)
 
@@ -112,7 +114,7 @@ def test_the_agreement_counts_the_spikes_both_runs_have():
 
 
 def _words(n: int):
-    return random.random_words(7, random.stream_id(random.NOISE, 0, 0), 12345, np.arange(n), NumpyNumerics())
+    return random.random_words(7, random.stream_id(random.NOISE, "R.p", 0), 12345, np.arange(n), NumpyNumerics())
 
 
 def test_float32_uniforms_are_exact_odd_multiples_and_agree_with_float64():

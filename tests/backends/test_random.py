@@ -15,13 +15,14 @@ import pytest
 from brainsim.backends import random
 from brainsim.backends.jax_backend import JaxNumerics
 from brainsim.backends.numpy_backend import NumpyNumerics
+from brainsim.network.keys import name_hash
 
 NP, JAX = NumpyNumerics(), JaxNumerics()
 SEED = 0x1234_5678_9ABC_DEF0  # both halves of the key non-zero
-STREAM = random.stream_id(random.POISSON, 3, 1)
+STREAM = random.stream_id(random.POISSON, "Input.drive", 1)
 N_NEURONS = 100_000
 NEURONS = np.arange(N_NEURONS)
-STEPS = (0, 1, 12_345, 2**32 + 7)  # the last one needs the step's high word
+STEPS = (0, 1, 12_345, 2**32 + 7)  # the last one needs the step's high bits
 
 
 def words(seed=SEED, stream=STREAM, step=0, neuron=NEURONS, xp=NP):
@@ -83,12 +84,17 @@ def test_flipping_any_bit_of_counter_or_key_changes_every_output_word_and_half_t
 # --------------------------------------------------------------------------- the stream layout
 
 
-def test_stream_id_packs_purpose_population_and_number():
-    assert random.stream_id(random.NOISE, 0x1234, 0x56) == 0x02_1234_56
-    assert random.stream_id(255, 2**16 - 1, 255) == 2**32 - 1
+def test_stream_id_is_a_hash_of_purpose_and_name_with_the_number_in_its_low_byte():
+    stream = random.stream_id(random.NOISE, "Cortex.exc", 0x56)
+    assert stream == name_hash("Cortex.exc", salt=random.NOISE) >> 16 << 8 | 0x56
+    assert stream & 0xFF == 0x56 and stream < 2**56
+    assert stream == random.stream_id(random.NOISE, "Cortex.exc", 0x56)  # a function of its arguments only
+    others = {random.stream_id(purpose, name, k) for purpose in (random.POISSON, random.NOISE, random.STIMULUS)
+              for name in ("Cortex.exc", "Cortex.inh", "cortex.exc") for k in (0, 1, 255)}
+    assert len(others) == 27
 
 
-@pytest.mark.parametrize("purpose, population, k", [(256, 0, 0), (1, 2**16, 0), (1, 0, 256), (-1, 0, 0), (1, 0, -1)])
+@pytest.mark.parametrize("purpose, population, k", [(256, "R.p", 0), (1, "R.p", 256), (-1, "R.p", 0), (1, "R.p", -1)])
 def test_stream_id_rejects_parts_that_would_alias_another_stream(purpose, population, k):
     with pytest.raises(ValueError, match="a stream's"):
         random.stream_id(purpose, population, k)
@@ -102,7 +108,8 @@ def test_a_seed_the_key_cannot_hold_is_rejected(seed):
 
 def test_random_words_are_philox_of_the_documented_counter_and_key():
     step = 2**32 * 3 + 17
-    expected = random.philox4x32((NEURONS[:10], 17, 3, STREAM), (SEED & 0xFFFFFFFF, SEED >> 32), NP)
+    counter = (NEURONS[:10], 17, 3 | (STREAM & 0xFFFFFF) << 8, STREAM >> 24)
+    expected = random.philox4x32(counter, (SEED & 0xFFFFFFFF, SEED >> 32), NP)
     for got, want in zip(words(step=step, neuron=NEURONS[:10]), expected):
         assert np.array_equal(got, want)
 
@@ -231,8 +238,9 @@ def correlation(a, b) -> float:
 def test_different_streams_steps_neurons_seeds_and_words_are_uncorrelated():
     base = words(step=5)
     others = {
-        "stream": words(stream=random.stream_id(random.POISSON, 3, 2), step=5),
-        "purpose": words(stream=random.stream_id(random.NOISE, 3, 1), step=5),
+        "stream": words(stream=random.stream_id(random.POISSON, "Input.drive", 2), step=5),
+        "purpose": words(stream=random.stream_id(random.NOISE, "Input.drive", 1), step=5),
+        "population": words(stream=random.stream_id(random.POISSON, "Input.drivf", 1), step=5),
         "step": words(step=6),
         "seed": words(seed=SEED + 1, step=5),
         "neuron": words(step=5, neuron=NEURONS + 1),

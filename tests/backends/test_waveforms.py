@@ -96,7 +96,7 @@ def test_a_file_column_is_chosen_by_name_and_converted_from_its_unit(tmp_path):
     assert values[5, 0] == pytest.approx(1.5e-9, rel=1e-12) and np.all(values[6:, 0] == 0.0)
 
 
-def test_stimuli_on_one_input_add_in_network_order():
+def test_stimuli_on_one_input_add_in_their_sorted_order():
     values = drive("I += 1 nA  I += steps(times = [1 ms], amplitudes = [0.5 nA])")[:, 0]
     assert np.array_equal(values[:10], [1e-9] * 10) and np.array_equal(values[10:], [1e-9 + 0.5e-9] * 20)
 
@@ -106,11 +106,11 @@ def test_stimuli_on_one_input_add_in_network_order():
 
 def test_ou_starts_at_its_mean_and_takes_the_exact_update_with_the_generator_s_normals():
     """x_0 = mean; x_{n+1} = mean + (x_n - mean) e^{-dt/tau} + std sqrt(1 - e^{-2dt/tau}) N_n,
-    N_n the generator's normal for (STIMULUS stream of population 0, number 0, step n, neuron)."""
+    N_n the generator's normal for (STIMULUS stream of population R.probe, number 0, step n, neuron)."""
     mean, std, tau, size = 1e-9, 0.5e-9, 5e-3, 4
     values = drive("I += ou(mean = 1 nA, std = 0.5 nA, tau = 5 ms)", size=size)
     xp = NumpyNumerics()
-    stream = random.stream_id(random.STIMULUS, 0, 0)
+    stream = random.stream_id(random.STIMULUS, "R.probe", 0)
     decay, kick = math.exp(-DT / tau), std * math.sqrt(-math.expm1(-2 * DT / tau))
     x = np.full(size, mean)
     for n in range(values.shape[0]):
