@@ -14,6 +14,7 @@ from brainsim import ir
 from brainsim.dsl import compile_text
 from brainsim.errors import BrainsimError, InvalidValueError, UnitError, UnknownNameError
 from brainsim.network import build
+from brainsim.network.keys import PARAMETERS, host_key
 from brainsim.network.positions import positions
 from brainsim.network.values import draw
 from tests.backends.identity import assert_identical
@@ -104,16 +105,16 @@ def test_formulas_read_index_size_and_position() -> None:
 def test_grid_places_x_fastest_from_the_origin() -> None:
     network = lowered("a = LIF[6] at grid(3, 2, spacing = 10 um, origin_z = 1 mm)")
     expected = [[x * 1e-5, y * 1e-5, 1e-3] for y in range(2) for x in range(3)]
-    assert positions(network.populations[0], 7, 0) == pytest.approx(np.array(expected))
+    assert positions(network.populations[0], 7) == pytest.approx(np.array(expected))
 
 
 def test_box_and_file_positions() -> None:
     boxed = lowered("a = LIF[1000] at box(x = 1 mm, y = 2 mm)").populations[0]
-    where = positions(boxed, 7, 0)
+    where = positions(boxed, 7)
     assert where.shape == (1000, 3) and where.min() >= 0 and where[:, 0].max() < 1e-3 and where[:, 1].max() < 2e-3
     assert 0.9e-3 < where[:, 1].mean() < 1.1e-3 and not where[:, 2].any()
     placed = lowered('a = LIF[3] at from_file("positions3.csv")').populations[0]
-    assert positions(placed, 7, 0) == pytest.approx(np.array([[0, 0, 0], [1e-5, 0, 0], [0, 1e-5, 0]]))
+    assert positions(placed, 7) == pytest.approx(np.array([[0, 0, 0], [1e-5, 0, 0], [0, 1e-5, 0]]))
 
 
 N_DRAWS = 10_000
@@ -143,7 +144,9 @@ def test_draws_are_keyed_by_population_and_parameter() -> None:
     (group,) = build(network).groups  # equal models: one group
     e_l = group.parameters["E_L"]
     assert not np.array_equal(e_l[:50], e_l[50:])
-    assert np.array_equal(e_l[:50], draw(ir.Normal(-0.07, 1e-3), 50, [7, 5, 0, 0]))
+    # Keyed by the seed (7), the purpose, population a's name and E_L's place among the parameters.
+    k = [p.name for p in network.populations[0].model.parameters].index("E_L")
+    assert np.array_equal(e_l[:50], draw(ir.Normal(-0.07, 1e-3), 50, host_key(7, PARAMETERS, network.populations[0].name, k)))
     assert np.array_equal(group.initial["v"], e_l)
 
 
@@ -277,6 +280,6 @@ neuron N {
 region A { a = N[10] { tau = normal(10 ms, 20 ms) } }
 """
     model = brainsim.loads(text, "drawn.brain")
-    with pytest.raises(InvalidValueError, match=r"`tau` of A.a is a time constant .* but neuron 1 got -0.000192309 s") as caught:
+    with pytest.raises(InvalidValueError, match=r"`tau` of A.a is a time constant .* but neuron 1 got -0.000761533 s") as caught:
         model.compile()
     assert (caught.value.span.line, caught.value.span.column) == (7, 30)
