@@ -24,7 +24,7 @@ import signal
 import threading
 from typing import Iterator
 
-CALL_SECONDS = 0.5  # the wall time a jax call of a run is paced to: a request is seen within it
+CALL_SECONDS = 0.2  # the wall time a jax call of a run is paced to: a request is seen within it
 
 
 class Deferral:

@@ -427,6 +427,8 @@ class JaxSimulation(Simulation):
         program = compile_step(self.host, self._numerics, self._events)
         self._arrays = self._placement.arrays(program.arrays)
         self._initial = program.carry
+        # Pathways whose synapse states no step changes: a chunk does not return them (`_unchanged`).
+        self._static = frozenset(range(len(program.carry.synapses))) - set(program.step.plastic_pathways)
         self._compiled: dict[tuple, object] = {}  # (steps, bounds) -> the compiled chunk, for this host
         self._rows: dict[tuple, tuple] = {}  # the rows of the last call, by its key in _compiled
 
@@ -498,7 +500,7 @@ class JaxSimulation(Simulation):
             pieces.append(self._chunk_run(outputs, samples, start + done, steps))
             self._rows = {key: (outputs, samples)}  # for the next call to write into (one program's at most)
             del outputs, samples
-            carry = self._placement.carry(next_carry)  # the compiled chunk takes the carry as placed
+            carry = self._placement.carry(_restored(next_carry, carry))  # the compiled chunk takes the carry as placed
             done += steps
             self._call_steps = _paced(steps, elapsed)
         final = jax.device_get(carry)
@@ -626,6 +628,7 @@ class JaxSimulation(Simulation):
                     carry, arrays, np.int64(start), np.int64(start + length), self._compiled[key].blank_rows()))
                 run_seconds += time.perf_counter() - began
                 next_carry, peaks, bad_step, bad_flags, outputs, samples = jax.device_get(outcome)
+                next_carry = _restored(next_carry, carry)
                 if not self.bounds.grow(np.asarray(peaks).max(axis=0), start):
                     break
             for m, host in enumerate(hosts):
@@ -785,7 +788,7 @@ class JaxSimulation(Simulation):
             written = jnp.arange(length) < done  # the rows past them are an earlier call's
             peaks = jnp.stack([jnp.where(written, count, 0).max() for _, count in outputs.spikes]) if capacities \
                 else jnp.zeros(0, jnp.int64)
-            return carry, peaks, bad_step, bad_flags, outputs, buffers
+            return _unchanged(carry, self._static), peaks, bad_step, bad_flags, outputs, buffers
 
         return run_chunk
 
@@ -803,6 +806,17 @@ class _Chunk(NamedTuple):
         shardings = self.run.input_shardings[0][4]
         return jax.tree_util.tree_map(lambda shape, sharding: jax.device_put(np.zeros(shape.shape, shape.dtype), sharding),
                                       self.rows, shardings)
+
+
+def _unchanged(carry, static: frozenset):
+    """`carry` without the synapse states of the `static` pathways (each an empty tuple): a
+    chunk returning them would copy them out every call (Brunel: 135 MB), unchanged."""
+    return carry._replace(synapses=tuple(() if c in static else states for c, states in enumerate(carry.synapses)))
+
+
+def _restored(returned, carry):
+    """The carry a chunk returned (`_unchanged`) with the static synapse states of `carry` put back."""
+    return returned._replace(synapses=tuple(new or old for new, old in zip(returned.synapses, carry.synapses)))
 
 
 def _paced(steps: int, seconds: float) -> int:
