@@ -13,8 +13,8 @@ docs/language.md, its errors in `brainsim.errors`, the IR both backends run in
 """
 
 from brainsim import (
-    backends, describe, dsl, errors, export, graph, integrators, ir, network, plotting, precision, progress, results,
-    simulation, sonata, std, units, validate,
+    backends, describe, dsl, errors, export, graph, integrators, interrupts, ir, network, plotting, precision, progress,
+    results, simulation, sonata, std, units, validate,
 )
 from brainsim.backends import Simulation
 from brainsim.errors import (
@@ -22,6 +22,7 @@ from brainsim.errors import (
     DaleError,
     DuplicateNameError,
     ExportError,
+    Interrupted,
     InvalidValueError,
     LimitError,
     MissingExtraError,
@@ -43,6 +44,7 @@ __all__ = [
     "DaleError",
     "DuplicateNameError",
     "ExportError",
+    "Interrupted",
     "InvalidValueError",
     "LimitError",
     "MissingExtraError",
@@ -68,6 +70,7 @@ __all__ = [
     "export",
     "graph",
     "integrators",
+    "interrupts",
     "ir",
     "network",
     "plotting",
