@@ -13,8 +13,8 @@ docs/language.md, its errors in `brainsim.errors`, the IR both backends run in
 """
 
 from brainsim import (
-    arguments, backends, describe, dsl, errors, export, graph, integrators, ir, network, plotting, precision, progress,
-    recorded, results, simulation, sonata, std, units, validate,
+    arguments, backends, describe, dsl, errors, export, graph, integrators, interrupts, ir, network, plotting, precision,
+    progress, recorded, results, simulation, sonata, std, units, validate,
 )
 from brainsim.backends import Simulation
 from brainsim.errors import (
@@ -22,6 +22,7 @@ from brainsim.errors import (
     DaleError,
     DuplicateNameError,
     ExportError,
+    Interrupted,
     InvalidValueError,
     LimitError,
     MissingExtraError,
@@ -44,6 +45,7 @@ __all__ = [
     "DaleError",
     "DuplicateNameError",
     "ExportError",
+    "Interrupted",
     "InvalidValueError",
     "LimitError",
     "MissingExtraError",
@@ -71,6 +73,7 @@ __all__ = [
     "export",
     "graph",
     "integrators",
+    "interrupts",
     "ir",
     "network",
     "plotting",

@@ -19,6 +19,10 @@ A mistake in a model (or on the command line) prints the error with its
 file:line:column and exits with status 2, without a Python traceback.
 `check` exits 0 only when both backends agree bit for bit, else 1; with
 `--dtype float32` it reports how far float32 is from float64 and exits 0.
+A run whose state went nan or inf also exits 2, a run refused for the memory or
+steps it would need 3, and Ctrl-C 130; a run stopped by either keeps what it
+recorded: `run` prints its statistics and writes `--output` (docs/running.md,
+"When a run stops early").
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import sys
 from brainsim import arguments, ir
 from brainsim.backends import DTYPES
 from brainsim.describe import describe
-from brainsim.errors import BrainsimError, ExportError, ResourceError, visible
+from brainsim.errors import BrainsimError, ExportError, Interrupted, ResourceError, SimulationError, visible
 from brainsim.export import check_output, known_extensions, save
 from brainsim.export.stream import stream_to_file
 from brainsim.graph import network_graph, save_graph
@@ -42,13 +46,29 @@ from brainsim.results import compare_results, text_table
 from brainsim.sonata.importer import convert, summary
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR, EXIT_RESOURCE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+INTERRUPTED_LINE = "interrupted; nothing was written"
+
+def console() -> None:
+    """The console script (through `brainsim_console`): `main`'s status as the process's. After
+    Ctrl-C the process ends at once (`os._exit`), its output flushed: a compile left running in
+    a worker thread, or jax's own threads, would otherwise hold up the interpreter's exit."""
+    status = main()
+    if status == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    parser = _build_parser()
-    args = parser.parse_args(argv)
     try:
+        parser = _build_parser()
+        args = parser.parse_args(argv)
         return args.command(args)
+    except KeyboardInterrupt:  # outside a run (reading, building, a second Ctrl-C), or a command that keeps nothing
+        print(INTERRUPTED_LINE, file=sys.stderr)
+        return EXIT_INTERRUPTED
     except ResourceError as error:
         print(str(error), file=sys.stderr)
         return EXIT_RESOURCE
@@ -176,13 +196,30 @@ def _run(args: argparse.Namespace) -> int:
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
     simulation = model.compile(backend=args.backend, dtype=args.dtype, max_memory=args.max_memory)
-    if args.stream:
-        results = stream_to_file(simulation, args.output, duration, _progress(args), f"brainsim run {args.model}")
-    else:
-        results = simulation.run(duration=duration, progress=_progress(args))
+    try:
+        if args.stream:
+            results = stream_to_file(simulation, args.output, duration, _progress(args), f"brainsim run {args.model}")
+        else:
+            results = simulation.run(duration=duration, progress=_progress(args))
+    except (SimulationError, Interrupted) as stop:
+        # What the steps before the stop recorded is kept: shown, and written as asked.
+        print(str(stop), file=sys.stderr)
+        _report(args, model, simulation, stop.results, duration)
+        if args.output:
+            _save(stop.results, args)
+        return EXIT_INTERRUPTED if isinstance(stop, Interrupted) else EXIT_USER_ERROR
+    _report(args, model, simulation, results, duration)
+    return _save(results, args) if args.output else EXIT_OK
+
+
+def _report(args: argparse.Namespace, model: Model, simulation, results, duration: float) -> None:
+    """The run's line (the time it simulated, of `duration`), its statistics and learned weights."""
+    settings = model.network.simulation
     precision = "" if simulation.dtype == "float64" else f" in {simulation.dtype}"
+    simulated = f"{duration * 1e3:g} ms" if results.n_steps == round(duration / settings.dt) else \
+        f"{results.duration * 1e3:g} ms of {duration * 1e3:g} ms"
     print(
-        f"{visible(args.model)}: {duration * 1e3:g} ms simulated in {round(duration / settings.dt)} steps of "
+        f"{visible(args.model)}: {simulated} simulated in {results.n_steps} steps of "
         f"{settings.dt * 1e3:g} ms on the {args.backend} backend{precision}, seed {settings.seed} "
         f"(build {simulation.build_seconds:.2f} s, compile {results.compile_seconds:.2f} s, "
         f"run {results.run_seconds:.2f} s)"
@@ -192,14 +229,14 @@ def _run(args: argparse.Namespace) -> int:
     print(results.format_table())
     if table := _learned(model.network, results):
         print(table)
-    if args.stream:
-        print(f"recordings streamed to {args.output}")
-        return EXIT_OK
-    return _save(results, args) if args.output else EXIT_OK
 
 
 def _save(results, args: argparse.Namespace) -> int:
-    """Write the results to `--output`, after the statistics: a failure is reported, not raised."""
+    """Write the results to `--output`, after the statistics: a failure is reported, not raised
+    (a streamed run's recordings are in the file already)."""
+    if args.stream:
+        print(f"recordings streamed to {args.output}")
+        return EXIT_OK
     try:
         path = save(results, args.output, description=f"brainsim run {args.model}")
     except ExportError as error:
@@ -284,4 +321,4 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console()

@@ -121,9 +121,47 @@ class OutputFileError(BrainsimError):
 
 
 class SimulationError(BrainsimError):
-    """Something went wrong while running: NaN or inf in a state, and the like."""
+    """Something went wrong while running: NaN or inf in a state, and the like.
+
+    `step` is the step that went bad (None for a fault not tied to a step); `results`
+    the `brainsim.Results` of the steps of the run before it (None until the run that
+    raised attaches them): spikes, samples and counts of those steps, and the state and
+    synapses after the last good step, bit for bit the same on both backends."""
 
     kind = "simulation error"
+
+    def __init__(self, message: str, span: SourceSpan | None = None, hint: str | None = None,
+                 step: int | None = None):
+        super().__init__(message, span, hint)
+        self.step = step
+        self.results = None
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) stopped a run; a `KeyboardInterrupt`, so `except KeyboardInterrupt`
+    still catches it.
+
+    `results` holds the `brainsim.Results` of the steps done before the run stopped
+    (None where it stopped before a simulation existed): the first steps of the full
+    run's, bit for bit. `reached` and `end` are the simulated times (s, counted from
+    t = 0) the run got to and would have ended at. `str()` is the one line the command
+    line prints."""
+
+    def __init__(self, results=None, reached: float | None = None, end: float | None = None):
+        self.results, self.reached, self.end = results, reached, end
+        if reached is None:
+            line = "interrupted before the run began; nothing was recorded"
+        else:
+            line = f"interrupted at t = {seconds_text(reached)} of {seconds_text(end)}; kept what was recorded"
+        super().__init__(line)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def seconds_text(seconds: float) -> str:
+    """A time for a person: 123.4 ms, 1.5 s (four digits at most)."""
+    return f"{seconds * 1e3:.4g} ms" if abs(seconds) < 1 else f"{seconds:.4g} s"
 
 
 class ResourceError(BrainsimError):

@@ -143,7 +143,7 @@ class Statistics:
     kind: str  # "population" or "region"
     neurons: int
     spikes: int
-    rate: float  # mean rate per neuron, Hz; nan for a region without neurons
+    rate: float  # mean rate per neuron, Hz; nan for a region without neurons or a run of no steps
     cv_isi: float
 
 
@@ -265,7 +265,7 @@ class Results:
             kind=kind,
             neurons=neurons,
             spikes=spikes,
-            rate=spikes / (neurons * self.duration) if neurons else math.nan,
+            rate=spikes / (neurons * self.duration) if neurons and self.duration else math.nan,
             cv_isi=float(cvs.mean()) if len(cvs) else math.nan,
         )
 

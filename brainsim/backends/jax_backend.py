@@ -32,14 +32,17 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 import warnings
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
 from brainsim import ir
 from brainsim.errors import InvalidValueError
+from brainsim.interrupts import CALL_SECONDS, active
 from brainsim.network import build
 from brainsim.progress import RunBar
 from brainsim.resources import device_limit
@@ -64,6 +67,9 @@ _COMPILER_OPTIONS = {"xla_cpu_copy_insertion_use_region_analysis": True}
 # reuses its program. The oldest beyond _PROGRAMS_KEPT are dropped.
 _PROGRAMS: dict[tuple, object] = {}
 _PROGRAMS_KEPT = 32
+# A run's first paced call (`JaxSimulation._advance`) is this many steps; the next ones as many as
+# `brainsim.interrupts.CALL_SECONDS` held at the speed seen, growing at most `PACE_GROWTH` times a call.
+FIRST_CALL_STEPS, PACE_GROWTH = 64, 8
 
 
 class ExactnessWarning(UserWarning):
@@ -412,6 +418,7 @@ class JaxSimulation(Simulation):
         self.bounds, self._bounds_host = StaticBounds(self.host, spike_capacity, event_batch), self.host
         self._numerics, self._events = JaxNumerics(dtype, ordered=self.summation == "ordered"), JaxEvents()
         self.traces = 0  # how many times this simulation traced a chunk (a cached program is not traced)
+        self._call_steps = FIRST_CALL_STEPS  # steps per paced call (`_advance`), adapted to the speed seen
         self._prepare()
         self._carry = self._initial_carry()
 
@@ -430,7 +437,10 @@ class JaxSimulation(Simulation):
         program = compile_step(self.host, self._numerics, self._events)
         self._arrays = self._placement.arrays(program.arrays)
         self._initial = program.carry
+        # Pathways whose synapse states no step changes: a chunk does not return them (`_unchanged`).
+        self._static = frozenset(range(len(program.carry.synapses))) - set(program.step.plastic_pathways)
         self._compiled: dict[tuple, object] = {}  # (steps, bounds) -> the compiled chunk, for this host
+        self._rows: dict[tuple, tuple] = {}  # the rows of the last call, by its key in _compiled
 
     @property
     def capacities(self) -> dict[str, int]:
@@ -455,43 +465,120 @@ class JaxSimulation(Simulation):
         return super()._bytes_per_step() + sum(
             np.dtype(_index_dtype(size)).itemsize * (capacity + 1) for size, capacity in zip(sizes, self.bounds.capacities))
 
-    def _advance(self, carry, start: int, n_steps: int) -> tuple[object, Run]:
-        """`n_steps` steps in one compiled chunk (`_program_steps` long, the steps past
+    def _advance(self, carry, start: int, n_steps: int, interruptible: bool = True) -> tuple[object, Run]:
+        """`n_steps` steps of one compiled chunk (`_program_steps` long, the steps past
         `n_steps` skipped); a capacity it overflowed grows, and the chunk is compiled again and
-        rerun from `carry` (which is never changed)."""
+        rerun from `carry` (which is never changed).
+
+        Inside `brainsim.interrupts.deferred` (and `interruptible`) the chunk runs in calls of
+        the same program paced to about `CALL_SECONDS` each (its start and stop are runtime
+        inputs, so no call length has a program of its own), each call's outputs cut to its
+        steps and moved to the host before the next: a Ctrl-C is seen after the call it
+        arrives in, and the chunk stops there. A compile runs in a worker thread meanwhile."""
         import jax
 
+        deferral = active() if interruptible else None
         length = self._program_steps(n_steps)
         compile_seconds = run_seconds = 0.0
-        while True:
-            key = (length, self.bounds.key())
-            if key not in self._compiled:
+        pieces, done = [], 0
+        while done < n_steps and not (deferral is not None and deferral.requested):
+            steps = n_steps - done if deferral is None else min(n_steps - done, self._call_steps)
+            while True:
+                key = (length, self.bounds.key())
+                if key not in self._compiled:
+                    began = time.perf_counter()
+                    program = self._compile_watched(length, carry, deferral)
+                    compile_seconds += time.perf_counter() - began
+                    if program is None:  # Ctrl-C while compiling
+                        break
+                    self._compiled[key] = program
+                chunk = self._compiled[key]
+                rows = self._rows.pop(key, None) or chunk.blank_rows()
                 began = time.perf_counter()
-                self._compiled[key] = self._compile(length, carry)
-                compile_seconds += time.perf_counter() - began
-            began = time.perf_counter()
-            outcome = jax.block_until_ready(
-                self._compiled[key](carry, self._arrays, np.int64(start), np.int64(start + n_steps)))
-            run_seconds += time.perf_counter() - began
-            next_carry, peaks, bad_step, bad_flags, outputs, samples = outcome
-            if not self.bounds.grow(np.asarray(peaks), start):
+                outcome = jax.block_until_ready(chunk.run(
+                    carry, self._arrays, np.int64(start + done), np.int64(start + done + steps), rows))
+                elapsed = time.perf_counter() - began
+                run_seconds += elapsed
+                next_carry, peaks, bad_step, bad_flags, outputs, samples = outcome
+                del outcome, rows
+                if not self.bounds.grow(np.asarray(peaks), start + done):
+                    break
+            if key not in self._compiled:
                 break
-        if (step := int(bad_step)) >= 0:
-            raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
-        next_carry = self._placement.carry(next_carry)  # the compiled chunk takes the carry as placed
-        run = self._chunk_run(outputs, samples, jax.device_get(next_carry), start, n_steps)
-        return next_carry, replace(run, compile_seconds=compile_seconds, run_seconds=run_seconds)
+            if (step := int(bad_step)) >= 0:
+                raise nonfinite_error(self.host, jax.device_get(bad_flags), step)
+            pieces.append(self._chunk_run(outputs, samples, start + done, steps))
+            self._rows = {key: (outputs, samples)}  # for the next call to write into (one program's at most)
+            del outputs, samples
+            carry = self._placement.carry(_restored(next_carry, carry))  # the compiled chunk takes the carry as placed
+            done += steps
+            self._call_steps = _paced(steps, elapsed)
+        final = jax.device_get(carry)
+        run = Run(
+            spikes={name: tuple(np.concatenate([p.spikes[name][k] for p in pieces]) if pieces else np.zeros(0, np.int64)
+                                for k in (0, 1)) for name in self._recorded_spikes()},
+            counts={p.name: sum((piece.counts[p.name] for piece in pieces), np.zeros(p.size, dtype=np.int64))
+                    for p in self.network.populations},
+            traces=self._joined_rows([p.traces for p in pieces], [len(r.indices) for r in self.host.records]),
+            states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
+                         for g, state in zip(self.host.groups, final.groups)),
+            synapses=_synapses(final),
+            synapse_traces=self._joined_rows([p.synapse_traces for p in pieces],
+                                             [len(i) for i in self._arrays.synapse_records]),
+            compile_seconds=compile_seconds,
+            run_seconds=run_seconds,
+            steps=done,
+        )
+        return carry, run
+
+    def _joined_rows(self, pieces: list[tuple], widths: list[int]) -> tuple:
+        """Per record, the rows of the pieces of a chunk one after the other (no rows: an
+        empty array of the record's width)."""
+        if len(pieces) == 1:
+            return pieces[0]
+        return tuple(np.concatenate(rows) if rows else np.zeros((0, width), self._numerics.float_dtype)
+                     for rows, width in zip(zip(*pieces) if pieces else [()] * len(widths), widths))
+
+    def _recorded_spikes(self) -> list[str]:
+        recorded = {record.population for record in self.network.spike_records}
+        return [p.name for p in self.network.populations if p.name in recorded]
+
+    def _compile_watched(self, length: int, carry, deferral):
+        """`_compile`, in a worker thread where `deferral` can ask to stop: XLA compiles for
+        seconds without returning to Python, where the request is seen. None if it asked
+        first (the compile goes on and lands in the process's cache for a later run)."""
+        if deferral is None:
+            return self._compile(length, carry)
+        outcome = {}
+
+        def compile_program():
+            try:  # (under the main thread's deep_expressions: the recursion limit is the process's)
+                outcome["program"] = self._compile(length, carry)
+            except BaseException as error:  # handed to the main thread, raised there
+                outcome["error"] = error
+
+        worker = threading.Thread(target=compile_program, name="brainsim compile", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.05)
+            if deferral.requested:
+                return None
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["program"]
 
     def _program_steps(self, n_steps: int) -> int:
         """The steps of the compiled chunk that runs a chunk of `n_steps`: the chunk length,
         or the power of two at least `n_steps` where that is shorter. A chunk cut short (the
         last of a run, one ending at a snapshot, a short run) then reuses a program compiled
         for a longer one, with its extra steps skipped, instead of compiling its own length."""
-        return min(self._chunk_length(), 2 ** math.ceil(math.log2(n_steps)))
+        return min(self._chunk_length(), 2 ** math.ceil(math.log2(max(n_steps, 1))))
 
-    def _chunk_run(self, outputs, samples, final, start: int, n_steps: int) -> Run:
-        """The `Run` of a chunk's outputs and sampled records (host arrays; the rows of a longer
-        program past `n_steps` are skipped steps) and its final carry."""
+    def _chunk_run(self, outputs, samples, start: int, n_steps: int, final=None) -> Run:
+        """The `Run` of a chunk's outputs and sampled records (the rows of a longer program
+        past `n_steps` are skipped steps; those of the steps are copied to the host, so that
+        nothing keeps the program's whole buffers alive) and its final carry (where given: a
+        piece of a chunk has none of its own)."""
         populations = self.network.populations
         wanted = {record.population for record in self.network.spike_records}
         spikes, counts = {}, {}
@@ -502,20 +589,21 @@ class JaxSimulation(Simulation):
                 spikes[populations[p].name] = (steps, neurons)
         every_step, sampled = iter(outputs.traces), iter(samples)
         traces = tuple(
-            np.asarray(next(every_step))[:n_steps] if record.every == 1
-            else np.asarray(next(sampled))[: len(sampled_steps(start, n_steps, record.every))]
+            np.array(np.asarray(next(every_step))[:n_steps]) if record.every == 1
+            else np.array(np.asarray(next(sampled))[: len(sampled_steps(start, n_steps, record.every))])
             for record in self.host.records
         )
         return Run(
             spikes=spikes,
             counts=counts,
             traces=traces,
-            states=tuple(dict(zip((s.name for s in g.model.states), state.variables))
-                         for g, state in zip(self.host.groups, final.groups)),
-            synapses=_synapses(final),
-            synapse_traces=tuple(np.asarray(values)[:n_steps] for values in outputs.synapse_traces),
+            states=() if final is None else tuple(dict(zip((s.name for s in g.model.states), state.variables))
+                                                  for g, state in zip(self.host.groups, final.groups)),
+            synapses=() if final is None else _synapses(final),
+            synapse_traces=tuple(np.array(np.asarray(values)[:n_steps]) for values in outputs.synapse_traces),
             compile_seconds=0.0,
             run_seconds=0.0,
+            steps=n_steps,
         )
 
     def _run_batch(self, models: list, duration: float, bar: RunBar) -> list[Results]:
@@ -539,13 +627,18 @@ class JaxSimulation(Simulation):
                 if key not in self._compiled:
                     began = time.perf_counter()
                     program = self._program()
-                    function = jax.vmap(self._chunk_function(program, steps), in_axes=(0, array_axes, None, None))
-                    self._compiled[key] = _lowered(jax.jit(function).lower(carry, arrays, np.int64(0), np.int64(0)))
+                    function = jax.vmap(self._chunk_function(program, steps), in_axes=(0, array_axes, None, None, 0))
+                    shapes = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct((len(members), *x.shape), x.dtype),
+                                                    self._row_shapes(program, steps, members[0][2]))
+                    self._compiled[key] = _Chunk(_lowered(jax.jit(function).lower(
+                        carry, arrays, np.int64(0), np.int64(0), shapes)), shapes)
                     compile_seconds += time.perf_counter() - began
                 began = time.perf_counter()
-                outcome = jax.block_until_ready(self._compiled[key](carry, arrays, np.int64(start), np.int64(start + length)))
+                outcome = jax.block_until_ready(self._compiled[key].run(
+                    carry, arrays, np.int64(start), np.int64(start + length), self._compiled[key].blank_rows()))
                 run_seconds += time.perf_counter() - began
                 next_carry, peaks, bad_step, bad_flags, outputs, samples = jax.device_get(outcome)
+                next_carry = _restored(next_carry, carry)
                 if not self.bounds.grow(np.asarray(peaks).max(axis=0), start):
                     break
             for m, host in enumerate(hosts):
@@ -553,7 +646,7 @@ class JaxSimulation(Simulation):
                 final, bad, flags, own_outputs, own_samples = member
                 if (step := int(bad)) >= 0:
                     raise nonfinite_error(host, flags, step)
-                run = replace(self._chunk_run(own_outputs, own_samples, final, start, length),
+                run = replace(self._chunk_run(own_outputs, own_samples, start, length, final),
                               compile_seconds=compile_seconds, run_seconds=run_seconds)
                 snapshots = {k: _synapses(final) for k in (start + length,) if k in snapshot_steps}
                 if start == 0 and 0 in snapshot_steps:
@@ -621,35 +714,49 @@ class JaxSimulation(Simulation):
                 _PROGRAMS.pop(next(iter(_PROGRAMS)))
         return _PROGRAMS[key]
 
-    def _traced(self, program, length: int, carry):
+    def _traced(self, program, length: int, carry) -> "_Chunk":
         import jax
 
-        return _lowered(jax.jit(self._chunk_function(program, length)).lower(
-            carry, self._arrays, np.int64(0), np.int64(0)))
+        rows = self._row_shapes(program, length, carry)
+        # The rows are donated: each call writes its steps into the buffers of the call before.
+        lowered = jax.jit(self._chunk_function(program, length), donate_argnums=4).lower(
+            carry, self._arrays, np.int64(0), np.int64(0), rows)
+        return _Chunk(_lowered(lowered), rows)
+
+    def _row_shapes(self, program, length: int, carry) -> tuple:
+        """The shapes of a chunk's rows of `length` steps: (per-step outputs, sampled records)."""
+        import jax
+
+        outputs = jax.eval_shape(lambda c: self._outputs_of(program.step(c, self._arrays, np.int64(0))[1]), carry)
+        sampled = tuple(jax.ShapeDtypeStruct((-(-length // r.every), len(r.indices)), self._numerics.float_dtype)
+                        for r in self.host.records if r.every > 1)
+        return jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct((length, *x.shape), x.dtype), outputs), sampled
+
+    def _outputs_of(self, out):
+        """A step's `Outputs` as a chunk keeps them: spike indices in int32 where the population
+        fits (half the bytes a chunk outputs), the traces recorded every step."""
+        index_dtypes = [_index_dtype(p.size) for p in self.network.populations]
+        spikes = tuple((indices.astype(dtype), count.astype(dtype))
+                       for (indices, count), dtype in zip(out.spikes, index_dtypes))
+        traces = tuple(values for record, values in zip(self.host.records, out.traces) if record.every == 1)
+        return out._replace(spikes=spikes, finite=(), traces=traces)
 
     def _chunk_function(self, program, length: int):
-        """`run_chunk(carry, arrays, start, stop)`: steps start .. stop - 1 (at most `length`) of
-        `program` under a `lax.scan` of `length` steps; the steps from `stop` on, and those after
-        a step that overflowed a capacity (the chunk is then run again with larger ones), are
-        skipped: they change nothing and output no spikes."""
+        """`run_chunk(carry, arrays, start, stop, rows)`: steps start .. stop - 1 (at most `length`)
+        of `program` in a loop of at most `length` steps; the steps from `stop` on, those after a
+        step that overflowed a capacity (the chunk is then run again with larger ones) and those
+        after a step whose state went nan or inf are skipped. `rows` (`_row_shapes`: the
+        outputs and samples of an earlier call, or blank) are overwritten from row 0, as many
+        rows as steps run; those past them are left as they were, never read."""
         import jax
         import jax.numpy as jnp
         from jax import lax
 
         capacities = self.bounds.key()[0]
-        index_dtypes = [_index_dtype(p.size) for p in self.network.populations]
         records = self.host.records
         intervals = [record.every for record in records if record.every > 1]
-        float_dtype = self._numerics.float_dtype
 
-        def outputs_of(out):
-            # Spike indices in int32 where the population fits: half the bytes a chunk outputs.
-            spikes = tuple((indices.astype(dtype), count.astype(dtype))
-                           for (indices, count), dtype in zip(out.spikes, index_dtypes))
-            traces = tuple(values for record, values in zip(records, out.traces) if record.every == 1)
-            return out._replace(spikes=spikes, finite=(), traces=traces)
-
-        def run_chunk(carry, arrays, start, stop):
+        def run_chunk(carry, arrays, start, stop, rows):
             self.traces += 1
             # Spike counts per neuron and the peaks that decide capacity
             # growth are computed from the outputs, once per chunk, not in every step.
@@ -658,14 +765,14 @@ class JaxSimulation(Simulation):
             first = [(start + every) // every for every in intervals]  # the chunk's first sample, counted from t = 0
             # A while loop rather than lax.scan (which XLA runs as the same loop): its condition
             # stops at `stop` and after an overflow at no cost per step, where a lax.cond around
-            # the step cost CUBA 16 000 about 15% of its run. The outputs of the steps not run
-            # stay zero (no spikes).
-            rows = jax.eval_shape(lambda c: outputs_of(program.step(c, arrays, start)[1]), carry)
-            outputs = jax.tree_util.tree_map(lambda x: jnp.zeros((length, *x.shape), x.dtype), rows)
+            # the step cost CUBA 16 000 about 15% of its run. Rows are written in place into
+            # the donated buffers of the call before: no call allocates or clears its rows, so a
+            # call costs its steps, however few (the pacing of `_advance`).
+            outputs, buffers = rows
 
             def more(state):
-                i, *_, overflowed = state
-                return (i < length) & (start + i < stop) & ~overflowed
+                i, _, bad_step, *_, overflowed = state
+                return (i < length) & (start + i < stop) & ~overflowed & (bad_step < 0)
 
             def step(state):
                 i, kernel_carry, bad_step, bad_flags, buffers, outputs, _ = state
@@ -679,21 +786,53 @@ class JaxSimulation(Simulation):
                 buffers = tuple(_sample(buffer, values, n, every, k0)
                                 for buffer, values, every, k0 in zip(buffers, sampled, intervals, first))
                 outputs = jax.tree_util.tree_map(lambda rows, row: lax.dynamic_update_index_in_dim(rows, row, i, 0),
-                                                 outputs, outputs_of(out))
+                                                 outputs, self._outputs_of(out))
                 overflowed = jnp.asarray(False)
                 for (_, count), capacity in zip(out.spikes, capacities):
                     overflowed = overflowed | (count > capacity)
                 return i + 1, kernel_carry, bad_step, bad_flags, buffers, outputs, overflowed
 
             flags = tuple(jnp.ones((len(g.populations), len(g.model.states)), dtype=bool) for g in self.host.groups)
-            buffers = tuple(jnp.zeros((-(-length // record.every), len(record.indices)), float_dtype)
-                            for record in records if record.every > 1)
             initial = (jnp.int64(0), carry, jnp.int64(-1), flags, buffers, outputs, jnp.asarray(False))
-            _, carry, bad_step, bad_flags, buffers, outputs, _ = lax.while_loop(more, step, initial)
-            peaks = jnp.stack([count.max() for _, count in outputs.spikes]) if capacities else jnp.zeros(0, jnp.int64)
-            return carry, peaks, bad_step, bad_flags, outputs, buffers
+            done, carry, bad_step, bad_flags, buffers, outputs, _ = lax.while_loop(more, step, initial)
+            written = jnp.arange(length) < done  # the rows past them are an earlier call's
+            peaks = jnp.stack([jnp.where(written, count, 0).max() for _, count in outputs.spikes]) if capacities \
+                else jnp.zeros(0, jnp.int64)
+            return _unchanged(carry, self._static), peaks, bad_step, bad_flags, outputs, buffers
 
         return run_chunk
+
+
+class _Chunk(NamedTuple):
+    """A compiled chunk (`JaxSimulation._chunk_function`) and the shapes of its rows."""
+
+    run: object
+    rows: tuple
+
+    def blank_rows(self) -> tuple:
+        """Rows for a first call, placed where the program takes them."""
+        import jax
+
+        shardings = self.run.input_shardings[0][4]
+        return jax.tree_util.tree_map(lambda shape, sharding: jax.device_put(np.zeros(shape.shape, shape.dtype), sharding),
+                                      self.rows, shardings)
+
+
+def _unchanged(carry, static: frozenset):
+    """`carry` without the synapse states of the `static` pathways (each an empty tuple): a
+    chunk returning them would copy them out every call (Brunel: 135 MB), unchanged."""
+    return carry._replace(synapses=tuple(() if c in static else states for c, states in enumerate(carry.synapses)))
+
+
+def _restored(returned, carry):
+    """The carry a chunk returned (`_unchanged`) with the static synapse states of `carry` put back."""
+    return returned._replace(synapses=tuple(new or old for new, old in zip(returned.synapses, carry.synapses)))
+
+
+def _paced(steps: int, seconds: float) -> int:
+    """The steps of the next call after one of `steps` took `seconds`: about `CALL_SECONDS`."""
+    wanted = steps * CALL_SECONDS / seconds if seconds > 0 else steps * PACE_GROWTH
+    return max(1, min(int(wanted), steps * PACE_GROWTH))
 
 
 def _lowered(lowered):

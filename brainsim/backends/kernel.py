@@ -707,5 +707,6 @@ def nonfinite_error(host: HostNetwork, flags, n: int) -> SimulationError:
                     population.span,
                     hint="a time constant of zero, a division by a variable that reached zero, or a runaway "
                     "positive feedback (a step dt too large for Euler integration) are the usual causes",
+                    step=n,
                 )
     raise AssertionError("nonfinite_error called with all flags true")

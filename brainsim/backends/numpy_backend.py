@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from brainsim import ir
+from brainsim.interrupts import active
 from brainsim.backends.kernel import Carry, GroupState, compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.simulation import Run, Simulation, SingleSteps
@@ -195,8 +196,15 @@ class NumpySimulation(Simulation):
     def _synapse_arrays(self, carry: Carry) -> tuple:
         return _synapses(carry)
 
-    def _advance(self, carry: Carry, start: int, n_steps: int) -> tuple[Carry, Run]:
+    def _kept(self, carry: Carry) -> Carry:
+        # This loop changes its carry in place; what a step writes is copied (a static
+        # pathway's synapse states are shared: no step writes them).
+        return copied_carry(carry, self.program.step.plastic_pathways)
+
+    def _advance(self, carry: Carry, start: int, n_steps: int, interruptible: bool = True) -> tuple[Carry, Run]:
         program, host = self.program, self.host
+        deferral = active() if interruptible else None
+        done = n_steps
         populations = [p.name for p in self.network.populations]
         step, arrays, all_finite = program.step, program.arrays, self._numerics.all_finite
         fired_steps: list[list[int]] = [[] for _ in populations]
@@ -207,6 +215,9 @@ class NumpySimulation(Simulation):
         started = time.perf_counter()
         with np.errstate(all="ignore"), flush_subnormals():
             for n in range(start, start + n_steps):
+                if deferral is not None and deferral.requested:  # Ctrl-C: stop between two steps
+                    done = n - start
+                    break
                 carry, out = step(carry, arrays, n)
                 for r, values in enumerate(out.synapse_traces):
                     synapse_traces[r].append(values)
@@ -232,13 +243,15 @@ class NumpySimulation(Simulation):
         return carry, Run(
             spikes=spikes,
             counts=counts,
-            traces=tuple(np.stack(t) if t else np.zeros((0, len(r.indices))) for t, r in zip(traces, host.records)),
+            traces=tuple(np.stack(t) if t else np.zeros((0, len(r.indices)), self._numerics.float_dtype)
+                         for t, r in zip(traces, host.records)),
             states=tuple(dict(zip((s.name for s in g.model.states), (v.copy() for v in state.variables)))
                          for g, state in zip(host.groups, carry.groups)),
             synapses=_synapses(carry),
             synapse_traces=tuple(np.stack(t) if t else np.zeros((0, len(i))) for t, i in zip(synapse_traces, arrays.synapse_records)),
             compile_seconds=0.0,  # nothing to compile: the step's closures are built with the simulation
             run_seconds=run_seconds,
+            steps=done,
         )
 
     def _held(self) -> tuple:
@@ -255,12 +268,14 @@ class NumpySimulation(Simulation):
         return SingleSteps(copied_carry(program.carry), program.arrays, advance, self._numerics.scatter_add)
 
 
-def copied_carry(carry: Carry) -> Carry:
-    """A deep copy of `carry`'s arrays."""
+def copied_carry(carry: Carry, pathways=None) -> Carry:
+    """A deep copy of `carry`'s arrays (of the synapse states of `pathways` only, the others
+    shared, where given)."""
     return Carry(
         groups=tuple(GroupState(tuple(v.copy() for v in g.variables), None if g.refractory_until is None else g.refractory_until.copy())
                      for g in carry.groups),
-        synapses=tuple(tuple(v.copy() for v in states) for states in carry.synapses),
+        synapses=tuple(tuple(v.copy() for v in states) if pathways is None or c in pathways else states
+                       for c, states in enumerate(carry.synapses)),
         buffers=tuple(b.copy() for b in carry.buffers),
         stimuli=tuple(None if x is None else x.copy() for x in carry.stimuli),
         updated=tuple(None if x is None else x.copy() for x in carry.updated),

@@ -5,6 +5,12 @@ the host, the kernel describes the step, and a backend only implements
 `_advance`, which runs a chunk of steps from a carry and returns the new carry
 and a `Run` (spikes, traces, final state, timings) that this module turns into
 `Results`. The simulation keeps the carry between runs, so runs continue.
+
+A run keeps what it recorded when it cannot go on (docs/running.md, "When a run
+stops early"): a step whose state went nan or inf raises `SimulationError` with the
+`Results` of the steps before it (its chunk run again from its start to the step
+before, from a copy the backend keeps: `_kept`), and Ctrl-C (`brainsim.interrupts`)
+ends a chunk early and raises `Interrupted` with the steps done.
 """
 
 from __future__ import annotations
@@ -21,7 +27,8 @@ from brainsim import arguments, ir
 from brainsim.backends.estimate import estimate
 from brainsim.backends.memory import NetworkMemory, PathwayMemory, network_memory, recording_bytes, synapse_memory
 from brainsim.backends.synapses import relax
-from brainsim.errors import InvalidValueError
+from brainsim.errors import Interrupted, InvalidValueError, SimulationError
+from brainsim.interrupts import deferred, requested
 from brainsim.integrators.relaxation import relaxations
 from brainsim.network import HostNetwork, build, located
 from brainsim.progress import Progress, RunBar
@@ -39,6 +46,7 @@ OUTPUT_BYTES_PER_CHUNK = 64 * 2**20  # outputs a chunk may hold (recorded values
 class Run:
     """What a backend's loop returns for a chunk of steps, as host numpy arrays of its own.
 
+    `steps` is the number of steps it ran (fewer than asked where Ctrl-C ended it early).
     `spikes[p]` = (steps, indices) of recorded population p, ordered by step then
     index; `counts[p]` per neuron for every population; `traces[r]` has shape
     (samples, n_indices) for record r (`sampled_steps`); `states[g]` is the final
@@ -52,6 +60,7 @@ class Run:
     states: tuple[dict[str, np.ndarray], ...]
     compile_seconds: float
     run_seconds: float
+    steps: int
     synapses: tuple = ()
     synapse_traces: tuple = ()
 
@@ -221,23 +230,40 @@ class Simulation(abc.ABC):
             ResourceError: the run would take more than `brainsim.resources.MAX_STEPS` steps, or
                 its recordings more memory than is available (or than `max_memory`); `stream`
                 bounds them by a chunk.
-            SimulationError: a state variable became nan or inf.
+            SimulationError: a state variable became nan or inf; its `results` hold the steps
+                before that one, and the simulation stands after the last of them.
+            Interrupted: Ctrl-C (SIGINT) stopped the run; its `results` hold the steps done,
+                and the simulation stands after the last of them (a new `run` goes on from there).
         """
         duration = self._duration(duration)
         self._refuse_run(self.host.steps(duration, self.steps_done), self.steps_done)
-        with RunBar(progress, self.host.steps(duration, self.steps_done), self.host.dt) as bar:
+        # The handler before the bar: a Ctrl-C as the bar is first drawn is a request too.
+        with deferred(), RunBar(progress, self.host.steps(duration, self.steps_done), self.host.dt) as bar:
             return self._run(duration, bar)
 
     def _run(self, duration: float, bar: RunBar) -> Results:
         """`run`, advancing `bar` after each chunk."""
         n_steps = self.host.steps(duration, self.steps_done)
-        return replace(Results.joined(tuple(self._stream(self.steps_done, n_steps, bar))), duration=duration)
+        parts, end = [], (self.steps_done + n_steps) * self.host.dt
+        try:
+            for part in self._stream(self.steps_done, n_steps, bar):
+                parts.append(part)
+        except SimulationError as fault:
+            fault.results = Results.joined(parts)  # the last part: the steps before the fault
+            raise
+        if requested():
+            raise Interrupted(Results.joined(parts), self.time, end)
+        return replace(Results.joined(parts), duration=duration)
 
     def stream(self, duration: float | str | None = None) -> Iterator[Results]:
         """Simulate as `run` does, chunk by chunk: each chunk's `Results` (its spikes, samples,
         and the state at its end) as soon as it is done, so that a long run's recordings can
         be written out or reduced without holding them all (`brainsim.export.stream` writes
-        them to a file). The duration and the step bound are checked before the first step."""
+        them to a file). The duration and the step bound are checked before the first step.
+
+        A step whose state goes nan or inf ends the stream: the chunk of the steps before it
+        comes first (possibly of no steps), then the `SimulationError`. Inside
+        `brainsim.interrupts.deferred`, Ctrl-C ends the stream after a chunk cut short."""
         duration = self._duration(duration)
         n_steps = self.host.steps(duration, self.steps_done)
         refuse_steps(n_steps, self.host.dt, self.steps_done)
@@ -256,15 +282,28 @@ class Simulation(abc.ABC):
         snapshot_steps = self.snapshot_steps()
         snapshots = {0: self._synapse_arrays(self._carry)} if first == 0 and 0 in snapshot_steps else {}
         for start, length in chunks(first, n_steps, self._chunk_length(), snapshot_steps):
+            kept = self._kept(self._carry)
+            fault = None
             with deep_expressions():
-                carry, run = self._advance(self._carry, start, length)
-            self._carry, self.steps_done = carry, start + length
-            if start + length in snapshot_steps:
-                snapshots[start + length] = self._synapse_arrays(carry)
+                try:
+                    carry, run = self._advance(self._carry, start, length)
+                except SimulationError as error:
+                    # Back to the chunk's start, and on to the step before the bad one: the
+                    # steps that went well, and the state after them, as a shorter chunk.
+                    fault = error
+                    carry, run = self._advance(kept, start, error.step - start, interruptible=False)
+            del kept
+            self._carry, self.steps_done = carry, start + run.steps
+            if run.steps and self.steps_done in snapshot_steps:  # (a chunk cut short ends at none)
+                snapshots[self.steps_done] = self._synapse_arrays(carry)
             if bar is not None:
-                bar.advance(length)
-            yield self._results(run, start, length, snapshots)
+                bar.advance(run.steps)
+            yield self._results(run, start, run.steps, snapshots)
             snapshots = {}
+            if fault is not None:
+                raise fault
+            if requested():
+                return
 
     def snapshot_steps(self) -> frozenset[int]:
         """The numbers of steps after which synapse snapshots are taken."""
@@ -285,9 +324,20 @@ class Simulation(abc.ABC):
         """A fresh copy of the state at t = 0, in this backend's arrays."""
 
     @abc.abstractmethod
-    def _advance(self, carry, start: int, n_steps: int) -> tuple[Any, Run]:
+    def _advance(self, carry, start: int, n_steps: int, interruptible: bool = True) -> tuple[Any, Run]:
         """Simulate steps start .. start + n_steps - 1 from `carry`: the carry after them
-        (the old one may have been changed in place) and what they produced."""
+        (the old one may have been changed in place) and what they produced; fewer steps
+        (`Run.steps`) where Ctrl-C asked to stop (`brainsim.interrupts.requested`) and
+        `interruptible`.
+
+        Raises:
+            SimulationError: a state went nan or inf in step `step`.
+        """
+
+    def _kept(self, carry):
+        """What `carry` is after `_advance` has run from it: itself, for a backend that never
+        changes a carry (a fault's chunk is run again from it)."""
+        return carry
 
     @abc.abstractmethod
     def _synapse_arrays(self, carry) -> tuple:

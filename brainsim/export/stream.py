@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from brainsim import arguments
-from brainsim.errors import ExportError
+from brainsim.errors import ExportError, Interrupted, SimulationError
+from brainsim.interrupts import deferred, requested
 from brainsim.export.sonata import MAGIC, SORTING, VERSION
 from brainsim.extras import require
 from brainsim.progress import Progress, RunBar
@@ -85,13 +86,13 @@ class StreamFile:
         self._file.flush()
         self.written.append(count)
 
-    def finish(self, final_state) -> None:
+    def finish(self, final_state, complete: bool = True) -> None:
         """Write `final_state` (`Results.final_state` of the run's last chunk), mark the file
-        complete and close it."""
+        complete (or not: a run stopped early) and close it."""
         for population, variables in final_state.items():
             for variable, values in variables.items():
                 self._file.create_dataset(f"final_state/{population}/{variable}", data=values)
-        self._file.attrs["complete"] = True
+        self._file.attrs["complete"] = complete
         self.close()
 
     def close(self) -> None:
@@ -138,12 +139,15 @@ def stream_to_file(simulation, path: str | Path, duration: float | str | None = 
 
     `progress` as `Simulation.run` takes it. Returns the run's `Results` without its
     recordings (spike counts, final state and synapses: what stays in memory); the
-    spikes and samples are in the file. A run that fails or is stopped leaves the chunks
-    done so far in the file, with the attribute `complete` False.
+    spikes and samples are in the file. A run that fails or is stopped leaves the steps
+    done so far in the file, with the attribute `complete` False; a state that went nan
+    or inf and Ctrl-C leave every step before it there, and the state after the last.
 
     Raises:
         ExportError: the file cannot be written (h5py missing, no such folder, ...).
-        ResourceError, InvalidValueError, SimulationError: as `Simulation.stream`.
+        ResourceError, InvalidValueError: as `Simulation.stream`.
+        SimulationError: a state went nan or inf; its `results` are the summary of the steps before.
+        Interrupted: Ctrl-C stopped the run; its `results` are the summary of the steps done.
     """
     from brainsim.export import check_output
 
@@ -151,14 +155,23 @@ def stream_to_file(simulation, path: str | Path, duration: float | str | None = 
     chunks = simulation.stream(duration)  # checks the duration before the file is made
     summary = None
     sink = StreamFile(path, simulation, description)
+    end = (simulation.steps_done + _steps(simulation, duration)) * simulation.host.dt
     try:
-        with RunBar(progress, _steps(simulation, duration), simulation.host.dt) as bar:
-            for chunk in chunks:
-                sink.append(chunk)
-                bar.advance(chunk.n_steps)
-                bare = replace(chunk, spikes={}, traces={}, synapse_traces={})
-                summary = bare if summary is None else Results.joined((summary, bare))
-                del chunk, bare  # nothing of a chunk's recordings outlives its append
+        with deferred(), RunBar(progress, _steps(simulation, duration), simulation.host.dt) as bar:
+            try:
+                for chunk in chunks:
+                    sink.append(chunk)
+                    bar.advance(chunk.n_steps)
+                    bare = replace(chunk, spikes={}, traces={}, synapse_traces={})
+                    summary = bare if summary is None else Results.joined((summary, bare))
+                    del chunk, bare  # nothing of a chunk's recordings outlives its append
+            except SimulationError as fault:  # the steps before it are in the file
+                fault.results = summary
+                sink.finish(summary.final_state, complete=False)
+                raise
+            if requested():
+                sink.finish(summary.final_state, complete=False)
+                raise Interrupted(summary, simulation.time, end)
         sink.finish(summary.final_state)
     except OSError as error:
         sink.close()

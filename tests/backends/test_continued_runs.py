@@ -112,7 +112,7 @@ def test_a_jax_chunk_holds_only_its_samples():
     simulation = cuba("record v of Cortex.exc every 1 ms").compile(backend="jax", chunk_steps=300)
     simulation.run()
     compiled = simulation._compiled[(300, simulation.bounds.key())]
-    shapes = [leaf.shape for leaf in __import__("jax").tree_util.tree_leaves(compiled.out_info[5])]
+    shapes = [leaf.shape for leaf in __import__("jax").tree_util.tree_leaves(compiled.run.out_info[5])]
     assert shapes == [(30, 3200)]
 
 
