@@ -215,13 +215,13 @@ def test_parameters_are_the_node_types_then_nests_defaults(imported, name):
 def test_per_node_values_override_the_node_types(imported):
     written, result, _ = imported
     network = result.model.network
-    for k, population in enumerate(network.populations):
+    for population in network.populations:
         if population.name.startswith("v1."):
             type_id = 100 if population.name == "v1.exc" else 101
             nodes = np.sort(written["v1_ids"][written["v1_types"] == type_id])
             v_m = written["v1_vm"][np.argsort(written["v1_ids"])][nodes]
-            assert np.allclose(neuron_values(population, 0, k).initial["v"], v_m * 1e-3, rtol=1e-15)
-    l4 = neuron_values(_population(result.model, "l4.pyr"), 0, 2).initial["v"]
+            assert np.allclose(neuron_values(population, 0).initial["v"], v_m * 1e-3, rtol=1e-15)
+    l4 = neuron_values(_population(result.model, "l4.pyr"), 0).initial["v"]
     assert np.all(l4 == -70e-3), "NEST's V_m is -70 mV whatever E_L"
 
 
