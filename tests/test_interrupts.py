@@ -78,6 +78,28 @@ def test_ctrl_c_while_jax_compiles_stops_without_waiting_for_the_compile():
     assert simulation.run(0.01).n_steps == 100
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_ctrl_c_during_a_batch_keeps_the_first_steps_of_its_members(backend):
+    simulation = brainsim.loads(LONG).compile(backend=backend)
+    seeds = [{"seed": 1}, {"seed": 2}]
+    simulation.run_batch(seeds, CHUNK)  # on jax: the vmapped chunk compiled, so that the signal comes while it runs
+    sent = _interrupt(_after(0.5))
+    with pytest.raises(brainsim.Interrupted) as stop:
+        simulation.run_batch(seeds)
+    latency = time.perf_counter() - sent[0]
+    assert latency < 1.0, f"stopped {latency:.2f} s after Ctrl-C"
+    kept = stop.value.results
+    # numpy runs the members one after the other (Ctrl-C came during the first), jax together.
+    assert len(kept) == (1 if backend == "numpy" else 2)
+    assert all(part.n_steps == kept[0].n_steps > 0 for part in kept)
+    assert stop.value.reached == pytest.approx(kept[0].duration)
+    for values, part in zip(seeds, kept):
+        alone = brainsim.loads(LONG).compile(backend=backend)
+        alone.set(values)
+        assert_identical(part, alone.run(part.duration))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 def test_ctrl_c_while_streaming_to_a_file_leaves_the_steps_done_there(tmp_path):
     path = tmp_path / "run.h5"
     simulation = brainsim.loads(LONG).compile(chunk_steps=2000)

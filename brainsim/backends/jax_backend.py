@@ -41,7 +41,7 @@ from typing import NamedTuple
 import numpy as np
 
 from brainsim import ir
-from brainsim.errors import InvalidValueError
+from brainsim.errors import Interrupted, InvalidValueError
 from brainsim.interrupts import CALL_SECONDS, active
 from brainsim.network import build
 from brainsim.progress import RunBar
@@ -619,41 +619,51 @@ class JaxSimulation(Simulation):
         n_steps = hosts[0].steps(duration)
         parts: list[list[Results]] = [[] for _ in members]
         snapshot_steps = self.snapshot_steps()
+        deferral, call_steps = active(), self._call_steps
         for start, length in chunks(0, n_steps, self._chunk_length(), snapshot_steps):
-            compile_seconds = run_seconds = 0.0
             steps = self._program_steps(length)
-            while True:
-                key = ("batch", len(members), steps, self.bounds.key(), _shapes(array_axes))
-                if key not in self._compiled:
+            done = 0
+            while done < length:  # inside `deferred`, calls paced as `_advance` paces them
+                first = start + done
+                now = length - done if deferral is None else min(length - done, call_steps)
+                compile_seconds = run_seconds = 0.0
+                while True:
+                    key = ("batch", len(members), steps, self.bounds.key(), _shapes(array_axes))
+                    if key not in self._compiled:
+                        began = time.perf_counter()
+                        program = self._program()
+                        function = jax.vmap(self._chunk_function(program, steps), in_axes=(0, array_axes, None, None, 0))
+                        shapes = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct((len(members), *x.shape), x.dtype),
+                                                        self._row_shapes(program, steps, members[0][2]))
+                        self._compiled[key] = _Chunk(_lowered(jax.jit(function).lower(
+                            carry, arrays, np.int64(0), np.int64(0), shapes)), shapes)
+                        compile_seconds += time.perf_counter() - began
                     began = time.perf_counter()
-                    program = self._program()
-                    function = jax.vmap(self._chunk_function(program, steps), in_axes=(0, array_axes, None, None, 0))
-                    shapes = jax.tree_util.tree_map(lambda x: jax.ShapeDtypeStruct((len(members), *x.shape), x.dtype),
-                                                    self._row_shapes(program, steps, members[0][2]))
-                    self._compiled[key] = _Chunk(_lowered(jax.jit(function).lower(
-                        carry, arrays, np.int64(0), np.int64(0), shapes)), shapes)
-                    compile_seconds += time.perf_counter() - began
-                began = time.perf_counter()
-                outcome = jax.block_until_ready(self._compiled[key].run(
-                    carry, arrays, np.int64(start), np.int64(start + length), self._compiled[key].blank_rows()))
-                run_seconds += time.perf_counter() - began
-                next_carry, peaks, bad_step, bad_flags, outputs, samples = jax.device_get(outcome)
-                next_carry = _restored(next_carry, carry)
-                if not self.bounds.grow(np.asarray(peaks).max(axis=0), start):
-                    break
-            for m, host in enumerate(hosts):
-                member = jax.tree_util.tree_map(lambda x: x[m], (next_carry, bad_step, bad_flags, outputs, samples))
-                final, bad, flags, own_outputs, own_samples = member
-                if (step := int(bad)) >= 0:
-                    raise nonfinite_error(host, flags, step)
-                run = replace(self._chunk_run(own_outputs, own_samples, start, length, final),
-                              compile_seconds=compile_seconds, run_seconds=run_seconds)
-                snapshots = {k: _synapses(final) for k in (start + length,) if k in snapshot_steps}
-                if start == 0 and 0 in snapshot_steps:
-                    snapshots[0] = _synapses(members[m][2])
-                parts[m].append(self._results(run, start, length, snapshots, host))
-            carry = next_carry
-            bar.advance(len(members) * length)
+                    outcome = jax.block_until_ready(self._compiled[key].run(
+                        carry, arrays, np.int64(first), np.int64(first + now), self._compiled[key].blank_rows()))
+                    elapsed = time.perf_counter() - began
+                    run_seconds += elapsed
+                    next_carry, peaks, bad_step, bad_flags, outputs, samples = jax.device_get(outcome)
+                    next_carry = _restored(next_carry, carry)
+                    if not self.bounds.grow(np.asarray(peaks).max(axis=0), first):
+                        break
+                for m, host in enumerate(hosts):
+                    member = jax.tree_util.tree_map(lambda x: x[m], (next_carry, bad_step, bad_flags, outputs, samples))
+                    final, bad, flags, own_outputs, own_samples = member
+                    if (step := int(bad)) >= 0:
+                        raise nonfinite_error(host, flags, step)
+                    run = replace(self._chunk_run(own_outputs, own_samples, first, now, final),
+                                  compile_seconds=compile_seconds, run_seconds=run_seconds)
+                    snapshots = {k: _synapses(final) for k in (first + now,) if k in snapshot_steps}
+                    if first == 0 and 0 in snapshot_steps:
+                        snapshots[0] = _synapses(members[m][2])
+                    parts[m].append(self._results(run, first, now, snapshots, host))
+                carry, done = next_carry, done + now
+                bar.advance(len(members) * now)
+                call_steps = _paced(now, elapsed)
+                if deferral is not None and deferral.requested:
+                    raise Interrupted([Results.joined(p) for p in parts], (first + now) * hosts[0].dt,
+                                      n_steps * hosts[0].dt)
         return [replace(Results.joined(p), duration=duration) for p in parts]
 
     def _member(self, model, own: tuple) -> tuple:

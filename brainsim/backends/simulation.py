@@ -154,6 +154,9 @@ class Simulation(abc.ABC):
                 of values that changes the network's structure (a population's size, the number
                 of synapses a random rule drew): such a set must run on its own.
             BrainsimError: a name the model does not have, or a value the file could not hold.
+            Interrupted: Ctrl-C stopped the batch; its `results` are a list: on numpy the members
+                done and the first steps of the one that was running, on jax the first steps of
+                every member (all at the same step). `reached` is the time the last of them got to.
         """
         if isinstance(batch, (str, bytes, Mapping)) or not isinstance(batch, Sequence):
             raise InvalidValueError(f"run_batch takes a list of sets of values (dicts, as `set` takes them), "
@@ -164,14 +167,22 @@ class Simulation(abc.ABC):
         duration = self._duration(duration)
         models = [self._model_with(values) for values in batch]
         self._refuse_run(self.host.steps(duration), 0, len(models))
-        with RunBar(progress, len(models) * self.host.steps(duration), self.host.dt, f"{len(models)} runs") as bar:
+        with deferred(), RunBar(progress, len(models) * self.host.steps(duration), self.host.dt,
+                                f"{len(models)} runs") as bar:
             return self._run_batch(models, duration, bar)
 
     def _run_batch(self, models: list, duration: float, bar: RunBar) -> list[Results]:
-        """One simulation of each model after the other (a backend may run them together)."""
-        return [type(self)(model.network, dtype=self.dtype, chunk_steps=self.chunk_steps,
-                           max_memory=self.max_memory)._run(duration, bar)
-                for model in models]
+        """One simulation of each model after the other (a backend may run them together); after
+        Ctrl-C, `Interrupted` with the members done and the steps the one running got to."""
+        done = []
+        for model in models:
+            member = type(self)(model.network, dtype=self.dtype, chunk_steps=self.chunk_steps,
+                                max_memory=self.max_memory)
+            try:
+                done.append(member._run(duration, bar))
+            except Interrupted as stop:
+                raise Interrupted([*done, stop.results], stop.reached, stop.end) from None
+        return done
 
     def _duration(self, duration: object) -> float:
         """The duration of a run in seconds: the network's for None, else `brainsim.arguments.duration`."""
