@@ -71,7 +71,7 @@ def test_scaling_in_degrees_scales_the_weights_and_adds_the_lost_mean_input():
     assert values["L23.I -> L4.E.weight"].endswith("high = 0 pA)")
     # the external rate follows the scaled K_ext: 8 Hz * round(1600 * 0.05) / 20 channels
     assert values["Background.L23E.rate"] == "32 Hz"
-    # the compensating current is positive wherever the lost input was net excitatory
+    # every population gets back the mean input its scaled in-degrees lost
     assert all(float(values[f"{p}.I_DC"].split()[0]) != 0 for p in microcircuit.POPULATIONS)
 
 
