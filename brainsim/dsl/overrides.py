@@ -14,6 +14,8 @@ gets the error the file would get. Names:
     Cortex.exc -> Cortex.inh.w    a setting of every `connect Cortex.exc -> Cortex.inh`
                                   (a synapse parameter or initial value, `p`, `delay`)
     Retina.I_ext.amplitude        a keyword of the waveform of `stimulus Retina { I_ext += ... }`
+    Cortex.exc[]                  a population's size, the n of `exc = Model[n]` (a whole
+                                  number; `[]` keeps it apart from a parameter named `size`)
 
 A value is text in the language (`"12 ms"`, `"uniform(0 mV, 5 mV)"`) or a
 number (dimensionless: a quantity with a unit is written with it).
@@ -46,9 +48,37 @@ def with_values(model: ast.Model, values: Mapping[str, object], folders: tuple[P
         ParseError: a value whose text is not an expression of the language.
     """
     for name, value in values.items():
+        if name.endswith("[]"):
+            model = _resized(model, name, value)
+            continue
         declaration = _declaration(name, value, folders)
         model = _applied(model, name, declaration)
     return model
+
+
+def _resized(model: ast.Model, name: str, value: object) -> ast.Model:
+    """`model` with the population `name` (without its `[]`) of `value` neurons; the
+    lowering checks the size's range, as it checks the file's."""
+    owner = name[:-2].strip()
+    populations = dict(_populations(model.regions, ""))
+    if owner not in populations:
+        raise UnknownNameError(f"{name!r}: the model has no population `{owner}` to resize",
+                               hint=did_you_mean(owner, list(populations)))
+    match value:
+        case bool():
+            text = None
+        case int():
+            text = str(value)
+        case str() if value.strip().isdigit():
+            text = value.strip()
+        case _:
+            text = None
+    if text is None:
+        raise InvalidValueError(f"the size {name!r} is a whole number of neurons, not {value!r}")
+    size = ast.Count(text, populations[owner].size.span)
+    return dataclasses.replace(model, regions=tuple(
+        _region_with(region, owner, lambda population: dataclasses.replace(population, size=size), "")
+        for region in model.regions))
 
 
 def _declaration(name: str, value: object, folders: tuple[Path, ...]) -> ast.Declaration:
@@ -93,7 +123,9 @@ def _applied(model: ast.Model, name: str, declaration: ast.Declaration) -> ast.M
         changed = dataclasses.replace(neuron, **{blocks[0]: _replaced_in_place(getattr(neuron, blocks[0]), declaration)})
         return dataclasses.replace(model, neurons=model.neurons[:neurons[owner]] + (changed,) + model.neurons[neurons[owner] + 1:])
     if owner in populations:
-        regions = tuple(_region_with(region, owner, declaration, "") for region in model.regions)
+        def overridden(population: ast.Population) -> ast.Population:
+            return dataclasses.replace(population, overrides=_replaced(population.overrides, declaration))
+        regions = tuple(_region_with(region, owner, overridden, "") for region in model.regions)
         return dataclasses.replace(model, regions=regions)
     target, _, variable = owner.rpartition(".")
     for k, stimulus in enumerate(model.stimuli):
@@ -103,6 +135,7 @@ def _applied(model: ast.Model, name: str, declaration: ast.Declaration) -> ast.M
             stimuli = model.stimuli[:k] + (dataclasses.replace(stimulus, inputs=inputs),) + model.stimuli[k + 1:]
             return dataclasses.replace(model, stimuli=stimuli)
     known = ["seed", *(f"{n}.<name>" for n in neurons), *(f"{p}.<name>" for p in populations),
+             *(f"{p}[]" for p in populations),
              *(f"{c.source.text} -> {c.target.text}.<name>" for c in model.connects),
              *(f"{_selection_text(s.target)}.{a.variable.name}.<keyword>" for s in model.stimuli for a in s.inputs)]
     raise UnknownNameError(
@@ -131,15 +164,16 @@ def _populations(members, prefix: str):
                 yield f"{prefix}{name.name}", member
 
 
-def _region_with(region: ast.Region, target: str, declaration: ast.Declaration, prefix: str) -> ast.Region:
+def _region_with(region: ast.Region, target: str, change, prefix: str) -> ast.Region:
+    """`region` with `change` (population -> population) applied to the population named `target`."""
     here = f"{prefix}{region.name.name}."
     members = []
     for member in region.members:
         match member:
             case ast.Region():
-                member = _region_with(member, target, declaration, here)
+                member = _region_with(member, target, change, here)
             case ast.Population(name=name) if f"{here}{name.name}" == target:
-                member = dataclasses.replace(member, overrides=_replaced(member.overrides, declaration))
+                member = change(member)
         members.append(member)
     return dataclasses.replace(region, members=tuple(members))
 
