@@ -85,7 +85,18 @@ def test_selection_keeps_the_chosen_models_and_simulators():
     assert cli.selected(args) == []  # the microcircuit is not run by Brian2
 
 
+def test_the_sizes_can_be_chosen():
+    args = cli.arguments(["--only", "cuba", "microcircuit", "--cuba-sizes", "1000", "2000000",
+                          "--microcircuit-scale", "0.5", "1"])
+    chosen = cli.selected(args)
+    assert [(c.model, c.n, c.scale_n, c.scale_k) for c in chosen] == [
+        ("cuba", 1000, 1.0, 1.0), ("cuba", 2000000, 1.0, 1.0), ("microcircuit", None, 0.5, 1.0)]
+    assert chosen[0].duration == 1.0 and len(chosen[0].simulators) == len(cases.SIMULATORS)
+
+
 @pytest.mark.parametrize("argv, message", [(["--seeds", "0"], "at least 1, not '0'"),
+                                           (["--cuba-sizes", "4k"], "at least 1, not '4k'"),
+                                           (["--microcircuit-scale", "0.5", "2"], "a fraction in (0, 1], not '2'"),
                                            (["--only", "hh"], "invalid choice: 'hh'")])
 def test_bad_options_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit:
@@ -156,3 +167,15 @@ def test_the_report_is_written_again_from_a_results_file(tmp_path, capsys):
     assert "| numpy backend run time <= 0.5x Brian2 numpy, CUBA N=4,000 | 0.25x | yes |" in out.read_text()
     assert cli.main(["--report-from", str(tmp_path / "missing.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_suite_of_sizes_that_do_not_fit_refuses_them_all_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
+    out = tmp_path / "benchmarks.md"
+    argv = ["--only", "cuba", "--cuba-sizes", "50000000", "--no-peers", "--max-memory", "2GB", "--out", str(out)]
+    assert cli.main(argv) == 3
+    assert "refused: resource error: building this network would take about" in capsys.readouterr().out
+    row = next(line for line in out.read_text().splitlines() if line.startswith("| brainsim numpy |"))
+    assert row.startswith("| brainsim numpy | 0 | | | seed 0: refused: resource error: building this network")
+    assert row.endswith("| | | | |") and "synapses" in row and "hint: " in row
+    assert len((next((tmp_path / "results").iterdir())).read_text().splitlines()) == 2  # both backends' refusals

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.suite import cases, machine, peers, report, running
@@ -35,6 +36,10 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     keys = [s.key for s in cases.SIMULATORS]
     parser.add_argument("--simulators", nargs="+", choices=keys, metavar="SIMULATOR",
                         help=f"run only these ({', '.join(keys)})")
+    parser.add_argument("--cuba-sizes", nargs="+", type=positive, metavar="N",
+                        help="run CUBA at these numbers of neurons instead of the suite's")
+    parser.add_argument("--microcircuit-scale", nargs=2, type=fraction, metavar=("SCALE_N", "SCALE_K"),
+                        help="run the microcircuit with these fractions of its neurons and in-degrees")
     parser.add_argument("--seeds", type=positive, default=3, help="timed runs per simulator and case (seeds 1..N)")
     parser.add_argument("--no-peers", action="store_true", help="brainsim alone, without Brian2 and NEST")
     parser.add_argument("--peer-python", type=Path, help="a Python with brian2 and nest-simulator "
@@ -59,16 +64,42 @@ def positive(text: str) -> int:
     return value
 
 
+def fraction(text: str) -> float:
+    """A number in (0, 1], for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"a fraction in (0, 1], not {text!r}")
+    return value
+
+
+def sized(suite: list[cases.Case], args: argparse.Namespace) -> list[cases.Case]:
+    """The suite's cases with the CUBA sizes and the microcircuit's scale the options give."""
+    resized = []
+    for case in suite:
+        if case.model == "cuba" and args.cuba_sizes:
+            if case.n == min(c.n for c in suite if c.model == "cuba"):  # one case per size asked for
+                resized += [replace(case, n=n) for n in args.cuba_sizes]
+        elif case.model == "microcircuit" and args.microcircuit_scale:
+            resized.append(replace(case, scale_n=args.microcircuit_scale[0], scale_k=args.microcircuit_scale[1]))
+        else:
+            resized.append(case)
+    return resized
+
+
 def selected(args: argparse.Namespace) -> list[cases.Case]:
-    """The suite's cases, only the chosen models and simulators (peers dropped with --no-peers)."""
+    """The suite's cases at the sizes asked for, only the chosen models and simulators (peers
+    dropped with --no-peers)."""
     chosen = []
-    for case in cases.SUITES[args.suite]():
+    for case in sized(list(cases.SUITES[args.suite]()), args):
         if args.only and case.model not in args.only:
             continue
         simulators = tuple(s for s in case.simulators if (not args.simulators or s.key in args.simulators)
                            and not (args.no_peers and s.peer))
         if simulators:
-            chosen.append(cases.Case(case.model, case.duration, simulators, case.n, case.scale_n, case.scale_k))
+            chosen.append(replace(case, simulators=simulators))
     return chosen
 
 

@@ -113,7 +113,8 @@ def case_table(case: str, summaries: list[Summary]) -> list[str]:
     for s in summaries:
         record = s.record
         if not s.timed:
-            rows.append(f"| {s.simulator} | 0 | | | {'; '.join(s.failures) or 'no timed run'} | | | | |")
+            why = " ".join("; ".join(s.failures).split()).replace("|", "/")  # one table row
+            rows.append(f"| {s.simulator} | 0 | | | {why or 'no timed run'} | | | | |")
             continue
         low, high = s.spread("run_s")
         build = (s.median("build_s") or 0.0) + (s.median("compile_s") or 0.0)
