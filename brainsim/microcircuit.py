@@ -11,6 +11,9 @@ rates. `drive="dc"` replaces the Poisson background by its mean current.
 
     model = brainsim.load("models/microcircuit.brain").with_values(microcircuit.values(0.05, 0.05))
 
+The module needs nothing but the standard library until `values` reports a mistake, so the
+NEST and Brian2 versions of the model (benchmarks/peers) load it by path, without brainsim.
+
 The numbers are those of the NEST example (pynest/examples/Potjans_2014/network_params.py
 at nest-simulator commit 770f2a24d, before it moved out of the repository).
 """
@@ -18,8 +21,6 @@ at nest-simulator commit 770f2a24d, before it moved out of the repository).
 from __future__ import annotations
 
 import math
-
-from brainsim.errors import InvalidValueError
 
 POPULATIONS = ("L23.E", "L23.I", "L4.E", "L4.I", "L5.E", "L5.I", "L6.E", "L6.I")
 FULL_SIZES = (20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948)
@@ -105,6 +106,8 @@ def values(scale_N: float = 1.0, scale_K: float = 1.0, drive: str = "poisson") -
     Raises:
         InvalidValueError: a scale outside (0, 1], or an unknown drive.
     """
+    from brainsim.errors import InvalidValueError
+
     for name, scale in (("scale_N", scale_N), ("scale_K", scale_K)):
         if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0 < scale <= 1:
             raise InvalidValueError(f"{name} is a fraction in (0, 1], not {scale!r}")
@@ -117,16 +120,9 @@ def values(scale_N: float = 1.0, scale_K: float = 1.0, drive: str = "poisson") -
     for t, (target, size) in enumerate(scaled_sizes(scale_N).items()):
         new[f"{target}[]"] = size
         new[f"{target}.v"] = f"normal({V0_MEAN[t]} mV, {V0_STD[t]} mV)"
-        # the mean input (A) the full-scale in-degrees carry, of which 1 - sqrt(scale_K) is lost
-        recurrent = sum(weights[t][s] * totals[t][s] / FULL_SIZES[t] * FULL_RATES[s] for s in range(len(POPULATIONS)))
-        external = w_ext * K_EXT[t] * BACKGROUND_RATE
-        if drive == "dc":  # the whole mean of the background, and what the scaled recurrent in-degrees lost
-            dc = TAU_SYN * (external + (1.0 - root) * recurrent)
-        else:  # what the scaled recurrent and external in-degrees lost
-            dc = TAU_SYN * (1.0 - root) * (recurrent + external)
-        rate = 0.0 if drive == "dc" else BACKGROUND_RATE * round(K_EXT[t] * scale_K) / CHANNELS
+        rate = 0.0 if drive == "dc" else background_rate(t, scale_K) / CHANNELS
         pool = "Background." + target.replace(".", "")
-        new[f"{target}.I_DC"] = quantity(dc, "pA", 1e12)
+        new[f"{target}.I_DC"] = quantity(dc_current(t, scale_K, drive), "pA", 1e12)
         new[f"{pool}.rate"] = quantity(rate, "Hz", 1.0)
         new[f"{pool} -> {target}.weight"] = quantity(w_ext / root, "pA", 1e12)
         for s, source in enumerate(POPULATIONS):
@@ -137,6 +133,25 @@ def values(scale_N: float = 1.0, scale_K: float = 1.0, drive: str = "poisson") -
             new[f"{connection}.weight"] = weight(weights[t][s] / root)
             new[f"{connection}.delay"] = delay(source)
     return new
+
+
+def background_rate(t: int, scale_K: float) -> float:
+    """The Poisson rate (Hz) of the whole background of one neuron of population `t`:
+    8 Hz times its scaled external in-degree."""
+    return BACKGROUND_RATE * round(K_EXT[t] * scale_K)
+
+
+def dc_current(t: int, scale_K: float, drive: str = "poisson") -> float:
+    """The DC current (A) of population `t` at `scale_K`: what the scaled in-degrees lost of
+    the mean input the full-scale ones carry at the published rates (1 - sqrt(scale_K) of
+    it), and with `drive` "dc" the whole mean of the background too."""
+    root = math.sqrt(scale_K)
+    weights, totals = mean_weights()[t], full_totals()[t]
+    recurrent = sum(weights[s] * totals[s] / FULL_SIZES[t] * FULL_RATES[s] for s in range(len(POPULATIONS)))
+    external = PSP_EXC * psc_over_psp() * K_EXT[t] * BACKGROUND_RATE
+    if drive == "dc":
+        return TAU_SYN * (external + (1.0 - root) * recurrent)
+    return TAU_SYN * (1.0 - root) * (recurrent + external)
 
 
 def scaled_sizes(scale_N: float) -> dict[str, int]:

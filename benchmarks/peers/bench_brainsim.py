@@ -24,15 +24,16 @@ STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
-import json  # noqa: E402
+import sys  # noqa: E402
 from importlib import metadata  # noqa: E402
-import resource  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from protocol import CUBA_FAN_IN, checked, cv_isi, emit, parser, peak_rss_mb  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "models"
 FILES = {"cuba": "cuba.brain", "cobahh": "cobahh.brain", "brunel": "brunel.brain",
          "song2000": "stdp_song2000.brain", "microcircuit": "microcircuit.brain"}
-CUBA_FAN_IN = 80
 
 
 def model_values(model: str, n: int | None = None, scale_n: float = 1.0, scale_k: float = 1.0,
@@ -65,22 +66,6 @@ def load(model: str, n: int | None = None, scale_n: float = 1.0, scale_k: float 
     return brainsim.Model(network)
 
 
-def cv_isi(times, indices, size: int) -> float | None:
-    """The mean coefficient of variation of the inter-spike intervals over the neurons with
-    at least three spikes; None when no neuron has."""
-    import numpy as np
-
-    order = np.lexsort((times, indices))
-    times, indices = np.asarray(times)[order], np.asarray(indices)[order]
-    cvs = []
-    for neuron in range(size):
-        spikes = times[indices == neuron]
-        if spikes.size >= 3:
-            intervals = np.diff(spikes)
-            cvs.append(intervals.std() / intervals.mean())
-    return float(np.mean(cvs)) if cvs else None
-
-
 def measure(args: argparse.Namespace) -> dict[str, object]:
     """Build and run the model as `args` say; the protocol's record."""
     before = time.perf_counter()
@@ -98,31 +83,16 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     if args.record:
         cvs = {name: cv_isi(results.spikes[name].times, results.spikes[name].indices, size)
                for name, size in sizes.items() if name in results.spikes}
-    usage = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     return {
         "simulator": "brainsim", "version": metadata.version("brainsim-lang"), "target": args.target, "model": args.model,
         "n": sum(sizes.values()),
         "synapses": sum(m.synapses for m in simulation.synapse_memory()),
         "duration_s": args.duration, "dt_s": model.network.simulation.dt, "seed": args.seed, "threads": 1,
         "import_s": imported - before, "build_s": built - imported, "compile_s": results.compile_seconds,
-        "run_s": results.run_seconds, "rates_hz": rates, "cv_isi": cvs, "peak_rss_mb": usage / 1024,
+        "run_s": results.run_seconds, "rates_hz": rates, "cv_isi": cvs, "peak_rss_mb": peak_rss_mb(),
         "process_s": time.perf_counter() - STARTED,
     }
 
 
-def parser() -> argparse.ArgumentParser:
-    """The protocol's command line, brainsim's backends as targets."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", choices=sorted(FILES), required=True)
-    parser.add_argument("--n", type=int, help="neurons (CUBA only)")
-    parser.add_argument("--scale-n", type=float, default=1.0, help="fraction of the microcircuit's neurons")
-    parser.add_argument("--scale-k", type=float, default=1.0, help="fraction of the microcircuit's in-degrees")
-    parser.add_argument("--duration", type=float, default=1.0, help="simulated seconds")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--target", choices=("numpy", "jax"), default="numpy", help="the backend")
-    parser.add_argument("--record", action="store_true", help="record spikes (and compute the CV of the ISIs)")
-    return parser
-
-
 if __name__ == "__main__":
-    print(json.dumps(measure(parser().parse_args())))
+    emit(measure(checked(parser(__doc__.split("\n\n")[0], ("numpy", "jax")).parse_args())))
