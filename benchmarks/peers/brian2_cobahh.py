@@ -28,6 +28,7 @@ import platform
 import time
 
 import numpy as np
+from bench_brian2 import COBAHH_EQUATIONS  # this script's directory is on sys.path when it runs
 
 N_EXCITATORY, N_INHIBITORY = 3200, 800
 DURATION_S = 1.0
@@ -59,23 +60,7 @@ def run_cobahh(seed: int, duration_s: float) -> dict:
         "Ee": 0 * b2.mV, "Ei": -80 * b2.mV, "taue": 5 * b2.ms, "taui": 10 * b2.ms,
         "we": 6 * b2.nS, "wi": 67 * b2.nS,
     }
-    equations = """
-    dv/dt = (gl * (El - v) + ge * (Ee - v) + gi * (Ei - v)
-             - g_na * m ** 3 * h * (v - ENa) - g_kd * n ** 4 * (v - EK)) / Cm : volt
-    dm/dt = alpha_m * (1 - m) - beta_m * m : 1
-    dn/dt = alpha_n * (1 - n) - beta_n * n : 1
-    dh/dt = alpha_h * (1 - h) - beta_h * h : 1
-    dge/dt = -ge / taue : siemens
-    dgi/dt = -gi / taui : siemens
-    u = (v - VT) / mV : 1
-    alpha_m = 0.32 * (13 - u) / (exp((13 - u) / 4) - 1) / ms : Hz
-    beta_m = 0.28 * (u - 40) / (exp((u - 40) / 5) - 1) / ms : Hz
-    alpha_h = 0.128 * exp((17 - u) / 18) / ms : Hz
-    beta_h = 4 / (1 + exp((40 - u) / 5)) / ms : Hz
-    alpha_n = 0.032 * (15 - u) / (exp((15 - u) / 5) - 1) / ms : Hz
-    beta_n = 0.5 * exp((10 - u) / 40) / ms : Hz
-    """
-    cells = b2.NeuronGroup(N_EXCITATORY + N_INHIBITORY, equations, threshold="v > -20 * mV",
+    cells = b2.NeuronGroup(N_EXCITATORY + N_INHIBITORY, COBAHH_EQUATIONS, threshold="v > -20 * mV",
                            refractory=3 * b2.ms, method="exponential_euler", namespace=namespace)
     for name, (low, high, unit) in INITIAL_RANGES.items():
         setattr(cells, name, f"{low!r} * {unit} + rand() * {high - low!r} * {unit}")
