@@ -65,12 +65,6 @@ def test_a_bad_value_is_one_line_and_status_2(argv, message):
     assert done.returncode == 2 and done.stderr.strip() == f"error: {message}"
 
 
-def test_brian2_leaves_the_microcircuit_to_nest():
-    done = subprocess.run([sys.executable, str(PEERS / "bench_brian2.py"), "--model", "microcircuit"],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2 and "NEST's peer" in done.stderr and "Traceback" not in done.stderr
-
-
 def test_a_record_has_every_key_of_the_protocol():
     fields = dict.fromkeys(protocol.KEYS, 0)
     assert protocol.record(**fields) == fields
@@ -140,3 +134,32 @@ def test_nest_takes_the_microcircuit_from_brainsim_without_brainsim():
         assert float(values[f"{pool}.rate"].split()[0]) * microcircuit.CHANNELS == pytest.approx(
             tables.background_rate(t, 0.2), rel=1e-5)
     assert math.isclose(tables.background_rate(0, 1.0), 8.0 * 1600)
+
+
+def test_brian2_microcircuit_neuron_is_models_iaf_psc_exp():
+    model = parameters("microcircuit.brain")
+    for name, value in brian2_script.MICROCIRCUIT_NEURON_MV.items():
+        assert value * 1e-3 == pytest.approx(model[name])
+    assert brian2_script.MICROCIRCUIT_T_REF_MS * 1e-3 == pytest.approx(model["t_ref"])
+    tables = protocol.microcircuit_tables()
+    assert (tables.C_M, tables.TAU_M, tables.TAU_SYN) == pytest.approx((model["C_m"], model["tau_m"], model["tau_syn"]))
+
+
+def test_brian2_microcircuit_connections_are_the_scaled_totals_with_signs_and_delays_kept():
+    import numpy as np
+
+    tables = protocol.microcircuit_tables()
+    scale_n, scale_k = 0.02, 0.05
+    pre, post, w, delay = brian2_script.microcircuit_connections(tables, scale_n, scale_k, np.random.default_rng(3))
+    sizes = list(tables.scaled_sizes(scale_n).values())
+    bounds = np.concatenate(([0], np.cumsum(sizes)))
+    expected = sum(round(k * scale_n * scale_k) for row in tables.full_totals() for k in row)
+    assert len(pre) == len(post) == len(w) == len(delay) == expected
+    source_type = np.searchsorted(bounds, pre, side="right") - 1
+    excitatory = source_type % 2 == 0  # POPULATIONS alternate E, I
+    assert (w[excitatory] > 0).all() and (w[~excitatory] < 0).all()
+    assert delay.min() >= 1e-4
+    # L2/3E -> L2/3E: the mean weight over sqrt(scale_K), and delays around 1.5 ms
+    first = (source_type == 0) & (post < sizes[0])
+    assert w[first].mean() == pytest.approx(tables.mean_weights()[0][0] / math.sqrt(scale_k), rel=0.02)
+    assert np.median(delay[first]) == pytest.approx(1.5e-3, rel=0.1)

@@ -12,8 +12,14 @@ brian2_cobahh.py and brian2_song2000.py do (tests/test_peer_*.py compare brainsi
 those): CUBA with p = 80 / N drawn per source (`sample`, not a condition on all N^2
 pairs), COBAHH, Brunel 2000 with fixed in-degrees drawn without multapses and its
 external drive as a PoissonInput (a Poisson count per step, Brunel's own, where brainsim
-uses 100 channels per neuron), and the STDP network of Song, Miller & Abbott. The
-microcircuit is left to NEST (bench_nest.py).
+uses 100 channels per neuron), the STDP network of Song, Miller & Abbott, and the
+Potjans & Diesmann microcircuit with brainsim/microcircuit.py's numbers (loaded by path):
+one NeuronGroup and one Synapses object whose fixed_total_number connections, normal
+weights (redrawn where the sign flips) and delays (redrawn below 0.1 ms) are drawn with
+numpy (`microcircuit_connections`), the DC compensation of the scaled in-degrees, and a
+PoissonInput per population of round(K_ext scale_K) inputs at 8 Hz: a binomial count per
+step of that mean, as brainsim's 20 channels per neuron and NEST's poisson_generator give
+(Poisson's) count of the same mean.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ import time
 
 STARTED = time.perf_counter()
 
+import math  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import CUBA_FAN_IN, checked, cv_isi, emit, parser, peak_rss_mb  # noqa: E402
+from protocol import CUBA_FAN_IN, checked, cv_isi, emit, microcircuit_tables, parser, peak_rss_mb  # noqa: E402
 
 TARGETS = ("numpy", "cython", "cpp_standalone")
 COBAHH_INITIAL = {"v": (-73.66, -56.34, "mV"), "ge": (14.02, 65.98, "nS"), "gi": (-7.85, 407.85, "nS")}
@@ -126,11 +133,86 @@ def build_song2000(b2, n: int) -> tuple[list, dict]:
     return [inputs, cell, synapses], {"Output.cell": cell}
 
 
+MICROCIRCUIT_EQUATIONS = """
+dv/dt = (E_L - v) / tau_m + (I_syn + I_DC) / C_m : volt (unless refractory)
+dI_syn/dt = -I_syn / tau_syn : amp
+I_DC : amp (constant)
+"""
+"""models/microcircuit.brain's IafPscExp."""
+MICROCIRCUIT_NEURON_MV = {"E_L": -65.0, "V_th": -50.0, "V_reset": -65.0}
+MICROCIRCUIT_T_REF_MS = 2.0
+DT_S = 1e-4
+
+
+def redrawn(rng, mean: float, std: float, size: int, low: float, high: float):
+    """`size` normal draws, each one outside [low, high] drawn again until it falls inside."""
+    values = rng.normal(mean, std, size)
+    outside = (values < low) | (values > high)
+    while outside.any():
+        values[outside] = rng.normal(mean, std, int(outside.sum()))
+        outside = (values < low) | (values > high)
+    return values
+
+
+def microcircuit_connections(tables, scale_n: float, scale_k: float, rng):
+    """The microcircuit's synapses as arrays (sources, targets, weights in A, delays in s)
+    over one group of all populations in tables.POPULATIONS' order: round(K scale_N scale_K)
+    pairs drawn with multapses and autapses per (target, source) population pair (NEST's
+    fixed_total_number), weights normal around the mean / sqrt(scale_K) with a 10 % sd and
+    their sign kept, delays normal and at least one step (models/microcircuit.brain)."""
+    import numpy as np
+
+    sizes = list(tables.scaled_sizes(scale_n).values())
+    offsets = np.concatenate(([0], np.cumsum(sizes)))
+    totals, weights = tables.full_totals(), tables.mean_weights()
+    parts = []
+    for t, target in enumerate(tables.POPULATIONS):
+        for s, source in enumerate(tables.POPULATIONS):
+            total = round(totals[t][s] * scale_n * scale_k)
+            if total == 0:
+                continue
+            mean = weights[t][s] / math.sqrt(scale_k)
+            bounds = (0.0, math.inf) if mean > 0 else (-math.inf, 0.0)
+            delay = tables.DELAY_MEAN[source[-1]]
+            parts.append((rng.integers(sizes[s], size=total) + offsets[s],
+                          rng.integers(sizes[t], size=total) + offsets[t],
+                          redrawn(rng, mean, abs(mean) * tables.WEIGHT_REL_STD, total, *bounds),
+                          redrawn(rng, delay, delay * tables.DELAY_REL_STD, total, DT_S, math.inf)))
+    return tuple(np.concatenate(column) for column in zip(*parts))
+
+
+def build_microcircuit(b2, scale_n: float, scale_k: float, seed: int) -> tuple[list, dict]:
+    import numpy as np
+
+    tables = microcircuit_tables()
+    rng = np.random.default_rng(seed)
+    sizes = tables.scaled_sizes(scale_n)
+    namespace = {"C_m": tables.C_M * b2.farad, "tau_m": tables.TAU_M * b2.second,
+                 "tau_syn": tables.TAU_SYN * b2.second} | {
+                     name: value * b2.mV for name, value in MICROCIRCUIT_NEURON_MV.items()}
+    cells = b2.NeuronGroup(sum(sizes.values()), MICROCIRCUIT_EQUATIONS, threshold="v >= V_th", reset="v = V_reset",
+                           refractory=MICROCIRCUIT_T_REF_MS * b2.ms, method="exact", namespace=namespace)
+    v, dc, populations, groups, start = [], [], {}, [cells], 0
+    w_ext = tables.PSP_EXC * tables.psc_over_psp() / math.sqrt(scale_k)
+    for t, (name, size) in enumerate(sizes.items()):
+        v.append(rng.normal(tables.V0_MEAN[t], tables.V0_STD[t], size))
+        dc.append(np.full(size, tables.dc_current(t, scale_k)))
+        populations[name] = cells[start:start + size]
+        inputs = round(tables.background_rate(t, scale_k) / tables.BACKGROUND_RATE)
+        groups.append(b2.PoissonInput(populations[name], "I_syn", N=inputs, rate=tables.BACKGROUND_RATE * b2.Hz,
+                                      weight=w_ext * b2.amp))
+        start += size
+    cells.v = np.concatenate(v) * b2.mV
+    cells.I_DC = np.concatenate(dc) * b2.amp
+    pre, post, weights, delays = microcircuit_connections(tables, scale_n, scale_k, rng)
+    synapses = b2.Synapses(cells, cells, "w : amp", on_pre="I_syn += w", namespace=namespace)
+    synapses.connect(i=pre, j=post)
+    synapses.w = weights * b2.amp
+    synapses.delay = delays * b2.second
+    return [*groups, synapses], populations
+
+
 def measure(args) -> dict:
-    if args.model == "microcircuit":
-        print("error: the microcircuit is NEST's peer (bench_nest.py); Brian2 would take hours to build it",
-              file=sys.stderr)
-        sys.exit(2)
     scratch = tempfile.mkdtemp(prefix="brian2-bench-")
     before = time.perf_counter()
     import brian2 as b2
@@ -143,8 +225,11 @@ def measure(args) -> dict:
         b2.prefs.codegen.target = args.target
         b2.prefs.codegen.runtime.cython.cache_dir = scratch
     b2.seed(args.seed)
-    b2.defaultclock.dt = 0.1 * b2.ms
-    objects, populations = globals()[f"build_{args.model}"](b2, args.n or 4000)
+    b2.defaultclock.dt = DT_S * b2.second
+    if args.model == "microcircuit":
+        objects, populations = build_microcircuit(b2, args.scale_n, args.scale_k, args.seed)
+    else:
+        objects, populations = globals()[f"build_{args.model}"](b2, args.n or 4000)
     monitors = {name: b2.SpikeMonitor(group) for name, group in populations.items()} if args.record else {}
     network = b2.Network(*objects, *monitors.values())
     if args.target == "cpp_standalone":
@@ -167,7 +252,7 @@ def measure(args) -> dict:
     synapses = sum(len(o) for o in objects if isinstance(o, b2.Synapses))
     return {"simulator": "brian2", "version": b2.__version__, "target": args.target, "model": args.model,
             "n": sum(len(group) for group in populations.values()), "synapses": synapses,
-            "duration_s": args.duration, "dt_s": 1e-4, "seed": args.seed, "threads": 1,
+            "duration_s": args.duration, "dt_s": DT_S, "seed": args.seed, "threads": 1,
             "import_s": imported - before, "build_s": built - imported, "run_s": run_s, "rates_hz": rates,
             "cv_isi": cvs, "peak_rss_mb": peak_rss_mb(), "process_s": time.perf_counter() - STARTED}
 

@@ -37,15 +37,13 @@ import time
 
 STARTED = time.perf_counter()
 
-import importlib.util  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol import CUBA_FAN_IN, checked, cv_isi, emit, parser, peak_rss_mb  # noqa: E402
+from protocol import CUBA_FAN_IN, checked, cv_isi, emit, microcircuit_tables, parser, peak_rss_mb  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 DT_MS = 0.1
 CUBA = {"C_m": 250.0, "tau_m": 20.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0, "V_th": -50.0, "V_reset": -60.0,
         "E_L": -49.0, "t_ref": 5.0}
@@ -57,14 +55,6 @@ SONG = {"C_m": 100.0, "tau_m": 10.0, "E_L": -74.0, "V_th": -54.0, "V_reset": -60
         "tau_syn_ex": 5.0, "tau_minus": 20.0, "V_m": -60.0}
 SONG_W_MAX_PA = 0.1 * 60.0  # 0.1 nS (E_ex - V_reset) = 0.1 nS * 60 mV
 SONG_STDP = {"lambda": 0.01, "alpha": 1.05, "tau_plus": 20.0, "mu_plus": 0.0, "mu_minus": 0.0}
-
-
-def microcircuit_tables():
-    """brainsim/microcircuit.py, loaded by path: the microcircuit's numbers without brainsim."""
-    spec = importlib.util.spec_from_file_location("microcircuit", ROOT / "brainsim" / "microcircuit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def recorders(nest, populations: dict, record: bool) -> dict:

@@ -16,15 +16,29 @@ loop alone), rates_hz and cv_isi per population (brainsim's names; cv_isi only w
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import resource
 import sys
+from pathlib import Path
 
 MODELS = ("brunel", "cobahh", "cuba", "microcircuit", "song2000")
 KEYS = ("simulator", "version", "target", "model", "n", "synapses", "duration_s", "dt_s", "seed", "threads",
         "import_s", "build_s", "run_s", "rates_hz", "cv_isi", "peak_rss_mb")
 CUBA_FAN_IN = 80
 """Each CUBA neuron receives 80 synapses on average at every N: p = 80 / N (Brette et al. 2007)."""
+
+
+MICROCIRCUIT = Path(__file__).resolve().parent.parent.parent / "brainsim" / "microcircuit.py"
+
+
+def microcircuit_tables():
+    """brainsim/microcircuit.py, loaded by path: the microcircuit's numbers without brainsim
+    (the peers' environment has none), so that no peer script copies them."""
+    spec = importlib.util.spec_from_file_location("microcircuit", MICROCIRCUIT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def parser(description: str, targets: tuple[str, ...]) -> argparse.ArgumentParser:
