@@ -163,3 +163,11 @@ def test_brian2_microcircuit_connections_are_the_scaled_totals_with_signs_and_de
     first = (source_type == 0) & (post < sizes[0])
     assert w[first].mean() == pytest.approx(tables.mean_weights()[0][0] / math.sqrt(scale_k), rel=0.02)
     assert np.median(delay[first]) == pytest.approx(1.5e-3, rel=0.1)
+
+
+def test_brian2_refuses_a_microcircuit_that_would_not_fit_with_the_estimate():
+    tables = protocol.microcircuit_tables()
+    assert brian2_script.microcircuit_refusal(tables, 0.05, 0.05, 24 * 10**9) is None
+    refusal = brian2_script.microcircuit_refusal(tables, 1.0, 1.0, 24 * 10**9)
+    assert refusal.startswith("the microcircuit at --scale-n 1.0 --scale-k 1.0 has 298,880,968 synapses, about 29.9 GB")
+    assert "more than this machine's 24.0 GB" in refusal

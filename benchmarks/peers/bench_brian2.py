@@ -29,6 +29,7 @@ import time
 STARTED = time.perf_counter()
 
 import math  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -142,6 +143,21 @@ I_DC : amp (constant)
 MICROCIRCUIT_NEURON_MV = {"E_L": -65.0, "V_th": -50.0, "V_reset": -65.0}
 MICROCIRCUIT_T_REF_MS = 2.0
 DT_S = 1e-4
+BYTES_PER_SYNAPSE = 100
+"""Brian2's memory per microcircuit synapse, measured (numpy target, peak RSS): 195.5 MB at
+747 205 synapses (scale 0.05 x 0.05), 413.5 MB at 2 988 807 (0.1 x 0.1), 97 bytes apart."""
+
+
+def microcircuit_refusal(tables, scale_n: float, scale_k: float, memory_bytes: int) -> str | None:
+    """Why the microcircuit at this scale would not fit in `memory_bytes` under Brian2 (its
+    synapses at BYTES_PER_SYNAPSE each), or None when it would."""
+    synapses = sum(round(k * scale_n * scale_k) for row in tables.full_totals() for k in row)
+    needed = synapses * BYTES_PER_SYNAPSE
+    if needed <= memory_bytes:
+        return None
+    return (f"the microcircuit at --scale-n {scale_n} --scale-k {scale_k} has {synapses:,} synapses, about "
+            f"{needed / 1e9:.1f} GB under Brian2 ({BYTES_PER_SYNAPSE} bytes each), more than this machine's "
+            f"{memory_bytes / 1e9:.1f} GB")
 
 
 def redrawn(rng, mean: float, std: float, size: int, low: float, high: float):
@@ -213,6 +229,12 @@ def build_microcircuit(b2, scale_n: float, scale_k: float, seed: int) -> tuple[l
 
 
 def measure(args) -> dict:
+    if args.model == "microcircuit":
+        refusal = microcircuit_refusal(microcircuit_tables(), args.scale_n, args.scale_k,
+                                       os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        if refusal:
+            print(f"error: {refusal}", file=sys.stderr)
+            sys.exit(2)
     scratch = tempfile.mkdtemp(prefix="brian2-bench-")
     before = time.perf_counter()
     import brian2 as b2
