@@ -179,3 +179,13 @@ def test_a_suite_of_sizes_that_do_not_fit_refuses_them_all_and_says_so(tmp_path,
     assert row.startswith("| brainsim numpy | 0 | | | seed 0: refused: resource error: building this network")
     assert row.endswith("| | | | |") and "synapses" in row and "hint: " in row
     assert len((next((tmp_path / "results").iterdir())).read_text().splitlines()) == 2  # both backends' refusals
+
+
+def test_a_run_is_pinned_to_the_core_the_suite_chose(tmp_path, monkeypatch):
+    (tmp_path / "bench_affinity.py").write_text(
+        "import json, os, sys\nsys.path.insert(0, %r)\nimport protocol\n"
+        "print(json.dumps(dict.fromkeys(protocol.KEYS, 0) | {'cores': sorted(os.sched_getaffinity(0))}))\n"
+        % str(ROOT / "benchmarks" / "peers"))
+    monkeypatch.setattr(cases, "PEERS", tmp_path)
+    run = running.run(TINY, cases.Simulator("affinity", "x"), sys.executable, 1, False, timeout=60, core=0)
+    assert run.error is None and run.result["cores"] == [0]

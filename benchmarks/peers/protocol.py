@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import resource
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ from pathlib import Path
 MODELS = ("brunel", "cobahh", "cuba", "microcircuit", "song2000")
 KEYS = ("simulator", "version", "target", "model", "n", "synapses", "duration_s", "dt_s", "seed", "threads",
         "import_s", "build_s", "run_s", "rates_hz", "cv_isi", "peak_rss_mb")
+CORE_VARIABLE = "BRAINSIM_BENCH_CORE"
+"""Set by the suite (benchmarks/suite/running.py): the one CPU this run may use."""
 CUBA_FAN_IN = 80
 """Each CUBA neuron receives 80 synapses on average at every N: p = 80 / N (Brette et al. 2007)."""
 
@@ -109,3 +112,13 @@ def record(**fields) -> dict:
 def emit(fields: dict) -> None:
     """Print the record as the last line of stdout."""
     print(json.dumps(record(**fields)), flush=True)
+
+
+def pin_to_core() -> None:
+    """Keep this process on the CPU the suite chose, before any simulator starts its threads."""
+    core = os.environ.get(CORE_VARIABLE)
+    if core is not None and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {int(core)})
+
+
+pin_to_core()  # on import: every bench script imports this module before its simulator

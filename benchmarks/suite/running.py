@@ -18,6 +18,8 @@ from benchmarks.suite.cases import Case, Simulator
 PROTOCOL_KEYS = frozenset({"simulator", "target", "model", "n", "synapses", "duration_s", "build_s", "run_s",
                            "rates_hz", "peak_rss_mb"})
 """The keys every bench_*.py record has (the others, e.g. `compile_s` or `cv_isi`, may be absent)."""
+CORE_VARIABLE = "BRAINSIM_BENCH_CORE"
+"""The CPU a run is pinned to, passed to the bench script (protocol.py reads it)."""
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -55,12 +57,13 @@ def run(case: Case, simulator: Simulator, python: str, seed: int, recorded: bool
     """Run `simulator` on `case` in a fresh process of `python`, on CPU `core` alone (None: unpinned),
     stopping it after `timeout` seconds."""
     argv = command(case, simulator, python, seed, recorded)
-    environment = os.environ | SINGLE_THREAD
-    pin = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
+    # The script pins itself (benchmarks/peers/protocol.py) before it imports its simulator: a
+    # preexec_fn would fork this process, which jax, once imported, warns against.
+    environment = os.environ | SINGLE_THREAD | ({CORE_VARIABLE: str(core)} if core is not None else {})
     started = time.perf_counter()
     try:
         finished = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=environment,
-                                  preexec_fn=pin, check=False)
+                                  check=False)
     except subprocess.TimeoutExpired:
         return Run(case.label, simulator.label, seed, recorded, time.perf_counter() - started,
                    error=f"stopped after the time limit of {timeout:g} s")
