@@ -111,8 +111,14 @@ def build_brunel(b2, n: int) -> tuple[list, dict]:
     return groups, {"Brunel.E": cells[:10000], "Brunel.I": cells[10000:]}
 
 
-def build_song2000(b2, n: int) -> tuple[list, dict]:
-    g_max = 0.01
+SONG_G_MAX = 0.01
+"""The largest weight of the STDP network, in units of the leak conductance (Brian2's example)."""
+
+
+def build_song2000(b2, n: int, delay_ms: float = 0.1) -> tuple[list, dict]:
+    """The STDP network; brian2_song2000.py, which wrote the reference data, runs it without
+    the one-step delay models/stdp_song2000.brain has (`delay_ms` 0)."""
+    g_max = SONG_G_MAX
     namespace = {"taum": 10 * b2.ms, "taupre": 20 * b2.ms, "taupost": 20 * b2.ms, "Ee": 0 * b2.mV,
                  "vt": -54 * b2.mV, "vr": -60 * b2.mV, "El": -74 * b2.mV, "taue": 5 * b2.ms, "gmax": g_max,
                  "dApre": 0.01 * g_max, "dApost": -0.01 * 1.05 * g_max}
@@ -128,7 +134,7 @@ def build_song2000(b2, n: int) -> tuple[list, dict]:
                                      w = clip(w + Apost, 0, gmax)""",
                            on_post="""Apost += dApost
                                       w = clip(w + Apre, 0, gmax)""",
-                           delay=0.1 * b2.ms, namespace=namespace)
+                           delay=delay_ms * b2.ms, namespace=namespace)
     synapses.connect()
     synapses.w = "rand() * gmax"
     return [inputs, cell, synapses], {"Output.cell": cell}

@@ -68,7 +68,7 @@ def recorders(nest, populations: dict, record: bool) -> dict:
     return found
 
 
-def build_cuba(nest, n: int, record: bool) -> dict:
+def build_cuba(nest, n: int) -> dict:
     n_exc = n * 4 // 5
     cells = nest.Create("iaf_psc_exp", n, params=CUBA)
     cells.V_m = nest.random.uniform(CUBA["V_reset"], CUBA["V_th"])
@@ -80,7 +80,7 @@ def build_cuba(nest, n: int, record: bool) -> dict:
     return {"Cortex.exc": cells[:n_exc], "Cortex.inh": cells[n_exc:]}
 
 
-def build_cobahh(nest, n: int, record: bool) -> dict:
+def build_cobahh(nest, n: int) -> dict:
     n_exc = n * 4 // 5
     # t_ref: brainsim's 2.9 ms + one step; m = h = n = 0 as in brainsim
     cells = nest.Create("hh_cond_exp_traub", n, params={"t_ref": 3.0, "Act_m": 0.0, "Act_n": 0.0, "Inact_h": 0.0})
@@ -91,7 +91,7 @@ def build_cobahh(nest, n: int, record: bool) -> dict:
     return {"Cortex.exc": cells[:n_exc], "Cortex.inh": cells[n_exc:]}
 
 
-def build_brunel(nest, n: int, record: bool) -> dict:
+def build_brunel(nest, n: int) -> dict:
     excitatory = nest.Create("iaf_psc_delta", 10000, params=BRUNEL)
     inhibitory = nest.Create("iaf_psc_delta", 2500, params=BRUNEL)
     cells = excitatory + inhibitory
@@ -105,7 +105,7 @@ def build_brunel(nest, n: int, record: bool) -> dict:
     return {"Brunel.E": excitatory, "Brunel.I": inhibitory}
 
 
-def build_song2000(nest, n: int, record: bool) -> dict:
+def build_song2000(nest, n: int) -> dict:
     inputs = nest.Create("parrot_neuron", 1000)
     nest.Connect(nest.Create("poisson_generator", 1000, params={"rate": 15.0}), inputs, "one_to_one")
     cell = nest.Create("iaf_psc_exp", 1, params=SONG)
@@ -115,7 +115,7 @@ def build_song2000(nest, n: int, record: bool) -> dict:
     return {"Output.cell": cell}
 
 
-def build_microcircuit(nest, scale_n: float, scale_k: float, record: bool) -> dict:
+def build_microcircuit(nest, scale_n: float, scale_k: float) -> dict:
     tables = microcircuit_tables()
     sizes = tables.scaled_sizes(scale_n)
     totals, weights = tables.full_totals(), tables.mean_weights()
@@ -159,9 +159,9 @@ def measure(args) -> dict:
                           "print_time": False})
     n = args.n or 4000
     if args.model == "microcircuit":
-        populations = build_microcircuit(nest, args.scale_n, args.scale_k, args.record)
+        populations = build_microcircuit(nest, args.scale_n, args.scale_k)
     else:
-        populations = globals()[f"build_{args.model}"](nest, n, args.record)
+        populations = globals()[f"build_{args.model}"](nest, n)
     spikes = recorders(nest, populations, args.record)
     nest.Prepare()
     built = time.perf_counter()

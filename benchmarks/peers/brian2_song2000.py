@@ -26,6 +26,7 @@ import platform
 import time
 
 import numpy as np
+from bench_brian2 import SONG_G_MAX, build_song2000  # this script's directory is on sys.path when it runs
 
 
 def run_song2000(duration_s: float, seed: int, target: str) -> dict:
@@ -36,36 +37,12 @@ def run_song2000(duration_s: float, seed: int, target: str) -> dict:
     b2.prefs.codegen.target = target
     b2.seed(seed)
     b2.defaultclock.dt = 0.1 * b2.ms
-    g_max = 0.01
-    namespace = {
-        "taum": 10 * b2.ms, "taupre": 20 * b2.ms, "taupost": 20 * b2.ms,
-        "Ee": 0 * b2.mV, "vt": -54 * b2.mV, "vr": -60 * b2.mV, "El": -74 * b2.mV,
-        "taue": 5 * b2.ms, "gmax": g_max, "dApre": 0.01 * g_max, "dApost": -0.01 * 1.05 * g_max,
-    }
-    inputs = b2.PoissonGroup(1000, rates=15 * b2.Hz)
-    neuron = b2.NeuronGroup(
-        1, "dv/dt = (ge * (Ee - vr) + El - v) / taum : volt\n dge/dt = -ge / taue : 1",
-        threshold="v > vt", reset="v = vr", method="exact", namespace=namespace,
-    )
-    neuron.v = -60 * b2.mV
-    synapses = b2.Synapses(
-        inputs, neuron,
-        """w : 1
-           dApre/dt = -Apre / taupre : 1 (event-driven)
-           dApost/dt = -Apost / taupost : 1 (event-driven)""",
-        on_pre="""ge += w
-                  Apre += dApre
-                  w = clip(w + Apost, 0, gmax)""",
-        on_post="""Apost += dApost
-                   w = clip(w + Apre, 0, gmax)""",
-        namespace=namespace,
-    )
-    synapses.connect()
-    synapses.w = "rand() * gmax"
+    (inputs, neuron, synapses), _ = build_song2000(b2, 1, delay_ms=0.0)
+    g_max = SONG_G_MAX
     spikes = b2.SpikeMonitor(neuron)
     network = b2.Network(inputs, neuron, synapses, spikes)
     started = time.perf_counter()
-    network.run(duration_s * b2.second, namespace=namespace)
+    network.run(duration_s * b2.second)
     elapsed = time.perf_counter() - started
 
     w = np.asarray(synapses.w) / g_max

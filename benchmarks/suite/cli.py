@@ -124,7 +124,7 @@ def run_suite(args: argparse.Namespace, chosen: list[cases.Case], peer_python: s
     results.parent.mkdir(parents=True, exist_ok=True)
     with results.open("a") as out:
         def once(case, simulator, seed, recorded):
-            python = peer_python if simulator.peer else peers.own_python()
+            python = peer_python if simulator.peer else sys.executable
             run = running.run(case, simulator, python, seed, recorded, args.timeout, args.core)
             runs.append(run)
             out.write(run.to_json() + "\n")

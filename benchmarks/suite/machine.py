@@ -3,6 +3,7 @@ operating system, and the versions of everything that ran (brainsim's commit inc
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from importlib import metadata
@@ -53,8 +54,6 @@ def compiler() -> str:
 def describe(peer_versions: dict[str, str]) -> list[str]:
     """The report's lines about the machine and the versions; `peer_versions` maps a peer
     simulator's name to the version its runs reported."""
-    import os
-
     memory = memory_gb()
     lines = [
         f"- machine: {cpu()}, {os.cpu_count()} cores, "

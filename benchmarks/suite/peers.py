@@ -8,7 +8,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from benchmarks.suite.cases import PEERS
@@ -76,8 +75,3 @@ def environment(say=print) -> Path:
         raise PeerError(f"installing the peers into {venv} failed ({error}); see pip's output above") from None
     (venv / "installed").write_text(REQUIREMENTS.read_text())
     return python
-
-
-def own_python() -> str:
-    """The Python that runs brainsim's side: this one."""
-    return sys.executable

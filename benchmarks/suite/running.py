@@ -11,15 +11,14 @@ import json
 import os
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
+from benchmarks.peers.protocol import CORE_VARIABLE
 from benchmarks.suite.cases import Case, Simulator
 
 PROTOCOL_KEYS = frozenset({"simulator", "target", "model", "n", "synapses", "duration_s", "build_s", "run_s",
                            "rates_hz", "peak_rss_mb"})
 """The keys every bench_*.py record has (the others, e.g. `compile_s` or `cv_isi`, may be absent)."""
-CORE_VARIABLE = "BRAINSIM_BENCH_CORE"
-"""The CPU a run is pinned to, passed to the bench script (protocol.py reads it)."""
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
@@ -36,7 +35,6 @@ class Run:
     wall_s: float
     result: dict | None = None
     error: str | None = None
-    extra: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
