@@ -167,6 +167,10 @@ def test_the_report_is_written_again_from_a_results_file(tmp_path, capsys):
     assert "| numpy backend run time <= 0.5x Brian2 numpy, CUBA N=4,000 | 0.25x | yes |" in out.read_text()
     assert cli.main(["--report-from", str(tmp_path / "missing.jsonl")]) == 2
     assert "cannot read" in capsys.readouterr().err
+    for bad in ('{"case": 1}', "not json", "[1, 2]"):
+        results.write_text(bad + "\n")
+        assert cli.main(["--report-from", str(results), "--out", str(out)]) == 2
+        assert f"error: {results}: not a run of the suite: {bad!r}" in capsys.readouterr().err
 
 
 def test_a_suite_of_sizes_that_do_not_fit_refuses_them_all_and_says_so(tmp_path, monkeypatch, capsys):

@@ -175,7 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             print(f"error: cannot read {args.report_from}: {error.strerror}", file=sys.stderr)
             return 2
-        runs = [running.Run.from_json(line) for line in lines if line.strip()]
+        try:
+            runs = [running.Run.from_json(line) for line in lines if line.strip()]
+        except ValueError as error:
+            print(f"error: {args.report_from}: {error}", file=sys.stderr)
+            return 2
         write_report(runs, f"python -m benchmarks --report-from {args.report_from}", args.out, False)
         return 0
     chosen = selected(args)

@@ -41,7 +41,16 @@ class Run:
 
     @classmethod
     def from_json(cls, line: str) -> "Run":
-        return cls(**json.loads(line))
+        """The run a results line holds.
+
+        Raises:
+            ValueError: the line is not a run as `to_json` writes one.
+        """
+        try:
+            fields = json.loads(line)
+            return cls(**fields)
+        except (json.JSONDecodeError, TypeError):
+            raise ValueError(f"not a run of the suite: {line[:120]!r}") from None
 
 
 def command(case: Case, simulator: Simulator, python: str, seed: int, recorded: bool) -> list[str]:
