@@ -87,8 +87,10 @@ def build(network: ir.Network) -> HostNetwork:
     """Construct every array of the valid `network` on the host, from its seed."""
     groups, placement = build_groups(network)
     sizes = [g.size for g in groups]
-    projections = tuple(connect(network, j, placement) for j in range(len(network.projections)))
-    all_pathways = pathways(network, projections, sizes)
+    drawn = [connect(network, j, placement) for j in range(len(network.projections))]
+    all_pathways = pathways(network, drawn, sizes)  # replaces a lone projection by views into its pathway
+    projections = tuple(drawn)
+    del drawn
     return HostNetwork(
         network=network,
         dt=network.simulation.dt,

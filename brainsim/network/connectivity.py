@@ -23,6 +23,7 @@ padded spike lists.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -319,7 +320,8 @@ class Pathway:
     of the longest row for static-shape backends: pieces of P slots,
     `slots[j, i] = j P + i` (P = 16, or the longest row's power of two if shorter).
     Synapse k of this pathway is synapse `origin[1][k]` of projection
-    `projections[origin[0][k]]`.
+    `projections[origin[0][k]]` (`origin` is computed where the pathway is one
+    projection in its own order, `merged_origin` None: no 6 bytes per synapse held for it).
 
     A plastic pathway (one projection, in its order) also has `pre`, each synapse's
     presynaptic neuron within the source population (sentinel: source_size), and
@@ -338,7 +340,7 @@ class Pathway:
     delay_steps: np.ndarray
     uniform_delay: int | None
     states: Mapping[str, np.ndarray]
-    origin: tuple[np.ndarray, np.ndarray]
+    merged_origin: tuple[np.ndarray, np.ndarray] | None
     slots: np.ndarray
     pre: np.ndarray | None = None
     columns: "Columns | None" = None
@@ -347,6 +349,13 @@ class Pathway:
     @property
     def plastic(self) -> bool:
         return self.synapse.plastic
+
+    @property
+    def origin(self) -> tuple[np.ndarray, np.ndarray]:
+        """(projection, synapse within it) of each synapse (class docstring)."""
+        if self.merged_origin is not None:
+            return self.merged_origin
+        return np.full(self.n_synapses, self.projections[0], dtype=np.int64), np.arange(self.n_synapses)
 
     @property
     def event_driven(self) -> bool:
@@ -362,8 +371,12 @@ class Pathway:
         return int(self.delay_steps[:-1].max(initial=1))
 
 
-def pathways(network: ir.Network, connectivities: tuple[Connectivity, ...], group_sizes: list[int]) -> tuple[Pathway, ...]:
+def pathways(network: ir.Network, connectivities: list[Connectivity], group_sizes: list[int]) -> tuple[Pathway, ...]:
     """The pathways of the projections: merged where that changes no sum (module docstring).
+
+    A projection that is a pathway of its own is replaced in `connectivities` by views into
+    the pathway's arrays as soon as that is built, so that its synapses are held once (and
+    the builder's peak holds at most one pathway twice).
 
     Projections are taken in the order of their names, not of the file: the step adds the
     pathways' events into a target's ring buffer in pathway order, and float addition is
@@ -385,8 +398,16 @@ def pathways(network: ir.Network, connectivities: tuple[Connectivity, ...], grou
         else:
             open_bins[key] = len(bins)
             bins.append([j])
-    return tuple(_pathway([connectivities[j] for j in members], tuple(members), populations, group_sizes, network)
-                 for members in bins)
+    built = []
+    for members in bins:
+        pathway = _pathway([connectivities[j] for j in members], tuple(members), populations, group_sizes, network)
+        if len(members) == 1:
+            n = pathway.n_synapses
+            connectivities[members[0]] = dataclasses.replace(
+                connectivities[members[0]], post=pathway.post[:n], delay_steps=pathway.delay_steps[:n],
+                states={name: values[:n] for name, values in pathway.states.items()})
+        built.append(pathway)
+    return tuple(built)
 
 
 def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: list[str], group_sizes: list[int],
@@ -408,8 +429,10 @@ def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: l
     longest = max(int(c.delay_steps.max(initial=1)) for c in parts)
     delays = np.empty(n_synapses + 1, dtype=np.int64 if plastic else step_dtype(longest))
     states = {name: np.empty(n_synapses + 1, dtype=np.float64) for name in first.states}
-    part = np.empty(n_synapses, dtype=index_dtype(max(members, default=0) + 1))
-    within = np.empty(n_synapses, dtype=index_dtype(max((c.n_synapses for c in parts), default=0)))
+    merged = len(parts) > 1
+    if merged:
+        part = np.empty(n_synapses, dtype=index_dtype(max(members) + 1))
+        within = np.empty(n_synapses, dtype=index_dtype(max(c.n_synapses for c in parts)))
     row_start = indptr[:-1].copy()
     for k, c in enumerate(parts):
         dest = np.repeat(row_start - c.indptr[:-1], counts[k])
@@ -418,8 +441,9 @@ def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: l
         delays[dest] = c.delay_steps
         for name in states:
             states[name][dest] = c.states[name]
-        part[dest] = members[k]
-        within[dest] = np.arange(c.n_synapses, dtype=within.dtype)
+        if merged:
+            part[dest] = members[k]
+            within[dest] = np.arange(c.n_synapses, dtype=within.dtype)
         del dest
         row_start += counts[k]
     post[n_synapses], delays[n_synapses] = size, 1
@@ -440,7 +464,7 @@ def _pathway(parts: list[Connectivity], members: tuple[int, ...], populations: l
         delay_steps=delays,
         uniform_delay=uniform,
         states=states,
-        origin=(part, within),
+        merged_origin=(part, within) if len(parts) > 1 else None,
         slots=slots(indptr),
         pre=np.append(np.repeat(np.arange(first.source_size), counts[0]), first.source_size) if plastic else None,
         columns=columns(first, target.size) if plastic else None,
@@ -531,8 +555,10 @@ def buffers(all_pathways: tuple[Pathway, ...], group_sizes: list[int]) -> tuple[
 def located(all_pathways: tuple[Pathway, ...], j: int) -> tuple[int, np.ndarray]:
     """(pathway, positions): where the synapses of projection `j` are, in projection order."""
     for c, pathway in enumerate(all_pathways):
-        mine = np.flatnonzero(pathway.origin[0] == j)
         if j in pathway.projections:
+            if pathway.merged_origin is None:
+                return c, np.arange(pathway.n_synapses)
+            mine = np.flatnonzero(pathway.origin[0] == j)
             positions = np.empty(len(mine), dtype=np.int64)
             positions[pathway.origin[1][mine]] = mine
             return c, positions
