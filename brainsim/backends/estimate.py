@@ -7,8 +7,9 @@ it would take, so that a network that cannot fit is refused with the estimate
 The parts are `NetworkMemory`'s, with the same names, plus the recordings:
 
     synapses      each projection's expected synapse count (from its rule: p * N_pre
-                  * N_post, indegree * N_post, ...) times what one synapse costs
-                  while the host draws and builds it
+                  * N_post, indegree * N_post, ...) times what one synapse holds once
+                  built, and for the largest projection also the temporaries of
+                  drawing it (projections are drawn one at a time)
     state         neurons, their state variables and per-neuron values
     buffers       ring buffers of synaptic events: (longest delay in steps + 1) x
                   (target group size + 1) values, and the spike history of
@@ -18,15 +19,19 @@ The parts are `NetworkMemory`'s, with the same names, plus the recordings:
     recordings    samples x recorded values (`recording_bytes` measures the same on
                   a built network)
 
-The per-element costs are peaks, measured with tracemalloc on the numpy backend
-while `compile_network` builds a network (the host draws pairs, sorts them,
-builds the CSR and the pathways, then the kernel's arrays): 88-95 B per static
-synapse without state, 16 B more per synapse state, 161-167 B per plastic
-synapse with two states; 40 B per LIF neuron (one state) and 112 B per
-Hodgkin-Huxley neuron (four states and a refractory counter). The jax backend's
-own copies of the arrays did not raise the peak (its resident set after
-compiling a 9 * 10^6-synapse network was the numpy backend's). tests/test_memory_limits.py
-checks that the measured peak stays under the estimate, and within twice of it.
+The per-element costs are measured with tracemalloc on the numpy backend while
+`compile_network` builds a network (the host draws pairs, sorts them, builds the
+CSR and the pathways, then the kernel's arrays; docs/performance.md, "Memory per
+synapse: the full microcircuit"). A built static synapse holds its target (int32),
+delay (int16) and ring-buffer position (int32), 8 B per state on the host and 8 B
+per state in the step's carry; drawing a projection takes up to about 50 B per
+synapse more for its pairs, sort order and draws, freed before the next. Measured
+peaks: 56-66 B per synapse for a network of one static projection without state
+(all of it drawn at once), 95 B for one plastic projection with two states; 37 B
+per synapse for the microcircuit at (1, 0.1) (63 projections, 31 * 10^6 synapses);
+40 B per LIF neuron (one state) and 112 B per Hodgkin-Huxley neuron (four states
+and a refractory counter). tests/test_memory_limits.py checks that the measured peak
+stays under the estimate, within twice of it, and within 1.5 times for the microcircuit.
 
 Counts that depend on drawn values (a probability that is an expression, a
 `condition`) are estimated from `SAMPLE_PAIRS` pairs drawn at random (from a
@@ -47,9 +52,10 @@ from brainsim.network.connectivity import Candidates
 from brainsim.network.keys import ESTIMATE, host_key
 from brainsim.network.pairs import pair_space
 
-PEAK_PER_SYNAPSE = 96  # B: a static synapse without state, at the build's peak
-PEAK_PER_PLASTIC_SYNAPSE = 144  # B: a plastic one (presynaptic index, column view, last update), without state
-PER_SYNAPSE_STATE = 16  # B more per synapse state variable
+PER_SYNAPSE = 20  # B: a built static synapse without state (target, delay, ring position, CSR, padding)
+PER_PLASTIC_SYNAPSE = 48  # B: a plastic one (also presynaptic index, column view, int64 delay, last update)
+PER_SYNAPSE_STATE = 16  # B more per synapse state variable (host array and the step's copy)
+DRAW_PER_SYNAPSE = 52  # B more per synapse of the projection being drawn (pairs, sort order, draws)
 PER_NEURON = 48  # B: positions, index, the neuron's place in every array, at the build's peak
 PER_NEURON_VALUE = 16  # B more per state variable, heterogeneous parameter, refractory counter or stimulus
 PER_SOURCE_NEURON = 24  # B: a Poisson source's probability and channel
@@ -108,9 +114,11 @@ def estimate(network: ir.Network, dtype: str = "float64", n_steps: int | None = 
     item = np.dtype(dtype).itemsize
     steps = network.simulation.n_steps if n_steps is None else n_steps
     expected = tuple(expected_synapses(network, j) for j in range(len(network.projections)))
+    largest = max(range(len(expected)), key=lambda j: expected[j].count, default=None)
     synapses = tuple(
-        PathwayMemory((p.name,), e.count, e.count * _per_synapse(p.synapse), p.synapse.plastic)
-        for p, e in zip(network.projections, expected)
+        PathwayMemory((p.name,), e.count, e.count * (_per_synapse(p.synapse) + DRAW_PER_SYNAPSE * (j == largest)),
+                      p.synapse.plastic)
+        for j, (p, e) in enumerate(zip(network.projections, expected))
     )
     memory = NetworkMemory(
         state=sum(_neuron_bytes(network, p) for p in network.populations),
@@ -174,7 +182,7 @@ def _neurons(network: ir.Network, projection: ir.Projection) -> int:
 
 
 def _per_synapse(synapse: ir.SynapseModel) -> int:
-    base = PEAK_PER_PLASTIC_SYNAPSE if synapse.plastic else PEAK_PER_SYNAPSE
+    base = PER_PLASTIC_SYNAPSE if synapse.plastic else PER_SYNAPSE
     return base + PER_SYNAPSE_STATE * len(synapse.states)
 
 
