@@ -33,7 +33,7 @@ import sys
 
 from brainsim import arguments, ir
 from brainsim.backends import DTYPES
-from brainsim.describe import describe
+from brainsim.describe import DRAW_AT_MOST, describe
 from brainsim.errors import BrainsimError, ExportError, Interrupted, ResourceError, SimulationError, visible
 from brainsim.export import check_output, known_extensions, save
 from brainsim.export.stream import stream_to_file
@@ -121,6 +121,9 @@ def _build_parser() -> argparse.ArgumentParser:
                       help="also print each population's update equations and propagator constants")
     info.add_argument("--ir", action="store_true", help="also print the lowered IR, one line per item")
     info.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type to estimate memory for")
+    info.add_argument("--draw", action="store_true",
+                      help=f"draw the connectivity of a network of more than {DRAW_AT_MOST:,} synapses too "
+                           "(exact counts and memory; minutes for the full microcircuit)")
     info.set_defaults(command=_info)
     graph = commands.add_parser("graph", help="write the region/population connectivity as Graphviz dot, or draw it")
     graph.add_argument("model", help="path to a .brain file")
@@ -307,7 +310,7 @@ def _progress(args: argparse.Namespace) -> bool | None:
 
 def _info(args: argparse.Namespace) -> int:
     print(describe(load(args.model, include=args.include), updates=args.updates, ir_text=args.ir, dtype=args.dtype,
-                   max_memory=args.max_memory))
+                   max_memory=args.max_memory, draw=args.draw))
     return EXIT_OK
 
 

@@ -16,8 +16,11 @@ compiled (the jax backend holds arrays of the same sizes). `--ir` adds the
 lowered IR (`brainsim.ir_text`).
 
 A network whose estimate (`brainsim.backends.estimate`) passes the memory available
-(or `max_memory`) is not built: its synapse counts are those its rules lead one to
-expect, and its memory the estimate by part, which is what a run would refuse with.
+(or `max_memory`), or whose rules lead one to expect more than `DRAW_AT_MOST` synapses,
+is not built unless asked (`draw`; `brainsim info --draw`): drawing the 0.3 billion
+synapses of the full microcircuit takes minutes, a description should take a second.
+Its synapse counts are then those its rules lead one to expect, and its memory the
+estimate by part, which is what a run would refuse with.
 """
 
 from __future__ import annotations
@@ -33,19 +36,21 @@ from brainsim.model import Model
 from brainsim.network import HostNetwork, build
 from brainsim.network.values import heterogeneous, neuron_values
 from brainsim.phrases import connection_rule, plasticity
-from brainsim.resources import MemoryLimit, format_bytes, memory_limit
+from brainsim.resources import format_bytes, memory_limit
 from brainsim.validate import deep_expressions, validate
 
 SPIKE_BYTES = 16  # a recorded spike in `Results`: its time (float64) and neuron (int64)
+DRAW_AT_MOST = 20_000_000  # synapses `describe` draws unasked: Brunel 2000's 16.9 million take 7.6 s here
 
 
 def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: str = "float64",
-             max_memory: int | str | None = None) -> str:
+             max_memory: int | str | None = None, draw: bool = False) -> str:
     """A human-readable summary of a model: populations with their integration methods,
     projections with their synapse counts, stimuli, records and the memory a run in `dtype`
     takes; with `updates`, the integration of each population as the backends will run it;
     with `ir_text`, the lowered IR. A network that would take more than `max_memory` (default:
-    the memory available) is described from its estimate, without building it.
+    the memory available) is described from its estimate, without building it; so is one
+    of more than `DRAW_AT_MOST` expected synapses, unless `draw`.
 
     Raises:
         BrainsimError: the model fails a check that runs on the built network (a degree
@@ -58,10 +63,13 @@ def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: 
     lines = [f"simulation: dt {settings.dt * 1e3:g} ms, duration {settings.duration * 1e3:g} ms "
              f"({settings.n_steps} steps), seed {settings.seed}"]
     expected, limit = estimate(network, dtype), memory_limit(max_memory)
-    if limit is not None and expected.network > limit.bytes:
+    too_large = limit is not None and expected.network > limit.bytes
+    if too_large or (not draw and expected.synapses > DRAW_AT_MOST):
+        why = f"more than {limit.source}" if too_large else \
+            f"more than {DRAW_AT_MOST:,} synapses, which `brainsim info --draw` draws"
         lines += _populations(network, updates, built=False)
-        lines += _expected_projections(network, expected)
-        lines += _stimuli(network) + _records(network) + _estimated_memory(expected, limit)
+        lines += _expected_projections(network, expected, why)
+        lines += _stimuli(network) + _records(network) + _estimated_memory(expected, why)
     else:
         with deep_expressions():
             host = build(network)
@@ -109,10 +117,9 @@ def _projections(host: HostNetwork) -> list[str]:
     return lines
 
 
-def _expected_projections(network: ir.Network, expected: Estimate) -> list[str]:
+def _expected_projections(network: ir.Network, expected: Estimate, why: str) -> list[str]:
     """Each projection with the synapse count its rule leads one to expect (nothing is drawn)."""
-    total = sum(e.count for e in expected.expected)
-    lines = [f"projections ({_synapses(total)}, from the rules: the network is too large to draw them here):"]
+    lines = [f"projections ({_synapses(expected.synapses)}, from the rules; not drawn: {why}):"]
     for projection, count in zip(network.projections, expected.expected):
         lines.append(f"  {projection.name}: {projection.synapse.name}, {connection_rule(projection.rule)}"
                      f"{plasticity(projection.synapse)}, {_synapses(count.count)} ({count.how})")
@@ -184,11 +191,10 @@ def _memory(host: HostNetwork, dtype: str) -> list[str]:
     return lines
 
 
-def _estimated_memory(expected: Estimate, limit: MemoryLimit) -> list[str]:
+def _estimated_memory(expected: Estimate, why: str) -> list[str]:
     """The memory section of a network not built: the estimate by part (`brainsim.backends.estimate`)."""
     lines = [f"memory in {expected.dtype}, estimated from the rules, peaks while building (recordings for "
-             f"{expected.n_steps:,} steps; "
-             f"not built: more than {limit.source}):"]
+             f"{expected.n_steps:,} steps; not built: {why}):"]
     rows = [*expected.parts(), ("total", expected.total)]
     lines.extend(f"  {name:<16}{format_bytes(size):>10}" for name, size in rows)
     return lines

@@ -6,12 +6,13 @@ error, never a MemoryError, a hang or a traceback."""
 
 import dataclasses
 import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import brainsim
-from brainsim import ir
+from brainsim import ir, microcircuit
 from brainsim.backends.estimate import Expected, estimate, expected_synapses
 from brainsim.cli import main
 from brainsim.errors import InvalidValueError, ResourceError
@@ -19,6 +20,7 @@ from brainsim.resources import MAX_STEPS, device_limit, parse_memory
 from brainsim.validate import MAX_POPULATIONS, validate
 from tiny_lif import tiny_model
 
+MODELS = Path(__file__).parent.parent / "models"
 SYNAPSE = "synapse S { parameters { w = 1 mV } on pre { v += w } }\n"
 TWO_STATES = "synapse S2 { state { w = 1 mV  u = 0.5 } on pre { v += w * u } }\n"
 PLASTIC = """\
@@ -82,6 +84,14 @@ def test_the_estimate_of_neurons_bounds_the_measured_peak(population):
     assert peak <= estimate(model.network).network <= 2.5 * peak
 
 
+def test_the_estimate_bounds_the_microcircuits_peak_within_one_and_a_half_times():
+    """63 projections drawn one after the other (scale_N = 1, so every row pointer is there;
+    scale_K = 0.01, 4.5 million synapses): the peak holds one projection's draw at a time."""
+    model = brainsim.load(MODELS / "microcircuit.brain").with_values(microcircuit.values(1.0, 0.01))
+    peak = peak_of_compiling(model)
+    assert peak <= estimate(model.network).network <= 1.5 * peak
+
+
 def test_synapse_counts_are_estimated_from_the_rule_before_drawing():
     def count(connect):
         return expected_synapses(two_populations(2000, connect).network, 0)
@@ -113,7 +123,7 @@ def test_all_to_all_between_two_populations_of_10_5_neurons_is_refused_before_dr
     with pytest.raises(ResourceError) as caught:
         model.compile(max_memory="64GB")
     message = str(caught.value)
-    assert "960 GB" in message and "10,000,000,000 synapses" in message and "more than the limit of 64 GB" in message
+    assert "720 GB" in message and "10,000,000,000 synapses" in message and "more than the limit of 64 GB" in message
     assert "fixed indegree instead of all_to_all" in message and "R.a->R.b alone has 10,000,000,000" in message
 
 
@@ -292,7 +302,25 @@ def test_info_describes_a_network_too_large_to_build_from_its_estimate(tmp_path,
     assert main(["info", str(path), "--max-memory", "64GB"]) == 0
     out = capsys.readouterr().out
     assert "R.a->R.b: S, all to all, 10,000,000,000 synapses (exact)" in out
-    assert "estimated from the rules" in out and "synapses            960 GB" in out
+    assert "estimated from the rules" in out and "synapses            720 GB" in out
+
+
+def test_info_describes_a_network_of_many_synapses_from_its_rules_unless_asked_to_draw(tmp_path, capsys, monkeypatch):
+    """The full microcircuit's 0.3e9 synapses take minutes to draw: `info` does not draw more
+    than DRAW_AT_MOST synapses (here lowered to 100) unless given --draw."""
+    monkeypatch.setattr("brainsim.describe.DRAW_AT_MOST", 100)
+    path = tmp_path / "many.brain"
+    path.write_text(tiny_model(SYNAPSE + "region R { a = LIF[20]  b = LIF[20] }\n"
+                               "connect R.a -> R.b with S { rule = all_to_all  delay = 1 ms }"))
+    with monkeypatch.context() as never:
+        never.setattr("brainsim.describe.build", lambda network: pytest.fail("info drew the synapses"))
+        assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "R.a->R.b: S, all to all, 400 synapses (exact)" in out
+    assert "not drawn: more than 100 synapses, which `brainsim info --draw` draws" in out
+    assert main(["info", str(path), "--draw"]) == 0
+    out = capsys.readouterr().out
+    assert "counts exact: drawn from the seed" in out and "not drawn" not in out
 
 
 @pytest.mark.parametrize("body, duration, expected", [

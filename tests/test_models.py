@@ -15,8 +15,8 @@ MODELS = sorted((Path(__file__).parent.parent / "models").glob("*.brain"))
 # 100 s is benchmarks/song2000.py's.
 IDENTITY_DURATION = {"brunel": 0.05, "cobahh": 0.2, "izhikevich": 0.2, "microcircuit": 0.1, "poisson_lif": 1.0,
                      "stdp_song2000": 0.2}
-# A model too large for this machine at the size written is checked scaled down: the
-# microcircuit's 0.3e9 synapses need 33.7 GB to build (tests/test_microcircuit.py).
+# A model too large to check in a test at the size written is checked scaled down: the
+# microcircuit's 0.3e9 synapses take 13 GB and minutes to build (tests/test_microcircuit.py).
 SCALED = {"microcircuit": microcircuit.values(0.02, 0.05)}
 
 

@@ -56,6 +56,7 @@ PER_SYNAPSE = 20  # B: a built static synapse without state (target, delay, ring
 PER_PLASTIC_SYNAPSE = 48  # B: a plastic one (also presynaptic index, column view, int64 delay, last update)
 PER_SYNAPSE_STATE = 16  # B more per synapse state variable (host array and the step's copy)
 DRAW_PER_SYNAPSE = 52  # B more per synapse of the projection being drawn (pairs, sort order, draws)
+PER_SOURCE_ROW = 16  # B per presynaptic neuron of each projection: its row pointer in the projection and the pathway
 PER_NEURON = 48  # B: positions, index, the neuron's place in every array, at the build's peak
 PER_NEURON_VALUE = 16  # B more per state variable, heterogeneous parameter, refractory counter or stimulus
 PER_SOURCE_NEURON = 24  # B: a Poisson source's probability and channel
@@ -98,6 +99,11 @@ class Estimate:
     def total(self) -> int:
         return self.memory.total + self.recordings
 
+    @property
+    def synapses(self) -> int:
+        """The synapse count the rules lead one to expect, over all projections."""
+        return sum(e.count for e in self.expected)
+
     def parts(self) -> tuple[tuple[str, int], ...]:
         """(name, bytes) of each part, in the order `brainsim info` lists them."""
         return (("synapses", self.memory.synapse_bytes), ("neuron state", self.memory.state),
@@ -116,8 +122,8 @@ def estimate(network: ir.Network, dtype: str = "float64", n_steps: int | None = 
     expected = tuple(expected_synapses(network, j) for j in range(len(network.projections)))
     largest = max(range(len(expected)), key=lambda j: expected[j].count, default=None)
     synapses = tuple(
-        PathwayMemory((p.name,), e.count, e.count * (_per_synapse(p.synapse) + DRAW_PER_SYNAPSE * (j == largest)),
-                      p.synapse.plastic)
+        PathwayMemory((p.name,), e.count, e.count * (_per_synapse(p.synapse) + DRAW_PER_SYNAPSE * (j == largest))
+                      + PER_SOURCE_ROW * (network.population(p.source).size + 1), p.synapse.plastic)
         for j, (p, e) in enumerate(zip(network.projections, expected))
     )
     memory = NetworkMemory(

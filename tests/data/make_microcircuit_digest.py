@@ -1,8 +1,8 @@
 """Writes tests/data/microcircuit_digest.json: digests of the microcircuit at (0.02, 0.05),
 of its spike trains over 50 ms on numpy and of its host arrays (every connectivity and
 pathway array, as int64 / float64 so that a narrower dtype digests the same), made with
-the builder before docs/performance.md's "Memory per synapse" changes; test_microcircuit.py
-checks that the builder still makes exactly these. Run: python tests/data/make_microcircuit_digest.py"""
+the builder before docs/performance.md's "Memory per synapse" changes;
+tests/test_microcircuit_digest.py checks that the builder still makes exactly these. Run: python tests/data/make_microcircuit_digest.py"""
 
 import hashlib
 import json
