@@ -41,6 +41,7 @@ import numpy as np
 from brainsim import ir
 from brainsim.backends import random
 from brainsim.backends.expressions import Compiled, compile_expr, lift_constants
+from brainsim.backends.subexpressions import share
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.synapses import PlasticArrays, PlasticCode, PlasticStep, plastic_code
 from brainsim.errors import SimulationError
@@ -591,10 +592,14 @@ def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int
     def prepare(expr: ir.Expr) -> Compiled:
         return compile_expr(lift_constants(expr, table), xp)
 
-    stages = tuple((name, prepare(expr)) for name, expr in integration.stages)
+    shared_stages, shared_updates = share(integration.stages, integration.updates)
+    stages = tuple((name, prepare(expr)) for name, expr in shared_stages)
     per_neuron = {s.name for s in model.states} | {i.name for i in model.inputs} | {REFRACTORY, *integration.noises}
-    per_neuron |= {name for name, _ in integration.stages} | {name for name, v in scalars.items() if np.ndim(v)}
-    updates = tuple((name, _per_neuron(prepare(expr), expr, per_neuron, group.size, xp)) for name, expr in integration.updates)
+    per_neuron |= {name for name, v in scalars.items() if np.ndim(v)}
+    for name, expr in shared_stages:
+        if ir.free_names(expr) & per_neuron:
+            per_neuron.add(name)
+    updates = tuple((name, _per_neuron(prepare(expr), expr, per_neuron, group.size, xp)) for name, expr in shared_updates)
     threshold = prepare(model.threshold) if model.threshold is not None else None
     resets = tuple((a.variable, a.op, prepare(a.value)) for a in model.reset)
     values = scalars | table  # complete only now that every expression has lifted its literals
