@@ -36,7 +36,7 @@ from brainsim.model import Model
 from brainsim.network import HostNetwork, build
 from brainsim.network.values import heterogeneous, neuron_values
 from brainsim.phrases import connection_rule, plasticity
-from brainsim.resources import format_bytes, memory_limit
+from brainsim.resources import MemoryLimit, format_bytes, memory_limit
 from brainsim.validate import deep_expressions, validate
 
 SPIKE_BYTES = 16  # a recorded spike in `Results`: its time (float64) and neuron (int64)
@@ -63,10 +63,7 @@ def describe(model: Model, updates: bool = False, ir_text: bool = False, dtype: 
     lines = [f"simulation: dt {settings.dt * 1e3:g} ms, duration {settings.duration * 1e3:g} ms "
              f"({settings.n_steps} steps), seed {settings.seed}"]
     expected, limit = estimate(network, dtype), memory_limit(max_memory)
-    too_large = limit is not None and expected.network > limit.bytes
-    if too_large or (not draw and expected.synapses > DRAW_AT_MOST):
-        why = f"more than {limit.source}" if too_large else \
-            f"more than {DRAW_AT_MOST:,} synapses, which `brainsim info --draw` draws"
+    if why := _not_drawn(expected, limit, draw):
         lines += _populations(network, updates, built=False)
         lines += _expected_projections(network, expected, why)
         lines += _stimuli(network) + _records(network) + _estimated_memory(expected, why)
@@ -147,6 +144,31 @@ def _records(network: ir.Network) -> list[str]:
         when = "every step" if record.times is None else f"at {len(record.times)} time(s)"
         lines.append(f"  {record.variable} of {record.projection} ({which}, {when})")
     return lines
+
+
+def synapse_counts(network: ir.Network, draw: bool = False) -> list[tuple[int, str]]:
+    """(count, how it is known) of each projection's synapses: drawn from the seed ("exact")
+    where the network has at most `DRAW_AT_MOST` expected synapses and fits the memory
+    available, or `draw`; else what its rule leads one to expect (`Expected.how`).
+
+    Raises:
+        BrainsimError: the network fails a check, or a drawn value does.
+    """
+    expected = estimate(network)
+    if _not_drawn(expected, memory_limit(None), draw):
+        with deep_expressions():
+            validate(network)
+        return [(e.count, e.how) for e in expected.expected]
+    return [(c.n_synapses, "exact") for c in host_network(network).projections]
+
+
+def _not_drawn(expected: Estimate, limit: MemoryLimit | None, draw: bool) -> str | None:
+    """Why a network of this estimate is described without drawing it, or None to draw it."""
+    if limit is not None and expected.network > limit.bytes:
+        return f"more than {limit.source}"
+    if not draw and expected.synapses > DRAW_AT_MOST:
+        return f"more than {DRAW_AT_MOST:,} synapses, which `brainsim info --draw` draws"
+    return None
 
 
 def host_network(network: ir.Network) -> HostNetwork:

@@ -7,8 +7,9 @@
 Regions are clusters (nested as the regions nest), populations nodes labelled
 with their size and model, projections edges labelled with the synapse model,
 the synapse count and the connection rule; an inhibitory projection ends in a
-bar. The counts are exact: the connectivity is drawn on the host from the
-seed, as `brainsim info` draws it. The graph is built with the `graphviz`
+bar. The counts are exact, the connectivity drawn on the host from the seed, where
+`brainsim info` would draw it (`brainsim.describe.synapse_counts`); a network of more
+synapses is labelled with the counts its rules lead one to expect. The graph is built with the `graphviz`
 Python package (the extra `graph`); drawing an image also needs the Graphviz
 program `dot`, which a package manager installs (it is not a Python package).
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from brainsim import ir
-from brainsim.describe import host_network
+from brainsim.describe import synapse_counts
 from brainsim.extras import require
 from brainsim.phrases import connection_rule
 from brainsim.errors import OutputFileError
@@ -37,16 +38,18 @@ def network_graph(model: Model):
     """
     graphviz = _graphviz()
     network = model.network
-    counts = [c.n_synapses for c in host_network(network).projections]
+    counts = synapse_counts(network)
     graph = graphviz.Digraph(name=Path(network.source_name).stem or "network",
                              graph_attr={"rankdir": "LR", "fontname": "Helvetica"},
                              node_attr={"fontname": "Helvetica"}, edge_attr={"fontname": "Helvetica", "fontsize": "10"})
     for region in network.regions:
         if region.parent is None:
             _cluster(graph, region, network)
-    for projection, count in zip(network.projections, counts):
+    for projection, (count, how) in zip(network.projections, counts):
+        known = "" if how == "exact" else f" ({how})"
         # "\\n" is dot's own line break in a label (a raw newline is not one in every renderer).
-        label = f"{projection.synapse.name}\\n{count:,} synapse{'' if count == 1 else 's'}\\n{connection_rule(projection.rule)}"
+        label = (f"{projection.synapse.name}\\n{count:,} synapse{'' if count == 1 else 's'}{known}"
+                 f"\\n{connection_rule(projection.rule)}")
         inhibitory = ir.NeuronKind.INHIBITORY in (projection.synapse.kind, network.population(projection.source).kind)
         graph.edge(projection.source, projection.target, label=label, **({"arrowhead": "tee"} if inhibitory else {}))
     return graph

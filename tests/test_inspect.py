@@ -409,6 +409,16 @@ def test_a_graph_of_every_shipped_model():
             assert f'"{population.name}" [label=' in text, path
 
 
+def test_a_graph_of_many_synapses_is_labelled_from_the_rules_without_drawing_them(monkeypatch):
+    """As `brainsim info`, `graph` does not draw more than DRAW_AT_MOST synapses (here 10):
+    a probability gives the expected count, an indegree or a total the exact one."""
+    monkeypatch.setattr("brainsim.describe.DRAW_AT_MOST", 10)
+    monkeypatch.setattr("brainsim.describe.build", lambda network: pytest.fail("the graph drew the synapses"))
+    text = network_graph(brainsim.loads(NETWORK)).source
+    assert "Kick\\n360 synapses (expected)\\nfixed probability p=0.3" in text
+    assert "Brake\\n120 synapses\\nfixed in-degree 3" in text
+
+
 @pytest.mark.parametrize("name", ["net.jpg", "net", "net.DOTX"])
 def test_an_unknown_graph_extension_is_a_clear_error(network_file, tmp_path, name, capsys):
     assert main(["graph", str(network_file), "-o", str(tmp_path / name)]) == 2
