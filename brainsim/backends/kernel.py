@@ -524,7 +524,9 @@ def compile_step(
             )
             for g in host.groups
         ),
-        synapses=tuple(tuple(p.states[s.name].copy() for s in p.synapse.states) for p in host.pathways),
+        # A static pathway's states are the host's arrays: no step writes them (`Kernel.schedule`).
+        synapses=tuple(tuple(p.states[s.name].copy() if p.plastic else p.states[s.name] for s in p.synapse.states)
+                       for p in host.pathways),
         buffers=tuple(np.zeros(b.length * b.width) for b in host.buffers),
         stimuli=tuple(np.full(s.mask.shape, s.mean) if isinstance(s, NoiseCurrent) else None for s in host.schedules),
         updated=tuple(np.full(p.n_synapses + 1, -1, dtype=np.int64) if p.event_driven else None for p in host.pathways),
