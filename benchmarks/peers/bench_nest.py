@@ -137,8 +137,12 @@ def build_microcircuit(nest, scale_n: float, scale_k: float) -> dict:
             mean = weights[t][s] * 1e12 / root
             bound = {"min": 0.0, "max": math.inf} if mean > 0 else {"min": -math.inf, "max": 0.0}
             delay = tables.DELAY_MEAN[source[-1]] * 1e3
+            # NEST holds at most 2^27 - 2 connections per thread and synapse model, under the full
+            # scale's 0.3e9 on one thread: a static synapse model of its own per projection.
+            model = f"static_synapse_{s}_{t}"
+            nest.CopyModel("static_synapse", model)
             nest.Connect(populations[source], populations[target], {"rule": "fixed_total_number", "N": total},
-                         {"synapse_model": "static_synapse",
+                         {"synapse_model": model,
                           "weight": nest.math.redraw(nest.random.normal(mean=mean, std=abs(mean) * tables.WEIGHT_REL_STD),
                                                      **bound),
                           "delay": nest.math.redraw(nest.random.normal(mean=delay, std=delay * tables.DELAY_REL_STD),
