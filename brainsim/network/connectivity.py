@@ -84,7 +84,7 @@ def connect(network: ir.Network, j: int, placement: Mapping[str, tuple[int, int]
     space = pair_space(network, projection)
     name = projection.name
     pre, post = choose_pairs(projection, space, np.random.default_rng(host_key(seed, SYNAPSES, name)))
-    order = np.lexsort((post, pre))
+    order = presynaptic_order(pre, post, space.n_pre, space.n_post)
     pairs = space.pairs(pre, post)
     states = {
         state.name: draw(state.initial, len(pre), host_key(seed, SYNAPSE_STATE, name, k), pairs)[order]
@@ -108,6 +108,15 @@ def connect(network: ir.Network, j: int, placement: Mapping[str, tuple[int, int]
         states=states,
         target_offset=offset,
     )
+
+
+def presynaptic_order(pre: np.ndarray, post: np.ndarray, n_pre: int, n_post: int) -> np.ndarray:
+    """The stable order by presynaptic, then postsynaptic neuron: `np.lexsort((post, pre))`,
+    with both keys as uint16 where the populations allow, which numpy radix-sorts (2.4 s
+    instead of 9.8 s for 2 * 10^7 pairs here; the full microcircuit sorts 0.3e9)."""
+    if max(n_pre, n_post) <= np.iinfo(np.uint16).max + 1:
+        return np.lexsort((post.astype(np.uint16), pre.astype(np.uint16)))
+    return np.lexsort((post, pre))
 
 
 def delay_steps(projection: ir.Projection, delays: np.ndarray, dt: float) -> np.ndarray:

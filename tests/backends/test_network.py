@@ -9,7 +9,7 @@ import pytest
 from brainsim import ir
 from brainsim.errors import DelayRoundingWarning, InvalidValueError
 from brainsim.network import build
-from brainsim.network.connectivity import bernoulli_positions
+from brainsim.network.connectivity import bernoulli_positions, presynaptic_order
 from brainsim.validate import validate
 
 from . import networks as nets
@@ -144,3 +144,13 @@ def test_pulse_trains_become_whole_steps():
 def test_what_a_backend_cannot_run_is_a_clear_error(change, message):
     with pytest.raises(InvalidValueError, match=message):
         validate(change(nets.visual_pathway()))
+
+
+@pytest.mark.parametrize("n_pre, n_post", [(3, 5), (65536, 200), (200, 65536), (65537, 40), (40, 70000)])
+def test_the_presynaptic_order_is_lexsorts_with_narrow_keys_or_wide(n_pre, n_post):
+    """Stable among repeated pairs (a multapse's weights follow their drawing order), whichever key type sorts."""
+    rng = np.random.default_rng(n_pre + n_post)
+    pre = rng.integers(0, n_pre, 50_000).astype(np.int64)
+    post = rng.integers(0, min(n_post, 30), 50_000).astype(np.int64) * (n_post // 30 or 1)
+    pre[:3], post[:3] = n_pre - 1, n_post - 1  # the largest indices, repeated
+    assert np.array_equal(presynaptic_order(pre, post, n_pre, n_post), np.lexsort((post, pre)))
