@@ -136,17 +136,18 @@ def delay_steps(projection: ir.Projection, delays: np.ndarray, dt: float) -> np.
             f"at least one step (dt = {dt:g} s) after rounding",
             projection.delay.span or projection.span,
         )
-    with np.errstate(all="ignore"):
-        change = np.abs(steps * dt - delays) / delays
     # A random delay is quantised by design; a written or computed one that is off the grid is a surprise.
     random = isinstance(projection.delay, ir.Uniform | ir.Normal | ir.ClippedNormal | ir.LogNormal)
-    if len(steps) and not random and change.max() > DELAY_TOLERANCE:
-        k = int(np.argmax(change))
-        warnings.warn(DelayRoundingWarning(
-            f"{where}rounding the delays of {projection.name} to whole steps of dt = {dt:g} s changes "
-            f"{delays[k]:g} s to {steps[k] * dt:g} s ({change[k]:.1%}); choose delays that are multiples of dt, "
-            "or a smaller dt"
-        ), stacklevel=2)
+    if not random and len(steps):
+        with np.errstate(all="ignore"):
+            change = np.abs(steps * dt - delays) / delays
+        if change.max() > DELAY_TOLERANCE:
+            k = int(np.argmax(change))
+            warnings.warn(DelayRoundingWarning(
+                f"{where}rounding the delays of {projection.name} to whole steps of dt = {dt:g} s changes "
+                f"{delays[k]:g} s to {steps[k] * dt:g} s ({change[k]:.1%}); choose delays that are multiples of dt, "
+                "or a smaller dt"
+            ), stacklevel=2)
     return steps.astype(step_dtype(int(steps.max(initial=1))))
 
 
