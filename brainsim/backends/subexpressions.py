@@ -34,11 +34,12 @@ def share(stages: Stages, updates: Updates) -> tuple[Stages, Updates]:
     stage_names = {name for name, _ in stages}
     exprs = [expr for _, expr in (*stages, *updates)]
     shared: list[tuple[str, ir.Expr]] = []
-    while (repeated := _largest_repeated(exprs + [expr for _, expr in shared], stage_names)) is not None:
+    keys: dict[tuple, int] = {}  # (label, children's keys) -> key: equal structures, equal keys
+    while (repeated := _largest_repeated(exprs + [expr for _, expr in shared], stage_names, keys)) is not None:
         key, expr = repeated
         name = ir.Var(f"{PREFIX}{len(shared)}")
-        exprs = [_replace(e, key, name) for e in exprs]
-        shared = [(n, _replace(e, key, name)) for n, e in shared]
+        exprs = [_replace(e, key, name, keys) for e in exprs]
+        shared = [(n, _replace(e, key, name, keys)) for n, e in shared]
         shared.append((name.name, expr))
     if not shared:
         return stages, updates
@@ -47,15 +48,14 @@ def share(stages: Stages, updates: Updates) -> tuple[Stages, Updates]:
     return (*_in_dependency_order(shared), *new_stages), new_updates
 
 
-def _largest_repeated(exprs: list[ir.Expr], excluded: set[str]) -> tuple[Hashable, ir.Expr] | None:
+def _largest_repeated(exprs: list[ir.Expr], excluded: set[str], keys: dict) -> tuple[int, ir.Expr] | None:
     """(key, one occurrence) of the largest subtree that occurs at least twice in `exprs`,
     reads a name (a literal's arithmetic costs nothing worth a name) and none of the
     `excluded` names; the first written among equals. None if there is none."""
-    counts: dict[Hashable, int] = {}
-    first: dict[Hashable, tuple[int, ir.Expr]] = {}
+    counts: dict[int, int] = {}
+    first: dict[int, tuple[int, ir.Expr]] = {}
     for expr in exprs:
-        for node, key, size in _subtrees(expr):
-            names = ir.free_names(node)
+        for node, key, size, names in _subtrees(expr, keys):
             if size > 1 and names and not (names & excluded):
                 counts[key] = counts.get(key, 0) + 1
                 first.setdefault(key, (size, node))
@@ -66,16 +66,18 @@ def _largest_repeated(exprs: list[ir.Expr], excluded: set[str]) -> tuple[Hashabl
     return None if best is None else (best, first[best][1])
 
 
-def _subtrees(expr: ir.Expr) -> list[tuple[ir.Expr, Hashable, int]]:
-    """(node, structural key, node count) of every node of `expr`, children before parents."""
-    out: list[tuple[ir.Expr, Hashable, int]] = []
+def _subtrees(expr: ir.Expr, keys: dict) -> list[tuple[ir.Expr, int, int, frozenset[str]]]:
+    """(node, structural key, node count, names read) of every node of `expr`, children
+    before parents. A key is a number from `keys`, which it extends: one per structure."""
+    out: list[tuple[ir.Expr, int, int, frozenset[str]]] = []
 
-    def visit(node: ir.Expr) -> tuple[Hashable, int]:
+    def visit(node: ir.Expr) -> tuple[int, int, frozenset[str]]:
         parts = [visit(child) for child in ir.children(node)]
-        key = (_label(node), *(k for k, _ in parts))
-        size = 1 + sum(s for _, s in parts)
-        out.append((node, key, size))
-        return key, size
+        key = keys.setdefault((_label(node), *(k for k, _, _ in parts)), len(keys))
+        size = 1 + sum(s for _, s, _ in parts)
+        names = frozenset({node.name}) if isinstance(node, ir.Var) else frozenset().union(*(n for _, _, n in parts))
+        out.append((node, key, size, names))
+        return key, size, names
 
     visit(expr)
     return out
@@ -97,12 +99,12 @@ def _label(node: ir.Expr) -> Hashable:
     raise TypeError(f"not an expression: {node!r}")
 
 
-def _replace(expr: ir.Expr, key: Hashable, name: ir.Var) -> ir.Expr:
-    """`expr` with every subtree whose structural key is `key` replaced by `name`."""
+def _replace(expr: ir.Expr, key: int, name: ir.Var, keys: dict) -> ir.Expr:
+    """`expr` with every subtree whose structural key (in `keys`) is `key` replaced by `name`."""
 
-    def visit(node: ir.Expr) -> tuple[ir.Expr, Hashable]:
+    def visit(node: ir.Expr) -> tuple[ir.Expr, int]:
         parts = [visit(child) for child in ir.children(node)]
-        own = (_label(node), *(k for _, k in parts))
+        own = keys.setdefault((_label(node), *(k for _, k in parts)), len(keys))
         if own == key:
             return name, own
         if all(new is old for (new, _), old in zip(parts, ir.children(node))):
