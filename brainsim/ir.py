@@ -61,6 +61,7 @@ class Function(enum.Enum):
     """Functions an expression may call; the value is (name, number of arguments)."""
 
     EXP = ("exp", 1)
+    EXPM1 = ("expm1", 1)
     LOG = ("log", 1)
     LOG10 = ("log10", 1)
     SQRT = ("sqrt", 1)
@@ -201,6 +202,7 @@ HOST_BINARY: dict[BinaryOp, Callable] = {
 }
 HOST_FUNCTIONS: dict[Function, Callable] = {
     Function.EXP: math.exp,
+    Function.EXPM1: math.expm1,
     Function.LOG: math.log,
     Function.SQRT: math.sqrt,
     Function.ABS: abs,

@@ -38,7 +38,7 @@ def compile_expr(expr: ir.Expr, xp: Numerics) -> Compiled:
     """A function env -> value of `expr`, built once so that a step does not re-walk the tree.
 
     Literal integer powers are multiplied out (x**3 is (x*x)*x) and x**0.5 is sqrt(x);
-    other powers, exp, log, log10, tanh, sin and cos use `xmath`, identical on every backend.
+    other powers, exp, expm1, log, log10, tanh, sin and cos use `xmath`, identical on every backend.
     """
     match expr:
         case ir.Const(value):
@@ -106,7 +106,7 @@ def _integer_power(f: Compiled, exponent: int, xp: Numerics) -> Compiled:
 # The transcendental functions, computed from IEEE-exact pieces (`xmath`) so both
 # backends give the same bits; the rest are exact in every array module.
 _XMATH = {
-    ir.Function.EXP: xmath.exp, ir.Function.TANH: xmath.tanh, ir.Function.LOG: xmath.log,
+    ir.Function.EXP: xmath.exp, ir.Function.EXPM1: xmath.expm1, ir.Function.TANH: xmath.tanh, ir.Function.LOG: xmath.log,
     ir.Function.LOG10: xmath.log10, ir.Function.SIN: xmath.sin, ir.Function.COS: xmath.cos,
 }
 

@@ -362,8 +362,8 @@ def _call(node: ast.Call, scope: Scope) -> Typed:
     function = FUNCTIONS[name]
     numeric = [_numeric(arg, f"`{name}`") for arg in typed]
     match function:
-        case ir.Function.EXP | ir.Function.LOG | ir.Function.LOG10 | ir.Function.TANH | ir.Function.SIN | \
-                ir.Function.COS | ir.Function.FLOOR:
+        case ir.Function.EXP | ir.Function.EXPM1 | ir.Function.LOG | ir.Function.LOG10 | ir.Function.TANH | \
+                ir.Function.SIN | ir.Function.COS | ir.Function.FLOOR:
             _dimensionless(numeric[0], f"the argument of `{name}`", scope,
                            f"divide by a quantity of the same dimension, e.g. `{name}(v / (1 mV))`")
             result: Type = DIMENSIONLESS

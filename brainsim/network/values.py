@@ -44,6 +44,7 @@ _BINARY = {
 }
 _FUNCTIONS = {
     ir.Function.EXP: np.exp,
+    ir.Function.EXPM1: np.expm1,
     ir.Function.LOG: np.log,
     ir.Function.LOG10: np.log10,
     ir.Function.SQRT: np.sqrt,

@@ -68,7 +68,7 @@ def test_exponential_euler_on_an_equation_not_linear_in_its_own_variable():
 
 def test_exponential_euler_takes_a_gate_whose_rates_read_another_variable():
     integration = integrate(gate_model(ir.Method.EXPONENTIAL_EULER), 1e-3)
-    assert [name for name, _ in integration.stages] == ["_a_m", "_z_m", "_u_m", "_phi_m", "_a_v", "_z_v", "_u_v", "_phi_v"]
+    assert [name for name, _ in integration.stages] == ["_a_m", "_z_m", "_m_m", "_phi_m", "_a_v", "_z_v", "_m_v", "_phi_v"]
 
 
 def noisy(method: ir.Method | None, rhs: ir.Expr = None) -> ir.NeuronModel:
