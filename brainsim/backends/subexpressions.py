@@ -7,8 +7,8 @@ exponential each, twice. `share` binds every subtree that occurs more than once 
 a group's stages and updates to a name of its own, a stage evaluated before the
 others, and reads the name in its place. The same operations run on the same
 operands, once instead of twice, so no value changes by a bit; the kernel applies it
-to the expressions both backends compile, and XLA, which eliminates common
-subexpressions itself, computes what it computed before.
+to the expressions both backends compile (the jax program got faster too: XLA had not
+merged these repeats itself; docs/performance.md).
 
 Subtrees are compared by structure, without their source spans: `alpha_m` written in
 the model once is the same computation wherever the integrator copied it.
