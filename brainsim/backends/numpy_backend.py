@@ -191,8 +191,7 @@ class NumpySimulation(Simulation):
         self.program = compile_step(self.host, self._numerics, NumpyEvents())
 
     def _initial_carry(self) -> Carry:
-        # The loop changes its carry in place; a static pathway's synapse states are shared.
-        return copied_carry(self.program.carry, self.program.step.plastic_pathways)
+        return self._kept(self.program.carry)
 
     def _synapse_arrays(self, carry: Carry) -> tuple:
         return _synapses(carry, self.program.step.plastic_pathways)

@@ -82,19 +82,17 @@ def expm1(x, xp):
 
     With x = k ln2 + r: expm1(x) = 2^k expm1(r) + (2^k - 1), where 2^k - 1 is exact for
     the k at hand, and expm1(r) itself for k = 0 (fdlibm's s_expm1.c splits the same way);
-    past k = 56 the -1 no longer shows, and the value is exp's, scaled in two steps; below
-    k = -60 it is -1.
+    below k = -60 it is -1, and at k = 1024, where 2^k overflows, 2 (2^1023 (1 + p)).
     """
     x = xp.asarray(x)
     finite = xp.where(xp.isnan(x), 0.0, xp.clip(x, -746.0, 710.0))
     k, r = _reduce(finite, xp)
     p = _expm1_reduced(r, xp)
     k = k.astype(xp.int64)
-    scale = xp.pow2(xp.clip(k, -60, 56))  # below 2^-60 the value rounds to -1 whatever p is
-    near = xp.where(k == 0, p, scale * p + (scale - 1.0))
-    half = k >> 1
-    far = ((1.0 + p) * xp.pow2(half)) * xp.pow2(k - half)
-    value = xp.where(x > _OVERFLOW, math.inf, xp.where(k > 56, far, near))
+    scale = xp.pow2(xp.clip(k, -60, 1023))  # below 2^-60 the value rounds to -1 whatever p is
+    value = xp.where(k == 0, p, scale * p + (scale - 1.0))
+    value = xp.where(k > 1023, (scale * (1.0 + p)) * 2.0, value)
+    value = xp.where(x > _OVERFLOW, math.inf, value)
     value = xp.where(x == 0.0, xp.copysign(0.0, x), value)  # -0 stays -0 (a subnormal x reads as 0)
     return xp.where(xp.isnan(x), x, value)
 
