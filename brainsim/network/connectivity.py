@@ -93,7 +93,8 @@ def connect(network: ir.Network, j: int, placement: Mapping[str, tuple[int, int]
     steps = delay_steps(projection, draw(projection.delay, len(pre), host_key(seed, DELAYS, name), pairs), dt)[order]
     del pairs
     group, offset = placement[projection.target]
-    indptr = np.searchsorted(pre[order], np.arange(space.n_pre + 1)).astype(np.int64)
+    indptr = np.zeros(space.n_pre + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pre, minlength=space.n_pre), out=indptr[1:])  # rows from counts: no sorted copy of pre
     del pre
     post = post[order]
     del order
