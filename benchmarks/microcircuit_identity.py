@@ -1,0 +1,68 @@
+"""Are the microcircuit's spikes bit for bit the same on both backends at a scale too large for `brainsim check`?
+
+    python benchmarks/microcircuit_identity.py                       # full scale, 0.1 s, seed 1 (about 6 minutes)
+    python benchmarks/microcircuit_identity.py --scale 0.1 --duration 0.5
+
+`brainsim check` holds both networks at once; at full scale that is about 16 GB on this
+24 GB machine, beside everything else. Here each backend runs in a process of its own,
+one after the other, and reports per population the spike count and a SHA-256 of its
+spike times and indices; the script prints them side by side and exits 1 if any differ.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from brainsim import microcircuit
+
+MODEL = Path(__file__).resolve().parent.parent / "models" / "microcircuit.brain"
+
+
+def digests(scale: float, duration: float, seed: int, backend: str) -> dict[str, list]:
+    """Per population: [spike count, SHA-256 of times and indices] of one run on `backend`."""
+    import dataclasses
+
+    import brainsim
+
+    model = brainsim.load(MODEL).with_values(microcircuit.values(scale, scale) | {"seed": seed})
+    network = model.network
+    model = brainsim.Model(dataclasses.replace(network, state_records=(), synapse_records=()))
+    results = model.compile(backend=backend).run(duration)
+    out = {}
+    for name, spikes in results.spikes.items():
+        digest = hashlib.sha256(spikes.times.tobytes() + spikes.indices.tobytes()).hexdigest()
+        out[name] = [len(spikes.times), digest[:16]]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="scale of neurons and in-degrees, in (0, 1]")
+    parser.add_argument("--duration", type=float, default=0.1, help="model seconds")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--backend", choices=("numpy", "jax"), help=argparse.SUPPRESS)  # one run, in the child
+    args = parser.parse_args()
+    if args.backend:
+        print(json.dumps(digests(args.scale, args.duration, args.seed, args.backend)))
+        return
+    runs = {}
+    for backend in ("numpy", "jax"):
+        command = [sys.executable, __file__, "--scale", str(args.scale), "--duration", str(args.duration),
+                   "--seed", str(args.seed), "--backend", backend]
+        runs[backend] = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    print(f"microcircuit at scale {args.scale}, {args.duration} s, seed {args.seed}")
+    print(f"{'population':<10} {'numpy spikes':>12} {'jax spikes':>10}  digests")
+    for name, (count, digest) in runs["numpy"].items():
+        other = runs["jax"].get(name, [None, None])
+        verdict = "identical" if [count, digest] == other else f"DIFFER ({digest} / {other[1]})"
+        print(f"{name:<10} {count:>12} {other[0]:>10}  {verdict}")
+    sys.exit(0 if runs["numpy"] == runs["jax"] else 1)
+
+
+if __name__ == "__main__":
+    main()
