@@ -48,13 +48,21 @@ def main() -> None:
     parser.add_argument("--backend", choices=("numpy", "jax"), help=argparse.SUPPRESS)  # one run, in the child
     args = parser.parse_args()
     if args.backend:
-        print(json.dumps(digests(args.scale, args.duration, args.seed, args.backend)))
+        from brainsim.errors import BrainsimError
+
+        try:
+            print(json.dumps(digests(args.scale, args.duration, args.seed, args.backend)))
+        except BrainsimError as error:  # a scale out of range, a network too large for this machine
+            sys.exit(str(error))
         return
     runs = {}
     for backend in ("numpy", "jax"):
         command = [sys.executable, __file__, "--scale", str(args.scale), "--duration", str(args.duration),
                    "--seed", str(args.seed), "--backend", backend]
-        runs[backend] = json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+        child = subprocess.run(command, capture_output=True, text=True)
+        if child.returncode != 0:  # e.g. the network would not fit: compile's own message, with its estimate
+            sys.exit(f"the {backend} run failed:\n{child.stderr.strip()}")
+        runs[backend] = json.loads(child.stdout)
     print(f"microcircuit at scale {args.scale}, {args.duration} s, seed {args.seed}")
     print(f"{'population':<10} {'numpy spikes':>12} {'jax spikes':>10}  digests")
     for name, (count, digest) in runs["numpy"].items():
