@@ -12,26 +12,24 @@ spike times and indices; the script prints them side by side and exits 1 if any 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import brainsim
 from brainsim import microcircuit
+from brainsim.errors import BrainsimError
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "microcircuit.brain"
 
 
 def digests(scale: float, duration: float, seed: int, backend: str) -> dict[str, list]:
     """Per population: [spike count, SHA-256 of times and indices] of one run on `backend`."""
-    import dataclasses
-
-    import brainsim
-
     model = brainsim.load(MODEL).with_values(microcircuit.values(scale, scale) | {"seed": seed})
-    network = model.network
-    model = brainsim.Model(dataclasses.replace(network, state_records=(), synapse_records=()))
+    model = brainsim.Model(dataclasses.replace(model.network, state_records=(), synapse_records=()))
     results = model.compile(backend=backend).run(duration)
     out = {}
     for name, spikes in results.spikes.items():
@@ -48,8 +46,6 @@ def main() -> None:
     parser.add_argument("--backend", choices=("numpy", "jax"), help=argparse.SUPPRESS)  # one run, in the child
     args = parser.parse_args()
     if args.backend:
-        from brainsim.errors import BrainsimError
-
         try:
             print(json.dumps(digests(args.scale, args.duration, args.seed, args.backend)))
         except BrainsimError as error:  # a scale out of range, a network too large for this machine
@@ -65,10 +61,10 @@ def main() -> None:
         runs[backend] = json.loads(child.stdout)
     print(f"microcircuit at scale {args.scale}, {args.duration} s, seed {args.seed}")
     print(f"{'population':<10} {'numpy spikes':>12} {'jax spikes':>10}  digests")
-    for name, (count, digest) in runs["numpy"].items():
-        other = runs["jax"].get(name, [None, None])
-        verdict = "identical" if [count, digest] == other else f"DIFFER ({digest} / {other[1]})"
-        print(f"{name:<10} {count:>12} {other[0]:>10}  {verdict}")
+    for name in [*runs["numpy"], *(name for name in runs["jax"] if name not in runs["numpy"])]:
+        (count, digest), (other_count, other_digest) = (runs[b].get(name, ["-", None]) for b in ("numpy", "jax"))
+        verdict = "identical" if digest == other_digest else f"DIFFER ({digest} / {other_digest})"
+        print(f"{name:<10} {count:>12} {other_count:>10}  {verdict}")
     sys.exit(0 if runs["numpy"] == runs["jax"] else 1)
 
 

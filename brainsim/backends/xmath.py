@@ -63,7 +63,7 @@ def _horner(z, coefficients: tuple):
     return p
 
 
-def _expm1_reduced(r, xp):
+def _expm1_reduced(r):
     """expm1(r) = r + r^2 P(r) for |r| <= ln 2 / 2."""
     value = r * r
     value *= _horner(r, _TAYLOR)
@@ -92,7 +92,7 @@ def exp(x, xp):
     k = k.astype(xp.int64)
     # Two exact scalings keep each power of two normal while the product reaches the subnormals.
     half = k >> 1
-    value = ((1.0 + _expm1_reduced(r, xp)) * xp.pow2(half)) * xp.pow2(k - half)
+    value = ((1.0 + _expm1_reduced(r)) * xp.pow2(half)) * xp.pow2(k - half)
     value = xp.where(x > _OVERFLOW, math.inf, xp.where(x < _UNDERFLOW, 0.0, value))
     return xp.where(xp.isnan(x), x, value)
 
@@ -108,7 +108,7 @@ def expm1(x, xp):
     x = xp.asarray(x)
     finite = _clamped(x, xp)
     k, r = _reduce(finite, xp)
-    p = _expm1_reduced(r, xp)
+    p = _expm1_reduced(r)
     k = k.astype(xp.int64)
     scale = xp.pow2(xp.minimum(xp.maximum(k, -60), 1023))  # below 2^-60 the value rounds to -1 whatever p is
     value = xp.where(k == 0, p, scale * p + (scale - 1.0))
@@ -124,7 +124,7 @@ def tanh(x, xp):
     x = xp.asarray(x)
     y = -2.0 * xp.minimum(xp.abs(x), 40.0)  # tanh(40) rounds to 1; also maps nan to nan
     k, r = _reduce(xp.where(xp.isnan(y), 0.0, y), xp)
-    p = _expm1_reduced(r, xp)
+    p = _expm1_reduced(r)
     scale = xp.pow2(k.astype(xp.int64))
     m = xp.where(k == 0.0, p, scale * p + (scale - 1.0))  # expm1(y); scale - 1 is exact here
     return xp.where(xp.isnan(x), x, xp.copysign(xp.divide(-m, 2.0 + m), x))
