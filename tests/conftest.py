@@ -5,6 +5,8 @@ docs/testing.md). A test that sets `max_examples` itself keeps its own count in 
 
 import os
 
+import pytest
+
 from hypothesis import HealthCheck, settings
 
 # The fuzz tests read the front end's time per example with their own deadline
@@ -14,3 +16,16 @@ _SHARED = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, Healt
 settings.register_profile("ci", max_examples=60, derandomize=True, print_blob=True, **_SHARED)
 settings.register_profile("long", max_examples=5000, print_blob=True, **_SHARED)
 settings.load_profile(os.environ.get("BRAINSIM_FUZZ", "ci"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def compiled_updates_cache(tmp_path_factory):
+    """The numpy backend's compiled updates (brainsim.backends.cbuild) of this session go to a
+    directory of its own, not the user's cache."""
+    saved = os.environ.get("BRAINSIM_C_CACHE")
+    os.environ["BRAINSIM_C_CACHE"] = str(tmp_path_factory.mktemp("compiled-updates"))
+    yield
+    if saved is None:
+        del os.environ["BRAINSIM_C_CACHE"]
+    else:
+        os.environ["BRAINSIM_C_CACHE"] = saved

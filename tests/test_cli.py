@@ -186,6 +186,22 @@ def test_check_in_float32_reports_the_agreement_with_float64(tiny_model, capsys)
     assert row.split()[1:4] == ["6", "6", "identical"]  # spikes, reference, matching
 
 
+def test_run_and_check_with_compiled_updates(tiny_model, capsys):
+    assert main(["run", str(tiny_model), "--compiled-updates", "--duration", "5ms"]) == 0
+    assert "50 steps" in capsys.readouterr().out
+    assert main(["check", str(tiny_model), "--compiled-updates"]) == 0
+    out = capsys.readouterr().out
+    assert "numpy backend (compiled updates) vs jax backend" in out
+    assert "identical (spikes, traces and final states, bit for bit)" in out
+
+
+def test_compiled_updates_are_refused_where_they_do_not_apply(tiny_model, capsys):
+    assert main(["run", str(tiny_model), "--backend", "jax", "--compiled-updates"]) == 2
+    assert "the jax backend takes no option compiled_updates" in capsys.readouterr().err
+    assert main(["check", str(tiny_model), "--dtype", "float32", "--compiled-updates"]) == 2
+    assert "--compiled-updates runs the numpy backend in float64" in capsys.readouterr().err
+
+
 def test_check_rejects_an_unknown_dtype(tiny_model, capsys):
     with pytest.raises(SystemExit):
         main(["check", "--dtype", "float16", str(tiny_model)])

@@ -19,7 +19,7 @@ from brainsim.validate import deep_expressions
 
 BACKENDS = ("numpy", "jax")
 DTYPES = ("float64", "float32")
-OPTIONS = {"numpy": ("chunk_steps",), "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices")}
+OPTIONS = {"numpy": ("chunk_steps", "compiled_updates"), "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices")}
 
 
 def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "float64",

@@ -162,6 +162,9 @@ class _GroupCode:
     slices: tuple[tuple[int, int], ...]
     capacities: tuple[int, ...]
     refractory_steps: int
+    # `advance` for this group as one function of the environment, where a backend has
+    # compiled it (brainsim.backends.fused); None: `advance` itself.
+    fused: Any = None
 
     @property
     def size(self) -> int:
@@ -169,12 +172,18 @@ class _GroupCode:
 
 
 @dataclass(frozen=True, eq=False)
-class _PathwayCode:
+class StaticPathwayCode:
+    """A static pathway's code: its source population, synapse states (those its effects read:
+    `gathered`) and `on pre` effects (buffer, negate, value), delivered in batches of `batch`."""
+
     source: int
     states: tuple[str, ...]
     gathered: tuple[int, ...]
     effects: tuple[tuple[int, bool, Compiled], ...]  # (buffer, negate, value)
     batch: int | None
+    # The pathway's part of `schedule` as one function (n, rows, arrays, states, buffers) -> buffers,
+    # where a backend has compiled it (brainsim.backends.fused); None: `Step.effects` over its synapses.
+    fused: Any = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,7 +207,7 @@ class Step:
     xp: Numerics
     events: Events
     groups: tuple[_GroupCode, ...]
-    pathways: tuple[_PathwayCode, ...]
+    pathways: tuple[StaticPathwayCode, ...]
     sources: tuple[_SourceCode, ...]
     stimuli: tuple
     noise_streams: tuple  # per stimulus: its runtime generator stream (a noise current), else None
@@ -312,9 +321,7 @@ class Step:
         for k, name in enumerate(code.noises):
             words = random.random_words(seed, arrays.streams + k, n, arrays.neurons, xp)
             env[name] = random.normal(words, xp)
-        for name, stage in code.stages:
-            env[name] = stage(env)
-        env.update([(name, update(env)) for name, update in code.updates])
+        env.update(code.fused(env) if code.fused is not None else advance(code, env))
 
     def integrate_synapses(self, n, envs: list[dict], arrays: Arrays, synapses: list) -> None:
         """Clock-driven synapse equations, every synapse, into `synapses`, from the neuron values
@@ -389,7 +396,7 @@ class Step:
         a plastic pathway's `on pre` statements (`brainsim.backends.synapses`), its synapse
         writes into `synapses` and `updated`.
 
-        Sums run in pathway, effect, presynaptic neuron, synapse order.
+        Sums run in pathway, presynaptic neuron, synapse, effect order.
         """
         xp, events = self.xp, self.events
         for c, code in enumerate(self.pathways):
@@ -401,22 +408,31 @@ class Step:
             if not events.may_fire(count):
                 continue
             pathway, states = arrays.pathways[c], synapses[c]
-
-            def effects(values, buffers: list, code=code, pathway=pathway) -> list:
-                target, *gathered = values
-                env = {**pathway.scalars, **dict(zip((code.states[k] for k in code.gathered), gathered))}
-                for b, negate, value in code.effects:
-                    buffer = self.buffers[b]
-                    size = buffer.length * buffer.width
-                    # ((n + 1 + delay) mod length) * width + post, from delay * width + post
-                    index = target + xp.asarray(((n + 1) % buffer.length) * buffer.width, dtype=target.dtype)
-                    index = xp.where(index >= size, index - size, index)
-                    amount = value(env)
-                    buffers[b] = xp.scatter_add(buffers[b], index, -amount if negate else amount)
-                return buffers
-
+            if code.fused is not None:
+                buffers = code.fused(n, rows, pathway, states, buffers)
+                continue
             gathered = (pathway.target, *(states[k] for k in code.gathered))
+            effects = functools.partial(self.effects, n, code, pathway)
             buffers = events.for_synapse_values(pathway.indptr, pathway.slots, rows, code.batch, gathered, effects, buffers)
+        return buffers
+
+    def effects(self, n, code: StaticPathwayCode, pathway: PathwayArrays, values: tuple, buffers: list) -> list:
+        """A static pathway's effects in step n of the synapses whose (ring-buffer targets, gathered
+        states) are `values`, added into the ring buffers; several into one buffer synapse by synapse."""
+        xp = self.xp
+        target, *gathered = values
+        env = {**pathway.scalars, **dict(zip((code.states[k] for k in code.gathered), gathered))}
+        amounts: dict[int, list] = {}
+        for b, negate, value in code.effects:
+            amount = value(env)
+            amounts.setdefault(b, []).append(-amount if negate else amount)
+        for b, parts in amounts.items():
+            buffer = self.buffers[b]
+            size = buffer.length * buffer.width
+            # ((n + 1 + delay) mod length) * width + post, from delay * width + post
+            index = target + xp.asarray(((n + 1) % buffer.length) * buffer.width, dtype=target.dtype)
+            index = xp.where(index >= size, index - size, index)
+            buffers[b] = xp.scatter_add_each(buffers[b], index, parts)
         return buffers
 
     # 7 ------------------------------------------------------------------
@@ -438,6 +454,14 @@ class Step:
             else:
                 out.append(synapses[c][k][indices])
         return out
+
+
+def advance(code: _GroupCode, env: dict) -> list:
+    """The method's stages in order (each into `env`, where the next reads it), then
+    [(variable, new value)] of every update, all computed from the old values."""
+    for name, stage in code.stages:
+        env[name] = stage(env)
+    return [(name, update(env)) for name, update in code.updates]
 
 
 def _full(value, size: int, xp: Numerics):
@@ -477,10 +501,10 @@ def compile_step(
     capacities = capacities or {}
     batches = batches or (None,) * len(host.pathways)
     column_batches = column_batches or (None,) * len(host.pathways)
-    groups, group_arrays = zip(*(_group_code(host, g, xp, capacities) for g in range(len(host.groups)))) if host.groups else ((), ())
+    groups, group_arrays = zip(*(group_code(host, g, xp, capacities) for g in range(len(host.groups)))) if host.groups else ((), ())
     pathways, pathway_arrays = zip(*(
         plastic_code(host, c, xp, _buffer_finder(host), b, column_batches[c], capacities) if host.pathways[c].plastic
-        else _pathway_code(host, c, xp, b)
+        else pathway_code(host, c, xp, b)
         for c, b in zip(range(len(host.pathways)), batches)
     )) if host.pathways else ((), ())
     sources, source_arrays = zip(*(_source_code(host, s, xp, capacities) for s in host.sources)) if host.sources else ((), ())
@@ -578,7 +602,8 @@ def _per_neuron(update: Compiled, expr: ir.Expr, per_neuron: set[str], size: int
     return lambda env: xp.full(size, update(env))
 
 
-def _group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int, int]) -> tuple[_GroupCode, GroupArrays]:
+def group_code(host: HostNetwork, g: int, xp: Numerics, capacities: Mapping[int, int]) -> tuple[_GroupCode, GroupArrays]:
+    """The static code of group `g` written with `xp`, and its runtime constants."""
     group = host.groups[g]
     model, integration = group.model, group.integration
     # A heterogeneous parameter or a per-neuron propagator is an array of the group's size,
@@ -644,7 +669,8 @@ def _stimulus_arrays(schedule: Schedule | NoiseCurrent) -> StimulusArrays:
     raise TypeError(f"not a stimulus: {schedule!r}")
 
 
-def _pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) -> tuple[_PathwayCode, PathwayArrays]:
+def pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) -> tuple[StaticPathwayCode, PathwayArrays]:
+    """The static code of static pathway `c` written with `xp`, and its runtime constants."""
     pathway = host.pathways[c]
     synapse = pathway.synapse
     scalars = {p.name: p.value for p in synapse.parameters}
@@ -658,7 +684,7 @@ def _pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) ->
                  if (buffer.group, buffer.variable) == (pathway.target_group, assignment.variable))
         effects.append((b, assignment.op is ir.AssignOp.SUB, compile_expr(value, xp)))
     values = scalars | table
-    code = _PathwayCode(
+    code = StaticPathwayCode(
         source=pathway.source,
         states=states,
         gathered=tuple(states.index(name) for name in sorted(gathered)),

@@ -23,7 +23,9 @@ import time
 import numpy as np
 
 from brainsim import ir
+from brainsim.errors import InvalidValueError
 from brainsim.interrupts import active
+from brainsim.backends.fused import fused
 from brainsim.backends.kernel import Carry, GroupState, compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.simulation import Run, Simulation, SingleSteps
@@ -174,7 +176,13 @@ class NumpySimulation(Simulation):
     backend = "numpy"
 
     def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None,
-                 max_memory: int | str | None = None):
+                 max_memory: int | str | None = None, compiled_updates: bool = False):
+        if compiled_updates not in (True, False):
+            raise InvalidValueError(f"compiled_updates is True or False, not {compiled_updates!r}")
+        if compiled_updates and dtype != "float64":
+            raise InvalidValueError(f"compiled_updates runs float64 programs only, not {dtype}: its loops "
+                                    "reproduce xmath's float64 functions, which float32 does not use")
+        self._compiled_updates = compiled_updates
         super().__init__(network, dtype, chunk_steps, max_memory)
         with flush_subnormals() as flushing:
             self.exactness_problem = None if flushing else (
@@ -189,6 +197,12 @@ class NumpySimulation(Simulation):
 
     def _prepare(self) -> None:
         self.program = compile_step(self.host, self._numerics, NumpyEvents())
+        if self._compiled_updates:
+            self.program = program = fused(self.program, self.host)
+            # A group's loop is traced from a step's environment: one step of a copy of the
+            # state compiles them all now, with the rest, not in the first run.
+            with np.errstate(all="ignore"), flush_subnormals():
+                program.step(copied_carry(program.carry, program.step.plastic_pathways), program.arrays, 0)
 
     def _initial_carry(self) -> Carry:
         return self._kept(self.program.carry)

@@ -60,6 +60,15 @@ class Numerics(abc.ABC):
     def scatter_add(self, flat, index, values):
         """`flat` after flat[index[i]] += values[i] for i = 0, 1, ... in that order."""
 
+    def scatter_add_each(self, flat, index, amounts: Sequence):
+        """`flat` after flat[index[i]] += amounts[0][i], += amounts[1][i], ... for i = 0, 1, ... in that
+        order: a synapse's several effects into one buffer, synapse by synapse (docs/semantics.md,
+        "The order of sums"), as one scatter-add of the interleaved amounts (scalars broadcast)."""
+        if len(amounts) == 1:
+            return self.scatter_add(flat, index, amounts[0])
+        values = self.stack([self.broadcast_to(a, index.shape) for a in amounts], axis=-1).reshape(-1)
+        return self.scatter_add(flat, self.repeat(index, len(amounts)), values)
+
     @abc.abstractmethod
     def scatter_set(self, flat, index, values):
         """`flat` after flat[index[i]] = values[i] (indices distinct); an index past the end

@@ -324,6 +324,7 @@ class PlasticStep:
             post = arrays.post[synapses]
             # The effect arrives `delay` after the spike, which was `axonal` steps ago.
             arrival = n + 1 - code.axonal + (code.delay if code.delay is not None else arrays.delay[synapses])
+        amounts: dict[int, list] = {}  # per buffer, its effects' amounts in statement order
         for s in statements:
             amount = s.value(env)
             if s.state is not None:
@@ -335,10 +336,11 @@ class PlasticStep:
                 env[s.variable] = value
                 written.add(s.state)
             else:
-                buffer = self.buffers[s.buffer]
-                index = (arrival % buffer.length) * buffer.width + post
-                amount = xp.broadcast_to(amount, post.shape) if np.ndim(amount) == 0 else amount
-                buffers[s.buffer] = xp.scatter_add(buffers[s.buffer], index, -amount if s.op is ir.AssignOp.SUB else amount)
+                amounts.setdefault(s.buffer, []).append(-amount if s.op is ir.AssignOp.SUB else amount)
+        for b, parts in amounts.items():  # several into one buffer synapse by synapse, as on a static pathway
+            buffer = self.buffers[b]
+            index = (arrival % buffer.length) * buffer.width + post
+            buffers[b] = xp.scatter_add_each(buffers[b], index, [xp.broadcast_to(a, post.shape) for a in parts])
         # Padded slots (the sentinel) write past the end, which a static-shape backend drops.
         target = xp.where(synapses < sentinel, synapses, sentinel + 1)
         states = list(states)

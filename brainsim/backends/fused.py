@@ -1,0 +1,124 @@
+"""The numpy backend's compiled loops (`compiled_updates`): each group's state update and
+each static pathway's delivery of a step's spikes as one C call.
+
+numpy runs an update as one call per operation over the whole array: a few µs each, most
+of it Python's and numpy's dispatch, and for `xmath`'s functions some thirty calls per
+transcendental (docs/performance.md, "Where the remaining bars are lost"); a pathway's
+delivery is a dozen calls (the synapse list, the gathers, the ring index, `np.add.at`).
+Here the kernel's own code is traced instead, with `ctrace.CNumerics` as its array module
+and symbols for its values, into a C loop (`cbuild`) that performs the same operations
+element by element, in the same order: the group's stages and updates (`kernel.advance`)
+over its neurons (`FusedUpdate`), a pathway's effects (`Step.effects`) over the synapses
+of the neurons that fired, presynaptic neuron by neuron in CSR order (`FusedEffects`, the
+order of `NumpyEvents.for_synapses` and of `np.add.at`). The bits are numpy's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from brainsim.backends import cbuild, kernel
+from brainsim.backends.ctrace import CNumerics, Trace, Unsupported
+from brainsim.errors import InvalidValueError
+from brainsim.network import HostNetwork
+
+# Names of the pathway loop's inputs that no model name can be (they hold spaces)
+_TARGET, _STEP = " target", " n"
+
+
+def fused(program: kernel.Program, host: HostNetwork) -> kernel.Program:
+    """`program` with each group's stages and updates run by a `FusedUpdate`, and each static
+    pathway's effects by a `FusedEffects`.
+
+    Raises:
+        InvalidValueError: no C compiler or no Python headers here (`cbuild.compiler`).
+    """
+    cbuild.compiler()
+    symbolic = CNumerics()
+    step = program.step
+    groups = tuple(replace(code, fused=FusedUpdate(code, kernel.group_code(host, g, symbolic, {})[0]))
+                   for g, code in enumerate(step.groups))
+    traced_step = replace(step, xp=symbolic)
+    pathways = tuple(
+        replace(code, fused=FusedEffects(traced_step, kernel.pathway_code(host, c, symbolic, code.batch)[0],
+                                         program.arrays.pathways[c], program.carry.synapses[c], program.carry.buffers))
+        if isinstance(code, kernel.StaticPathwayCode) else code
+        for c, code in enumerate(step.pathways)
+    )
+    return replace(program, step=replace(step, groups=groups, pathways=pathways))
+
+
+def _refused(why: Unsupported) -> InvalidValueError:
+    return InvalidValueError(f"compiled_updates cannot write this model's update as a C loop ({why}); "
+                             "run it without compiled_updates")
+
+
+class _TracingEnv(dict):
+    """An environment that hands out a symbol for each entry of `values` read."""
+
+    def __init__(self, trace: Trace, values: dict):
+        super().__init__()
+        self._trace, self._values = trace, values
+
+    def __missing__(self, name: str):
+        symbol = self[name] = self._trace.load(name, self._values[name])
+        return symbol
+
+
+class FusedUpdate:
+    """`kernel.advance(numeric, env)` of a group as one C call a step; `symbolic` is the same
+    group's code built with `CNumerics`. Traced at the first call, from that call's environment
+    (which values are arrays and which scalars is known only then)."""
+
+    def __init__(self, numeric, symbolic):
+        self._numeric, self._symbolic = numeric, symbolic
+        self._function = None
+
+    def __call__(self, env: dict) -> list:
+        if self._function is None:
+            self._build(env)
+        outputs = [np.empty(self._numeric.size) for _ in self._names]
+        self._function((*map(env.__getitem__, self._inputs), *outputs))
+        return list(zip(self._names, outputs))
+
+    def _build(self, env: dict) -> None:
+        trace = Trace(self._numeric.size)
+        try:
+            results = kernel.advance(self._symbolic, _TracingEnv(trace, env))
+            code = cbuild.neuron_loop(trace, [value for _, value in results])
+        except Unsupported as why:
+            raise _refused(why) from None
+        self._names = [name for name, _ in results]
+        self._inputs = [name for name, _ in trace.arrays] + [name for name, _ in trace.scalars]
+        self._function = cbuild.load(code)
+
+
+class FusedEffects:
+    """`Step.effects` of one static pathway over the synapses of a step's spikes, as one C call:
+    (n, rows, arrays, states, buffers) -> buffers, added into in place as numpy's `scatter_add`
+    does. Traced when the program is built, from its arrays (`pathway`, the synapse `states`,
+    the ring `buffers`)."""
+
+    def __init__(self, step: kernel.Step, code, pathway, states: tuple, buffers: tuple):
+        trace = Trace(pathway.target.shape[0])
+        arrays = {_TARGET: pathway.target, **{code.states[k]: states[k] for k in code.gathered}}
+        symbols = tuple(trace.load(name, value) for name, value in arrays.items())
+        scalars = {name: trace.load(name, value) for name, value in pathway.scalars.items()}
+        self._written = sorted({b for b, _, _ in code.effects})
+        flats = [None] * len(buffers)
+        for b in self._written:
+            flats[b] = trace.flat(str(b), buffers[b].shape[0])
+        try:
+            step.effects(trace.load(_STEP, 0), code, pathway._replace(scalars=scalars), symbols, flats)
+            source = cbuild.synapse_loop(trace, pathway.indptr.shape[0] - 2)
+        except Unsupported as why:
+            raise _refused(why) from None
+        self._function = cbuild.load(source)
+        self._gathered, self._scalars = code.gathered, list(pathway.scalars)
+
+    def __call__(self, n, rows, pathway, states: tuple, buffers: list) -> list:
+        self._function((rows, pathway.indptr, pathway.target, *(states[k] for k in self._gathered),
+                        *map(pathway.scalars.__getitem__, self._scalars), n, *(buffers[b] for b in self._written)))
+        return buffers

@@ -1,0 +1,194 @@
+"""The numpy backend's compiled updates (`compiled_updates=True`, brainsim.backends.fused):
+each traced operation gives numpy's bits, every model runs identically with and without
+them, and a missing compiler or a wrong option is a clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import brainsim
+from brainsim.backends import cbuild, ctrace, xmath
+from brainsim.backends.numpy_backend import flush_subnormals
+from brainsim.errors import InvalidValueError
+from tests.backends.test_kernel import NP, bits_equal
+from tests.tiny_lif import tiny_model
+
+
+def compiled(function, *arrays):
+    """`function(*symbols, CNumerics())` compiled to a loop and run on `arrays`, as the backend
+    runs it (subnormals flushed)."""
+    trace = ctrace.Trace(arrays[0].size)
+    result = function(*(trace.load(f"x{k}", a) for k, a in enumerate(arrays)), ctrace.CNumerics())
+    loop = cbuild.load(cbuild.neuron_loop(trace, [result]))
+    out = np.empty(arrays[0].size)
+    with flush_subnormals():
+        loop((*arrays, out))
+    return out
+
+
+def on_numpy(function, *arrays):
+    with np.errstate(all="ignore"), flush_subnormals():
+        return function(*arrays, NP)
+
+
+def arguments() -> np.ndarray:
+    rng = np.random.default_rng(3)
+    edges = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-310, -1e-310, 5e-324, 709.782712893384, 709.79, -745.14, -745.13,
+             2.0**52, -(2.0**52), 1e300, -1e300, 40.0, -40.0]
+    return np.concatenate([rng.uniform(-10, 10, 20_000), rng.normal(0, 300, 20_000),
+                           np.exp(rng.uniform(-700, 700, 20_000)) * rng.choice([-1, 1], 20_000), edges])
+
+
+@pytest.mark.parametrize("name", ["exp", "expm1", "tanh", "log", "log10", "sin", "cos"])
+def test_xmath_traced_to_c_gives_numpys_bits(name):
+    function = getattr(xmath, name)
+    x = arguments()
+    if name.startswith("log"):
+        x = np.abs(x)
+    assert bits_equal(compiled(function, x), on_numpy(function, x))
+
+
+def test_power_traced_to_c_gives_numpys_bits():
+    base, exponent = np.abs(arguments()), np.random.default_rng(4).uniform(-3, 3, arguments().size)
+    assert bits_equal(compiled(xmath.power, base, exponent), on_numpy(xmath.power, base, exponent))
+
+
+@pytest.mark.parametrize("name", ["minimum", "maximum", "fmin", "fmax"])
+def test_extrema_follow_numpy_on_nan_and_signed_zeros(name):
+    a = np.array([0.0, -0.0, np.nan, 1.0, np.nan, -0.0, 0.0, 2.0, -3.0])
+    b = np.array([-0.0, 0.0, 1.0, np.nan, np.nan, -0.0, 0.0, 3.0, -4.0])
+    assert bits_equal(compiled(lambda x, y, xp: getattr(xp, name)(x, y), a, b), getattr(np, name)(a, b))
+
+
+def test_where_comparisons_and_integer_mixing_follow_numpy():
+    x = np.random.default_rng(5).uniform(-50, 50, 10_000)
+
+    def function(v, xp):
+        k = xp.rint(v * 0.5).astype(xp.int64)
+        mixed = ((k >> 1) - 3) + k * 2.5  # int64 with a Python int, then with a float
+        return xp.where((v > 1.0) & xp.logical_not(v > 5.0), v * 3 - 1, xp.divide(-v, 7.0) + mixed)
+
+    assert bits_equal(compiled(function, x), on_numpy(function, x))
+
+
+def test_a_loop_refuses_arrays_of_the_wrong_length_or_type():
+    trace = ctrace.Trace(10)
+    loop = cbuild.load(cbuild.neuron_loop(trace, [trace.load("x", np.zeros(10)) * 2.0]))
+    loop((np.ones(10), out := np.empty(10)))
+    assert np.array_equal(out, np.full(10, 2.0))
+    with pytest.raises(TypeError, match="not 10 of 'd'"):
+        loop((np.ones(9), np.empty(10)))
+    with pytest.raises(TypeError, match="not 10 of 'd'"):
+        loop((np.ones(10, dtype=np.int64), np.empty(10)))
+    with pytest.raises(TypeError, match="tuple of 2"):
+        loop((np.ones(10),))
+
+
+def synapse_loop_adding(weights: np.ndarray, indptr: np.ndarray, buffer_size: int):
+    """A synapse loop that adds each synapse's weight into buffer[i mod size] (i: the synapse)."""
+    trace = ctrace.Trace(weights.size)
+    weight, index = trace.load("w", weights), trace.load("i", np.arange(weights.size, dtype=np.int32))
+    xp = ctrace.CNumerics()
+    xp.scatter_add(trace.flat("buffer", buffer_size), index % buffer_size, weight * 1.0)
+    return cbuild.load(cbuild.synapse_loop(trace, indptr.size - 2))
+
+
+def test_a_synapse_loop_adds_row_by_row_in_csr_order_like_np_add_at():
+    rng = np.random.default_rng(6)
+    indptr = np.array([0, 3, 3, 7, 10, 10], dtype=np.int64)  # four rows and the empty padding row
+    weights = rng.normal(0, 1e3, 10) * 10.0 ** rng.integers(-8, 8, 10)  # sums that depend on their order
+    loop = synapse_loop_adding(weights, indptr, 4)
+    rows = np.array([3, 0, 2, 4], dtype=np.int64)
+    buffer = rng.normal(0, 1, 4)
+    expected = buffer.copy()
+    synapses = np.concatenate([np.arange(indptr[r], indptr[r + 1]) for r in rows])
+    np.add.at(expected, synapses % 4, weights[synapses])
+    loop((rows, indptr, weights, np.arange(10, dtype=np.int32), buffer))
+    assert bits_equal(buffer, expected)
+
+
+def test_a_synapse_loop_refuses_a_row_out_of_range():
+    indptr = np.array([0, 2, 4, 4], dtype=np.int64)
+    loop = synapse_loop_adding(np.ones(4), indptr, 4)
+    with pytest.raises(IndexError, match="out of range"):
+        loop((np.array([0, 5], dtype=np.int64), indptr, np.ones(4), np.arange(4, dtype=np.int32), np.zeros(4)))
+    with pytest.raises(TypeError, match="not 4 of 'l'"):
+        loop((np.array([0], dtype=np.int64), indptr[:-1], np.ones(4), np.arange(4, dtype=np.int32), np.zeros(4)))
+
+
+def test_an_update_that_is_not_a_loop_over_neurons_is_left_to_numpy():
+    trace = ctrace.Trace(4)
+    with pytest.raises(ctrace.Unsupported, match="float32"):
+        trace.load("x", np.zeros(4, dtype=np.float32))
+    with pytest.raises(ctrace.Unsupported, match="truth"):
+        bool(trace.load("y", np.zeros(4)) > 0.0)
+
+
+MODELS = ["cuba", "cobahh", "brunel", "hodgkin_huxley", "hh_single", "izhikevich", "poisson_lif", "seed_neuron",
+          "stdp_song2000", "visual_pathway", "visual_pathway_learning"]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_model_is_identical_with_compiled_updates(name):
+    from tests.backends.identity import assert_identical
+
+    model = brainsim.load(f"models/{name}.brain")
+    duration = 0.02 if name == "brunel" else 0.05
+    reference = model.compile(backend="numpy").run(duration)
+    simulation = model.compile(backend="numpy", compiled_updates=True)
+    assert_identical(simulation.run(duration), reference)
+    step = simulation.program.step
+    assert all(group.fused is not None for group in step.groups)
+    assert all(pathway.fused is not None for c, pathway in enumerate(step.pathways) if c not in step.plastic_pathways)
+
+
+def test_the_microcircuit_scaled_down_is_identical_with_compiled_updates():
+    from brainsim import microcircuit
+    from tests.backends.identity import assert_identical
+
+    model = brainsim.load("models/microcircuit.brain").with_values(microcircuit.values(0.02, 0.05))
+    assert_identical(model.compile(backend="numpy", compiled_updates=True).run(0.02),
+                     model.compile(backend="numpy").run(0.02))
+
+
+def two_effects(statements: str) -> str:
+    return tiny_model(f"""\
+synapse Twice {{ state {{ w = 1 mV }}  on pre {{ {statements} }} }}
+region Area {{ cells = LIF[20] }}
+stimulus Area {{ I_ext += 3 nA }}
+connect Area.cells -> Area.cells with Twice {{ p = 0.5  delay = 0.2 ms }}
+record spikes of Area
+""")
+
+
+@pytest.mark.parametrize("statements", ["v += w   v += 0.5 * w", "v += w   w *= 1.0   v += 0.5 * w"],
+                         ids=["static", "plastic"])
+def test_two_effects_into_one_variable_add_synapse_by_synapse_on_every_backend(statements):
+    """A synapse's effects into one variable in order, synapse after synapse (docs/semantics.md):
+    numpy interleaves them in one scatter-add, jax in each of its batches, C per synapse."""
+    from tests.backends.identity import assert_identical
+
+    model = brainsim.loads(two_effects(statements), "two.brain")
+    numpy_run = model.compile(backend="numpy").run(0.02)
+    assert numpy_run.spike_counts["Area.cells"].sum() > 0
+    assert_identical(model.compile(backend="jax").run(0.02), numpy_run)
+    assert_identical(model.compile(backend="jax", event_batch=16).run(0.02), numpy_run)
+    assert_identical(model.compile(backend="numpy", compiled_updates=True).run(0.02), numpy_run)
+
+
+def test_compiled_updates_option_errors(monkeypatch):
+    model = brainsim.load("models/visual_pathway.brain")
+    with pytest.raises(InvalidValueError, match="True or False, not 'yes'"):
+        model.compile(backend="numpy", compiled_updates="yes")
+    with pytest.raises(InvalidValueError, match="float64 programs only, not float32"):
+        model.compile(backend="numpy", dtype="float32", compiled_updates=True)
+    with pytest.raises(InvalidValueError, match="compiled_updates"):
+        model.compile(backend="jax", compiled_updates=True)
+    monkeypatch.setenv("CC", "/nowhere/cc")
+    with pytest.raises(InvalidValueError, match="'/nowhere/cc', is not found"):
+        model.compile(backend="numpy", compiled_updates=True)
+    monkeypatch.delenv("CC")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(InvalidValueError, match="needs a C compiler"):
+        model.compile(backend="numpy", compiled_updates=True)
