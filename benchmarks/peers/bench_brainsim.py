@@ -5,8 +5,8 @@
 It speaks the protocol the peer scripts speak (bench_brian2.py, bench_nest.py; the harness,
 `python -m benchmarks`, runs each in a fresh process): the last line of stdout is a JSON
 object with the simulator, the model and its size, `import_s` (importing brainsim),
-`build_s` (reading the model and building the network), `compile_s` (the jax backend's
-XLA compilation; 0 on numpy), `run_s` (the simulation loop alone), `rates_hz` and `cv_isi`
+`build_s` (reading the model and building the network; with `--target numpy-compiled` also
+compiling its C loops), `compile_s` (the jax backend's XLA compilation; 0 on numpy), `run_s` (the simulation loop alone), `rates_hz` and `cv_isi`
 per population, and `peak_rss_mb`.
 
 The models are the files in models/ with the sizes the suite asks for (`model_values`).
@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol import CUBA_FAN_IN, checked, cv_isi, emit, parser, peak_rss_mb  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "models"
+# target -> (backend, options); numpy-compiled: its loops compiled with the network (build_s)
+TARGETS = {"numpy": ("numpy", {}), "numpy-compiled": ("numpy", {"compiled_updates": True}), "jax": ("jax", {})}
 FILES = {"cuba": "cuba.brain", "cobahh": "cobahh.brain", "brunel": "brunel.brain",
          "song2000": "stdp_song2000.brain", "microcircuit": "microcircuit.brain"}
 
@@ -74,7 +76,8 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
 
     imported = time.perf_counter()
     model = load(args.model, args.n, args.scale_n, args.scale_k, args.seed, args.record)
-    simulation = model.compile(backend=args.target)
+    backend, options = TARGETS[args.target]
+    simulation = model.compile(backend=backend, **options)
     built = time.perf_counter()
     results = simulation.run(args.duration)
     sizes = {p.name: p.size for p in model.network.populations if isinstance(p.model, ir.NeuronModel)}
@@ -95,4 +98,4 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
 
 
 if __name__ == "__main__":
-    emit(measure(checked(parser(__doc__.split("\n\n")[0], ("numpy", "jax")).parse_args())))
+    emit(measure(checked(parser(__doc__.split("\n\n")[0], tuple(TARGETS)).parse_args())))

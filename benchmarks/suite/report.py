@@ -88,6 +88,8 @@ def _label(model: str, n: int | None = None) -> str:
 BARS = (
     *(Bar(f"numpy backend run time <= 0.5x Brian2 numpy, {_label(m, n)}", _label(m, n), ("brainsim numpy",),
           "Brian2 numpy", 0.5) for m, n in (("cuba", 4000), ("cobahh", None), ("brunel", None))),
+    *(Bar(f"numpy backend with compiled_updates run time <= 0.5x Brian2 numpy, {_label(m, n)}", _label(m, n),
+          ("brainsim numpy-compiled",), "Brian2 numpy", 0.5) for m, n in (("cuba", 4000), ("cobahh", None), ("brunel", None))),
     *(Bar(f"jax backend run time <= Brian2 cpp_standalone, {_label('cuba', n)}", _label("cuba", n),
           ("brainsim jax",), "Brian2 cpp_standalone", 1.0) for n in (64000, 256000)),
     Bar("jax backend run time <= 2x Brian2 cpp_standalone, CUBA N=4,000", _label("cuba", 4000), ("brainsim jax",),
