@@ -207,7 +207,7 @@ class Step:
     xp: Numerics
     events: Events
     groups: tuple[_GroupCode, ...]
-    pathways: tuple[StaticPathwayCode, ...]
+    pathways: tuple[StaticPathwayCode | PlasticCode, ...]
     sources: tuple[_SourceCode, ...]
     stimuli: tuple
     noise_streams: tuple  # per stimulus: its runtime generator stream (a noise current), else None

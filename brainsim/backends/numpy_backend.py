@@ -89,7 +89,7 @@ class NumpyEvents(Events):
     def update_fired(self, x, firing, value):
         # In place: x is this step's fresh array or the loop's own carry.
         if len(firing):
-            x[firing] = value if np.ndim(value) == 0 else value[firing]
+            x[firing] = value[firing] if getattr(value, "ndim", 0) else value
         return x
 
     def spikes_by_population(self, firing, slices, capacities):
