@@ -2,6 +2,7 @@
 
     python benchmarks/microcircuit_identity.py                       # full scale, 0.1 s, seed 1 (about 6 minutes)
     python benchmarks/microcircuit_identity.py --scale 0.1 --duration 0.5
+    python benchmarks/microcircuit_identity.py --compiled-updates   # numpy with its compiled loops, against jax
 
 `brainsim check` holds both networks at once; at full scale that is about 16 GB on this
 24 GB machine, beside everything else. Here each backend runs in a process of its own,
@@ -26,11 +27,13 @@ from brainsim.errors import BrainsimError
 MODEL = Path(__file__).resolve().parent.parent / "models" / "microcircuit.brain"
 
 
-def digests(scale: float, duration: float, seed: int, backend: str) -> dict[str, list]:
-    """Per population: [spike count, SHA-256 of times and indices] of one run on `backend`."""
+def digests(scale: float, duration: float, seed: int, backend: str, compiled: bool = False) -> dict[str, list]:
+    """Per population: [spike count, SHA-256 of times and indices] of one run on `backend`
+    (numpy with `compiled_updates` if `compiled`)."""
     model = brainsim.load(MODEL).with_values(microcircuit.values(scale, scale) | {"seed": seed})
     model = brainsim.Model(dataclasses.replace(model.network, state_records=(), synapse_records=()))
-    results = model.compile(backend=backend).run(duration)
+    results = model.compile(backend=backend, **({"compiled_updates": True} if compiled else {})).run(duration)
+    print(f"{backend}{' (compiled updates)' if compiled else ''}: {results.run_seconds:.2f} s to run", file=sys.stderr)
     out = {}
     for name, spikes in results.spikes.items():
         digest = hashlib.sha256(spikes.times.tobytes() + spikes.indices.tobytes()).hexdigest()
@@ -43,11 +46,12 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="scale of neurons and in-degrees, in (0, 1]")
     parser.add_argument("--duration", type=float, default=0.1, help="model seconds")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--compiled-updates", action="store_true", help="run numpy with its compiled loops")
     parser.add_argument("--backend", choices=("numpy", "jax"), help=argparse.SUPPRESS)  # one run, in the child
     args = parser.parse_args()
     if args.backend:
         try:
-            print(json.dumps(digests(args.scale, args.duration, args.seed, args.backend)))
+            print(json.dumps(digests(args.scale, args.duration, args.seed, args.backend, args.compiled_updates)))
         except BrainsimError as error:  # a scale out of range, a network too large for this machine
             sys.exit(str(error))
         return
@@ -55,10 +59,13 @@ def main() -> None:
     for backend in ("numpy", "jax"):
         command = [sys.executable, __file__, "--scale", str(args.scale), "--duration", str(args.duration),
                    "--seed", str(args.seed), "--backend", backend]
+        if args.compiled_updates and backend == "numpy":
+            command.append("--compiled-updates")
         child = subprocess.run(command, capture_output=True, text=True)
         if child.returncode != 0:  # e.g. the network would not fit: compile's own message, with its estimate
             sys.exit(f"the {backend} run failed:\n{child.stderr.strip()}")
         runs[backend] = json.loads(child.stdout)
+        print(child.stderr.strip())
     print(f"microcircuit at scale {args.scale}, {args.duration} s, seed {args.seed}")
     print(f"{'population':<10} {'numpy spikes':>12} {'jax spikes':>10}  digests")
     for name in [*runs["numpy"], *(name for name in runs["jax"] if name not in runs["numpy"])]:
