@@ -1,9 +1,11 @@
 """A traced loop (`brainsim.backends.ctrace`) as a C function, compiled and loaded.
 
-The function takes one Python tuple (the per-neuron arrays, the scalars, the output
-arrays, in the trace's order) and reads the arrays through the buffer protocol, so a call
-costs one ctypes call whatever the number of arrays; it checks each array's element size,
-format and length and raises TypeError instead of reading past one.
+Two loops: over the elements of a group (`neuron_loop`: a state update) and over the
+synapses of a list of presynaptic neurons (`synapse_loop`: a pathway's effects). Either
+function takes one Python tuple of its arrays and scalars and reads the arrays through the
+buffer protocol, so a call costs one ctypes call whatever the number of arrays (a ctypes
+pointer costs about 1 µs an array); it checks each array's format, element size and length
+and raises TypeError instead of reading past one, and IndexError for an index out of range.
 
 Compiled with the C compiler of `$CC`, else `cc` or `gcc` on PATH, with
 `-ffp-contract=off` (no fused multiply-add: each product rounded, as numpy does) and
@@ -11,8 +13,9 @@ without fast-math; `-fno-math-errno` only lets `sqrt` be the processor's instruc
 `-march=native` lets the loop be vectorised with the widest instructions the processor has
 (AVX-512 here: 3.5 times faster on COBAHH than without); vector arithmetic is the same
 IEEE-754 arithmetic, lane by lane, so the bits do not change. Shared objects are kept under
-`$BRAINSIM_C_CACHE`, else `$XDG_CACHE_HOME/brainsim/c` (default ~/.cache), named by the hash of their source, the
-flags and the processor's features, so a model compiles once per machine.
+`$BRAINSIM_C_CACHE`, else `$XDG_CACHE_HOME/brainsim/c` (default ~/.cache), named by the
+hash of their source, the flags and the processor's features, so a loop compiles once per
+machine.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ static int view(PyObject *object, Py_buffer *buffer, char format, Py_ssize_t ite
     if (*f == '<' || *f == '=' || *f == '@')
         f++;
     if (f[0] != format || f[1] != 0 || buffer->itemsize != itemsize || (size >= 0 && buffer->len != itemsize * size)) {
-        PyErr_Format(PyExc_TypeError, "argument %d of the compiled update: %zd elements of '%s', "
+        PyErr_Format(PyExc_TypeError, "argument %d of the compiled loop: %zd elements of '%s', "
                      "not %zd of '%c'", position, buffer->len / (buffer->itemsize ? buffer->itemsize : 1),
                      buffer->format, size, format);
         PyBuffer_Release(buffer);
@@ -220,8 +223,13 @@ def load(code: str):
     directory = cache_directory()
     library = directory / f"update-{key}.so"
     if not library.exists():
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=directory) as scratch:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            scratch_directory = tempfile.TemporaryDirectory(dir=directory)
+        except OSError as error:
+            raise InvalidValueError(f"compiled_updates cannot keep its compiled loops in {directory} ({error}); "
+                                    "set BRAINSIM_C_CACHE to a folder it may write") from None
+        with scratch_directory as scratch:
             c_file, built = Path(scratch) / "update.c", Path(scratch) / "update.so"
             c_file.write_text(code)
             result = subprocess.run([*command, str(c_file), "-o", str(built)], capture_output=True, text=True)

@@ -185,6 +185,10 @@ def test_compiled_updates_option_errors(monkeypatch):
         model.compile(backend="numpy", dtype="float32", compiled_updates=True)
     with pytest.raises(InvalidValueError, match="compiled_updates"):
         model.compile(backend="jax", compiled_updates=True)
+    monkeypatch.setenv("BRAINSIM_C_CACHE", "/proc/no-such-folder")
+    with pytest.raises(InvalidValueError, match="cannot keep its compiled loops in /proc/no-such-folder"):
+        model.compile(backend="numpy", compiled_updates=True)
+    monkeypatch.undo()
     monkeypatch.setenv("CC", "/nowhere/cc")
     with pytest.raises(InvalidValueError, match="'/nowhere/cc', is not found"):
         model.compile(backend="numpy", compiled_updates=True)
