@@ -1,6 +1,7 @@
 """Numeric faults keep what was recorded (issue 11, item 2): a state that goes nan or inf stops the
 run with a SimulationError whose `results` are the steps before the bad one, bit for bit a run of
-exactly those steps, on both backends alike, however the run is cut into chunks."""
+exactly those steps, on both backends alike (and with the numpy backend's compiled loops, which
+change the state in place), however the run is cut into chunks."""
 
 import h5py
 import numpy as np
@@ -33,9 +34,10 @@ def _fault(backend: str, **options) -> tuple[SimulationError, brainsim.Simulatio
     return error.value, simulation
 
 
-@pytest.mark.parametrize("backend", ["numpy", "jax"])
-def test_the_results_before_the_bad_step_are_a_run_of_exactly_those_steps(backend):
-    fault, simulation = _fault(backend)
+@pytest.mark.parametrize("backend, options", [("numpy", {}), ("jax", {}), ("numpy", {"compiled_updates": True})],
+                         ids=["numpy", "jax", "numpy-compiled"])
+def test_the_results_before_the_bad_step_are_a_run_of_exactly_those_steps(backend, options):
+    fault, simulation = _fault(backend, **options)
     assert fault.step == BAD_STEP and f"x of R.b became nan or inf in step {BAD_STEP}" in str(fault)
     kept = fault.results
     assert kept.n_steps == BAD_STEP and kept.backend == backend
@@ -44,7 +46,7 @@ def test_the_results_before_the_bad_step_are_a_run_of_exactly_those_steps(backen
     assert x.values.shape == (BAD_STEP, 3) and np.isfinite(x.values).all() and x.values[-1, 0] > 1e307
     assert kept.traces[("R.a", "v")].values.shape == (BAD_STEP // 5, 3)
     assert np.array_equal(kept.final_state["R.b"]["x"], x.values[-1])  # the state after the last good step
-    assert_identical(kept, brainsim.loads(BLOWS_UP).compile(backend=backend).run(BAD_STEP * 1e-4))
+    assert_identical(kept, brainsim.loads(BLOWS_UP).compile(backend=backend, **options).run(BAD_STEP * 1e-4))
     # The simulation stands after the last good step: running on repeats the bad one.
     assert simulation.steps_done == BAD_STEP
     with pytest.raises(SimulationError, match=f"in step {BAD_STEP},"):
@@ -53,8 +55,9 @@ def test_the_results_before_the_bad_step_are_a_run_of_exactly_those_steps(backen
 
 def test_numpy_and_jax_keep_the_same_bits_in_chunks_of_any_length():
     whole = _fault("numpy")[0].results
-    for backend, chunk_steps in (("numpy", 100), ("numpy", 1000), ("jax", 100), ("jax", 1000)):
-        fault, _ = _fault(backend, chunk_steps=chunk_steps)
+    for backend, chunk_steps, compiled in (("numpy", 100, False), ("numpy", 1000, False), ("jax", 100, False),
+                                           ("jax", 1000, False), ("numpy", 100, True)):
+        fault, _ = _fault(backend, chunk_steps=chunk_steps, **({"compiled_updates": True} if compiled else {}))
         assert fault.step == BAD_STEP
         assert_identical(whole, fault.results)
 

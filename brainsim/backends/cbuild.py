@@ -2,10 +2,11 @@
 
 Two loops: over the elements of a group (`neuron_loop`: a state update) and over the
 synapses of a list of presynaptic neurons (`synapse_loop`: a pathway's effects). Either
-function takes one Python tuple of its arrays and scalars and reads the arrays through the
-buffer protocol, so a call costs one ctypes call whatever the number of arrays (a ctypes
-pointer costs about 1 µs an array); it checks each array's format, element size and length
-and raises TypeError instead of reading past one, and IndexError for an index out of range.
+function takes one Python tuple of its arrays and scalars (and returns 0, or 1 where the
+neuron loop met a value that is not finite) and reads the arrays through the buffer protocol, so a call costs one ctypes call whatever the number of arrays (a ctypes
+pointer costs about 1 µs an array); it checks each array's format, element size and length,
+and that an array it writes shares no memory with another, and raises TypeError instead of
+reading past one, and IndexError for an index out of range.
 
 Compiled with the C compiler of `$CC`, else `cc` or `gcc` on PATH, with
 `-ffp-contract=off` (no fused multiply-add: each product rounded, as numpy does) and
@@ -29,12 +30,12 @@ import shutil
 import subprocess
 import sysconfig
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from brainsim.backends.ctrace import BOOL, DOUBLE, ELEMENT, INT64, Trace, Unsupported, constant
+from brainsim.backends.ctrace import BOOL, DOUBLE, ELEMENT, INT64, Trace, Unsupported, Value, constant
 from brainsim.errors import InvalidValueError
 
 FLAGS = ("-O3", "-march=native", "-std=c11", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math",
@@ -65,6 +66,13 @@ static inline double dfmin(double a, double b) { return a < b || isnan(b) ? a : 
 static inline double dfmax(double a, double b) { return a > b || isnan(b) ? a : b; }
 static inline int64_t iminimum(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t imaximum(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/* Whether two buffers share a byte (an array written in place must be no other argument) */
+static int overlap(const Py_buffer *a, const Py_buffer *b)
+{
+    const char *x = a->buf, *y = b->buf;
+    return a->len && b->len && x < y + b->len && y < x + a->len;
+}
 
 /* `object` as a C-contiguous buffer of `size` elements (any number if -1) of `format` */
 static int view(PyObject *object, Py_buffer *buffer, char format, Py_ssize_t itemsize, Py_ssize_t size,
@@ -114,17 +122,43 @@ def _items(trace: Trace) -> list[_Item]:
             + [_Item(f"f{k}", np.dtype(np.float64), size, writable=True) for k, (_, size) in enumerate(trace.flats)])
 
 
-def neuron_loop(trace: Trace, outputs: list) -> str:
+def neuron_loop(trace: Trace, outputs: list, dtypes: list | None = None, into: list | None = None) -> str:
     """C source: for each of the trace's `size` elements, its lines, then `outputs` (a `Value` or
-    a number each) stored to arrays of their own. Takes (*arrays, *scalars, *outputs)."""
+    a number each) stored to arrays of their own, of `dtypes` (float64, int64 or bool; float64
+    each by default), or, for an output whose `into` is k, into the trace's input array k, in
+    place. Takes (*arrays, *scalars, *outputs not in place, and where the trace has `checked`
+    values, their flags: bool [slice, value], True where every element is finite); returns 1
+    where one is not, else 0."""
+    dtypes = [np.dtype(np.float64)] * len(outputs) if dtypes is None else [np.dtype(d) for d in dtypes]
+    into = [None] * len(outputs) if into is None else into
+    items = _items(trace)
     stores = []
-    for k, value in enumerate(outputs):
-        value = constant(value, DOUBLE, trace)
-        if value.ctype != DOUBLE:
-            raise Unsupported(f"an update of type {value.ctype}")
-        stores.append(f"o{k}[i] = {value.text};")
-    items = _items(trace) + [_Item(f"o{k}", np.dtype(np.float64), trace.size, writable=True) for k in range(len(outputs))]
-    body = [f"for (Py_ssize_t i = 0; i < {trace.size}; i++) {{", *_indented(trace.lines + stores), "}"]
+    for k, (value, dtype, target) in enumerate(zip(outputs, dtypes, into)):
+        ctype = ELEMENT[dtype][1]
+        value = constant(value, ctype, trace)
+        if value.ctype != ctype:
+            raise Unsupported(f"an update of type {value.ctype} into {dtype}")
+        if target is None:
+            items.append(_Item(f"o{k}", dtype, trace.size, writable=True))
+        elif trace.arrays[target][1] != dtype:
+            raise Unsupported(f"an update of type {dtype} into an array of {trace.arrays[target][1]}")
+        else:
+            items[target] = replace(items[target], writable=True)
+        stores.append(f"{'o' if target is None else 'a'}{k if target is None else target}[i] = {value.text};")
+    loop = [f"for (Py_ssize_t i = 0; i < {trace.size}; i++) {{", *_indented(trace.lines + stores), "}"]
+    if trace.checked is None:
+        return _function(items, loop)
+    values, slices = trace.checked
+    checks = [f"bad{v} |= !isfinite({value.text});" for v, value in enumerate(values) if isinstance(value, Value)]
+    items.append(_Item("finite", np.dtype(np.bool_), len(slices) * len(values), writable=True))
+    body = [f"static const Py_ssize_t starts[{len(slices)}] = {{{', '.join(str(a) for a, _ in slices)}}};",
+            f"static const Py_ssize_t ends[{len(slices)}] = {{{', '.join(str(b) for _, b in slices)}}};",
+            f"for (Py_ssize_t p = 0; p < {len(slices)}; p++) {{",
+            *(f"    int bad{v} = 0;" for v in range(len(values))),
+            "    for (Py_ssize_t i = starts[p]; i < ends[p]; i++) {",
+            *_indented(trace.lines + stores + checks, 2), "    }",
+            *(f"    finite[p * {len(values)} + {v}] = !bad{v};" for v in range(len(values))),
+            *(f"    *flagged |= bad{v};" for v in range(len(values))), "}"]
     return _function(items, body)
 
 
@@ -147,11 +181,12 @@ def _indented(lines: list[str], depth: int = 1) -> list[str]:
 def _function(items: list[_Item], body: list[str]) -> str:
     """The loop `body` as `static void loop(...)`, and the exported function that reads `items`
     from its tuple argument (checking each array), calls it, and reports a fault."""
-    loop = [f"static void loop({', '.join(item.parameter() for item in items)}, int *restrict fault)", "{",
+    loop = [f"static void loop({', '.join(item.parameter() for item in items)}, int *restrict fault, "
+            "int *restrict flagged)", "{",
             *_indented(body), "}", ""]
     arrays = [k for k, item in enumerate(items) if item.ctype is None]
     lines = [f"int {FUNCTION}(PyObject *args)", "{", f"    Py_buffer buffers[{max(len(arrays), 1)}];",
-             "    int held = 0, fault = 0;",
+             "    int held = 0, fault = 0, flagged = 0;",
              f"    if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) != {len(items)}) {{",
              f'        PyErr_SetString(PyExc_TypeError, "the compiled loop takes a tuple of {len(items)}");',
              "        return -1;", "    }"]
@@ -169,11 +204,18 @@ def _function(items: list[_Item], body: list[str]) -> str:
                   f"{int(item.writable)}, {k}))", "        goto fail;", "    held++;"]
         buffer = f"buffers[{arrays.index(k)}]"
         arguments.append(f"{buffer}.buf" if item.size is not None else f"{buffer}.buf, {buffer}.len / {item.dtype.itemsize}")
-    lines += ["    if (PyErr_Occurred())", "        goto fail;", f"    loop({', '.join(arguments)}, &fault);",
+    for k in (k for k in arrays if items[k].writable):
+        b = arrays.index(k)
+        lines += [f"    for (int j = 0; j < held; j++)",
+                  f"        if (j != {b} && overlap(&buffers[{b}], &buffers[j])) {{",
+                  f'            PyErr_Format(PyExc_TypeError, "argument {k} of the compiled loop, which it writes, '
+                  f'shares memory with another");',
+                  "            goto fail;", "        }"]
+    lines += ["    if (PyErr_Occurred())", "        goto fail;", f"    loop({', '.join(arguments)}, &fault, &flagged);",
               "    if (fault)",
               '        PyErr_SetString(PyExc_IndexError, "a compiled loop met an index out of range (a bug in brainsim)");',
               "fail:", "    while (held > 0)", "        PyBuffer_Release(&buffers[--held]);",
-              "    return PyErr_Occurred() ? -1 : 0;", "}", ""]
+              "    return PyErr_Occurred() ? -1 : flagged;", "}", ""]
     return "\n".join([_PRELUDE, *loop, *lines])
 
 

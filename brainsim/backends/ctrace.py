@@ -49,6 +49,8 @@ class Trace:
     arrays: list[tuple[str, np.dtype]] = field(default_factory=list)  # (name, dtype)
     scalars: list[tuple[str, str]] = field(default_factory=list)  # (name, C type)
     flats: list[tuple[str, int]] = field(default_factory=list)  # (name, size)
+    # The values whose finiteness the loop reports per slice of its elements (`CNumerics.finite_flags`)
+    checked: tuple[list, tuple[tuple[int, int], ...]] | None = None
     count: int = 0
 
     def emit(self, ctype: str, expression: str) -> "Value":
@@ -327,4 +329,32 @@ class CNumerics(Numerics):
         raise Unsupported("a scatter in an update")
 
     def finite_flags(self, values, slices):
-        raise Unsupported("the finite check in an update")
+        """Nothing here: the loop writes the flags, whether each of `values` is finite in each slice
+        of its elements (`cbuild.neuron_loop`)."""
+        trace = next(v.trace for v in values if isinstance(v, Value))
+        if trace.checked is not None:
+            raise Unsupported("two finite checks in one loop")
+        for value in values:
+            if not (isinstance(value, Value) or math.isfinite(value)):
+                raise Unsupported(f"a constant {value} in the finite check")
+        trace.checked = (list(values), tuple(slices))
+
+    def zeros(self, shape, dtype=float):
+        return np.zeros((), dtype=dtype).item()
+
+
+class CEvents:
+    """The fire phase's events in a traced loop: the fired mask stays a per-neuron `Value`; the
+    caller lists the neurons that fired from the loop's output mask (`brainsim.backends.fused`)."""
+
+    @staticmethod
+    def firing(mask):
+        return mask
+
+    @staticmethod
+    def update_fired(x, firing, value):
+        return CNumerics().where(firing, value, x)
+
+    @staticmethod
+    def spikes_by_population(firing, slices, capacities):
+        return ()

@@ -1,5 +1,5 @@
-"""The numpy backend's compiled loops (`compiled_updates`): each group's state update and
-each static pathway's delivery of a step's spikes as one C call.
+"""The numpy backend's compiled loops (`compiled_updates`): each group's state update and fire
+phase and each static pathway's delivery of a step's spikes as one C call.
 
 numpy runs an update as one call per operation over the whole array: a few µs each, most
 of it Python's and numpy's dispatch, and for `xmath`'s functions some thirty calls per
@@ -7,8 +7,8 @@ transcendental (docs/performance.md, "Where the remaining bars are lost"); a pat
 delivery is a dozen calls (the synapse list, the gathers, the ring index, `np.add.at`).
 Here the kernel's own code is traced instead, with `ctrace.CNumerics` as its array module
 and symbols for its values, into a C loop (`cbuild`) that performs the same operations
-element by element, in the same order: the group's stages and updates (`kernel.advance`)
-over its neurons (`FusedUpdate`), a pathway's effects (`Step.effects`) over the synapses
+element by element, in the same order: the group's stages, updates, finite check and fire
+phase (`Step.update`) over its neurons (`FusedUpdate`), a pathway's effects (`Step.effects`) over the synapses
 of the neurons that fired, presynaptic neuron by neuron in CSR order (`FusedEffects`, the
 order of `NumpyEvents.for_synapses` and of `np.add.at`). The bits are numpy's.
 """
@@ -19,17 +19,18 @@ from dataclasses import replace
 
 import numpy as np
 
+from brainsim import ir
 from brainsim.backends import cbuild, kernel
-from brainsim.backends.ctrace import CNumerics, Trace, Unsupported
+from brainsim.backends.ctrace import CEvents, CNumerics, Trace, Unsupported
 from brainsim.errors import InvalidValueError
 from brainsim.network import HostNetwork
 
-# Names of the pathway loop's inputs that no model name can be (they hold spaces)
-_TARGET, _STEP = " target", " n"
+# Names of the loops' inputs that no model name can be (they hold spaces)
+_TARGET, _STEP, _UNTIL = " target", " n", " until"
 
 
 def fused(program: kernel.Program, host: HostNetwork) -> kernel.Program:
-    """`program` with each group's stages and updates run by a `FusedUpdate`, and each static
+    """`program` with each group's `Step.update` run by a `FusedUpdate`, and each static
     pathway's effects by a `FusedEffects`.
 
     Raises:
@@ -38,9 +39,9 @@ def fused(program: kernel.Program, host: HostNetwork) -> kernel.Program:
     cbuild.compiler()
     symbolic = CNumerics()
     step = program.step
-    groups = tuple(replace(code, fused=FusedUpdate(code, kernel.group_code(host, g, symbolic, {})[0]))
+    traced_step = replace(step, xp=symbolic, events=CEvents())
+    groups = tuple(replace(code, fused=FusedUpdate(step, code, traced_step, kernel.group_code(host, g, symbolic, {})[0]))
                    for g, code in enumerate(step.groups))
-    traced_step = replace(step, xp=symbolic)
     pathways = tuple(
         replace(code, fused=FusedEffects(traced_step, kernel.pathway_code(host, c, symbolic, code.batch)[0],
                                          program.arrays.pathways[c], program.carry.synapses[c], program.carry.buffers))
@@ -56,42 +57,63 @@ def _refused(why: Unsupported) -> InvalidValueError:
 
 
 class _TracingEnv(dict):
-    """An environment that hands out a symbol for each entry of `values` read."""
+    """An environment that hands out a symbol for each entry of `values` read (`loaded`)."""
 
     def __init__(self, trace: Trace, values: dict):
         super().__init__()
-        self._trace, self._values = trace, values
+        self._trace, self._values, self.loaded = trace, values, {}
 
     def __missing__(self, name: str):
-        symbol = self[name] = self._trace.load(name, self._values[name])
+        symbol = self[name] = self.loaded[name] = self._trace.load(name, self._values[name])
         return symbol
 
 
 class FusedUpdate:
-    """`kernel.advance(numeric, env)` of a group as one C call a step; `symbolic` is the same
-    group's code built with `CNumerics`. Traced at the first call, from that call's environment
-    (which values are arrays and which scalars is known only then)."""
+    """`Step.update` of a group as one C call a step: its stages and updates, the check that its
+    new values are finite, and its fire phase (threshold, refractory periods, resets), neuron by
+    neuron. The loop writes the new states and `until` in place (this backend's loop owns its
+    carry: `NumpySimulation._kept`), the fired mask and the finite flags; numpy lists the
+    neurons that fired from the mask.
 
-    def __init__(self, numeric, symbolic):
-        self._numeric, self._symbolic = numeric, symbolic
+    Traced at the first call, from that call's environment (which values are arrays and which
+    scalars is known only then), with `symbolic`, the same group's code built with `CNumerics`.
+    """
+
+    def __init__(self, step: kernel.Step, code, traced_step: kernel.Step, symbolic):
+        self._events, self._code, self._traced_step, self._symbolic = step.events, code, traced_step, symbolic
+        self._all_finite = step.xp.all_finite((len(code.slices), len(code.states)))
         self._function = None
 
-    def __call__(self, env: dict) -> list:
+    def __call__(self, n, env: dict, until) -> tuple:
+        env[_STEP], env[_UNTIL] = n, until
         if self._function is None:
             self._build(env)
-        outputs = [np.empty(self._numeric.size) for _ in self._names]
-        self._function((*map(env.__getitem__, self._inputs), *outputs))
-        return list(zip(self._names, outputs))
+        code = self._code
+        mask, finite = np.empty(code.size, dtype=bool), np.empty(self._all_finite.shape, dtype=bool)
+        flags = finite if self._function((*map(env.__getitem__, self._inputs), mask, finite)) else self._all_finite
+        env[ir.SPIKED] = mask
+        kernel.clock_to_step_end(n, env)
+        spikes = self._events.spikes_by_population(self._events.firing(mask), code.slices, code.capacities)
+        return flags, kernel.GroupState(tuple(map(env.__getitem__, code.states)), until), list(spikes)
 
     def _build(self, env: dict) -> None:
-        trace = Trace(self._numeric.size)
+        trace = Trace(self._code.size)
+        tracing = _TracingEnv(trace, env)
+        until = None if env[_UNTIL] is None else tracing[_UNTIL]
         try:
-            results = kernel.advance(self._symbolic, _TracingEnv(trace, env))
-            code = cbuild.neuron_loop(trace, [value for _, value in results])
+            _, state, _ = self._traced_step.update(self._symbolic, tracing[_STEP], tracing, until)
+            # Each state into its own array (one no update or reset changes is left as it is)
+            names = [name for name, _ in trace.arrays]
+            written = [(names.index(name), value) for name, value in zip(self._code.states, state.variables)
+                       if value is not tracing.loaded[name]]
+            if until is not None:
+                written.append((names.index(_UNTIL), state.refractory_until))
+            code = cbuild.neuron_loop(trace, [value for _, value in written] + [tracing[ir.SPIKED]],
+                                      [trace.arrays[k][1] for k, _ in written] + [np.bool_],
+                                      [k for k, _ in written] + [None])
         except Unsupported as why:
             raise _refused(why) from None
-        self._names = [name for name, _ in results]
-        self._inputs = [name for name, _ in trace.arrays] + [name for name, _ in trace.scalars]
+        self._inputs = names + [name for name, _ in trace.scalars]
         self._function = cbuild.load(code)
 
 

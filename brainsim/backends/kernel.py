@@ -13,8 +13,12 @@ docs/semantics.md, one method each of `Step`:
 
     1. deliver    the synaptic events due in step n (ring buffers, delays >= 1 step)
     2. drive      inputs = default + the stimuli active in step n
-    3. integrate  every state variable (refractory neurons hold clamped variables)
+    3. integrate  the noise draws (`draw_noises`), then every state variable
+                  (refractory neurons hold clamped variables)
     4. fire       threshold, reset, refractory periods; spike sources emit
+
+(`update` is phases 3 and 4 of a group after its draws, the unit a backend may
+run as one compiled loop: `brainsim.backends.fused`.)
     5. record     the state after the step
     6. schedule   the new spikes' on_pre statements: effects into the ring
                   buffers, and for plastic pathways synapse writes
@@ -162,8 +166,8 @@ class _GroupCode:
     slices: tuple[tuple[int, int], ...]
     capacities: tuple[int, ...]
     refractory_steps: int
-    # `advance` for this group as one function of the environment, where a backend has
-    # compiled it (brainsim.backends.fused); None: `advance` itself.
+    # `Step.update` of this group as one function (n, env, until) -> (flags, state, spikes),
+    # where a backend has compiled it (brainsim.backends.fused); None: `Step.update` itself.
     fused: Any = None
 
     @property
@@ -256,9 +260,10 @@ class Step:
             self.integrate_synapses(n, envs, arrays, synapses)
         for g, code in enumerate(self.groups):
             env = envs[g]
-            self.integrate(n, code, arrays.groups[g], env, arrays.seed)
-            finite.append(self.xp.finite_flags(list(map(env.__getitem__, code.states)), code.slices))
-            state, fired = self.fire(n, code, env, carry.groups[g].refractory_until)
+            self.draw_noises(n, code, arrays.groups[g], env, arrays.seed)
+            update = code.fused if code.fused is not None else functools.partial(self.update, code)
+            flags, state, fired = update(n, env, carry.groups[g].refractory_until)
+            finite.append(flags)
             new_groups.append(state)
             spikes.extend(fired)
         masks = []
@@ -315,13 +320,19 @@ class Step:
                     env[schedule.variable] = env[schedule.variable] + xp.where(active, value, 0.0)
 
     # 3 ------------------------------------------------------------------
-    def integrate(self, n, code: _GroupCode, arrays: GroupArrays, env: dict, seed) -> None:
-        """White-noise draws, the method's stages in order, then every update from the old values."""
-        xp = self.xp
+    def draw_noises(self, n, code: _GroupCode, arrays: GroupArrays, env: dict, seed) -> None:
+        """The group's white-noise draws of step n, into `env`."""
         for k, name in enumerate(code.noises):
-            words = random.random_words(seed, arrays.streams + k, n, arrays.neurons, xp)
-            env[name] = random.normal(words, xp)
-        env.update(code.fused(env) if code.fused is not None else advance(code, env))
+            words = random.random_words(seed, arrays.streams + k, n, arrays.neurons, self.xp)
+            env[name] = random.normal(words, self.xp)
+
+    def update(self, code: _GroupCode, n, env: dict, until) -> tuple[Any, GroupState, list]:
+        """Phases 3 and 4 of a group after its noise draws: the method's stages and updates
+        (`advance`), whether each population's new values are finite, then `fire`.
+        Returns (finite flags, the group's new state, its spikes per population)."""
+        env.update(advance(code, env))
+        flags = self.xp.finite_flags(list(map(env.__getitem__, code.states)), code.slices)
+        return (flags, *self.fire(n, code, env, until))
 
     def integrate_synapses(self, n, envs: list[dict], arrays: Arrays, synapses: list) -> None:
         """Clock-driven synapse equations, every synapse, into `synapses`, from the neuron values
@@ -335,7 +346,7 @@ class Step:
         """Threshold (not while refractory), refractory periods, resets in order; spikes per population."""
         xp, events = self.xp, self.events
         refractory = env[REFRACTORY]
-        env["t"] = (n + 1) * env["dt"]
+        clock_to_step_end(n, env)
         fired = _full(code.threshold(env), code.size, xp) if code.threshold else xp.zeros(code.size, dtype=bool)
         if code.refractory_steps:
             fired = xp.logical_and(fired, xp.logical_not(refractory))
@@ -462,6 +473,11 @@ def advance(code: _GroupCode, env: dict) -> list:
     for name, stage in code.stages:
         env[name] = stage(env)
     return [(name, update(env)) for name, update in code.updates]
+
+
+def clock_to_step_end(n, env: dict) -> None:
+    """`t` in `env` from the start of step n to its end, where thresholds and resets read it."""
+    env["t"] = (n + 1) * env["dt"]
 
 
 def _full(value, size: int, xp: Numerics):

@@ -27,7 +27,7 @@ PREFIX = "_shared"
 def share(stages: Stages, updates: Updates) -> tuple[Stages, Updates]:
     """(stages, updates) with each repeated subtree computed once, in a stage of its own.
 
-    Stages run in order and updates read the values before the step (`Kernel.integrate`),
+    Stages run in order and updates read the values before the step (`kernel.advance`),
     so a subtree that reads no stage's name may be computed before every stage. Only such
     subtrees are shared; the largest is taken first, then the count starts again.
     """

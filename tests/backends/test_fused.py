@@ -72,6 +72,22 @@ def test_where_comparisons_and_integer_mixing_follow_numpy():
     assert bits_equal(compiled(function, x), on_numpy(function, x))
 
 
+def test_a_loop_flags_the_values_that_are_not_finite_slice_by_slice_and_writes_in_place():
+    trace = ctrace.Trace(10)
+    x, y = trace.load("x", np.zeros(10)), trace.load("y", np.zeros(10))
+    doubled = x * 2.0
+    ctrace.CNumerics().finite_flags([doubled, y + 1.0, 0.0], ((0, 4), (4, 7), (7, 10)))
+    loop = cbuild.load(cbuild.neuron_loop(trace, [doubled], into=[0]))
+    values, other, finite = np.arange(10.0), np.zeros(10), np.empty(9, dtype=bool)
+    values[5], other[9] = np.inf, np.nan
+    assert loop((values, other, finite)) == 1
+    assert np.array_equal(values[:5], [0.0, 2.0, 4.0, 6.0, 8.0]) and values[5] == np.inf
+    assert finite.reshape(3, 3).tolist() == [[True, True, True], [False, True, True], [True, False, True]]
+    assert loop((np.ones(10), np.zeros(10), finite)) == 0 and finite.all()
+    with pytest.raises(TypeError, match="argument 0 of the compiled loop, which it writes, shares memory"):
+        loop((values, values, finite))
+
+
 def test_a_loop_refuses_arrays_of_the_wrong_length_or_type():
     trace = ctrace.Trace(10)
     loop = cbuild.load(cbuild.neuron_loop(trace, [trace.load("x", np.zeros(10)) * 2.0]))
