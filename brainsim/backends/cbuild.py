@@ -147,18 +147,18 @@ def neuron_loop(trace: Trace, outputs: list, dtypes: list | None = None, into: l
         stores.append(f"{'o' if target is None else 'a'}{k if target is None else target}[i] = {value.text};")
     loop = [f"for (Py_ssize_t i = 0; i < {trace.size}; i++) {{", *_indented(trace.lines + stores), "}"]
     if trace.checked is None:
-        return _function(items, loop)
+        return _function(items, [*trace.hoisted, *loop, *trace.after])
     values, slices = trace.checked
     checks = [f"bad{v} |= !isfinite({value.text});" for v, value in enumerate(values) if isinstance(value, Value)]
     items.append(_Item("finite", np.dtype(np.bool_), len(slices) * len(values), writable=True))
-    body = [f"static const Py_ssize_t starts[{len(slices)}] = {{{', '.join(str(a) for a, _ in slices)}}};",
+    body = [*trace.hoisted, f"static const Py_ssize_t starts[{len(slices)}] = {{{', '.join(str(a) for a, _ in slices)}}};",
             f"static const Py_ssize_t ends[{len(slices)}] = {{{', '.join(str(b) for _, b in slices)}}};",
             f"for (Py_ssize_t p = 0; p < {len(slices)}; p++) {{",
             *(f"    int bad{v} = 0;" for v in range(len(values))),
             "    for (Py_ssize_t i = starts[p]; i < ends[p]; i++) {",
             *_indented(trace.lines + stores + checks, 2), "    }",
             *(f"    finite[p * {len(values)} + {v}] = !bad{v};" for v in range(len(values))),
-            *(f"    *flagged |= bad{v};" for v in range(len(values))), "}"]
+            *(f"    *flagged |= bad{v};" for v in range(len(values))), "}", *trace.after]
     return _function(items, body)
 
 
@@ -167,10 +167,10 @@ def synapse_loop(trace: Trace, rows: int) -> str:
     i in CSR order (`indptr`, int64, rows + 2 entries), the trace's lines. Takes (rows, indptr,
     *arrays, *scalars, *flats)."""
     items = [_Item("rows", np.dtype(np.int64)), _Item("indptr", np.dtype(np.int64), rows + 2), *_items(trace)]
-    body = ["for (Py_ssize_t r = 0; r < rows_length; r++) {",
+    body = [*trace.hoisted, "for (Py_ssize_t r = 0; r < rows_length; r++) {",
             f"    if ((uint64_t)rows[r] > {rows}) {{ *fault = 1; return; }}",
             "    for (int64_t i = indptr[rows[r]]; i < indptr[rows[r] + 1]; i++) {",
-            *_indented(trace.lines, 2), "    }", "}"]
+            *_indented(trace.lines, 2), "    }", "}", *trace.after]
     return _function(items, body)
 
 

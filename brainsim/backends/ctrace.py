@@ -19,6 +19,7 @@ own transcendental functions, which have no C counterpart of the same bits).
 from __future__ import annotations
 
 import math
+import re
 import types
 from dataclasses import dataclass, field
 
@@ -27,6 +28,9 @@ import numpy as np
 from brainsim.backends.ops import Numerics
 
 DOUBLE, INT64, BOOL = "double", "int64_t", "int"
+# What in a C expression may vary by element: a temporary, an array (a, f) or frexp exponent
+# (e), an index; a hexadecimal literal's digits always run on into its `p`, so never match.
+_VARYING = re.compile(r"\b[taef]\d+\b|\[|\bi\b")
 # What each kind of array holds in C, and the type of its elements in the loop's arithmetic.
 # int32 arrays are ring-buffer indices (below 2^31 by construction), computed with in int64.
 ELEMENT = {np.dtype(np.float64): ("double", DOUBLE), np.dtype(np.bool_): ("unsigned char", BOOL),
@@ -46,19 +50,33 @@ class Trace:
 
     size: int
     lines: list[str] = field(default_factory=list)
+    # Lines whose values are the same for every element, run once before the loop; lines run after it
+    hoisted: list[str] = field(default_factory=list)
+    after: list[str] = field(default_factory=list)
     arrays: list[tuple[str, np.dtype]] = field(default_factory=list)  # (name, dtype)
     scalars: list[tuple[str, str]] = field(default_factory=list)  # (name, C type)
     flats: list[tuple[str, int]] = field(default_factory=list)  # (name, size)
     # The values whose finiteness the loop reports per slice of its elements (`CNumerics.finite_flags`)
     checked: tuple[list, tuple[tuple[int, int], ...]] | None = None
     count: int = 0
+    invariant: set[str] = field(default_factory=set)  # the hoisted variables
 
     def emit(self, ctype: str, expression: str) -> "Value":
-        """A new C variable holding `expression`."""
+        """A new C variable holding `expression` (hoisted where it is the same for every element)."""
         name = f"t{self.count}"
         self.count += 1
-        self.lines.append(f"const {ctype} {name} = {expression};")
+        line = f"const {ctype} {name} = {expression};"
+        if self.varies(expression):
+            self.lines.append(line)
+        else:
+            self.hoisted.append(line)
+            self.invariant.add(name)
         return Value(self, ctype, name)
+
+    def varies(self, expression: str) -> bool:
+        """Whether `expression` may differ between elements: it reads an array, the index, a
+        frexp exponent or a variable that is not hoisted (scalars `s` and literals do not vary)."""
+        return any(token not in self.invariant for token in _VARYING.findall(expression))
 
     def load(self, name: str, value) -> "Value":
         """The symbol of environment entry `name`, whose value at the first call is `value`."""
@@ -358,3 +376,19 @@ class CEvents:
     @staticmethod
     def spikes_by_population(firing, slices, capacities):
         return ()
+
+    @staticmethod
+    def deliver(buffer, start, width: int, x):
+        """x + the ring buffer's slot at `start` (the same for every element), read and zeroed
+        element by element; the slot's last, padding element is zeroed after the loop."""
+        if not isinstance(buffer, Flat):
+            raise Unsupported("a delivery from a ring buffer that is not a loop's input")
+        trace = buffer.trace
+        start = constant(start, INT64, trace)
+        if trace.varies(start.text) or width - 1 != trace.size:
+            raise Unsupported("a ring-buffer slot that is not one slice of the loop's elements")
+        trace.hoisted.append(f"if ((uint64_t){start.text} > {buffer.size - width}) {{ *fault = 1; return; }}")
+        slot = trace.emit(DOUBLE, f"f{buffer.k}[{start.text} + i]")
+        trace.lines.append(f"f{buffer.k}[{start.text} + i] = 0.0;")
+        trace.after.append(f"f{buffer.k}[{start.text} + {trace.size}] = 0.0;")
+        return x + slot, buffer

@@ -40,7 +40,10 @@ def fused(program: kernel.Program, host: HostNetwork) -> kernel.Program:
     symbolic = CNumerics()
     step = program.step
     traced_step = replace(step, xp=symbolic, events=CEvents())
-    groups = tuple(replace(code, fused=FusedUpdate(step, code, traced_step, kernel.group_code(host, g, symbolic, {})[0]))
+    # A group's delivery joins its loop unless something runs between the two: its stimuli
+    # (`Step.drive`, not traced) or clock-driven synapse equations (which read every group).
+    groups = tuple(replace(code, fused=FusedUpdate(step, g, traced_step, kernel.group_code(host, g, symbolic, {})[0],
+                                                   delivers=not (code.schedules or step.clocked)))
                    for g, code in enumerate(step.groups))
     pathways = tuple(
         replace(code, fused=FusedEffects(traced_step, kernel.pathway_code(host, c, symbolic, code.batch)[0],
@@ -71,23 +74,28 @@ class _TracingEnv(dict):
 class FusedUpdate:
     """`Step.update` of a group as one C call a step: its stages and updates, the check that its
     new values are finite, and its fire phase (threshold, refractory periods, resets), neuron by
-    neuron. The loop writes the new states and `until` in place (this backend's loop owns its
-    carry: `NumpySimulation._kept`), the fired mask and the finite flags; numpy lists the
-    neurons that fired from the mask.
+    neuron, after its delivery (`Step.deliver_into`) where `delivers`. The loop writes the new
+    states and `until` in place (this backend's loop owns its carry: `NumpySimulation._kept`),
+    clears the delivered ring-buffer slots, and writes the fired mask and the finite flags;
+    numpy lists the neurons that fired from the mask.
 
     Traced at the first call, from that call's environment (which values are arrays and which
     scalars is known only then), with `symbolic`, the same group's code built with `CNumerics`.
     """
 
-    def __init__(self, step: kernel.Step, code, traced_step: kernel.Step, symbolic):
-        self._events, self._code, self._traced_step, self._symbolic = step.events, code, traced_step, symbolic
-        self._all_finite = step.xp.all_finite((len(code.slices), len(code.states)))
+    def __init__(self, step: kernel.Step, g: int, traced_step: kernel.Step, symbolic, delivers: bool):
+        self._events, self._g, self._code = step.events, g, step.groups[g]
+        self._traced_step, self._symbolic = traced_step, symbolic
+        self._all_finite = step.xp.all_finite((len(self._code.slices), len(self._code.states)))
+        self.delivers = delivers
+        self._rings = [(b, _ring(b)) for b in step.group_buffers[g]] if delivers else []
         self._function = None
 
-    def __call__(self, n, env: dict, until) -> tuple:
+    def __call__(self, n, env: dict, until, buffers: list) -> tuple:
         env[_STEP], env[_UNTIL] = n, until
+        env.update((name, buffers[b]) for b, name in self._rings)
         if self._function is None:
-            self._build(env)
+            self._build(env, len(buffers))
         code = self._code
         mask, finite = np.empty(code.size, dtype=bool), np.empty(self._all_finite.shape, dtype=bool)
         flags = finite if self._function((*map(env.__getitem__, self._inputs), mask, finite)) else self._all_finite
@@ -96,16 +104,21 @@ class FusedUpdate:
         spikes = self._events.spikes_by_population(self._events.firing(mask), code.slices, code.capacities)
         return flags, kernel.GroupState(tuple(map(env.__getitem__, code.states)), until), list(spikes)
 
-    def _build(self, env: dict) -> None:
+    def _build(self, env: dict, n_buffers: int) -> None:
         trace = Trace(self._code.size)
         tracing = _TracingEnv(trace, env)
         until = None if env[_UNTIL] is None else tracing[_UNTIL]
         try:
+            if self.delivers:
+                rings = [None] * n_buffers
+                for b, name in self._rings:
+                    rings[b] = trace.flat(name, env[name].shape[0])
+                self._traced_step.deliver_into(tracing[_STEP], self._g, tracing, rings)
             _, state, _ = self._traced_step.update(self._symbolic, tracing[_STEP], tracing, until)
             # Each state into its own array (one no update or reset changes is left as it is)
             names = [name for name, _ in trace.arrays]
             written = [(names.index(name), value) for name, value in zip(self._code.states, state.variables)
-                       if value is not tracing.loaded[name]]
+                       if value is not tracing.loaded.get(name)]
             if until is not None:
                 written.append((names.index(_UNTIL), state.refractory_until))
             code = cbuild.neuron_loop(trace, [value for _, value in written] + [tracing[ir.SPIKED]],
@@ -113,8 +126,13 @@ class FusedUpdate:
                                       [k for k, _ in written] + [None])
         except Unsupported as why:
             raise _refused(why) from None
-        self._inputs = names + [name for name, _ in trace.scalars]
+        self._inputs = names + [name for name, _ in trace.scalars] + [name for name, _ in trace.flats]
         self._function = cbuild.load(code)
+
+
+def _ring(b: int) -> str:
+    """The loop input's name of ring buffer b."""
+    return f" ring {b}"
 
 
 class FusedEffects:

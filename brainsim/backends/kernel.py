@@ -166,8 +166,9 @@ class _GroupCode:
     slices: tuple[tuple[int, int], ...]
     capacities: tuple[int, ...]
     refractory_steps: int
-    # `Step.update` of this group as one function (n, env, until) -> (flags, state, spikes),
-    # where a backend has compiled it (brainsim.backends.fused); None: `Step.update` itself.
+    # `Step.update` of this group as one function (n, env, until, buffers) -> (flags, state, spikes),
+    # where a backend has compiled it (brainsim.backends.fused); None: `Step.update` itself. With
+    # `delivers` true, it runs the group's `Step.deliver_into` first, which `Step.deliver` then skips.
     fused: Any = None
 
     @property
@@ -261,8 +262,9 @@ class Step:
         for g, code in enumerate(self.groups):
             env = envs[g]
             self.draw_noises(n, code, arrays.groups[g], env, arrays.seed)
-            update = code.fused if code.fused is not None else functools.partial(self.update, code)
-            flags, state, fired = update(n, env, carry.groups[g].refractory_until)
+            until = carry.groups[g].refractory_until
+            flags, state, fired = (self.update(code, n, env, until) if code.fused is None
+                                   else code.fused(n, env, until, buffers))
             finite.append(flags)
             new_groups.append(state)
             spikes.extend(fired)
@@ -288,16 +290,28 @@ class Step:
         return carry, Outputs(tuple(spikes), tuple(traces), tuple(finite), tuple(synapse_traces))
 
     # 1 ------------------------------------------------------------------
+    @functools.cached_property
+    def group_buffers(self) -> tuple[tuple[int, ...], ...]:
+        """Per group, its ring buffers, in buffer order."""
+        return tuple(tuple(b for b, buffer in enumerate(self.buffers) if buffer.group == g) for g in range(len(self.groups)))
+
     def deliver(self, n, envs: list[dict], buffers: list) -> list:
-        """Add ring-buffer slot n mod L to its variable (every neuron) and clear it; a
-        refractory neuron drops what arrives onto a variable it holds (docs/decisions.md)."""
-        for b, buffer in enumerate(self.buffers):
-            env = envs[buffer.group]
+        """Phase 1 of every group but those whose compiled update delivers (`_GroupCode.fused`)."""
+        for g, code in enumerate(self.groups):
+            if not getattr(code.fused, "delivers", False):
+                buffers = self.deliver_into(n, g, envs[g], buffers)
+        return buffers
+
+    def deliver_into(self, n, g: int, env: dict, buffers: list) -> list:
+        """Add each of group g's ring-buffer slots n mod L to its variable (every neuron) and clear
+        it; a refractory neuron drops what arrives onto a variable it holds (docs/decisions.md)."""
+        for b in self.group_buffers[g]:
+            buffer = self.buffers[b]
             before = env[buffer.variable]
             env[buffer.variable], buffers[b] = self.events.deliver(
                 buffers[b], (n % buffer.length) * buffer.width, buffer.width, before
             )
-            if buffer.variable in self.groups[buffer.group].clamped:
+            if buffer.variable in self.groups[g].clamped:
                 env[buffer.variable] = self.xp.where(env[REFRACTORY], before, env[buffer.variable])
         return buffers
 

@@ -141,6 +141,32 @@ def test_an_update_that_is_not_a_loop_over_neurons_is_left_to_numpy():
         bool(trace.load("y", np.zeros(4)) > 0.0)
 
 
+def test_values_the_same_for_every_element_are_computed_once_before_the_loop():
+    trace = ctrace.Trace(4)
+    x, scale = trace.load("x", np.zeros(4)), trace.load("scale", 2.0)
+    literal = float.fromhex("0x1.a3p+2")  # written in C as a hexadecimal float, which must not look varying
+    offset = scale * 3.0 + literal
+    assert not trace.varies(offset.text) and len(trace.hoisted) == 2 and len(trace.lines) == 1  # the load of x
+    assert trace.varies((x * offset).text) and len(trace.lines) == 2 and len(trace.hoisted) == 2
+    assert not trace.varies("(0x1.a3p+2) * s0 + (0x1.fp-3)") and trace.varies("t0 + e3") and trace.varies("f0[t1 + i]")
+    loop = cbuild.load(cbuild.neuron_loop(trace, [x * offset]))
+    out = np.empty(4)
+    loop((np.arange(4.0), 2.0, out))
+    assert np.array_equal(out, np.arange(4.0) * (2.0 * 3.0 + literal))
+
+
+def test_a_ring_buffer_slot_is_delivered_and_cleared_by_the_loop():
+    trace = ctrace.Trace(3)
+    ring, step, x = trace.flat("ring", 8), trace.load("n", 0), trace.load("x", np.zeros(3))
+    value, _ = ctrace.CEvents.deliver(ring, (step % 2) * 4, 4, x)
+    loop = cbuild.load(cbuild.neuron_loop(trace, [value]))
+    buffer, out = np.arange(8.0) + 1, np.empty(3)
+    loop((np.full(3, 10.0), 1, buffer, out))
+    assert out.tolist() == [15.0, 16.0, 17.0] and buffer.tolist() == [1, 2, 3, 4, 0, 0, 0, 0]
+    with pytest.raises(ctrace.Unsupported, match="one slice"):
+        ctrace.CEvents.deliver(ring, trace.load("y", np.zeros(3, dtype=np.int64)), 4, x)
+
+
 MODELS = ["cuba", "cobahh", "brunel", "hodgkin_huxley", "hh_single", "izhikevich", "poisson_lif", "seed_neuron",
           "stdp_song2000", "visual_pathway", "visual_pathway_learning"]
 
@@ -151,12 +177,16 @@ def test_every_model_is_identical_with_compiled_updates(name):
 
     model = brainsim.load(f"models/{name}.brain")
     duration = 0.02 if name == "brunel" else 0.05
-    reference = model.compile(backend="numpy").run(duration)
+    plain = model.compile(backend="numpy")
     simulation = model.compile(backend="numpy", compiled_updates=True)
-    assert_identical(simulation.run(duration), reference)
+    assert_identical(simulation.run(duration), plain.run(duration))
+    # The state the results do not show, the ring buffers (cleared by the compiled loops), too
+    assert all(np.array_equal(a, b) for a, b in zip(simulation._carry.buffers, plain._carry.buffers))
     step = simulation.program.step
     assert all(group.fused is not None for group in step.groups)
     assert all(pathway.fused is not None for c, pathway in enumerate(step.pathways) if c not in step.plastic_pathways)
+    # A group delivers in its loop unless its stimuli or clock-driven synapses come between
+    assert [g.fused.delivers for g in step.groups] == [not (g.schedules or step.clocked) for g in step.groups]
 
 
 def test_the_microcircuit_scaled_down_is_identical_with_compiled_updates():
