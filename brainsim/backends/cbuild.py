@@ -181,7 +181,8 @@ def _indented(lines: list[str], depth: int = 1) -> list[str]:
 def _function(items: list[_Item], body: list[str]) -> str:
     """The loop `body` as `static void loop(...)`, and the exported function that reads `items`
     from its tuple argument (checking each array), calls it, and reports a fault."""
-    loop = [f"static void loop({', '.join(item.parameter() for item in items)}, int *restrict fault, "
+    # Not inlined into the glue: inlined, a long loop (COBAHH's) was no longer vectorised by gcc 12
+    loop = [f"__attribute__((noinline)) static void loop({', '.join(item.parameter() for item in items)}, int *restrict fault, "
             "int *restrict flagged)", "{",
             *_indented(body), "}", ""]
     arrays = [k for k, item in enumerate(items) if item.ctype is None]

@@ -23,6 +23,7 @@ from brainsim import ir
 from brainsim.backends import cbuild, kernel
 from brainsim.backends.ctrace import CEvents, CNumerics, Trace, Unsupported
 from brainsim.errors import InvalidValueError
+from brainsim.integrators import REFRACTORY
 from brainsim.network import HostNetwork
 
 # Names of the loops' inputs that no model name can be (they hold spaces)
@@ -108,6 +109,9 @@ class FusedUpdate:
         trace = Trace(self._code.size)
         tracing = _TracingEnv(trace, env)
         until = None if env[_UNTIL] is None else tracing[_UNTIL]
+        # From `until` in the loop, not read from numpy's mask: an array of bytes among arrays of
+        # doubles keeps gcc from vectorising a long loop (COBAHH's), and it is one pass less.
+        tracing[REFRACTORY] = kernel.refractory(tracing[_STEP], self._code, until)
         try:
             if self.delivers:
                 rings = [None] * n_buffers

@@ -248,7 +248,7 @@ class Step:
             env = dict(a.scalars)
             env.update(zip(code.states, state.variables))
             env["t"] = n * env["dt"]
-            env[REFRACTORY] = n < state.refractory_until if code.refractory_steps else False
+            env[REFRACTORY] = refractory(n, code, state.refractory_until)
             envs.append(env)
         buffers = self.deliver(n, envs, list(carry.buffers))
         new_groups, spikes, finite = [], [], []
@@ -487,6 +487,11 @@ def advance(code: _GroupCode, env: dict) -> list:
     for name, stage in code.stages:
         env[name] = stage(env)
     return [(name, update(env)) for name, update in code.updates]
+
+
+def refractory(n, code: _GroupCode, until):
+    """Whether each neuron of the group is refractory in step n (False: the group has no refractory period)."""
+    return n < until if code.refractory_steps else False
 
 
 def clock_to_step_end(n, env: dict) -> None:
