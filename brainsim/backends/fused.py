@@ -1,5 +1,6 @@
-"""The numpy backend's compiled loops (`compiled_updates`): each group's state update and fire
-phase and each static pathway's delivery of a step's spikes as one C call.
+"""The numpy backend's compiled loops (`compiled_updates`): each group's delivery of arriving
+events, state update and fire phase, and each static pathway's scheduling of a step's
+spikes, as one C call.
 
 numpy runs an update as one call per operation over the whole array: a few µs each, most
 of it Python's and numpy's dispatch, and for `xmath`'s functions some thirty calls per
@@ -7,9 +8,10 @@ transcendental (docs/performance.md, "Where the remaining bars are lost"); a pat
 delivery is a dozen calls (the synapse list, the gathers, the ring index, `np.add.at`).
 Here the kernel's own code is traced instead, with `ctrace.CNumerics` as its array module
 and symbols for its values, into a C loop (`cbuild`) that performs the same operations
-element by element, in the same order: the group's stages, updates, finite check and fire
-phase (`Step.update`) over its neurons (`FusedUpdate`), a pathway's effects (`Step.effects`) over the synapses
-of the neurons that fired, presynaptic neuron by neuron in CSR order (`FusedEffects`, the
+element by element, in the same order: the group's delivery (`Step.deliver_into`) and its
+stages, updates, finite check and fire phase (`Step.update`) over its neurons
+(`FusedUpdate`), a pathway's effects (`Step.effects`) over the synapses of the neurons
+that fired, presynaptic neuron by neuron in CSR order (`FusedEffects`, the
 order of `NumpyEvents.for_synapses` and of `np.add.at`). The bits are numpy's.
 """
 
