@@ -34,8 +34,9 @@ def _fault(backend: str, **options) -> tuple[SimulationError, brainsim.Simulatio
     return error.value, simulation
 
 
-@pytest.mark.parametrize("backend, options", [("numpy", {}), ("jax", {}), ("numpy", {"compiled_updates": True})],
-                         ids=["numpy", "jax", "numpy-compiled"])
+@pytest.mark.parametrize("backend, options", [("numpy", {}), ("jax", {}), ("numpy", {"compiled_updates": True}),
+                                              ("jax", {"compiled_updates": True})],
+                         ids=["numpy", "jax", "numpy-compiled", "jax-compiled"])
 def test_the_results_before_the_bad_step_are_a_run_of_exactly_those_steps(backend, options):
     fault, simulation = _fault(backend, **options)
     assert fault.step == BAD_STEP and f"x of R.b became nan or inf in step {BAD_STEP}" in str(fault)
@@ -56,7 +57,7 @@ def test_the_results_before_the_bad_step_are_a_run_of_exactly_those_steps(backen
 def test_numpy_and_jax_keep_the_same_bits_in_chunks_of_any_length():
     whole = _fault("numpy")[0].results
     for backend, chunk_steps, compiled in (("numpy", 100, False), ("numpy", 1000, False), ("jax", 100, False),
-                                           ("jax", 1000, False), ("numpy", 100, True)):
+                                           ("jax", 1000, False), ("numpy", 100, True), ("jax", 100, True)):
         fault, _ = _fault(backend, chunk_steps=chunk_steps, **({"compiled_updates": True} if compiled else {}))
         assert fault.step == BAD_STEP
         assert_identical(whole, fault.results)

@@ -19,7 +19,8 @@ from brainsim.validate import deep_expressions
 
 BACKENDS = ("numpy", "jax")
 DTYPES = ("float64", "float32")
-OPTIONS = {"numpy": ("chunk_steps", "compiled_updates"), "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices")}
+OPTIONS = {"numpy": ("chunk_steps", "compiled_updates"),
+           "jax": ("spike_capacity", "event_batch", "chunk_steps", "summation", "devices", "compiled_updates")}
 
 
 def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "float64",
@@ -36,7 +37,10 @@ def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "f
 
     `options` go to the backend: both take `chunk_steps` (steps per chunk of a
     run: what `Simulation.stream` hands out at once, and for jax what one compiled
-    program runs; bounds recording memory); the jax backend also takes
+    program runs; bounds recording memory) and `compiled_updates` (True: each group's
+    update and each static pathway's delivery run as C loops traced from the same
+    code, `brainsim.backends.fused`; float64 only, and on jax one CPU device, whose
+    program calls them as XLA custom calls); the jax backend also takes
     `spike_capacity` (initial bound on spikes per step and population, instead of
     the estimate; grown on demand), `event_batch` (synapse slots delivered at
     once per pathway, instead of the estimate), `summation` ("ordered":

@@ -40,11 +40,18 @@ from brainsim.errors import InvalidValueError
 
 FLAGS = ("-O3", "-march=native", "-std=c11", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math",
          "-fno-math-errno")
-FUNCTION = "brainsim_update"
+FUNCTION, XLA_FUNCTION = "brainsim_update", "brainsim_xla"
 
-_PRELUDE = r"""#define PY_SSIZE_T_CLEAN
+_PYTHON = r"""#define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <math.h>
+"""
+# The XLA glue includes jaxlib's C header of the FFI (`jax.ffi.include_dir()`), not Python's
+_XLA = r"""#include <stddef.h>
+#include "xla/ffi/api/c_api.h"
+typedef ptrdiff_t Py_ssize_t;
+"""
+
+_MATH = r"""#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -66,7 +73,9 @@ static inline double dfmin(double a, double b) { return a < b || isnan(b) ? a : 
 static inline double dfmax(double a, double b) { return a > b || isnan(b) ? a : b; }
 static inline int64_t iminimum(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t imaximum(int64_t a, int64_t b) { return a > b ? a : b; }
+"""
 
+_PYTHON_HELPERS = r"""
 /* Whether two buffers share a byte (an array written in place must be no other argument) */
 static int overlap(const Py_buffer *a, const Py_buffer *b)
 {
@@ -99,13 +108,15 @@ static int view(PyObject *object, Py_buffer *buffer, char format, Py_ssize_t ite
 @dataclass(frozen=True)
 class _Item:
     """One item of the tuple a compiled function takes: an array (its element type, and its
-    length or None for any) or a scalar (its C type)."""
+    length or None for any) or a scalar (its C type). An `output` array is one the loop only
+    writes (the caller allocates it for the Python glue; XLA returns it)."""
 
     name: str  # the loop's parameter
     dtype: np.dtype | None = None
     size: int | None = None
     writable: bool = False
     ctype: str | None = None
+    output: bool = False
 
     def parameter(self) -> str:
         if self.ctype is not None:
@@ -115,6 +126,25 @@ class _Item:
         return array if self.size is not None else f"{array}, const Py_ssize_t {self.name}_length"
 
 
+@dataclass(frozen=True)
+class Loop:
+    """A loop's parameters (`items`, in order) and its C body, before glue makes it callable
+    from Python (`load`) or from XLA (`load_xla`)."""
+
+    items: tuple[_Item, ...]
+    body: tuple[str, ...]
+
+    def source(self, xla: bool = False) -> str:
+        """The loop as `static void loop(...)` and the exported function that calls it: from a
+        Python tuple (`_python_glue`) or from an XLA call frame (`_xla_glue`)."""
+        # Not inlined into the glue: inlined, a long loop (COBAHH's) was no longer vectorised by gcc 12
+        loop = [f"__attribute__((noinline)) static void loop({', '.join(item.parameter() for item in self.items)}, "
+                "int *restrict fault, int *restrict flagged)", "{", *_indented(list(self.body)), "}", ""]
+        if xla:
+            return "\n".join([_XLA, _MATH, *loop, *_xla_glue(self.items)])
+        return "\n".join([_PYTHON, _MATH, _PYTHON_HELPERS, *loop, *_python_glue(self.items)])
+
+
 def _items(trace: Trace) -> list[_Item]:
     """The trace's inputs as tuple items: arrays, then scalars, then the flat arrays it adds into."""
     return ([_Item(f"a{k}", dtype, trace.size) for k, (_, dtype) in enumerate(trace.arrays)]
@@ -122,13 +152,19 @@ def _items(trace: Trace) -> list[_Item]:
             + [_Item(f"f{k}", np.dtype(np.float64), size, writable=True) for k, (_, size) in enumerate(trace.flats)])
 
 
-def neuron_loop(trace: Trace, outputs: list, dtypes: list | None = None, into: list | None = None) -> str:
-    """C source: for each of the trace's `size` elements, its lines, then `outputs` (a `Value` or
-    a number each) stored to arrays of their own, of `dtypes` (float64, int64 or bool; float64
-    each by default), or, for an output whose `into` is k, into the trace's input array k, in
-    place. Takes (*arrays, *scalars, *outputs not in place, and where the trace has `checked`
+def neuron_loop(trace: Trace, outputs: list, dtypes: list | None = None, into: list | None = None,
+                lists: tuple[tuple[int, int, int], ...] = ()) -> Loop:
+    """For each of the trace's `size` elements, its lines, then `outputs` (a `Value` or a number
+    each) stored to arrays of their own, of `dtypes` (float64, int64 or bool; float64 each by
+    default), or, for an output whose `into` is k, into the trace's input array k, in place.
+    Takes (*arrays, *scalars, *flats, *outputs not in place, and where the trace has `checked`
     values, their flags: bool [slice, value], True where every element is finite); returns 1
-    where one is not, else 0."""
+    where one is not, else 0.
+
+    For each (start, end, capacity) of `lists`, the loop then lists where the last output (a
+    bool array of its own) is true between start and end, as the jax backend's spike lists
+    are (`_compact`): two more outputs, the first `capacity` indices from start, ascending,
+    padded with end - start (int64 [capacity]), and how many there are (int64 [1])."""
     dtypes = [np.dtype(np.float64)] * len(outputs) if dtypes is None else [np.dtype(d) for d in dtypes]
     into = [None] * len(outputs) if into is None else into
     items = _items(trace)
@@ -139,18 +175,25 @@ def neuron_loop(trace: Trace, outputs: list, dtypes: list | None = None, into: l
         if value.ctype != ctype:
             raise Unsupported(f"an update of type {value.ctype} into {dtype}")
         if target is None:
-            items.append(_Item(f"o{k}", dtype, trace.size, writable=True))
+            items.append(_Item(f"o{k}", dtype, trace.size, writable=True, output=True))
         elif trace.arrays[target][1] != dtype:
             raise Unsupported(f"an update of type {dtype} into an array of {trace.arrays[target][1]}")
         else:
             items[target] = replace(items[target], writable=True)
         stores.append(f"{'o' if target is None else 'a'}{k if target is None else target}[i] = {value.text};")
     loop = [f"for (Py_ssize_t i = 0; i < {trace.size}; i++) {{", *_indented(trace.lines + stores), "}"]
+    listed = []
+    if lists:
+        if dtypes[-1] != np.bool_ or into[-1] is not None:
+            raise Unsupported("a list of the elements where an output that is not a bool array of its own is true")
+        listed = _listing(f"o{len(outputs) - 1}", lists)
+        items += [_Item(name, np.dtype(np.int64), size, writable=True, output=True)
+                  for p, (_, _, capacity) in enumerate(lists) for name, size in ((f"l{p}", capacity), (f"c{p}", 1))]
     if trace.checked is None:
-        return _function(items, [*trace.hoisted, *loop, *trace.after])
+        return Loop(tuple(items), (*trace.hoisted, *loop, *trace.after, *listed))
     values, slices = trace.checked
     checks = [f"bad{v} |= !isfinite({value.text});" for v, value in enumerate(values) if isinstance(value, Value)]
-    items.append(_Item("finite", np.dtype(np.bool_), len(slices) * len(values), writable=True))
+    items.append(_Item("finite", np.dtype(np.bool_), len(slices) * len(values), writable=True, output=True))
     body = [*trace.hoisted, f"static const Py_ssize_t starts[{len(slices)}] = {{{', '.join(str(a) for a, _ in slices)}}};",
             f"static const Py_ssize_t ends[{len(slices)}] = {{{', '.join(str(b) for _, b in slices)}}};",
             f"for (Py_ssize_t p = 0; p < {len(slices)}; p++) {{",
@@ -158,33 +201,51 @@ def neuron_loop(trace: Trace, outputs: list, dtypes: list | None = None, into: l
             "    for (Py_ssize_t i = starts[p]; i < ends[p]; i++) {",
             *_indented(trace.lines + stores + checks, 2), "    }",
             *(f"    finite[p * {len(values)} + {v}] = !bad{v};" for v in range(len(values))),
-            *(f"    *flagged |= bad{v};" for v in range(len(values))), "}", *trace.after]
-    return _function(items, body)
+            *(f"    *flagged |= bad{v};" for v in range(len(values))), "}", *trace.after, *listed]
+    return Loop(tuple(items), tuple(body))
 
 
-def synapse_loop(trace: Trace, rows: int) -> str:
-    """C source: for each presynaptic neuron in `rows` (int64, in order), for each of its synapses
-    i in CSR order (`indptr`, int64, rows + 2 entries), the trace's lines. Takes (rows, indptr,
+def _listing(mask: str, lists: tuple[tuple[int, int, int], ...]) -> list[str]:
+    """The lines that list where `mask` is true (`neuron_loop`'s `lists`), into l<p> and c<p>.
+    Eight bytes of the mask are read at once and skipped when all are false: a step's spikes
+    are few, so the scan costs about one read per eight neurons."""
+    lines = []
+    for p, (start, end, capacity) in enumerate(lists):
+        lines += ["{", "    int64_t count = 0;", f"    for (Py_ssize_t w = {start}; w < {end}; w += 8) {{",
+                  "        uint64_t word = 1;",
+                  f"        if (w + 8 <= {end}) __builtin_memcpy(&word, &{mask}[w], 8);",
+                  "        if (!word) continue;",
+                  f"        for (Py_ssize_t i = w; i < w + 8 && i < {end}; i++)",
+                  f"            if ({mask}[i]) {{ if (count < {capacity}) l{p}[count] = i - {start}; count++; }}",
+                  "    }",
+                  f"    for (int64_t k = count < {capacity} ? count : {capacity}; k < {capacity}; k++) "
+                  f"l{p}[k] = {end - start};",
+                  f"    c{p}[0] = count;", "}"]
+    return lines
+
+
+def synapse_loop(trace: Trace, rows: int) -> Loop:
+    """For each presynaptic neuron in `rows` (int64, in order), for each of its synapses i in
+    CSR order (`indptr`, int64, rows + 2 entries), the trace's lines. Takes (rows, indptr,
     *arrays, *scalars, *flats)."""
     items = [_Item("rows", np.dtype(np.int64)), _Item("indptr", np.dtype(np.int64), rows + 2), *_items(trace)]
     body = [*trace.hoisted, "for (Py_ssize_t r = 0; r < rows_length; r++) {",
             f"    if ((uint64_t)rows[r] > {rows}) {{ *fault = 1; return; }}",
             "    for (int64_t i = indptr[rows[r]]; i < indptr[rows[r] + 1]; i++) {",
             *_indented(trace.lines, 2), "    }", "}", *trace.after]
-    return _function(items, body)
+    return Loop(tuple(items), tuple(body))
 
 
 def _indented(lines: list[str], depth: int = 1) -> list[str]:
     return [f"{'    ' * depth}{line}" for line in lines]
 
 
-def _function(items: list[_Item], body: list[str]) -> str:
-    """The loop `body` as `static void loop(...)`, and the exported function that reads `items`
-    from its tuple argument (checking each array), calls it, and reports a fault."""
-    # Not inlined into the glue: inlined, a long loop (COBAHH's) was no longer vectorised by gcc 12
-    loop = [f"__attribute__((noinline)) static void loop({', '.join(item.parameter() for item in items)}, int *restrict fault, "
-            "int *restrict flagged)", "{",
-            *_indented(body), "}", ""]
+_FAULT = "a compiled loop met an index out of range (a bug in brainsim)"
+
+
+def _python_glue(items: tuple[_Item, ...]) -> list[str]:
+    """`int brainsim_update(PyObject *args)`: reads `items` from its tuple argument (checking
+    each array), calls the loop, and reports a fault."""
     arrays = [k for k, item in enumerate(items) if item.ctype is None]
     lines = [f"int {FUNCTION}(PyObject *args)", "{", f"    Py_buffer buffers[{max(len(arrays), 1)}];",
              "    int held = 0, fault = 0, flagged = 0;",
@@ -213,11 +274,77 @@ def _function(items: list[_Item], body: list[str]) -> str:
                   f'shares memory with another");',
                   "            goto fail;", "        }"]
     lines += ["    if (PyErr_Occurred())", "        goto fail;", f"    loop({', '.join(arguments)}, &fault, &flagged);",
-              "    if (fault)",
-              '        PyErr_SetString(PyExc_IndexError, "a compiled loop met an index out of range (a bug in brainsim)");',
+              "    if (fault)", f'        PyErr_SetString(PyExc_IndexError, "{_FAULT}");',
               "fail:", "    while (held > 0)", "        PyBuffer_Release(&buffers[--held]);",
               "    return PyErr_Occurred() ? -1 : flagged;", "}", ""]
-    return "\n".join([_PRELUDE, *loop, *lines])
+    return lines
+
+
+def xla_signature(items: tuple[_Item, ...]) -> tuple[list[_Item], list[_Item], dict[int, int]]:
+    """How XLA calls a loop: (its operands, its results, {operand: the result it aliases}).
+
+    The operands are the items the loop reads, in order, a scalar as an array of no
+    dimensions and an array of no fixed length followed by the number of its elements
+    to read (int64, no dimensions); the results are the items it writes, in order, those
+    it also reads in place of their operand (XLA's input-output aliasing)."""
+    operands, results, aliases = [], [], {}
+    for item in items:
+        if item.writable:
+            if not item.output:
+                aliases[len(operands)] = len(results)
+            results.append(item)
+        if not item.output:
+            operands.append(item)
+            if item.size is None and item.ctype is None:
+                operands.append(_Item(f"{item.name}_length", ctype=INT64))
+    return operands, results, aliases
+
+
+def _xla_glue(items: tuple[_Item, ...]) -> list[str]:
+    """`XLA_FFI_Error *brainsim_xla(XLA_FFI_CallFrame *)`: an XLA FFI handler (jaxlib's C API)
+    that answers XLA's query of its API version, checks the number of operands and results,
+    and calls the loop on their buffers (`xla_signature`)."""
+    operands, results, aliases = xla_signature(items)
+    result_of = {item.name: r for r, item in enumerate(results)}
+    operand_of = {item.name: o for o, item in enumerate(operands)}
+    arguments = []
+    for item in items:
+        if item.ctype is not None:
+            arguments.append(f"*(const {ELEMENT[_SCALAR_DTYPE[item.ctype]][0]} *)DATA(in, {operand_of[item.name]})")
+        elif item.writable:
+            arguments.append(f"DATA(out, {result_of[item.name]})")
+        else:
+            arguments.append(f"DATA(in, {operand_of[item.name]})")
+            if item.size is None:
+                arguments.append(f"length(in, {operand_of[item.name]}, {operand_of[f'{item.name}_length']})")
+    return [
+        "#define DATA(list, k) (((XLA_FFI_Buffer *)(list)[k])->data)",
+        "/* The number of elements to read of operand `array`: operand `count`, at most its length */",
+        "static Py_ssize_t length(void **in, int array, int count)", "{",
+        "    const int64_t wanted = *(const int64_t *)DATA(in, count), most = ((XLA_FFI_Buffer *)in[array])->dims[0];",
+        "    return wanted < 0 ? 0 : wanted < most ? wanted : most;", "}",
+        "static XLA_FFI_Error *failed(XLA_FFI_CallFrame *frame, const char *message)", "{",
+        "    XLA_FFI_Error_Create_Args args = {XLA_FFI_Error_Create_Args_STRUCT_SIZE, NULL, message, "
+        "XLA_FFI_Error_Code_INTERNAL};",
+        "    return frame->api->XLA_FFI_Error_Create(&args);", "}", "",
+        f"XLA_FFI_Error *{XLA_FUNCTION}(XLA_FFI_CallFrame *frame)", "{",
+        "    for (XLA_FFI_Extension_Base *e = frame->extension_start; e != NULL; e = e->next)",
+        "        if (e->type == XLA_FFI_Extension_Metadata) {",
+        "            XLA_FFI_Metadata *metadata = ((XLA_FFI_Metadata_Extension *)e)->metadata;",
+        "            metadata->api_version.major_version = XLA_FFI_API_MAJOR;",
+        "            metadata->api_version.minor_version = XLA_FFI_API_MINOR;",
+        "            metadata->traits = 0;", "            return NULL;", "        }",
+        "    if (frame->stage != XLA_FFI_ExecutionStage_EXECUTE)", "        return NULL;",
+        f"    if (frame->args.size != {len(operands)} || frame->rets.size != {len(results)})",
+        f'        return failed(frame, "the compiled loop takes {len(operands)} operands and {len(results)} results");',
+        "    void **in = frame->args.args, **out = frame->rets.rets;", "    (void)in; (void)out;",
+        "    int fault = 0, flagged = 0;",
+        f"    loop({', '.join(arguments)}, &fault, &flagged);",
+        f'    return fault ? failed(frame, "{_FAULT}") : NULL;', "}", ""]
+
+
+# The array type of a scalar operand of XLA's call, by its C type
+_SCALAR_DTYPE = {DOUBLE: np.dtype(np.float64), INT64: np.dtype(np.int64), BOOL: np.dtype(np.bool_)}
 
 
 def compiler() -> str:
@@ -259,27 +386,77 @@ def cache_directory() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "brainsim" / "c"
 
 
-def load(code: str):
-    """The function of C source `code`, compiled (or found compiled in the cache) and loaded."""
-    command = [*compiler().split(), *FLAGS, f"-I{sysconfig.get_paths()['include']}"]
-    key = hashlib.sha256("\0".join([*command, _processor(), code]).encode()).hexdigest()[:32]
-    directory = cache_directory()
-    library = directory / f"update-{key}.so"
-    if not library.exists():
-        try:
-            directory.mkdir(parents=True, exist_ok=True)
-            scratch_directory = tempfile.TemporaryDirectory(dir=directory)
-        except OSError as error:
-            raise InvalidValueError(f"compiled_updates cannot keep its compiled loops in {directory} ({error}); "
-                                    "set BRAINSIM_C_CACHE to a folder it may write") from None
-        with scratch_directory as scratch:
-            c_file, built = Path(scratch) / "update.c", Path(scratch) / "update.so"
-            c_file.write_text(code)
-            result = subprocess.run([*command, str(c_file), "-o", str(built)], capture_output=True, text=True)
-            if result.returncode != 0:
-                raise RuntimeError(f"the C compiler failed on a generated update (a bug in brainsim):\n"
-                                   f"{' '.join(command)}\n{result.stderr}")
-            os.replace(built, library)  # atomic: a concurrent process sees the whole file or none
+def load(loop: Loop):
+    """The loop as a function of one Python tuple of its items (`_python_glue`), compiled (or
+    found compiled in the cache) and loaded."""
+    library = _library(loop.source(), sysconfig.get_paths()["include"])
     function = getattr(ctypes.PyDLL(str(library)), FUNCTION)
     function.argtypes, function.restype = [ctypes.py_object], ctypes.c_int
     return function
+
+
+def load_xla(loop: Loop) -> "XlaLoop":
+    """The loop as an XLA custom call on CPU (`XlaLoop`), compiled (or found compiled) and
+    registered with jax."""
+    import jax
+
+    source = loop.source(xla=True)
+    library = _library(source, jax.ffi.include_dir())
+    name = f"brainsim_{library.stem.removeprefix('update-')}"
+    if name not in _REGISTERED:
+        handler = getattr(ctypes.CDLL(str(library)), XLA_FUNCTION)
+        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(handler), platform="cpu")
+        _REGISTERED[name] = handler  # kept alive with the library: XLA holds its address
+    return XlaLoop(name, *xla_signature(loop.items))
+
+
+_REGISTERED: dict[str, object] = {}
+
+
+class XlaLoop:
+    """A loop called from a jax program: `loop(*operands)` -> its results, the operands and
+    results of `xla_signature` (an array of no fixed length given as (array, length)). Those
+    it writes in place alias their operands: inside a jitted loop XLA passes the carried
+    buffer itself, where nothing else still reads it."""
+
+    def __init__(self, name: str, operands: list, results: list, aliases: dict):
+        self.name, self._operands, self._aliases = name, operands, aliases
+        self._results = [(item.size, item.dtype) for item in results]
+
+    def __call__(self, *values):
+        import jax
+        import jax.numpy as jnp
+
+        flat = []
+        for value in values:
+            flat.extend(value if isinstance(value, tuple) else (value,))
+        operands = [jnp.asarray(value, dtype=_SCALAR_DTYPE[item.ctype] if item.ctype is not None else item.dtype)
+                    for value, item in zip(flat, self._operands, strict=True)]
+        shapes = [jax.ShapeDtypeStruct((size,), dtype) for size, dtype in self._results]
+        call = jax.ffi.ffi_call(self.name, shapes, input_output_aliases=self._aliases, vmap_method="sequential")
+        return call(*operands)
+
+
+def _library(code: str, include: str) -> Path:
+    """The shared object of C source `code` (headers from `include`), from the cache or compiled into it."""
+    command = [*compiler().split(), *FLAGS, f"-I{include}"]
+    key = hashlib.sha256("\0".join([*command, _processor(), code]).encode()).hexdigest()[:32]
+    directory = cache_directory()
+    library = directory / f"update-{key}.so"
+    if library.exists():
+        return library
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        scratch_directory = tempfile.TemporaryDirectory(dir=directory)
+    except OSError as error:
+        raise InvalidValueError(f"compiled_updates cannot keep its compiled loops in {directory} ({error}); "
+                                "set BRAINSIM_C_CACHE to a folder it may write") from None
+    with scratch_directory as scratch:
+        c_file, built = Path(scratch) / "update.c", Path(scratch) / "update.so"
+        c_file.write_text(code)
+        result = subprocess.run([*command, str(c_file), "-o", str(built)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"the C compiler failed on a generated update (a bug in brainsim):\n"
+                               f"{' '.join(command)}\n{result.stderr}")
+        os.replace(built, library)  # atomic: a concurrent process sees the whole file or none
+    return library

@@ -47,7 +47,9 @@ from brainsim.network import build
 from brainsim.progress import RunBar
 from brainsim.resources import device_limit
 from brainsim.results import Results
+from brainsim.backends import cbuild
 from brainsim.backends.bounds import StaticBounds
+from brainsim.backends.fused import compiled_option, fused
 from brainsim.backends.kernel import compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.ordered_sum import chosen_summation, ordered_scatter_add
@@ -405,7 +407,9 @@ class JaxSimulation(Simulation):
         summation: str | None = None,
         devices=None,
         max_memory: int | str | None = None,
+        compiled_updates: bool = False,
     ):
+        self._compiled_updates = compiled_option(compiled_updates, dtype)
         self.exactness_problem = configure()
         if self.exactness_problem:
             warnings.warn(self.exactness_problem, ExactnessWarning, stacklevel=3)
@@ -413,6 +417,12 @@ class JaxSimulation(Simulation):
 
         self.summation = chosen_summation(summation, jax.default_backend())
         self._placement = placement(devices)
+        if self._compiled_updates:
+            where = [device.platform for device in self._placement.members()]
+            if where != ["cpu"]:
+                raise InvalidValueError(f"compiled_updates runs on one CPU device, not on {len(where)} "
+                                        f"({', '.join(where)}): its loops are C, called from XLA on the host")
+            cbuild.compiler()
         super().__init__(network, dtype, chunk_steps, max_memory)
         self._bound_options = (spike_capacity, event_batch)
         self.bounds, self._bounds_host = StaticBounds(self.host, spike_capacity, event_batch), self.host
@@ -707,8 +717,9 @@ class JaxSimulation(Simulation):
         """The step of `host` (default: this simulation's) compiled for the current bounds
         (capacities and batches)."""
         capacities, batches, column_batches = self.bounds.key()
-        return compile_step(host or self.host, self._numerics, self._events, dict(enumerate(capacities)), batches,
-                            column_batches)
+        program = compile_step(host or self.host, self._numerics, self._events, dict(enumerate(capacities)), batches,
+                               column_batches)
+        return fused(program, host or self.host, xla=True) if self._compiled_updates else program
 
     def _compile(self, length: int, carry):
         """The chunk of `length` steps for the current bounds: from this process's cache of

@@ -186,7 +186,7 @@ class StaticPathwayCode:
     gathered: tuple[int, ...]
     effects: tuple[tuple[int, bool, Compiled], ...]  # (buffer, negate, value)
     batch: int | None
-    # The pathway's part of `schedule` as one function (n, rows, arrays, states, buffers) -> buffers,
+    # The pathway's part of `schedule` as one function (n, (rows, count), arrays, states, buffers) -> buffers,
     # where a backend has compiled it (brainsim.backends.fused); None: `Step.effects` over its synapses.
     fused: Any = None
 
@@ -434,7 +434,7 @@ class Step:
                 continue
             pathway, states = arrays.pathways[c], synapses[c]
             if code.fused is not None:
-                buffers = code.fused(n, rows, pathway, states, buffers)
+                buffers = code.fused(n, spikes[code.source], pathway, states, buffers)
                 continue
             gathered = (pathway.target, *(states[k] for k in code.gathered))
             effects = functools.partial(self.effects, n, code, pathway)

@@ -23,9 +23,8 @@ import time
 import numpy as np
 
 from brainsim import ir
-from brainsim.errors import InvalidValueError
 from brainsim.interrupts import active
-from brainsim.backends.fused import fused
+from brainsim.backends.fused import compiled_option, fused
 from brainsim.backends.kernel import Carry, GroupState, compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.simulation import Run, Simulation, SingleSteps
@@ -177,12 +176,7 @@ class NumpySimulation(Simulation):
 
     def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None,
                  max_memory: int | str | None = None, compiled_updates: bool = False):
-        if compiled_updates not in (True, False):
-            raise InvalidValueError(f"compiled_updates is True or False, not {compiled_updates!r}")
-        if compiled_updates and dtype != "float64":
-            raise InvalidValueError(f"compiled_updates runs float64 programs only, not {dtype}: its loops "
-                                    "reproduce xmath's float64 functions, which float32 does not use")
-        self._compiled_updates = compiled_updates
+        self._compiled_updates = compiled_option(compiled_updates, dtype)
         super().__init__(network, dtype, chunk_steps, max_memory)
         with flush_subnormals() as flushing:
             self.exactness_problem = None if flushing else (

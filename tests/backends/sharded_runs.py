@@ -86,7 +86,13 @@ def check_errors() -> None:
         assert f"jax has {DEVICES}" in str(error), error
     else:
         raise AssertionError("asking for more devices than exist was accepted")
-    print("errors: more devices than exist named")
+    try:
+        JaxSimulation(network, devices=2, compiled_updates=True)
+    except InvalidValueError as error:
+        assert "compiled_updates runs on one CPU device, not on 2 (cpu, cpu)" in str(error), error
+    else:
+        raise AssertionError("compiled updates split over devices were accepted")
+    print("errors: more devices than exist named, compiled updates over two refused")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
-"""The numpy backend's compiled updates (`compiled_updates=True`, brainsim.backends.fused):
-each traced operation gives numpy's bits, every model runs identically with and without
-them, and a missing compiler or a wrong option is a clear error."""
+"""Compiled updates (`compiled_updates=True`, brainsim.backends.fused), called from numpy and
+from a jax program: each traced operation gives numpy's bits, every model runs identically
+with and without them on both backends, and a missing compiler or a wrong option is a clear
+error."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 import brainsim
 from brainsim.backends import cbuild, ctrace, xmath
+from brainsim.backends.jax_backend import configure
 from brainsim.backends.numpy_backend import flush_subnormals
 from brainsim.errors import InvalidValueError
 from tests.backends.test_kernel import NP, bits_equal
@@ -133,6 +135,73 @@ def test_a_synapse_loop_refuses_a_row_out_of_range():
         loop((np.array([0], dtype=np.int64), indptr[:-1], np.ones(4), np.arange(4, dtype=np.int32), np.zeros(4)))
 
 
+def test_a_loop_called_from_jax_writes_in_place_and_returns_what_numpy_s_call_writes():
+    """The same loop as an XLA custom call (the jax backend's compiled updates): its results
+    are the arrays the Python call writes, in jit and in a scan whose carry it updates."""
+    import jax
+
+    configure()
+    trace = ctrace.Trace(10)
+    x, k = trace.load("x", np.zeros(10)), trace.load("k", 2.0)
+    ctrace.CNumerics().finite_flags([x * k], ((0, 5), (5, 10)))
+    loop = cbuild.neuron_loop(trace, [x * k, x + 1.0], into=[0, None])
+    on_numpy, on_jax = cbuild.load(loop), cbuild.load_xla(loop)
+    values = np.linspace(-1.0, 1.0, 10) / 3.0
+    values[7] = np.inf
+    scaled, shifted, finite = values.copy(), np.empty(10), np.empty(2, dtype=bool)
+    on_numpy((scaled, 0.5, shifted, finite))
+    results = jax.jit(lambda a, s: on_jax(a, s))(values, 0.5)
+    assert [r.shape for r in results] == [(10,), (10,), (2,)]
+    assert bits_equal(np.asarray(results[0]), scaled) and bits_equal(np.asarray(results[1]), shifted)
+    assert np.asarray(results[2]).tolist() == finite.tolist() == [True, False]
+
+    def step(carry, _):
+        return on_jax(carry, 2.0)[0], None
+
+    thrice = jax.jit(lambda a: jax.lax.scan(step, a, None, length=3)[0])(np.arange(10.0))
+    assert np.asarray(thrice).tolist() == (np.arange(10.0) * 8.0).tolist()
+
+
+def test_a_loop_lists_where_its_mask_is_true_as_the_jax_backend_compacts_a_mask():
+    from brainsim.backends.jax_backend import _compact
+
+    configure()
+    trace = ctrace.Trace(203)
+    x = trace.load("x", np.zeros(203))
+    # Three populations: ends not on a word, one with more true entries than its capacity
+    lists = ((0, 61), (61, 70), (70, 203))
+    loop = cbuild.load_xla(cbuild.neuron_loop(trace, [x > 0.5], [np.bool_], lists=tuple(
+        (a, b, capacity) for (a, b), capacity in zip(lists, (5, 9, 40)))))
+    values = np.random.default_rng(2).random(203)
+    values[61:70] = 0.0
+    mask, *listed = loop(values)
+    assert np.asarray(mask).tolist() == (values > 0.5).tolist()
+    for (a, b), capacity, indices, count in zip(lists, (5, 9, 40), listed[::2], listed[1::2]):
+        expected = _compact(values[a:b] > 0.5, capacity)
+        assert np.asarray(indices).tolist() == np.asarray(expected[0]).tolist()
+        assert np.asarray(count).tolist() == [int(expected[1])]
+    assert int(listed[1][0]) > 5 and int(listed[3][0]) == 0
+
+
+def test_a_synapse_loop_called_from_jax_reads_the_first_count_rows_of_its_padded_list():
+    import jax.numpy as jnp
+
+    configure()
+    indptr = np.array([0, 3, 3, 7, 10, 10], dtype=np.int64)
+    trace = ctrace.Trace(10)
+    weight, index = trace.load("w", np.zeros(10)), trace.load("i", np.zeros(10, dtype=np.int32))
+    ctrace.CNumerics().scatter_add(trace.flat("buffer", 4), index % 4, weight * 1.0)
+    loop = cbuild.load_xla(cbuild.synapse_loop(trace, indptr.size - 2))
+    weights, rows = 2.0 ** np.arange(10), jnp.array([2, 0, 3, 1], dtype=jnp.int64)
+    operands = (indptr, weights, np.arange(10, dtype=np.int32), np.zeros(4))
+    (two_rows,) = loop((rows, 2), *operands)
+    synapses = np.r_[3:7, 0:3]
+    assert np.asarray(two_rows).tolist() == np.bincount(synapses % 4, weights[synapses], 4).tolist()
+    # A count past the list's end is clamped to it
+    (every_row,) = loop((rows, 9), *operands)
+    assert np.asarray(every_row).tolist() == np.bincount(np.arange(10) % 4, weights, 4).tolist()
+
+
 def test_an_update_that_is_not_a_loop_over_neurons_is_left_to_numpy():
     trace = ctrace.Trace(4)
     with pytest.raises(ctrace.Unsupported, match="float32"):
@@ -171,18 +240,19 @@ MODELS = ["cuba", "cobahh", "brunel", "hodgkin_huxley", "hh_single", "izhikevich
           "stdp_song2000", "visual_pathway", "visual_pathway_learning"]
 
 
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
 @pytest.mark.parametrize("name", MODELS)
-def test_every_model_is_identical_with_compiled_updates(name):
+def test_every_model_is_identical_with_compiled_updates(name, backend):
     from tests.backends.identity import assert_identical
 
     model = brainsim.load(f"models/{name}.brain")
     duration = 0.02 if name == "brunel" else 0.05
     plain = model.compile(backend="numpy")
-    simulation = model.compile(backend="numpy", compiled_updates=True)
+    simulation = model.compile(backend=backend, compiled_updates=True)
     assert_identical(simulation.run(duration), plain.run(duration))
     # The state the results do not show, the ring buffers (cleared by the compiled loops), too
     assert all(np.array_equal(a, b) for a, b in zip(simulation._carry.buffers, plain._carry.buffers))
-    step = simulation.program.step
+    step = (simulation.program if backend == "numpy" else simulation._program()).step
     assert all(group.fused is not None for group in step.groups)
     assert all(pathway.fused is not None for c, pathway in enumerate(step.pathways) if c not in step.plastic_pathways)
     # A group delivers in its loop unless its stimuli or clock-driven synapses come between
@@ -194,8 +264,9 @@ def test_the_microcircuit_scaled_down_is_identical_with_compiled_updates():
     from tests.backends.identity import assert_identical
 
     model = brainsim.load("models/microcircuit.brain").with_values(microcircuit.values(0.02, 0.05))
-    assert_identical(model.compile(backend="numpy", compiled_updates=True).run(0.02),
-                     model.compile(backend="numpy").run(0.02))
+    plain = model.compile(backend="numpy").run(0.02)
+    assert_identical(model.compile(backend="numpy", compiled_updates=True).run(0.02), plain)
+    assert_identical(model.compile(backend="jax", compiled_updates=True).run(0.02), plain)
 
 
 def two_effects(statements: str) -> str:
@@ -221,6 +292,27 @@ def test_two_effects_into_one_variable_add_synapse_by_synapse_on_every_backend(s
     assert_identical(model.compile(backend="jax").run(0.02), numpy_run)
     assert_identical(model.compile(backend="jax", event_batch=16).run(0.02), numpy_run)
     assert_identical(model.compile(backend="numpy", compiled_updates=True).run(0.02), numpy_run)
+    assert_identical(model.compile(backend="jax", compiled_updates=True).run(0.02), numpy_run)
+
+
+def test_a_batch_on_jax_calls_the_loops_member_by_member_as_separate_runs_would():
+    from tests.backends.identity import assert_identical
+
+    model = brainsim.loads(two_effects("v += w"), "two.brain")
+    batch = [{"LIF.tau": f"{tau} ms"} for tau in (8, 10, 12)]
+    together = model.compile(backend="jax", compiled_updates=True).run_batch(batch, 0.02)
+    for values, result in zip(batch, together):
+        assert_identical(result, model.with_values(values).compile(backend="numpy").run(0.02))
+    assert len({result.spike_counts["Area.cells"].sum() for result in together}) == 3
+
+
+def test_spike_lists_past_their_capacity_grow_it_and_take_the_steps_again_on_jax():
+    from tests.backends.identity import assert_identical
+
+    model = brainsim.load("models/brunel.brain")
+    simulation = model.compile(backend="jax", compiled_updates=True, spike_capacity=2)
+    assert_identical(simulation.run(0.01), model.compile(backend="numpy").run(0.01))
+    assert "growth" in simulation.bounds.describe() and "0 growth" not in simulation.bounds.describe()
 
 
 def test_compiled_updates_option_errors(monkeypatch):
@@ -229,8 +321,10 @@ def test_compiled_updates_option_errors(monkeypatch):
         model.compile(backend="numpy", compiled_updates="yes")
     with pytest.raises(InvalidValueError, match="float64 programs only, not float32"):
         model.compile(backend="numpy", dtype="float32", compiled_updates=True)
-    with pytest.raises(InvalidValueError, match="compiled_updates"):
-        model.compile(backend="jax", compiled_updates=True)
+    with pytest.raises(InvalidValueError, match="True or False, not 'on'"):
+        model.compile(backend="jax", compiled_updates="on")
+    with pytest.raises(InvalidValueError, match="float64 programs only, not float32"):
+        model.compile(backend="jax", dtype="float32", compiled_updates=True)
     monkeypatch.setenv("BRAINSIM_C_CACHE", "/proc/no-such-folder")
     with pytest.raises(InvalidValueError, match="cannot keep its compiled loops in /proc/no-such-folder"):
         model.compile(backend="numpy", compiled_updates=True)
