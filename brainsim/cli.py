@@ -92,8 +92,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     run.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type of every value (default float64)")
     run.add_argument("--compiled-updates", action="store_true",
-                     help="numpy backend: run each group's state update as one compiled C loop (needs a C compiler; "
-                          "the same results, bit for bit)")
+                     help="run each group's state update as one compiled C loop, called from numpy or from the jax "
+                          "program on one CPU (needs a C compiler; the same results, bit for bit)")
     run.add_argument("--output", "-o", metavar="FILE", help=f"also write the results there, in the format of its extension: {known_extensions()}")
     run.add_argument("--stream", action="store_true",
                      help="write the recordings to --output (an .h5 file) chunk by chunk as the run goes, so that memory "
@@ -106,8 +106,9 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     check.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="float32: run the jax backend in float32 and report its agreement with float64")
-    check.add_argument("--compiled-updates", action="store_true",
-                       help="run the numpy backend with its compiled state updates (needs a C compiler)")
+    check.add_argument("--compiled-updates", nargs="?", const="numpy", choices=("numpy", "jax", "both"),
+                       help="run that backend (alone: numpy) with its compiled state updates, so that they are "
+                            "checked against the other backend's plain ones (needs a C compiler)")
     check.set_defaults(command=_check)
 
     plot = commands.add_parser("plot", help="simulate a model, print its statistics and save a figure (needs matplotlib)")
@@ -204,7 +205,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
     simulation = model.compile(backend=args.backend, dtype=args.dtype, max_memory=args.max_memory,
-                               **_compiled_updates(args))
+                               **({"compiled_updates": True} if args.compiled_updates else {}))
     try:
         if args.stream:
             results = stream_to_file(simulation, args.output, duration, _progress(args), f"brainsim run {args.model}")
@@ -287,8 +288,8 @@ def _learned(network: ir.Network, results) -> str:
 
 def _check(args: argparse.Namespace) -> int:
     if args.compiled_updates and args.dtype != "float64":
-        raise BrainsimError("--compiled-updates runs the numpy backend in float64; --dtype float32 checks the jax "
-                            "backend alone")
+        raise BrainsimError("--compiled-updates runs float64 programs; --dtype float32 checks the jax backend "
+                            "alone, in float32 against float64")
     model = _load(args)
     duration = args.duration if args.duration is not None else model.network.simulation.duration
     if args.dtype != "float64":
@@ -298,13 +299,14 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{visible(args.model)}: jax backend in {args.dtype} vs float64, {duration * 1e3:g} ms")
         print(compare_precision(runs[args.dtype], runs["float64"], args.dtype, "float64").format())
         return EXIT_OK
+    compiled = {backend: args.compiled_updates in (backend, "both") for backend in ("numpy", "jax")}
     runs = {backend: model.compile(backend=backend, max_memory=args.max_memory,
-                                   **(_compiled_updates(args) if backend == "numpy" else {}))
+                                   **({"compiled_updates": True} if compiled[backend] else {}))
             .run(duration=duration, progress=_progress(args))
             for backend in ("numpy", "jax")}
     comparison = compare_results(runs["numpy"], runs["jax"])
-    compiled = " (compiled updates)" if args.compiled_updates else ""
-    print(f"{visible(args.model)}: numpy backend{compiled} vs jax backend, {duration * 1e3:g} ms")
+    numpy_run, jax_run = (f"{b} backend{' (compiled updates)' if compiled[b] else ''}" for b in ("numpy", "jax"))
+    print(f"{visible(args.model)}: {numpy_run} vs {jax_run}, {duration * 1e3:g} ms")
     print(comparison.format())
     return EXIT_OK if comparison.identical else EXIT_DIFFERENT
 
@@ -312,11 +314,6 @@ def _check(args: argparse.Namespace) -> int:
 def _import_sonata(args: argparse.Namespace) -> int:
     print(summary(convert(args.config, args.output, overwrite=args.force)))
     return EXIT_OK
-
-
-def _compiled_updates(args: argparse.Namespace) -> dict:
-    """The backend option of --compiled-updates, only where it is given (the jax backend has none)."""
-    return {"compiled_updates": True} if args.compiled_updates else {}
 
 
 def _progress(args: argparse.Namespace) -> bool | None:

@@ -186,20 +186,32 @@ def test_check_in_float32_reports_the_agreement_with_float64(tiny_model, capsys)
     assert row.split()[1:4] == ["6", "6", "identical"]  # spikes, reference, matching
 
 
-def test_run_and_check_with_compiled_updates(tiny_model, capsys):
-    assert main(["run", str(tiny_model), "--compiled-updates", "--duration", "5ms"]) == 0
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_run_with_compiled_updates(tiny_model, capsys, backend):
+    assert main(["run", str(tiny_model), "--backend", backend, "--compiled-updates", "--duration", "5ms"]) == 0
     assert "50 steps" in capsys.readouterr().out
-    assert main(["check", str(tiny_model), "--compiled-updates"]) == 0
+
+
+@pytest.mark.parametrize("given, shown", [
+    ([], "numpy backend (compiled updates) vs jax backend,"),
+    (["jax"], "numpy backend vs jax backend (compiled updates),"),
+    (["both"], "numpy backend (compiled updates) vs jax backend (compiled updates),"),
+])
+def test_check_with_compiled_updates_on_either_backend_or_both(tiny_model, capsys, given, shown):
+    assert main(["check", str(tiny_model), "--compiled-updates", *given]) == 0
     out = capsys.readouterr().out
-    assert "numpy backend (compiled updates) vs jax backend" in out
+    assert shown in out
     assert "identical (spikes, traces and final states, bit for bit)" in out
 
 
 def test_compiled_updates_are_refused_where_they_do_not_apply(tiny_model, capsys):
-    assert main(["run", str(tiny_model), "--backend", "jax", "--compiled-updates"]) == 2
-    assert "the jax backend takes no option compiled_updates" in capsys.readouterr().err
     assert main(["check", str(tiny_model), "--dtype", "float32", "--compiled-updates"]) == 2
-    assert "--compiled-updates runs the numpy backend in float64" in capsys.readouterr().err
+    assert "--compiled-updates runs float64 programs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["check", str(tiny_model), "--compiled-updates", "cuda"])
+    assert "invalid choice: 'cuda' (choose from" in capsys.readouterr().err
+    assert main(["run", str(tiny_model), "--dtype", "float32", "--compiled-updates"]) == 2
+    assert "float64 programs only, not float32" in capsys.readouterr().err
 
 
 def test_check_rejects_an_unknown_dtype(tiny_model, capsys):
