@@ -31,7 +31,8 @@ def test_the_full_suite_has_the_sizes_issue_12_names():
     assert [c.n for c in cases.full() if c.model == "cuba"] == [4000, 16000, 64000, 256000]
     circuit = full["Potjans-Diesmann microcircuit, full scale"]
     assert circuit.duration >= 10.0
-    assert {s.key for s in circuit.simulators} == {"brainsim-numpy", "brainsim-numpy-compiled", "brainsim-jax", "nest"}
+    assert {s.key for s in circuit.simulators} == {"brainsim-numpy", "brainsim-numpy-compiled", "brainsim-jax",
+                                                         "brainsim-jax-compiled", "nest"}
     assert {c.model for c in cases.quick()} == set(cases.NAMES) == {c.model for c in cases.full()}
 
 
@@ -59,10 +60,11 @@ def test_brainsim_runs_in_a_fresh_process_and_answers_in_the_protocol():
     assert running.PROTOCOL_KEYS <= result.keys() and result["seed"] == 3 and result["n"] == 400
     assert result["synapses"] > 0 and result["run_s"] > 0 and run.wall_s > result["run_s"]
     assert set(result["rates_hz"]) == set(result["cv_isi"]) == {"Cortex.exc", "Cortex.inh"}
-    compiled = running.run(TINY, cases.BRAINSIM[1], sys.executable, seed=3, recorded=True, timeout=300)
-    assert compiled.error is None, compiled.error
-    assert compiled.result["target"] == "numpy-compiled"
-    assert compiled.result["rates_hz"] == result["rates_hz"]  # the same spikes
+    for simulator in cases.BRAINSIM[1:]:  # numpy-compiled, jax, jax-compiled
+        other = running.run(TINY, simulator, sys.executable, seed=3, recorded=True, timeout=300)
+        assert other.error is None, other.error
+        assert other.result["target"] == simulator.target
+        assert other.result["rates_hz"] == result["rates_hz"]  # the same spikes
 
 
 def test_a_failing_run_gives_its_reason_not_a_traceback(tmp_path, monkeypatch):
@@ -187,7 +189,7 @@ def test_a_suite_of_sizes_that_do_not_fit_refuses_them_all_and_says_so(tmp_path,
     row = next(line for line in out.read_text().splitlines() if line.startswith("| brainsim numpy |"))
     assert row.startswith("| brainsim numpy | 0 | | | seed 0: refused: resource error: building this network")
     assert row.endswith("| | | | |") and "synapses" in row and "hint: " in row
-    assert len((next((tmp_path / "results").iterdir())).read_text().splitlines()) == 3  # brainsim's three refusals
+    assert len((next((tmp_path / "results").iterdir())).read_text().splitlines()) == len(cases.BRAINSIM)  # a refusal each
 
 
 def test_a_run_is_pinned_to_the_core_the_suite_chose(tmp_path, monkeypatch):

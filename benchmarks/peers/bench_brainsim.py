@@ -32,8 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol import CUBA_FAN_IN, checked, cv_isi, emit, parser, peak_rss_mb  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "models"
-# target -> (backend, options); numpy-compiled: its loops compiled with the network (build_s)
-TARGETS = {"numpy": ("numpy", {}), "numpy-compiled": ("numpy", {"compiled_updates": True}), "jax": ("jax", {})}
+# target -> (backend, options); numpy-compiled: its loops compiled with the network (build_s);
+# jax-compiled: the same loops, called from the jax program (compiled by then, timed in compile_s)
+TARGETS = {"numpy": ("numpy", {}), "numpy-compiled": ("numpy", {"compiled_updates": True}), "jax": ("jax", {}),
+           "jax-compiled": ("jax", {"compiled_updates": True})}
 FILES = {"cuba": "cuba.brain", "cobahh": "cobahh.brain", "brunel": "brunel.brain",
          "song2000": "stdp_song2000.brain", "microcircuit": "microcircuit.brain"}
 

@@ -85,19 +85,25 @@ def _label(model: str, n: int | None = None) -> str:
     return Case(model, 1.0, n=n).label
 
 
+def _jax_bars(simulator: str, named: str) -> tuple[Bar, ...]:
+    """Issue 12's bars of the jax backend, for `simulator` (the backend with or without its options)."""
+    return (*(Bar(f"{named} run time <= Brian2 cpp_standalone, {_label('cuba', n)}", _label("cuba", n),
+                  (simulator,), "Brian2 cpp_standalone", 1.0) for n in (64000, 256000)),
+            Bar(f"{named} run time <= 2x Brian2 cpp_standalone, CUBA N=4,000", _label("cuba", 4000), (simulator,),
+                "Brian2 cpp_standalone", 2.0),
+            Bar(f"{named} run time <= 1.5x Brian2 cpp_standalone, COBAHH", _label("cobahh"), (simulator,),
+                "Brian2 cpp_standalone", 1.5),
+            Bar(f"{named} run time <= Brian2 cpp_standalone, Brunel 2000", _label("brunel"), (simulator,),
+                "Brian2 cpp_standalone", 1.0))
+
+
 BARS = (
     *(Bar(f"numpy backend run time <= 0.5x Brian2 numpy, {_label(m, n)}", _label(m, n), ("brainsim numpy",),
           "Brian2 numpy", 0.5) for m, n in (("cuba", 4000), ("cobahh", None), ("brunel", None))),
     *(Bar(f"numpy backend with compiled_updates run time <= 0.5x Brian2 numpy, {_label(m, n)}", _label(m, n),
           ("brainsim numpy-compiled",), "Brian2 numpy", 0.5) for m, n in (("cuba", 4000), ("cobahh", None), ("brunel", None))),
-    *(Bar(f"jax backend run time <= Brian2 cpp_standalone, {_label('cuba', n)}", _label("cuba", n),
-          ("brainsim jax",), "Brian2 cpp_standalone", 1.0) for n in (64000, 256000)),
-    Bar("jax backend run time <= 2x Brian2 cpp_standalone, CUBA N=4,000", _label("cuba", 4000), ("brainsim jax",),
-        "Brian2 cpp_standalone", 2.0),
-    Bar("jax backend run time <= 1.5x Brian2 cpp_standalone, COBAHH", _label("cobahh"), ("brainsim jax",),
-        "Brian2 cpp_standalone", 1.5),
-    Bar("jax backend run time <= Brian2 cpp_standalone, Brunel 2000", _label("brunel"), ("brainsim jax",),
-        "Brian2 cpp_standalone", 1.0),
+    *(bar for target, named in (("jax", "jax backend"), ("jax-compiled", "jax backend with compiled_updates"))
+      for bar in _jax_bars(f"brainsim {target}", named)),
     Bar("time to first result <= 1/4 of Brian2 cpp_standalone's, CUBA N=4,000 (the faster backend)",
         _label("cuba", 4000), ("brainsim numpy", "brainsim jax"), "Brian2 cpp_standalone", 0.25, "wall_s"),
 )
