@@ -106,21 +106,33 @@ def scaling(name: str, build, sizes, duration: float, budget: float, write) -> N
             return
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and a few models (works on a CPU)")
-    parser.add_argument("--out", type=Path, default=Path("gpu_check.txt"))
-    parser.add_argument("--budget", type=float, default=60.0, help="stop growing a network once a run takes longer (s)")
-    args = parser.parse_args()
-    out = args.out.open("w")
+def teed(path: Path, mode: str = "w"):
+    """`write(line)`: print `line` and add it to the file at `path` (opened with `mode`),
+    flushed at once, so that a run stopped by its time limit keeps every line it wrote."""
+    out = path.open(mode)
 
     def write(line: str) -> None:
         print(line, flush=True)
         out.write(line + "\n")
         out.flush()
 
+    return write
+
+
+def device_name() -> str:
+    """jax's first device as "NVIDIA H200 (gpu)"."""
     device = jax.devices()[0]
-    write(f"device: {device.device_kind} ({device.platform}, {len(jax.devices())} devices), jax {jax.__version__}")
+    return f"{device.device_kind} ({device.platform})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and a few models (works on a CPU)")
+    parser.add_argument("--out", type=Path, default=Path("gpu_check.txt"))
+    parser.add_argument("--budget", type=float, default=60.0, help="stop growing a network once a run takes longer (s)")
+    args = parser.parse_args()
+    write = teed(args.out, "w")
+    write(f"device: {device_name()}, {len(jax.devices())} devices, jax {jax.__version__}")
     write(f"exactness: {PROBLEM or 'bit-identical to numpy promised'}")
     suite(args.quick, write)
     if args.quick:
@@ -129,7 +141,6 @@ def main() -> None:
     else:
         scaling("cuba", cuba, [4_000, 16_000, 64_000, 256_000, 1_024_000, 4_096_000], 1.0, args.budget, write)
         scaling("brunel", brunel, [1, 2, 4, 8, 16], 0.2, args.budget, write)
-    out.close()
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import brainsim  # noqa: E402
 from brainsim import microcircuit  # noqa: E402
 from brainsim.backends import simulation as simulation_module  # noqa: E402
 from brainsim.results import compare_results  # noqa: E402
+from benchmarks.gpu_check import device_name, teed  # noqa: E402
 
 MODEL = ROOT / "models" / "microcircuit.brain"
 
@@ -123,15 +124,8 @@ def main() -> None:
                         help="dtype[-summation] per run, e.g. float64 float32 float32-scatter")
     parser.add_argument("--out", type=Path, default=Path("gpu_microcircuit.txt"))
     args = parser.parse_args()
-    out = args.out.open("a")
-
-    def write(line: str) -> None:
-        print(line, flush=True)
-        out.write(line + "\n")
-        out.flush()
-
-    device = jax.devices()[0]
-    write(f"microcircuit at scale {args.scale}, seed {args.seed}, on {device.device_kind} ({device.platform}), "
+    write = teed(args.out, "a")
+    write(f"microcircuit at scale {args.scale}, seed {args.seed}, on {device_name()}, "
           f"jax {jax.__version__}; exactness: {PROBLEM or 'bit-identical to numpy promised'}")
     model = brainsim.load(MODEL).with_values(microcircuit.values(args.scale, args.scale) | {"seed": args.seed})
     model = brainsim.Model(dataclasses.replace(model.network, state_records=(), synapse_records=()))
@@ -146,7 +140,6 @@ def main() -> None:
                 run_variant(model, reference, variant, args.compared, args.timed, write)
             except Exception:  # out of device memory and the like: report it, go on with the next
                 write(f"{variant}: failed\n{traceback.format_exc()}")
-    out.close()
 
 
 if __name__ == "__main__":
