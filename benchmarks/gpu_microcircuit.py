@@ -5,14 +5,14 @@ against the float64 numpy backend on the host CPU: the real-time factor and the 
     python benchmarks/gpu_microcircuit.py --scale 0.05 --timed 0.2 --out gpu_microcircuit.txt
     python benchmarks/gpu_microcircuit.py --variants float64 float32 float32-scatter
 
+The numpy backend first runs `--compared` model seconds on the host CPU: the reference.
 For each variant (a dtype, and optionally `-scatter` for XLA's atomic scatter-add in
-place of the ordered sum that is the GPU's default), the model is compiled, run for
-`--compared` model seconds with its spikes recorded, then for `--timed` model seconds
+place of the ordered sum that is the GPU's default), the model is compiled and run for
+`--compared` model seconds with its spikes recorded, which are compared with the
+reference: bit for bit (`brainsim.compare_results`), and per population as counts and as
+the share of (step, neuron) spikes both runs have. It then runs `--timed` model seconds
 more: that run's wall time over its model time is the real-time factor (below 1 is
 faster than real time; GeNN reports 0.27 on an RTX 4090 for this model, NEST GPU 0.39).
-The numpy backend then runs the first `--compared` seconds on the host CPU, and each
-variant's spikes are compared with it: bit for bit (`brainsim.compare_results`), and per
-population as counts and as the share of (step, neuron) spikes both runs have.
 
 The network is drawn once, on the host, and every variant starts from that one draw
 (it does not depend on the backend or the dtype); at full scale drawing takes minutes.
@@ -42,6 +42,7 @@ import jax  # noqa: E402
 import brainsim  # noqa: E402
 from brainsim import microcircuit  # noqa: E402
 from brainsim.backends import simulation as simulation_module  # noqa: E402
+from brainsim.errors import BrainsimError  # noqa: E402
 from brainsim.results import compare_results  # noqa: E402
 from benchmarks.gpu_check import device_name, teed  # noqa: E402
 
@@ -114,21 +115,32 @@ def report(reference, variant: str, results, write) -> None:
         write(f"  {name:<8} numpy {ours:>7}  {variant} {theirs:>7}  same (step, neuron) {share:7.2%}")
 
 
+def model_seconds(text: str) -> float:
+    """An argparse type: a positive number of model seconds."""
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"model seconds are a positive number, not {text}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="scale of neurons and in-degrees, in (0, 1]")
-    parser.add_argument("--compared", type=float, default=0.1, help="model seconds compared with numpy")
-    parser.add_argument("--timed", type=float, default=1.0, help="model seconds more, timed for the real-time factor")
+    parser.add_argument("--compared", type=model_seconds, default=0.1, help="model seconds compared with numpy")
+    parser.add_argument("--timed", type=model_seconds, default=1.0, help="model seconds more, timed for the real-time factor")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--variants", nargs="+", default=["float64", "float32"],
                         help="dtype[-summation] per run, e.g. float64 float32 float32-scatter")
     parser.add_argument("--out", type=Path, default=Path("gpu_microcircuit.txt"))
     args = parser.parse_args()
+    try:  # a scale out of range, a seed the model cannot take: the message, not a traceback
+        model = brainsim.load(MODEL).with_values(microcircuit.values(args.scale, args.scale) | {"seed": args.seed})
+    except BrainsimError as error:
+        parser.error(str(error))
+    model = brainsim.Model(dataclasses.replace(model.network, state_records=(), synapse_records=()))
     write = teed(args.out, "a")
     write(f"microcircuit at scale {args.scale}, seed {args.seed}, on {device_name()}, "
           f"jax {jax.__version__}; exactness: {PROBLEM or 'bit-identical to numpy promised'}")
-    model = brainsim.load(MODEL).with_values(microcircuit.values(args.scale, args.scale) | {"seed": args.seed})
-    model = brainsim.Model(dataclasses.replace(model.network, state_records=(), synapse_records=()))
     with one_draw():
         began = time.perf_counter()
         simulation_module.build(model.network)
@@ -138,7 +150,9 @@ def main() -> None:
         for variant in args.variants:
             try:
                 run_variant(model, reference, variant, args.compared, args.timed, write)
-            except Exception:  # out of device memory and the like: report it, go on with the next
+            except BrainsimError as error:  # an unknown dtype or summation, a network the device cannot hold
+                write(f"{variant}: refused: {error}")
+            except Exception:  # XLA's own failures (its error types vary by version): report, go on
                 write(f"{variant}: failed\n{traceback.format_exc()}")
 
 

@@ -54,3 +54,26 @@ def test_the_script_on_the_cpu_reports_float64_identical_and_a_real_time_factor(
     assert "float64 against numpy float64 on the CPU, first 20 ms: bit-identical spikes" in text
     assert "float32 against numpy float64 on the CPU, first 20 ms:" in text
     assert text.count("real-time factor") == 2
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--scale", "2"], "scale_N is a fraction in (0, 1], not 2.0"),
+    (["--compared", "0"], "model seconds are a positive number, not 0"),
+    (["--timed", "-1"], "model seconds are a positive number, not -1"),
+])
+def test_the_script_refuses_bad_arguments_with_a_message_and_no_traceback(tmp_path, arguments, message):
+    child = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_microcircuit.py"), *arguments,
+                            "--out", str(tmp_path / "gpu.txt")], capture_output=True, text=True)
+    assert child.returncode == 2
+    assert message in child.stderr and "Traceback" not in child.stderr
+    assert not (tmp_path / "gpu.txt").exists()
+
+
+def test_each_variant_the_backend_refuses_is_reported_and_the_script_goes_on(tmp_path):
+    out = tmp_path / "gpu.txt"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_microcircuit.py"), "--scale", "0.02",
+                    "--compared", "0.002", "--timed", "0.002", "--variants", "float16", "float64-bogus",
+                    "--out", str(out)], check=True, capture_output=True, text=True)
+    text = out.read_text()
+    assert "float16: refused:" in text and "float64-bogus: refused: " in text and "unknown summation 'bogus'" in text
+    assert "Traceback" not in text
