@@ -19,6 +19,9 @@ How a fenced block of a page in docs/ is treated follows from its info string:
     ```sh no-run         minutes (benchmarks), need another machine, another checkout or
                          a placeholder the reader fills in; the repository's scripts such
                          a block names (`python benchmarks/cuba.py`) must exist
+    ```sh needs=PROGRAM  run where PROGRAM (not a Python package: Graphviz's `dot`) is on
+                         the PATH; elsewhere left out, and the page's test, having run
+                         the rest, says it is skipped and which blocks it left out
     ```text output       what the block just before it prints (stdout and stderr), checked:
                          `...` stands for any text (doctest's ELLIPSIS), trailing
                          spaces are ignored; use it where a number varies (timings)
@@ -91,6 +94,12 @@ class Block:
         return names[0] if names else None
 
     @property
+    def needs(self) -> tuple[str, ...]:
+        """The programs of ```sh needs=PROGRAM that are not on the PATH here."""
+        wanted = [m.removeprefix("needs=") for m in self.modifiers if m.startswith("needs=")]
+        return tuple(program for program in wanted if shutil.which(program) is None)
+
+    @property
     def is_output(self) -> bool:
         return self.language == "text" and "output" in self.modifiers
 
@@ -123,7 +132,7 @@ def test_every_block_is_marked_in_the_conventions_of_this_test(doc):
     previous = None
     for block in PAGES[doc.name]:
         assert block.language not in ALIASES, f"{block.where}: write ```sh or ```python, not ```{block.language}"
-        known = {"brain": {"file="}, "python": {"no-run"}, "sh": {"no-run"}, "text": {"output", "file="}}.get(block.language)
+        known = {"brain": {"file="}, "python": {"no-run"}, "sh": {"no-run", "needs="}, "text": {"output", "file="}}.get(block.language)
         if known is not None:
             unknown = [m for m in block.modifiers if not any(m.startswith(k) for k in known)]
             assert not unknown, f"{block.where}: ```{block.language} takes {sorted(known)}, not {unknown}"
@@ -177,11 +186,15 @@ def test_the_pages_code_runs_in_order_and_prints_what_it_shows(page, tmp_path, m
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": "__main__"}
     found = PAGES[page]
+    left_out = []
     try:
         for index, block in enumerate(found):
             if block.file:
                 (tmp_path / block.file).write_text(block.body, encoding="utf-8")
             if not block.runs:
+                continue
+            if block.needs:
+                left_out.append(f"{block.where} (needs {', '.join(block.needs)})")
                 continue
             printed = _run_python(block, namespace) if block.language == "python" else _run_sh(block, tmp_path)
             following = found[index + 1] if index + 1 < len(found) else None
@@ -190,6 +203,9 @@ def test_the_pages_code_runs_in_order_and_prints_what_it_shows(page, tmp_path, m
     finally:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
+    if left_out:
+        pytest.skip(f"the rest of docs/{page} ran as shown, but not {'; '.join(left_out)}, "
+                    "whose program is not installed")
 
 
 def _run_python(block: Block, namespace: dict) -> str:
@@ -315,3 +331,8 @@ def test_the_keyword_list_is_the_grammars():
     reserved = {t.pattern.value for t in lark_parser().terminals
                 if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier()}
     assert set(listed[1].split()) == reserved
+
+
+def test_a_block_needs_only_the_programs_missing_here():
+    block = Block("page.md", 1, "sh", ("needs=sh", "needs=no-such-program-brainsim"), "brainsim graph x -o x.svg\n")
+    assert block.runs and block.needs == ("no-such-program-brainsim",)
