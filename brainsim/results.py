@@ -104,6 +104,12 @@ class SynapseTable(Mapping[str, SynapseStates]):
             self._built[projection] = self._builders[projection]()
         return self._built[projection]
 
+    def read_once(self, projection: str) -> SynapseStates:
+        """`self[projection]`, but not kept where it was not built yet: for one pass over every
+        projection (`compare_results`), which must not hold all of them at once (at 24 bytes per
+        synapse and table, the full microcircuit's two tables would take 14 GB)."""
+        return self._built[projection] if projection in self._built else self._builders[projection]()
+
     def __iter__(self):
         return iter(self._builders)
 
@@ -530,8 +536,8 @@ def _compare_synapses(a: Results, b: Results) -> tuple[SynapseComparison, ...]:
     if list(a.synapses) != list(b.synapses) or list(a.synapse_traces) != list(b.synapse_traces):
         raise InvalidValueError("only runs of the same network, dt and steps can be compared")
     out = []
-    for name, states in a.synapses.items():
-        other = b.synapses[name]
+    for name in a.synapses:
+        states, other = (_read_once(r.synapses, name) for r in (a, b))
         finals = [(x, other.states[v]) for v, x in states.states.items()]
         records = [(t.values, b.synapse_traces[key].values) for key, t in a.synapse_traces.items() if key[0] == name]
         pairs = finals + records
@@ -545,6 +551,11 @@ def _compare_synapses(a: Results, b: Results) -> tuple[SynapseComparison, ...]:
                                default=0.0),
         ))
     return tuple(out)
+
+
+def _read_once(synapses: Mapping[str, SynapseStates], projection: str) -> SynapseStates:
+    """A projection's final states, not kept by a lazy table (`SynapseTable.read_once`)."""
+    return synapses.read_once(projection) if isinstance(synapses, SynapseTable) else synapses[projection]
 
 
 def _first_spike_difference(a: SpikeTrains, b: SpikeTrains, dt: float) -> int | None:
