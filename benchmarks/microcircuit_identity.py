@@ -1,11 +1,12 @@
-"""Are the microcircuit's spikes bit for bit the same on both backends at a scale too large for `brainsim check`?
+"""Are the microcircuit's spikes bit for bit the same on both backends, holding one network at a time?
 
     python benchmarks/microcircuit_identity.py                       # full scale, 0.1 s, seed 1 (about 6 minutes)
     python benchmarks/microcircuit_identity.py --scale 0.1 --duration 0.5
     python benchmarks/microcircuit_identity.py --compiled-updates   # numpy with its compiled loops, against jax
 
-`brainsim check` holds both networks at once; at full scale that is about 16 GB on this
-24 GB machine, beside everything else. Here each backend runs in a process of its own,
+`brainsim check` holds both networks at once: at full scale, 10 ms, its peak is 16.2 GB
+of this 24 GB machine (docs/performance.md), which leaves little room for longer runs'
+recordings. Here each backend runs in a process of its own,
 one after the other, and reports per population the spike count and a SHA-256 of its
 spike times and indices; the script prints them side by side and exits 1 if any differ.
 """
