@@ -20,8 +20,8 @@ How a fenced block of a page in docs/ is treated follows from its info string:
                          a placeholder the reader fills in; the repository's scripts such
                          a block names (`python benchmarks/cuba.py`) must exist
     ```sh needs=PROGRAM  run where PROGRAM (not a Python package: Graphviz's `dot`) is on
-                         the PATH; elsewhere left out, and the page's test, having run
-                         the rest, says it is skipped and which blocks it left out
+                         the PATH and must exit with status 0; elsewhere each command must
+                         be refused: a nonzero status, a message naming PROGRAM, no traceback
     ```text output       what the block just before it prints (stdout and stderr), checked:
                          `...` stands for any text (doctest's ELLIPSIS), trailing
                          spaces are ignored; use it where a number varies (timings)
@@ -186,7 +186,6 @@ def test_the_pages_code_runs_in_order_and_prints_what_it_shows(page, tmp_path, m
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": "__main__"}
     found = PAGES[page]
-    left_out = []
     try:
         for index, block in enumerate(found):
             if block.file:
@@ -194,7 +193,7 @@ def test_the_pages_code_runs_in_order_and_prints_what_it_shows(page, tmp_path, m
             if not block.runs:
                 continue
             if block.needs:
-                left_out.append(f"{block.where} (needs {', '.join(block.needs)})")
+                _check_refused_without(block, block.needs)
                 continue
             printed = _run_python(block, namespace) if block.language == "python" else _run_sh(block, tmp_path)
             following = found[index + 1] if index + 1 < len(found) else None
@@ -203,9 +202,6 @@ def test_the_pages_code_runs_in_order_and_prints_what_it_shows(page, tmp_path, m
     finally:
         if "matplotlib.pyplot" in sys.modules:
             sys.modules["matplotlib.pyplot"].close("all")
-    if left_out:
-        pytest.skip(f"the rest of docs/{page} ran as shown, but not {'; '.join(left_out)}, "
-                    "whose program is not installed")
 
 
 def _run_python(block: Block, namespace: dict) -> str:
@@ -245,6 +241,19 @@ def _run_sh(block: Block, folder: Path) -> str:
         assert status == 0, f"{block.where}: `{command}` exited with status {status}:\n{output}"
         printed.append(output)
     return "".join(printed)
+
+
+def _check_refused_without(block: Block, missing: tuple[str, ...]) -> None:
+    """Where a program the block needs is not installed, each of its commands is refused
+    as a user mistake: a nonzero status and a message that names the program, no traceback."""
+    for command in commands(block.body):
+        program, *arguments = shlex.split(command)
+        assert program == "brainsim", f"{block.where}: a needs= block runs brainsim commands only, not `{command}`"
+        status, output = _brainsim(arguments)
+        assert status != 0, f"{block.where}: `{command}` succeeded without {', '.join(missing)}:\n{output}"
+        assert "Traceback" not in output, f"{block.where}: `{command}` without {', '.join(missing)}:\n{output}"
+        for name in missing:
+            assert f"`{name}`" in output, f"{block.where}: `{command}` failed without naming `{name}`:\n{output}"
 
 
 def _brainsim(arguments: list[str]) -> tuple[int, str]:
@@ -336,3 +345,18 @@ def test_the_keyword_list_is_the_grammars():
 def test_a_block_needs_only_the_programs_missing_here():
     block = Block("page.md", 1, "sh", ("needs=sh", "needs=no-such-program-brainsim"), "brainsim graph x -o x.svg\n")
     assert block.runs and block.needs == ("no-such-program-brainsim",)
+
+
+def test_where_the_program_is_missing_the_block_must_be_refused_by_name(tmp_path, monkeypatch):
+    """What the page test checks on a machine without Graphviz, checked here on any machine:
+    with `dot` off the PATH, drawing is refused naming it; a command that succeeds anyway fails."""
+    shutil.copytree(ROOT / "models", tmp_path / "models")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    drawing = Block("page.md", 1, "sh", ("needs=dot",), "brainsim graph models/cuba.brain -o cuba.svg\n")
+    assert drawing.needs == ("dot",)
+    _check_refused_without(drawing, drawing.needs)
+    assert not (tmp_path / "cuba.svg").exists()
+    text_only = Block("page.md", 1, "sh", ("needs=dot",), "brainsim graph models/cuba.brain -o cuba.dot\n")
+    with pytest.raises(AssertionError, match="succeeded without dot"):
+        _check_refused_without(text_only, text_only.needs)
