@@ -47,6 +47,8 @@ from brainsim.sonata.importer import convert, summary
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_USER_ERROR, EXIT_RESOURCE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 INTERRUPTED_LINE = "interrupted; nothing was written"
+_COMPILED = {"auto": "auto", "on": True, "off": False}  # --compiled-updates of `run`: the option's values
+
 
 def console() -> None:
     """The console script (through `brainsim_console`): `main`'s status as the process's. After
@@ -91,9 +93,10 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--duration", type=_time_argument, help="simulated time, e.g. 200ms or 1s")
     run.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     run.add_argument("--dtype", choices=DTYPES, default="float64", help="the float type of every value (default float64)")
-    run.add_argument("--compiled-updates", action="store_true",
-                     help="run each group's state update as one compiled C loop, called from numpy or from the jax "
-                          "program on one CPU (needs a C compiler; the same results, bit for bit)")
+    run.add_argument("--compiled-updates", nargs="?", const="on", default="auto", choices=tuple(_COMPILED),
+                     help="run each group's update and each pathway's delivery as one compiled C loop, called from "
+                          "numpy or from the jax program on one CPU: the same results, bit for bit. auto (the "
+                          "default): where a C compiler is found, in float64; on (alone): required; off: never")
     run.add_argument("--output", "-o", metavar="FILE", help=f"also write the results there, in the format of its extension: {known_extensions()}")
     run.add_argument("--stream", action="store_true",
                      help="write the recordings to --output (an .h5 file) chunk by chunk as the run goes, so that memory "
@@ -106,9 +109,10 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("--seed", type=_seed_argument, help="another seed than the model's")
     check.add_argument("--dtype", choices=DTYPES, default="float64",
                        help="float32: run the jax backend in float32 and report its agreement with float64")
-    check.add_argument("--compiled-updates", nargs="?", const="numpy", choices=("numpy", "jax", "both"),
-                       help="run that backend (alone: numpy) with its compiled state updates, so that they are "
-                            "checked against the other backend's plain ones (needs a C compiler)")
+    check.add_argument("--compiled-updates", nargs="?", const="numpy", choices=("numpy", "jax", "both", "none"),
+                       help="run that backend (alone: numpy) with its compiled updates and the other without, so "
+                            "that they are checked against its plain ones (needs a C compiler); none: neither. "
+                            "Default: the plain numpy reference against the jax backend as `brainsim run` runs it")
     check.set_defaults(command=_check)
 
     plot = commands.add_parser("plot", help="simulate a model, print its statistics and save a figure (needs matplotlib)")
@@ -205,7 +209,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = model.network.simulation
     duration = args.duration if args.duration is not None else settings.duration
     simulation = model.compile(backend=args.backend, dtype=args.dtype, max_memory=args.max_memory,
-                               **({"compiled_updates": True} if args.compiled_updates else {}))
+                               compiled_updates=_COMPILED[args.compiled_updates])
     try:
         if args.stream:
             results = stream_to_file(simulation, args.output, duration, _progress(args), f"brainsim run {args.model}")
@@ -287,7 +291,7 @@ def _learned(network: ir.Network, results) -> str:
 
 
 def _check(args: argparse.Namespace) -> int:
-    if args.compiled_updates and args.dtype != "float64":
+    if args.compiled_updates not in (None, "none") and args.dtype != "float64":
         raise BrainsimError("--compiled-updates runs float64 programs; --dtype float32 checks the jax backend "
                             "alone, in float32 against float64")
     model = _load(args)
@@ -299,13 +303,16 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{visible(args.model)}: jax backend in {args.dtype} vs float64, {duration * 1e3:g} ms")
         print(compare_precision(runs[args.dtype], runs["float64"], args.dtype, "float64").format())
         return EXIT_OK
-    compiled = {backend: args.compiled_updates in (backend, "both") for backend in ("numpy", "jax")}
-    runs = {backend: model.compile(backend=backend, max_memory=args.max_memory,
-                                   **({"compiled_updates": True} if compiled[backend] else {}))
-            .run(duration=duration, progress=_progress(args))
-            for backend in ("numpy", "jax")}
+    compiled = {"numpy": False, "jax": "auto"} if args.compiled_updates is None else \
+        {backend: args.compiled_updates in (backend, "both") for backend in ("numpy", "jax")}
+    runs, shown = {}, []
+    for backend in ("numpy", "jax"):  # one after the other: a large network is held once at a time
+        simulation = model.compile(backend=backend, max_memory=args.max_memory, compiled_updates=compiled[backend])
+        runs[backend] = simulation.run(duration=duration, progress=_progress(args))
+        shown.append(f"{backend} backend{' (compiled updates)' if simulation.compiled_updates else ''}")
+        del simulation
     comparison = compare_results(runs["numpy"], runs["jax"])
-    numpy_run, jax_run = (f"{b} backend{' (compiled updates)' if compiled[b] else ''}" for b in ("numpy", "jax"))
+    numpy_run, jax_run = shown
     print(f"{visible(args.model)}: {numpy_run} vs {jax_run}, {duration * 1e3:g} ms")
     print(comparison.format())
     return EXIT_OK if comparison.identical else EXIT_DIFFERENT

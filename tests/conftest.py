@@ -20,12 +20,16 @@ settings.load_profile(os.environ.get("BRAINSIM_FUZZ", "ci"))
 
 @pytest.fixture(autouse=True, scope="session")
 def compiled_updates_cache(tmp_path_factory):
-    """The numpy backend's compiled updates (brainsim.backends.cbuild) of this session go to a
-    directory of its own, not the user's cache."""
-    saved = os.environ.get("BRAINSIM_C_CACHE")
+    """The compiled updates (brainsim.backends.cbuild) of this session go to a directory of its
+    own, not the user's cache; and they are off unless a test asks for them: the suite checks
+    the plain steps of both backends against each other (docs/testing.md), and tests/backends/
+    test_fused.py the compiled ones against those."""
+    saved = {name: os.environ.get(name) for name in ("BRAINSIM_C_CACHE", "BRAINSIM_COMPILED_UPDATES")}
     os.environ["BRAINSIM_C_CACHE"] = str(tmp_path_factory.mktemp("compiled-updates"))
+    os.environ["BRAINSIM_COMPILED_UPDATES"] = "off"
     yield
-    if saved is None:
-        del os.environ["BRAINSIM_C_CACHE"]
-    else:
-        os.environ["BRAINSIM_C_CACHE"] = saved
+    for name, value in saved.items():
+        if value is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = value

@@ -31,8 +31,8 @@ def test_the_full_suite_has_the_sizes_issue_12_names():
     assert [c.n for c in cases.full() if c.model == "cuba"] == [4000, 16000, 64000, 256000]
     circuit = full["Potjans-Diesmann microcircuit, full scale"]
     assert circuit.duration >= 10.0
-    assert {s.key for s in circuit.simulators} == {"brainsim-numpy", "brainsim-numpy-compiled", "brainsim-jax",
-                                                         "brainsim-jax-compiled", "nest"}
+    assert {s.key for s in circuit.simulators} == {"brainsim-numpy", "brainsim-numpy-plain", "brainsim-jax",
+                                                         "brainsim-jax-plain", "nest"}
     assert {c.model for c in cases.quick()} == set(cases.NAMES) == {c.model for c in cases.full()}
 
 
@@ -60,7 +60,7 @@ def test_brainsim_runs_in_a_fresh_process_and_answers_in_the_protocol():
     assert running.PROTOCOL_KEYS <= result.keys() and result["seed"] == 3 and result["n"] == 400
     assert result["synapses"] > 0 and result["run_s"] > 0 and run.wall_s > result["run_s"]
     assert set(result["rates_hz"]) == set(result["cv_isi"]) == {"Cortex.exc", "Cortex.inh"}
-    for simulator in cases.BRAINSIM[1:]:  # numpy-compiled, jax, jax-compiled
+    for simulator in cases.BRAINSIM[1:]:  # numpy-plain, jax, jax-plain
         other = running.run(TINY, simulator, sys.executable, seed=3, recorded=True, timeout=300)
         assert other.error is None, other.error
         assert other.result["target"] == simulator.target

@@ -186,10 +186,20 @@ def test_check_in_float32_reports_the_agreement_with_float64(tiny_model, capsys)
     assert row.split()[1:4] == ["6", "6", "identical"]  # spikes, reference, matching
 
 
+@pytest.mark.parametrize("given", [["--compiled-updates"], ["--compiled-updates", "on"], ["--compiled-updates", "off"],
+                                   ["--compiled-updates", "auto"]])
 @pytest.mark.parametrize("backend", ["numpy", "jax"])
-def test_run_with_compiled_updates(tiny_model, capsys, backend):
-    assert main(["run", str(tiny_model), "--backend", backend, "--compiled-updates", "--duration", "5ms"]) == 0
+def test_run_with_compiled_updates(tiny_model, capsys, backend, given):
+    assert main(["run", str(tiny_model), "--backend", backend, *given, "--duration", "5ms"]) == 0
     assert "50 steps" in capsys.readouterr().out
+
+
+def test_check_by_default_runs_the_plain_reference_against_jax_as_run_runs_it(tiny_model, capsys, monkeypatch):
+    monkeypatch.setenv("BRAINSIM_COMPILED_UPDATES", "auto")  # the users' default (the suite's is off)
+    assert main(["check", str(tiny_model)]) == 0
+    assert "numpy backend vs jax backend (compiled updates)," in capsys.readouterr().out
+    assert main(["check", str(tiny_model), "--compiled-updates", "none"]) == 0
+    assert "numpy backend vs jax backend," in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("given, shown", [
@@ -212,6 +222,10 @@ def test_compiled_updates_are_refused_where_they_do_not_apply(tiny_model, capsys
     assert "invalid choice: 'cuda' (choose from" in capsys.readouterr().err
     assert main(["run", str(tiny_model), "--dtype", "float32", "--compiled-updates"]) == 2
     assert "float64 programs only, not float32" in capsys.readouterr().err
+    assert main(["run", str(tiny_model), "--dtype", "float32"]) == 0  # "auto" runs float32 plain
+    with pytest.raises(SystemExit):
+        main(["run", str(tiny_model), "--compiled-updates", "yes"])
+    assert "invalid choice: 'yes' (choose from" in capsys.readouterr().err
 
 
 def test_check_rejects_an_unknown_dtype(tiny_model, capsys):

@@ -5,9 +5,12 @@
 It speaks the protocol the peer scripts speak (bench_brian2.py, bench_nest.py; the harness,
 `python -m benchmarks`, runs each in a fresh process): the last line of stdout is a JSON
 object with the simulator, the model and its size, `import_s` (importing brainsim),
-`build_s` (reading the model and building the network; with `--target numpy-compiled` also
-compiling its C loops), `compile_s` (the jax backend's XLA compilation; 0 on numpy), `run_s` (the simulation loop alone), `rates_hz` and `cv_isi`
-per population, and `peak_rss_mb`.
+`build_s` (reading the model and building the network, and compiling its C loops: the
+compiled updates the backends run by default, built in a fresh cache each time, as Brian2's
+cython target is), `compile_s` (the jax backend's XLA compilation; 0 on numpy), `run_s` (the
+simulation loop alone), `rates_hz` and `cv_isi` per population, and `peak_rss_mb`. Targets:
+`numpy` and `jax` as users get them (`compiled_updates="auto"`: on here, where a C compiler
+is), `numpy-plain` and `jax-plain` without compiled updates.
 
 The models are the files in models/ with the sizes the suite asks for (`model_values`).
 Without `--record` the model's spike and state recordings are dropped before compiling
@@ -24,7 +27,9 @@ STARTED = time.perf_counter()
 
 import argparse  # noqa: E402
 import dataclasses  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -32,10 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol import CUBA_FAN_IN, checked, cv_isi, emit, parser, peak_rss_mb  # noqa: E402
 
 MODELS = Path(__file__).resolve().parent.parent.parent / "models"
-# target -> (backend, options); numpy-compiled: its loops compiled with the network (build_s);
-# jax-compiled: the same loops, called from the jax program (compiled by then, timed in compile_s)
-TARGETS = {"numpy": ("numpy", {}), "numpy-compiled": ("numpy", {"compiled_updates": True}), "jax": ("jax", {}),
-           "jax-compiled": ("jax", {"compiled_updates": True})}
+# target -> (backend, options)
+TARGETS = {"numpy": ("numpy", {"compiled_updates": "auto"}), "numpy-plain": ("numpy", {"compiled_updates": False}),
+           "jax": ("jax", {"compiled_updates": "auto"}), "jax-plain": ("jax", {"compiled_updates": False})}
 FILES = {"cuba": "cuba.brain", "cobahh": "cobahh.brain", "brunel": "brunel.brain",
          "song2000": "stdp_song2000.brain", "microcircuit": "microcircuit.brain"}
 
@@ -79,9 +83,14 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
     imported = time.perf_counter()
     model = load(args.model, args.n, args.scale_n, args.scale_k, args.seed, args.record)
     backend, options = TARGETS[args.target]
-    simulation = model.compile(backend=backend, **options)
-    built = time.perf_counter()
-    results = simulation.run(args.duration)
+    with tempfile.TemporaryDirectory(prefix="brainsim-bench-") as cache:
+        os.environ["BRAINSIM_C_CACHE"] = cache  # compiled every time, not found from an earlier run
+        os.environ.pop("BRAINSIM_COMPILED_UPDATES", None)  # "auto" as users have it
+        simulation = model.compile(backend=backend, **options)
+        built = time.perf_counter()
+        if simulation.plain_updates_reason:
+            print(f"note: plain updates: {simulation.plain_updates_reason}", file=sys.stderr)
+        results = simulation.run(args.duration)
     sizes = {p.name: p.size for p in model.network.populations if isinstance(p.model, ir.NeuronModel)}
     rates = {name: float(results.spike_counts[name].sum()) / (size * results.duration) for name, size in sizes.items()}
     cvs = None

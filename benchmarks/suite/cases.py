@@ -42,7 +42,7 @@ class Simulator:
         return [] if self.name == "nest" else ["--target", self.target]
 
 
-BRAINSIM = tuple(Simulator("brainsim", target) for target in ("numpy", "numpy-compiled", "jax", "jax-compiled"))
+BRAINSIM = tuple(Simulator("brainsim", target) for target in ("numpy", "numpy-plain", "jax", "jax-plain"))
 BRIAN2 = tuple(Simulator("brian2", target) for target in ("numpy", "cython", "cpp_standalone"))
 NEST = (Simulator("nest", "nest"),)
 SIMULATORS = BRAINSIM + BRIAN2 + NEST

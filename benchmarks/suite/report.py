@@ -100,9 +100,9 @@ def _jax_bars(simulator: str, named: str) -> tuple[Bar, ...]:
 BARS = (
     *(Bar(f"numpy backend run time <= 0.5x Brian2 numpy, {_label(m, n)}", _label(m, n), ("brainsim numpy",),
           "Brian2 numpy", 0.5) for m, n in (("cuba", 4000), ("cobahh", None), ("brunel", None))),
-    *(Bar(f"numpy backend with compiled_updates run time <= 0.5x Brian2 numpy, {_label(m, n)}", _label(m, n),
-          ("brainsim numpy-compiled",), "Brian2 numpy", 0.5) for m, n in (("cuba", 4000), ("cobahh", None), ("brunel", None))),
-    *(bar for target, named in (("jax", "jax backend"), ("jax-compiled", "jax backend with compiled_updates"))
+    *(Bar(f"numpy backend without compiled updates run time <= 0.5x Brian2 numpy, {_label(m, n)}", _label(m, n),
+          ("brainsim numpy-plain",), "Brian2 numpy", 0.5) for m, n in (("cuba", 4000), ("cobahh", None), ("brunel", None))),
+    *(bar for target, named in (("jax", "jax backend"), ("jax-plain", "jax backend without compiled updates"))
       for bar in _jax_bars(f"brainsim {target}", named)),
     Bar("time to first result <= 1/4 of Brian2 cpp_standalone's, CUBA N=4,000 (the faster backend)",
         _label("cuba", 4000), ("brainsim numpy", "brainsim jax"), "Brian2 cpp_standalone", 0.25, "wall_s"),

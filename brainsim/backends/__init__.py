@@ -37,10 +37,12 @@ def compile_network(network: ir.Network, backend: str = "numpy", dtype: str = "f
 
     `options` go to the backend: both take `chunk_steps` (steps per chunk of a
     run: what `Simulation.stream` hands out at once, and for jax what one compiled
-    program runs; bounds recording memory) and `compiled_updates` (True: each group's
+    program runs; bounds recording memory) and `compiled_updates` (each group's
     update and each static pathway's delivery run as C loops traced from the same
-    code, `brainsim.backends.fused`; float64 only, and on jax one CPU device, whose
-    program calls them as XLA custom calls); the jax backend also takes
+    code, `brainsim.backends.fused`, in float64 and on jax on one CPU device, whose
+    program calls them as XLA custom calls: "auto", the default, where they can run,
+    else the plain step and `simulation.plain_updates_reason`; True: required; False:
+    off); the jax backend also takes
     `spike_capacity` (initial bound on spikes per step and population, instead of
     the estimate; grown on demand), `event_batch` (synapse slots delivered at
     once per pathway, instead of the estimate), `summation` ("ordered":

@@ -347,21 +347,32 @@ def _xla_glue(items: tuple[_Item, ...]) -> list[str]:
 _SCALAR_DTYPE = {DOUBLE: np.dtype(np.float64), INT64: np.dtype(np.int64), BOOL: np.dtype(np.bool_)}
 
 
+class Unavailable(InvalidValueError):
+    """Compiled updates cannot run here (no compiler, no headers, no cache to write) or for this
+    model (an update the loops cannot write): an error where they were asked for, and where they
+    were left to their default ("auto"), the reason the plain step runs instead."""
+
+
+class CompilerFailed(RuntimeError):
+    """The C compiler refused a generated loop: a bug in brainsim, or a compiler that does not
+    take the flags (`FLAGS`) gcc and clang take."""
+
+
 def compiler() -> str:
     """The C compiler's command: $CC, else cc or gcc on PATH.
 
     Raises:
-        InvalidValueError: there is none, or Python's headers (Python.h) are missing.
+        Unavailable: there is none, or Python's headers (Python.h) are missing.
     """
     named = os.environ.get("CC")
     if named and not shutil.which(named.split()[0]):
-        raise InvalidValueError(f"compiled_updates: the C compiler that $CC names, {named!r}, is not found")
+        raise Unavailable(f"compiled_updates: the C compiler that $CC names, {named!r}, is not found")
     found = named or shutil.which("cc") or shutil.which("gcc")
     if not found:
-        raise InvalidValueError("compiled_updates needs a C compiler: none found ($CC is unset and neither cc nor "
+        raise Unavailable("compiled_updates needs a C compiler: none found ($CC is unset and neither cc nor "
                                 "gcc is on PATH); install gcc, or leave compiled_updates off")
     if not (Path(sysconfig.get_paths()["include"]) / "Python.h").exists():
-        raise InvalidValueError(f"compiled_updates needs Python's C headers, which are missing here "
+        raise Unavailable(f"compiled_updates needs Python's C headers, which are missing here "
                                 f"({sysconfig.get_paths()['include']}/Python.h); install python3-dev, or leave "
                                 "compiled_updates off")
     return found
@@ -449,14 +460,14 @@ def _library(code: str, include: str) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
         scratch_directory = tempfile.TemporaryDirectory(dir=directory)
     except OSError as error:
-        raise InvalidValueError(f"compiled_updates cannot keep its compiled loops in {directory} ({error}); "
+        raise Unavailable(f"compiled_updates cannot keep its compiled loops in {directory} ({error}); "
                                 "set BRAINSIM_C_CACHE to a folder it may write") from None
     with scratch_directory as scratch:
         c_file, built = Path(scratch) / "update.c", Path(scratch) / "update.so"
         c_file.write_text(code)
         result = subprocess.run([*command, str(c_file), "-o", str(built)], capture_output=True, text=True)
         if result.returncode != 0:
-            raise RuntimeError(f"the C compiler failed on a generated update (a bug in brainsim):\n"
+            raise CompilerFailed(f"the C compiler failed on a generated update (a bug in brainsim):\n"
                                f"{' '.join(command)}\n{result.stderr}")
         os.replace(built, library)  # atomic: a concurrent process sees the whole file or none
     return library

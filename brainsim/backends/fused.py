@@ -22,6 +22,8 @@ its operands (XLA aliases the carried buffers, so in a jitted loop it writes the
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -42,7 +44,7 @@ def fused(program: kernel.Program, host: HostNetwork, xla: bool = False) -> kern
     pathway's effects by a `FusedEffects`: called from numpy, or with `xla` from a jax program.
 
     Raises:
-        InvalidValueError: no C compiler or no Python headers here (`cbuild.compiler`).
+        Unavailable: no C compiler or no Python headers here (`cbuild.compiler`).
     """
     cbuild.compiler()
     symbolic = CNumerics()
@@ -63,23 +65,55 @@ def fused(program: kernel.Program, host: HostNetwork, xla: bool = False) -> kern
     return replace(program, step=replace(step, groups=groups, pathways=pathways))
 
 
-def compiled_option(value, dtype: str) -> bool:
-    """The backends' `compiled_updates` option, checked: True or False, and float64 only.
+AUTO = "auto"
+SWITCH = "BRAINSIM_COMPILED_UPDATES"  # "off": "auto" means off (the test suite's plain default)
+
+
+def compiled_option(value, dtype: str) -> bool | str:
+    """The backends' `compiled_updates` option, checked: True (required: an error where they
+    cannot run), False (off), or "auto" (the default: on where they can run, else off, see
+    `available`); "auto" is off in float32, and wherever $BRAINSIM_COMPILED_UPDATES is "off".
 
     Raises:
-        InvalidValueError: another value, or True with float32.
+        InvalidValueError: another value, True with float32, or another value of the variable.
     """
-    if value not in (True, False):
-        raise InvalidValueError(f"compiled_updates is True or False, not {value!r}")
+    if value not in (True, False, AUTO):
+        raise InvalidValueError(f'compiled_updates is True, False or "auto", not {value!r}')
+    if isinstance(value, str):
+        switch = os.environ.get(SWITCH, AUTO)
+        if switch not in (AUTO, "off"):
+            raise InvalidValueError(f'${SWITCH} is "auto" or "off", not {switch!r}')
+        return AUTO if switch == AUTO and dtype == "float64" else False
     if value and dtype != "float64":
         raise InvalidValueError(f"compiled_updates runs float64 programs only, not {dtype}: its loops "
                                 "reproduce xmath's float64 functions, which float32 does not use")
     return bool(value)
 
 
-def _refused(why: Unsupported) -> InvalidValueError:
-    return InvalidValueError(f"compiled_updates cannot write this model's update as a C loop ({why}); "
-                             "run it without compiled_updates")
+def available(mode: bool | str, build):
+    """`build()` (which builds the compiled updates) and None; where `mode` is "auto" and they
+    cannot run here or for this model, None and the reason: the plain step runs instead. A C
+    compiler that fails on a loop is warned of, not hidden, and the plain step runs too.
+
+    Raises:
+        Unavailable, CompilerFailed: where `mode` is True (they were asked for).
+    """
+    try:
+        return build(), None
+    except cbuild.Unavailable as why:
+        if mode != AUTO:
+            raise
+        return None, why.message
+    except cbuild.CompilerFailed as failure:
+        if mode != AUTO:
+            raise
+        warnings.warn(f"{failure}\nbrainsim runs this model's plain updates instead", RuntimeWarning, stacklevel=2)
+        return None, "the C compiler failed on a loop"
+
+
+def _refused(why: Unsupported) -> cbuild.Unavailable:
+    return cbuild.Unavailable(f"compiled_updates cannot write this model's update as a C loop ({why}); "
+                              "run it without compiled_updates")
 
 
 class _TracingEnv(dict):

@@ -47,9 +47,8 @@ from brainsim.network import build
 from brainsim.progress import RunBar
 from brainsim.resources import device_limit
 from brainsim.results import Results
-from brainsim.backends import cbuild
 from brainsim.backends.bounds import StaticBounds
-from brainsim.backends.fused import compiled_option, fused
+from brainsim.backends.fused import available, compiled_option, fused
 from brainsim.backends.kernel import compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.ordered_sum import chosen_summation, ordered_scatter_add
@@ -407,9 +406,9 @@ class JaxSimulation(Simulation):
         summation: str | None = None,
         devices=None,
         max_memory: int | str | None = None,
-        compiled_updates: bool = False,
+        compiled_updates: bool | str = "auto",
     ):
-        self._compiled_updates = compiled_option(compiled_updates, dtype)
+        self._compiled_mode = compiled_option(compiled_updates, dtype)
         self.exactness_problem = configure()
         if self.exactness_problem:
             warnings.warn(self.exactness_problem, ExactnessWarning, stacklevel=3)
@@ -417,12 +416,12 @@ class JaxSimulation(Simulation):
 
         self.summation = chosen_summation(summation, jax.default_backend())
         self._placement = placement(devices)
-        if self._compiled_updates:
-            where = [device.platform for device in self._placement.members()]
-            if where != ["cpu"]:
-                raise InvalidValueError(f"compiled_updates runs on one CPU device, not on {len(where)} "
-                                        f"({', '.join(where)}): its loops are C, called from XLA on the host")
-            cbuild.compiler()
+        where = [device.platform for device in self._placement.members()]
+        if self._compiled_mode is True and where != ["cpu"]:
+            raise InvalidValueError(f"compiled_updates runs on one CPU device, not on {len(where)} "
+                                    f"({', '.join(where)}): its loops are C, called from XLA on the host")
+        if where != ["cpu"]:
+            self._compiled_mode = False
         super().__init__(network, dtype, chunk_steps, max_memory)
         self._bound_options = (spike_capacity, event_batch)
         self.bounds, self._bounds_host = StaticBounds(self.host, spike_capacity, event_batch), self.host
@@ -441,12 +440,21 @@ class JaxSimulation(Simulation):
     def _prepare(self) -> None:
         """The arrays and initial carry of `host`; after `set`, bounds at least as large as before,
         so that a program compiled for the old values fits the new ones."""
+        import jax
+
         if self._bounds_host is not self.host:
             self.bounds = StaticBounds(self.host, *self._bound_options).at_least(self.bounds)
             self._bounds_host = self.host
         program = compile_step(self.host, self._numerics, self._events)
         self._arrays = self._placement.arrays(program.arrays)
         self._initial = program.carry
+        self.compiled_updates, self.plain_updates_reason = bool(self._compiled_mode), None
+        if self.compiled_updates:
+            # Tracing a step builds its loops (or finds them in the cache) now, not in the first
+            # run, and finds, under "auto", whether they can run at all.
+            traced, self.plain_updates_reason = available(self._compiled_mode, lambda: jax.eval_shape(
+                self._program().step, self._initial, self._arrays, np.int64(0)))
+            self.compiled_updates = traced is not None
         # Pathways whose synapse states no step changes: a chunk does not return them (`_unchanged`).
         self._static = frozenset(range(len(program.carry.synapses))) - set(program.step.plastic_pathways)
         self._compiled: dict[tuple, object] = {}  # (steps, bounds) -> the compiled chunk, for this host
@@ -719,7 +727,7 @@ class JaxSimulation(Simulation):
         capacities, batches, column_batches = self.bounds.key()
         program = compile_step(host or self.host, self._numerics, self._events, dict(enumerate(capacities)), batches,
                                column_batches)
-        return fused(program, host or self.host, xla=True) if self._compiled_updates else program
+        return fused(program, host or self.host, xla=True) if self.compiled_updates else program
 
     def _compile(self, length: int, carry):
         """The chunk of `length` steps for the current bounds: from this process's cache of

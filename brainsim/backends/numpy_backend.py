@@ -24,8 +24,8 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.interrupts import active
-from brainsim.backends.fused import compiled_option, fused
-from brainsim.backends.kernel import Carry, GroupState, compile_step, nonfinite_error
+from brainsim.backends.fused import available, compiled_option, fused
+from brainsim.backends.kernel import Carry, GroupState, Program, compile_step, nonfinite_error
 from brainsim.backends.ops import Events, Numerics
 from brainsim.backends.simulation import Run, Simulation, SingleSteps
 
@@ -175,8 +175,8 @@ class NumpySimulation(Simulation):
     backend = "numpy"
 
     def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None,
-                 max_memory: int | str | None = None, compiled_updates: bool = False):
-        self._compiled_updates = compiled_option(compiled_updates, dtype)
+                 max_memory: int | str | None = None, compiled_updates: bool | str = "auto"):
+        self._compiled_mode = compiled_option(compiled_updates, dtype)
         super().__init__(network, dtype, chunk_steps, max_memory)
         with flush_subnormals() as flushing:
             self.exactness_problem = None if flushing else (
@@ -191,12 +191,20 @@ class NumpySimulation(Simulation):
 
     def _prepare(self) -> None:
         self.program = compile_step(self.host, self._numerics, NumpyEvents())
-        if self._compiled_updates:
-            self.program = program = fused(self.program, self.host)
-            # A group's loop is traced from a step's environment: one step of a copy of the
-            # state compiles them all now, with the rest, not in the first run.
-            with np.errstate(all="ignore"), flush_subnormals():
-                program.step(copied_carry(program.carry, program.step.plastic_pathways), program.arrays, 0)
+        self.compiled_updates, self.plain_updates_reason = False, None
+        if self._compiled_mode:
+            program, self.plain_updates_reason = available(self._compiled_mode, self._fused)
+            if program is not None:
+                self.program, self.compiled_updates = program, True
+
+    def _fused(self) -> Program:
+        """The program with compiled updates, their loops compiled (or found in the cache)."""
+        program = fused(self.program, self.host)
+        # A group's loop is traced from a step's environment: one step of a copy of the
+        # state compiles them all now, with the rest, not in the first run.
+        with np.errstate(all="ignore"), flush_subnormals():
+            program.step(copied_carry(program.carry, program.step.plastic_pathways), program.arrays, 0)
+        return program
 
     def _initial_carry(self) -> Carry:
         return self._kept(self.program.carry)

@@ -91,9 +91,14 @@ class Simulation(abc.ABC):
     text such as "4GB"; None: the memory available) is what the network and a run's
     recordings may take: more is refused before it is built or run (`brainsim.resources`);
     `estimate` is the network's estimate it was checked with (`brainsim.backends.estimate`).
+    `compiled_updates` says whether the step runs its compiled C loops
+    (`brainsim.backends.fused`); where they were left to "auto" and cannot run,
+    `plain_updates_reason` says why (else None).
     """
 
     backend: str
+    compiled_updates: bool = False
+    plain_updates_reason: str | None = None
     model = None  # the `brainsim.Model` this was compiled from (set by `Model.compile`), for `set`
 
     def __init__(self, network: ir.Network, dtype: str = "float64", chunk_steps: int | None = None,

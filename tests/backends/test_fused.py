@@ -1,7 +1,8 @@
 """Compiled updates (`compiled_updates=True`, brainsim.backends.fused), called from numpy and
 from a jax program: each traced operation gives numpy's bits, every model runs identically
-with and without them on both backends, and a missing compiler or a wrong option is a clear
-error."""
+with and without them on both backends, a missing compiler or a wrong option is a clear
+error where they are asked for, and under the default ("auto") the reason the plain step
+runs instead."""
 
 from __future__ import annotations
 
@@ -317,11 +318,11 @@ def test_spike_lists_past_their_capacity_grow_it_and_take_the_steps_again_on_jax
 
 def test_compiled_updates_option_errors(monkeypatch):
     model = brainsim.load("models/visual_pathway.brain")
-    with pytest.raises(InvalidValueError, match="True or False, not 'yes'"):
+    with pytest.raises(InvalidValueError, match="True, False or \"auto\", not 'yes'"):
         model.compile(backend="numpy", compiled_updates="yes")
     with pytest.raises(InvalidValueError, match="float64 programs only, not float32"):
         model.compile(backend="numpy", dtype="float32", compiled_updates=True)
-    with pytest.raises(InvalidValueError, match="True or False, not 'on'"):
+    with pytest.raises(InvalidValueError, match="True, False or \"auto\", not 'on'"):
         model.compile(backend="jax", compiled_updates="on")
     with pytest.raises(InvalidValueError, match="float64 programs only, not float32"):
         model.compile(backend="jax", dtype="float32", compiled_updates=True)
@@ -336,3 +337,72 @@ def test_compiled_updates_option_errors(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(InvalidValueError, match="needs a C compiler"):
         model.compile(backend="numpy", compiled_updates=True)
+
+
+@pytest.fixture
+def auto(monkeypatch):
+    """The default as users have it: the suite turns "auto" off (tests/conftest.py)."""
+    monkeypatch.setenv("BRAINSIM_COMPILED_UPDATES", "auto")
+    return monkeypatch
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_by_default_the_compiled_updates_run_where_they_can(auto, backend):
+    from tests.backends.identity import assert_identical
+
+    model = brainsim.load("models/visual_pathway.brain")
+    simulation = model.compile(backend=backend)
+    assert simulation.compiled_updates and simulation.plain_updates_reason is None
+    plain = model.compile(backend=backend, compiled_updates=False)
+    assert not plain.compiled_updates and plain.plain_updates_reason is None
+    assert_identical(simulation.run(0.02), plain.run(0.02))
+    assert not model.compile(backend=backend, dtype="float32").compiled_updates  # their loops are float64
+    auto.setenv("BRAINSIM_COMPILED_UPDATES", "off")
+    assert not model.compile(backend=backend).compiled_updates
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax"])
+def test_by_default_the_plain_step_runs_where_they_cannot_and_says_why(auto, backend):
+    from tests.backends.identity import assert_identical
+
+    model = brainsim.load("models/visual_pathway.brain")
+    reference = model.compile(backend="numpy", compiled_updates=False).run(0.02)
+    for variable, value, why in [("PATH", "/nonexistent", "needs a C compiler"),
+                                 ("CC", "/nowhere/cc", "'/nowhere/cc', is not found"),
+                                 ("BRAINSIM_C_CACHE", "/proc/no-such-folder", "cannot keep its compiled loops")]:
+        with auto.context() as changed:
+            changed.setenv(variable, value)
+            simulation = model.compile(backend=backend)
+        assert not simulation.compiled_updates and why in simulation.plain_updates_reason
+        assert_identical(simulation.run(0.02), reference)
+
+
+def test_an_update_the_loops_cannot_write_runs_plain_by_default_and_is_refused_where_asked_for(auto):
+    def unsupported(*args, **kwargs):
+        raise ctrace.Unsupported("an operation the tracer lacks")
+
+    model = brainsim.load("models/visual_pathway.brain")
+    auto.setattr(cbuild, "neuron_loop", unsupported)
+    for backend in ("numpy", "jax"):
+        simulation = model.compile(backend=backend)
+        assert not simulation.compiled_updates
+        assert "cannot write this model's update as a C loop (an operation the tracer lacks)" in \
+            simulation.plain_updates_reason
+        with pytest.raises(InvalidValueError, match="an operation the tracer lacks"):
+            model.compile(backend=backend, compiled_updates=True)
+
+
+def test_a_compiler_that_fails_is_warned_of_by_default_and_an_error_where_asked_for(auto):
+    model = brainsim.load("models/visual_pathway.brain")
+    auto.setenv("CC", "false")  # found, and fails on every file
+    with pytest.warns(RuntimeWarning, match="the C compiler failed on a generated update"):
+        simulation = model.compile(backend="numpy")
+    assert not simulation.compiled_updates and simulation.plain_updates_reason == "the C compiler failed on a loop"
+    with pytest.raises(cbuild.CompilerFailed):
+        model.compile(backend="numpy", compiled_updates=True)
+
+
+def test_the_switch_takes_auto_or_off_only(auto):
+    auto.setenv("BRAINSIM_COMPILED_UPDATES", "on")
+    with pytest.raises(InvalidValueError, match='BRAINSIM_COMPILED_UPDATES is "auto" or "off", not \'on\''):
+        brainsim.load("models/visual_pathway.brain").compile()
