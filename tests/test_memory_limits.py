@@ -219,6 +219,7 @@ class FakeGpu:
     """A jax device as `brainsim.resources.device_limit` reads it, with `free` bytes left."""
 
     device_kind = "Fake GPU"
+    platform = "gpu"
 
     def __init__(self, number: int, free: int):
         self.number, self.free = number, free
