@@ -417,11 +417,11 @@ class JaxSimulation(Simulation):
         self.summation = chosen_summation(summation, jax.default_backend())
         self._placement = placement(devices)
         where = [device.platform for device in self._placement.members()]
-        if self._compiled_mode is True and where != ["cpu"]:
-            raise InvalidValueError(f"compiled_updates runs on one CPU device, not on {len(where)} "
-                                    f"({', '.join(where)}): its loops are C, called from XLA on the host")
         if where != ["cpu"]:
-            self._compiled_mode = False
+            if self._compiled_mode is True:
+                raise InvalidValueError(f"compiled_updates runs on one CPU device, not on {len(where)} "
+                                        f"({', '.join(where)}): its loops are C, called from XLA on the host")
+            self._compiled_mode = False  # "auto": plain
         super().__init__(network, dtype, chunk_steps, max_memory)
         self._bound_options = (spike_capacity, event_batch)
         self.bounds, self._bounds_host = StaticBounds(self.host, spike_capacity, event_batch), self.host
