@@ -250,9 +250,8 @@ def _prefetches(arrays: int, rows: int) -> list[str]:
     pathway loops (docs/performance.md)."""
     if not arrays:
         return []
-    ahead = PREFETCH_AHEAD
-    return [f"    if (r + {ahead} < rows_length && (uint64_t)rows[r + {ahead}] <= {rows}) {{",
-            f"        const int64_t next = indptr[rows[r + {ahead}]];",
+    return [f"    if (r + {PREFETCH_AHEAD} < rows_length && (uint64_t)rows[r + {PREFETCH_AHEAD}] <= {rows}) {{",
+            f"        const int64_t next = indptr[rows[r + {PREFETCH_AHEAD}]];",
             *(f"        __builtin_prefetch(&a{k}[next]);" for k in range(arrays)), "    }"]
 
 
