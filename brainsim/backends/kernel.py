@@ -710,15 +710,16 @@ def pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) -> 
     synapse = pathway.synapse
     scalars = {p.name: p.value for p in synapse.parameters}
     states = tuple(s.name for s in synapse.states)
+    uniform = uniform_states(host, c)
     table: dict[str, float] = {}
     effects, gathered = [], set()
     for assignment in synapse.on_pre:
         value = lift_constants(assignment.value, table)
-        gathered |= ir.free_names(value) & set(states)
+        gathered |= ir.free_names(value) & (set(states) - set(uniform))
         b = next(i for i, buffer in enumerate(host.buffers)
                  if (buffer.group, buffer.variable) == (pathway.target_group, assignment.variable))
         effects.append((b, assignment.op is ir.AssignOp.SUB, compile_expr(value, xp)))
-    values = scalars | table
+    values = scalars | uniform | table
     code = StaticPathwayCode(
         source=pathway.source,
         states=states,
@@ -734,6 +735,24 @@ def pathway_code(host: HostNetwork, c: int, xp: Numerics, batch: int | None) -> 
         scalars={name: np.float64(v) for name, v in values.items()},
     )
     return code, arrays
+
+
+def uniform_states(host: HostNetwork, c: int) -> dict[str, float]:
+    """The synapse states of static pathway `c` that hold one value in every synapse for the
+    whole run: those that every projection of the pathway starts at the same constant (nothing
+    changes a static pathway's states). Its effects read such a state as a scalar, as they read
+    a parameter, not synapse by synapse from its array: the same value, so the same bits, without
+    the array's 8 bytes a synapse per event (docs/performance.md). Decided from the model, not
+    from the drawn values, so that a new value (`set`, `run_batch`) keeps the program's structure."""
+    pathway = host.pathways[c]
+    initials = [{s.name: s.initial for s in host.network.projections[j].synapse.states} for j in pathway.projections]
+    uniform = {}
+    for state in pathway.synapse.states:
+        # By their bits (hex): 0.0 and -0.0 are equal but do not add alike
+        values = {float(i[state.name].value).hex() if isinstance(i[state.name], ir.Constant) else None for i in initials}
+        if len(values) == 1 and None not in values:
+            uniform[state.name] = float.fromhex(values.pop())
+    return uniform
 
 
 def _source_code(host: HostNetwork, source, xp: Numerics, capacities: Mapping[int, int]) -> tuple[_SourceCode, SourceArrays]:
