@@ -378,16 +378,16 @@ class CEvents:
         return ()
 
     @staticmethod
-    def deliver(buffer, start, width: int, x):
+    def deliver(buffer, start, size: int, x):
         """x + the ring buffer's slot at `start` (the same for every element), read and zeroed
         element by element; the slot's last, padding element is zeroed after the loop."""
         if not isinstance(buffer, Flat):
             raise Unsupported("a delivery from a ring buffer that is not a loop's input")
         trace = buffer.trace
         start = constant(start, INT64, trace)
-        if trace.varies(start.text) or width - 1 != trace.size:
+        if trace.varies(start.text) or size != trace.size:
             raise Unsupported("a ring-buffer slot that is not one slice of the loop's elements")
-        trace.hoisted.append(f"if ((uint64_t){start.text} > {buffer.size - width}) {{ *fault = 1; return; }}")
+        trace.hoisted.append(f"if ((uint64_t){start.text} > {buffer.size - size - 1}) {{ *fault = 1; return; }}")
         slot = trace.emit(DOUBLE, f"f{buffer.k}[{start.text} + i]")
         trace.lines.append(f"f{buffer.k}[{start.text} + i] = 0.0;")
         trace.after.append(f"f{buffer.k}[{start.text} + {trace.size}] = 0.0;")

@@ -12,7 +12,7 @@ The parts are `NetworkMemory`'s, with the same names, plus the recordings:
                   drawing it (projections are drawn one at a time)
     state         neurons, their state variables and per-neuron values
     buffers       ring buffers of synaptic events: (longest delay in steps + 1) x
-                  (target group size + 1) values, and the spike history of
+                  (target group size + 1, rounded up to a multiple of 8) values, and the spike history of
                   axonal and dendritic delays
     other         stimulus tables (a sinusoid without `stop` is tabulated for
                   the whole duration, a spike source for every step up to its last spike)
@@ -50,7 +50,7 @@ import numpy as np
 
 from brainsim import ir
 from brainsim.backends.memory import NetworkMemory, PathwayMemory
-from brainsim.network.connectivity import Candidates
+from brainsim.network.connectivity import Candidates, slot_width
 from brainsim.network.keys import ESTIMATE, host_key
 from brainsim.network.pairs import pair_space
 
@@ -220,7 +220,7 @@ def _buffer_bytes(network: ir.Network, item: int) -> int:
         if projection.synapse.plastic:
             ends = ((projection.source, projection.axonal_delay), (projection.target, projection.dendritic_delay))
             history += sum(_steps(delay, dt) * network.population(name).size for name, delay in ends)
-    return sum(length * (group_sizes[model] + 1) * item for (model, _), length in lengths.items()) + history
+    return sum(length * slot_width(group_sizes[model]) * item for (model, _), length in lengths.items()) + history
 
 
 def longest_delay(network: ir.Network, projection: ir.Projection) -> float:

@@ -259,11 +259,11 @@ class JaxEvents(Events):
 
         return lax.fori_loop(0, (total[-1] + per_batch - 1) // per_batch, one_batch, state)
 
-    def deliver(self, buffer, start, width, x):
+    def deliver(self, buffer, start, size, x):
         from jax import lax
 
-        slot = lax.dynamic_slice(buffer, (start,), (width,))
-        return x + slot[:-1], lax.dynamic_update_slice(buffer, self._jnp.zeros(width, buffer.dtype), (start,))
+        slot = lax.dynamic_slice(buffer, (start,), (size,))
+        return x + slot, lax.dynamic_update_slice(buffer, self._jnp.zeros(size + 1, buffer.dtype), (start,))
 
     def scheduled(self, indptr, neurons, m, size, most):
         jnp = self._jnp

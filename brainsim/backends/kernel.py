@@ -309,7 +309,7 @@ class Step:
             buffer = self.buffers[b]
             before = env[buffer.variable]
             env[buffer.variable], buffers[b] = self.events.deliver(
-                buffers[b], (n % buffer.length) * buffer.width, buffer.width, before
+                buffers[b], (n % buffer.length) * buffer.width, self.groups[g].size, before
             )
             if buffer.variable in self.groups[g].clamped:
                 env[buffer.variable] = self.xp.where(env[REFRACTORY], before, env[buffer.variable])

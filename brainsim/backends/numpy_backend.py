@@ -119,10 +119,9 @@ class NumpyEvents(Events):
         # Synapse k of the concatenated rows is starts[row] + (k - first k of that row).
         return body((starts - ends + lengths).repeat(lengths) + np.arange(ends[-1]), state)
 
-    def deliver(self, buffer, start, width, x):
-        end = start + width
-        value = x + buffer[start : end - 1]
-        buffer[start:end] = 0.0
+    def deliver(self, buffer, start, size, x):
+        value = x + buffer[start : start + size]
+        buffer[start : start + size + 1] = 0.0
         return value, buffer
 
     def scheduled(self, indptr, neurons, m, size, most):

@@ -126,8 +126,9 @@ class Events(abc.ABC):
                                  lambda synapses, state: body(tuple(a[synapses] for a in arrays), state), state)
 
     @abc.abstractmethod
-    def deliver(self, buffer, start, width: int, x):
-        """(x + buffer[start : start + width - 1], buffer with [start : start + width] zeroed)."""
+    def deliver(self, buffer, start, size: int, x):
+        """(x + buffer[start : start + size], buffer with [start : start + size + 1] zeroed: a
+        slot's values and its trash column; the padding after them is never written)."""
 
     @abc.abstractmethod
     def scheduled(self, indptr, neurons, m, size: int, most: int):

@@ -542,9 +542,10 @@ def columns(connectivity: Connectivity, target_size: int) -> Columns:
 class Buffer:
     """The ring buffer of synaptic events for one variable of one group.
 
-    Flat, `length` slots of `width` = group size + 1 values; the last value of a
-    slot is a trash column that padded (non-existent) events are added to. The
-    events due in step m are in slot m mod length; length = longest delay + 1.
+    Flat, `length` slots of `width` values (`slot_width`): the group's neurons, then
+    a trash column that padded (non-existent) events are added to, then padding that
+    nothing writes. The events due in step m are in slot m mod length; length =
+    longest delay + 1.
     """
 
     group: int
@@ -560,7 +561,19 @@ def buffers(all_pathways: tuple[Pathway, ...], group_sizes: list[int]) -> tuple[
         for assignment in pathway.synapse.effects():
             key = (pathway.target_group, assignment.variable)
             lengths[key] = max(lengths.get(key, 0), pathway.max_delay + 1)
-    return tuple(Buffer(g, name, length, group_sizes[g] + 1) for (g, name), length in lengths.items())
+    return tuple(Buffer(g, name, length, slot_width(group_sizes[g])) for (g, name), length in lengths.items())
+
+
+SLOT_ALIGNMENT = 8  # values: 64 bytes of float64, a cache line
+
+
+def slot_width(group_size: int) -> int:
+    """The values of one ring-buffer slot of a group of `group_size`: its neurons and the
+    trash column, rounded up to a multiple of `SLOT_ALIGNMENT`. Every slot then starts on a
+    cache line where the buffer does, so a step's delivery reads and clears whole lines
+    with whole vectors; with a slot of group size + 1, every other slot was one value off,
+    and each vector load and store of it straddled two lines (docs/performance.md)."""
+    return -(-(group_size + 1) // SLOT_ALIGNMENT) * SLOT_ALIGNMENT
 
 
 def located(all_pathways: tuple[Pathway, ...], j: int) -> tuple[int, np.ndarray]:

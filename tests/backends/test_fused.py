@@ -228,13 +228,13 @@ def test_values_the_same_for_every_element_are_computed_once_before_the_loop():
 def test_a_ring_buffer_slot_is_delivered_and_cleared_by_the_loop():
     trace = ctrace.Trace(3)
     ring, step, x = trace.flat("ring", 8), trace.load("n", 0), trace.load("x", np.zeros(3))
-    value, _ = ctrace.CEvents.deliver(ring, (step % 2) * 4, 4, x)
+    value, _ = ctrace.CEvents.deliver(ring, (step % 2) * 4, 3, x)
     loop = cbuild.load(cbuild.neuron_loop(trace, [value]))
     buffer, out = np.arange(8.0) + 1, np.empty(3)
     loop((np.full(3, 10.0), 1, buffer, out))
     assert out.tolist() == [15.0, 16.0, 17.0] and buffer.tolist() == [1, 2, 3, 4, 0, 0, 0, 0]
     with pytest.raises(ctrace.Unsupported, match="one slice"):
-        ctrace.CEvents.deliver(ring, trace.load("y", np.zeros(3, dtype=np.int64)), 4, x)
+        ctrace.CEvents.deliver(ring, trace.load("y", np.zeros(3, dtype=np.int64)), 3, x)
 
 
 MODELS = ["cuba", "cobahh", "brunel", "hodgkin_huxley", "hh_single", "izhikevich", "poisson_lif", "seed_neuron",

@@ -239,7 +239,7 @@ def test_spikes_by_population_and_update_fired_agree():
 def test_deliver_adds_and_clears_one_slot():
     buffer, x = np.arange(12.0), np.ones(3)
     expected, got = on_both(
-        lambda a, xp: (NP_EVENTS if xp is NP else JAX_EVENTS).deliver(a[0].copy() if xp is NP else a[0], 4, 4, a[1]), (buffer, x)
+        lambda a, xp: (NP_EVENTS if xp is NP else JAX_EVENTS).deliver(a[0].copy() if xp is NP else a[0], 4, 3, a[1]), (buffer, x)
     )
     for e, g in zip(expected, got):
         assert np.array_equal(e, g)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import brainsim
-from brainsim.network.connectivity import index_dtype, ring_targets
+from brainsim.network.connectivity import SLOT_ALIGNMENT, index_dtype, ring_targets, slot_width
 
 CUBA_LIKE = """
 simulation { dt = 0.1 ms  duration = 2 ms  seed = 3 }
@@ -64,6 +64,13 @@ def test_the_ring_target_lands_where_post_and_delay_say():
         index = target + np.int32(((n + 1) % length) * width)
         index = np.where(index >= size, index - size, index)
         assert list(index) == list(((n + 1 + delay) % length) * width + post)
+
+
+@pytest.mark.parametrize("size", [1, 6, 7, 8, 500, 51200, 64000])
+def test_a_ring_slot_holds_the_group_and_its_trash_column_and_starts_on_a_cache_line(size):
+    width = slot_width(size)
+    assert width % SLOT_ALIGNMENT == 0 and SLOT_ALIGNMENT * 8 == 64
+    assert size + 1 <= width < size + 1 + SLOT_ALIGNMENT
 
 
 def test_indices_are_int32_only_where_they_fit():
