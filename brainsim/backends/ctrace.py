@@ -380,7 +380,8 @@ class CEvents:
     @staticmethod
     def deliver(buffer, start, size: int, x):
         """x + the ring buffer's slot at `start` (the same for every element), read and zeroed
-        element by element; the slot's last, padding element is zeroed after the loop."""
+        element by element; the slot's trash column, after its `size` values, is zeroed after
+        the loop."""
         if not isinstance(buffer, Flat):
             raise Unsupported("a delivery from a ring buffer that is not a loop's input")
         trace = buffer.trace
